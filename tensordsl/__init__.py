@@ -1,0 +1,55 @@
+"""tensordsl: a tensor-expression compiler with a Theano-style API.
+
+    import tensordsl as theano
+    from tensordsl import tensor as T
+    x, y = T.dscalars("x", "y")
+    f = theano.function([x, y], x + y)
+    f(1.5, 2.5)  # array(4.0)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from tensordsl import tensor
+from tensordsl.compile.function import Function, In, Param, function
+from tensordsl.compile.mode import Mode
+from tensordsl.compile.shared import SharedVariable, shared
+from tensordsl.config import config
+from tensordsl.errors import CompileError, UnusedInputError
+from tensordsl.graph import Apply, Constant, FunctionGraph, Op, TensorType, Variable
+
+__version__ = "0.1.0"
+
+# Submodules and functions loaded on first use (they import much of the package).
+_LAZY = {
+    "printing": ("tensordsl.printing", None),
+    "gradient": ("tensordsl.gradient", None),
+    "grad": ("tensordsl.gradient", "grad"),
+    "ifelse": ("tensordsl.ifelse", None),
+    "scan": ("tensordsl.scan", "scan"),
+    "rewrite": ("tensordsl.rewrite", None),
+    "testing": ("tensordsl.testing", None),
+    "compile": ("tensordsl.frontend", "compile"),
+    "value_and_grad": ("tensordsl.frontend", "value_and_grad"),
+    "pp": ("tensordsl.printing", "pp"),
+    "debugprint": ("tensordsl.printing", "debugprint"),
+    "dprint": ("tensordsl.printing", "debugprint"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tensordsl' has no attribute {name!r}")
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    if attr is not None or name != module_name.rsplit(".", 1)[-1]:
+        globals()[name] = value
+    return value
+
+
+__all__ = ["Apply", "CompileError", "Constant", "Function", "FunctionGraph", "In", "Mode", "Op",
+           "Param", "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config",
+           "function", "shared", "tensor"]

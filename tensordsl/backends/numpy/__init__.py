@@ -1,0 +1,1 @@
+"""The numpy reference backend: runs each node's `perform` (the oracle)."""

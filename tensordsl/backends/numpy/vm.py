@@ -1,0 +1,64 @@
+"""A small virtual machine that runs a FunctionGraph node by node with numpy `perform`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tensordsl.graph.basic import Apply, Constant
+from tensordsl.graph.fgraph import FunctionGraph
+
+_CONTEXT_ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError)
+
+
+def node_context(node: Apply, values: list[Any]) -> str:
+    """A description of a node and its input values for error messages."""
+    parts = []
+    for var, value in zip(node.inputs, values):
+        shape = getattr(value, "shape", "?")
+        dtype = getattr(value, "dtype", type(value).__name__)
+        parts.append(f"{var!r}: shape {shape}, {dtype}")
+    return f"while computing {node.op} of ({'; '.join(parts)})"
+
+
+def make_thunk(fgraph: FunctionGraph) -> Any:
+    """A callable running `fgraph` with numpy: list of input arrays -> list of outputs."""
+    slots: dict[Any, int] = {}
+    template: list[Any] = []
+
+    def slot(var: Any) -> int:
+        if var not in slots:
+            slots[var] = len(template)
+            template.append(var.data if isinstance(var, Constant) else None)
+        return slots[var]
+
+    input_slots = [slot(v) for v in fgraph.inputs]
+    steps = []
+    for node in fgraph.toposort():
+        ins = [slot(v) for v in node.inputs]
+        outs = [slot(v) for v in node.outputs]
+        steps.append((node.op.perform, node, ins, outs))
+    output_slots = [slot(v) for v in fgraph.outputs]
+
+    def run(values: list[Any]) -> list[Any]:
+        storage = list(template)
+        for s, value in zip(input_slots, values):
+            storage[s] = value
+        for perform, node, ins, outs in steps:
+            args = [storage[i] for i in ins]
+            try:
+                results = perform(node, args)
+            except _CONTEXT_ERRORS as err:
+                raise type(err)(f"{err}\n  ({node_context(node, args)})") from None
+            for o, r in zip(outs, results):
+                storage[o] = r
+        return [storage[i] for i in output_slots]
+
+    run.steps = steps  # type: ignore[attr-defined]
+    return run
+
+
+def evaluate(fgraph: FunctionGraph, values: list[np.ndarray]) -> list[np.ndarray]:
+    """Run `fgraph` once on `values` (convenience for tests and constant folding)."""
+    return make_thunk(fgraph)(values)

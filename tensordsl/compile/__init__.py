@@ -1,0 +1,1 @@
+"""From symbolic graphs to callables: function(), shared variables, modes."""

@@ -1,0 +1,302 @@
+"""`tensordsl.function`: compile symbolic inputs -> outputs (+ updates) into a callable.
+
+Pipeline: normalise inputs/outputs/updates -> apply givens -> FunctionGraph over
+(explicit inputs + shared variables) -> the mode's rewrites -> the backend's thunk.
+A call binds and checks arguments (errors name the input), runs the thunk, and only
+then writes the updates, so a failed call leaves every shared variable unchanged.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends import get_backend
+from tensordsl.compile.mode import Mode, apply_rewrites, get_mode
+from tensordsl.compile.shared import SharedVariable
+from tensordsl.errors import UnusedInputError
+from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
+from tensordsl.graph.convert import as_tensor_variable
+from tensordsl.graph.fgraph import FunctionGraph
+
+_NO_DEFAULT = object()
+
+
+class In:
+    """An input with options: a default `value`, a keyword `name`, an `update`."""
+
+    def __init__(self, variable: Variable, name: str | None = None, value: Any = _NO_DEFAULT,
+                 update: Any = None, mutable: bool = False, strict: bool = False,
+                 allow_downcast: bool | None = None, autoname: bool = True,
+                 implicit: bool = False, borrow: bool = False) -> None:
+        if not isinstance(variable, Variable):
+            raise TypeError(f"In(): expected a symbolic variable, got {type(variable).__name__}")
+        self.variable = variable
+        self.name = name if name is not None else (variable.name if autoname else None)
+        self.value = value
+        self.update = update
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.mutable = mutable
+        self.borrow = borrow
+
+    @property
+    def has_default(self) -> bool:
+        """True when the input has a default value."""
+        return self.value is not _NO_DEFAULT
+
+
+Param = In  # Theano's older name
+
+
+@dataclass
+class FunctionMaker:
+    """What a compiled function was made from (Theano's `f.maker`)."""
+
+    inputs: list[In]
+    fgraph: FunctionGraph
+    mode: Mode
+    outputs: list[Variable]
+
+
+def _normalize_outputs(outputs: Any) -> tuple[list[Variable], str]:
+    if outputs is None:
+        return [], "list"
+    if isinstance(outputs, (list, tuple)):
+        kind = "tuple" if isinstance(outputs, tuple) else "list"
+        return [as_tensor_variable(o) for o in outputs], kind
+    return [as_tensor_variable(outputs)], "single"
+
+
+def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
+    if updates is None:
+        return []
+    pairs = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
+    result = []
+    seen: set[int] = set()
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"updates must be (shared variable, new value) pairs, got {pair!r}")
+        target, value = pair
+        if not isinstance(target, SharedVariable):
+            raise TypeError(f"update target {target!r} is not a shared variable; only shared "
+                            f"variables can be updated")
+        if id(target) in seen:
+            raise ValueError(f"shared variable {target!r} is updated twice")
+        seen.add(id(target))
+        value = as_tensor_variable(value)
+        if value.dtype != target.dtype:
+            raise TypeError(
+                f"the update of {target!r} has dtype {value.dtype} but the shared variable has "
+                f"{target.dtype}; cast the update with .astype({target.dtype!r})")
+        if value.ndim != target.ndim:
+            raise TypeError(f"the update of {target!r} has {value.ndim} dims but the shared "
+                            f"variable has {target.ndim}")
+        result.append((target, value))
+    return result
+
+
+def _normalize_givens(givens: Any) -> dict[Variable, Variable]:
+    if givens is None:
+        return {}
+    pairs = list(givens.items()) if isinstance(givens, Mapping) else list(givens)
+    result: dict[Variable, Variable] = {}
+    for old, new in pairs:
+        if not isinstance(old, Variable):
+            raise TypeError(f"givens keys must be symbolic variables, got {old!r}")
+        new = as_tensor_variable(new)
+        if new.dtype != old.dtype or new.ndim != old.ndim:
+            raise TypeError(f"givens: {old!r} ({old.type}) cannot be replaced by {new!r} "
+                            f"({new.type}): dtype and ndim must match")
+        result[old] = new
+    return result
+
+
+def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any = None,
+             updates: Any = None, givens: Any = None, no_default_updates: bool = False,
+             accept_inplace: bool = False, name: str | None = None,
+             rebuild_strict: bool = True, allow_input_downcast: bool | None = None,
+             profile: Any = None, on_unused_input: str | None = "raise",
+             trust_input: bool = False) -> Function:
+    """Compile a callable computing `outputs` from `inputs` (Theano's theano.function)."""
+    if inputs is None:
+        inputs = []
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"function(): inputs must be a list of variables, got "
+                        f"{type(inputs).__name__}")
+    ins = [i if isinstance(i, In) else In(_check_input(i, n)) for n, i in enumerate(inputs)]
+    if on_unused_input not in ("raise", "warn", "ignore", None):
+        raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got "
+                         f"{on_unused_input!r}")
+    variables = [i.variable for i in ins]
+    _check_unique(variables)
+    out_vars, kind = _normalize_outputs(outputs)
+    update_pairs = _normalize_updates(updates)
+    for i in ins:
+        if i.update is not None:
+            raise NotImplementedError("In(update=...) is not supported; use updates=")
+    given = _normalize_givens(givens)
+
+    roots = out_vars + [v for _, v in update_pairs]
+    if given:
+        memo = clone_graph(roots, replace=given, blockers=variables)
+        roots = [memo.get(v, v) for v in roots]
+    _check_unused(variables, roots, on_unused_input)
+    shared_vars = [v for v in ancestors(roots, blockers=variables)
+                   if isinstance(v, SharedVariable) and v.owner is None
+                   and all(v is not x for x in variables)]
+    shared_vars = sorted(set(shared_vars), key=lambda v: v.auto_name)
+    shared_vars += [t for t, _ in update_pairs if t not in shared_vars]
+    fgraph = FunctionGraph(variables + shared_vars, roots, clone=True)
+    resolved = get_mode(mode)
+    apply_rewrites(fgraph, resolved)
+    thunk = get_backend(resolved.backend).make_thunk(fgraph)
+    maker = FunctionMaker(ins, fgraph, resolved, out_vars)
+    return Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
+                    allow_input_downcast, trust_input)
+
+
+def _check_input(var: Any, position: int) -> Variable:
+    if isinstance(var, SharedVariable):
+        raise TypeError(f"input {position} ({var!r}) is a shared variable; shared variables are "
+                        f"implicit inputs and cannot be listed in inputs (use givens to "
+                        f"substitute them)")
+    if isinstance(var, Constant):
+        raise TypeError(f"input {position} ({var!r}) is a constant; inputs must be symbolic "
+                        f"variables")
+    if not isinstance(var, Variable):
+        raise TypeError(f"input {position} must be a symbolic variable (e.g. T.dscalar()), got "
+                        f"{type(var).__name__} {var!r:.40}")
+    return var
+
+
+def _check_unique(variables: list[Variable]) -> None:
+    seen: set[int] = set()
+    for v in variables:
+        if id(v) in seen:
+            raise ValueError(f"input {v!r} is listed twice in inputs")
+        seen.add(id(v))
+
+
+def _check_unused(variables: list[Variable], roots: list[Variable], policy: str | None) -> None:
+    if policy in ("ignore", None):
+        return
+    used = {id(v) for v in ancestors(roots, blockers=variables)}
+    for i, v in enumerate(variables):
+        if id(v) not in used:
+            msg = (f"input {i} ({v!r}) is not used to compute any output or update; pass "
+                   f"on_unused_input='ignore' (or 'warn') to function() to allow it")
+            if policy == "raise":
+                raise UnusedInputError(msg)
+            warnings.warn(msg, stacklevel=3)
+
+
+class Function:
+    """A compiled function: call it with values for its inputs."""
+
+    def __init__(self, maker: FunctionMaker, thunk: Any, shared_vars: list[SharedVariable],
+                 updates: list[tuple[SharedVariable, Variable]], n_outputs: int, kind: str,
+                 name: str | None, allow_input_downcast: bool | None, trust_input: bool) -> None:
+        self.maker = maker
+        self.thunk = thunk
+        self.shared_vars = shared_vars
+        self.update_targets = [t for t, _ in updates]
+        self.n_outputs = n_outputs
+        self.kind = kind
+        self.name = name
+        self.trust_input = trust_input
+        self._inputs = maker.inputs
+        self._labels = [_label(i, n) for n, i in enumerate(maker.inputs)]
+        self._by_name = {i.name: n for n, i in enumerate(maker.inputs) if i.name is not None}
+        self._types = [i.variable.type for i in maker.inputs]
+        self._downcast = [i.allow_downcast if i.allow_downcast is not None
+                          else allow_input_downcast for i in maker.inputs]
+        self._defaults = [_filter_default(i, t, lbl, d) for i, t, lbl, d in
+                          zip(maker.inputs, self._types, self._labels, self._downcast)]
+
+    def __repr__(self) -> str:
+        return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
+
+    def _bind(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
+        n = len(self._inputs)
+        if len(args) > n:
+            raise TypeError(f"{self._what()} takes {n} argument{'s' if n != 1 else ''} "
+                            f"({', '.join(self._labels)}) but {len(args)} were given")
+        values: list[Any] = list(args) + [_NO_DEFAULT] * (n - len(args))
+        for key, value in kwargs.items():
+            pos = self._by_name.get(key)
+            if pos is None:
+                known = ", ".join(sorted(self._by_name)) or "none"
+                raise TypeError(f"{self._what()} got an unknown keyword argument {key!r}; "
+                                f"input names: {known}")
+            if values[pos] is not _NO_DEFAULT:
+                raise TypeError(f"{self._what()} got multiple values for input {key!r}")
+            values[pos] = value
+        out = []
+        for pos, value in enumerate(values):
+            if value is _NO_DEFAULT:
+                default = self._defaults[pos]
+                if default is _NO_DEFAULT:
+                    raise TypeError(f"{self._what()} is missing a value for input "
+                                    f"{self._labels[pos]} (input {pos})")
+                out.append(default)
+            else:
+                out.append(self._types[pos].filter(value, name=self._labels[pos],
+                                                   allow_downcast=self._downcast[pos]))
+        return out
+
+    def _what(self) -> str:
+        return f"function {self.name!r}" if self.name else "the compiled function"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.trust_input and not kwargs:
+            values = list(args)
+        else:
+            values = self._bind(args, kwargs)
+        shared_values = [s.container_value for s in self.shared_vars]
+        results = self.thunk(values + shared_values)
+        outputs = results[:self.n_outputs]
+        protected = values + shared_values
+        outputs = _owned(outputs, protected)
+        new_values = _owned(results[self.n_outputs:], protected + outputs)
+        for target, value in zip(self.update_targets, new_values):
+            target._value = value
+        if self.kind == "single":
+            return outputs[0]
+        return tuple(outputs) if self.kind == "tuple" else outputs
+
+    def free(self) -> None:
+        """Release cached buffers (kept for Theano compatibility)."""
+
+    def copy(self) -> Function:
+        """Theano compatibility: functions are stateless apart from shared variables."""
+        return self
+
+
+def _label(inp: In, position: int) -> str:
+    return repr(inp.name) if inp.name else f"<unnamed input {position}>"
+
+
+def _filter_default(inp: In, ttype: Any, label: str, downcast: bool | None) -> Any:
+    if not inp.has_default:
+        return _NO_DEFAULT
+    value = ttype.filter(inp.value, name=f"default of {label}", allow_downcast=downcast)
+    value = np.array(value, copy=True)
+    value.setflags(write=False)
+    return value
+
+
+def _owned(arrays: list[Any], protected: list[Any]) -> list[np.ndarray]:
+    """Copy results that alias caller-visible memory, so the caller owns every output."""
+    owned: list[np.ndarray] = []
+    for a in arrays:
+        a = np.asarray(a)
+        if not a.flags.writeable or any(np.may_share_memory(a, p) for p in protected) \
+                or any(np.may_share_memory(a, o) for o in owned):
+            a = a.copy()
+        owned.append(a)
+    return owned

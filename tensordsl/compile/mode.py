@@ -1,0 +1,59 @@
+"""Compilation modes: which rewrites run (a query over rewrite tags) and which backend.
+
+FAST_COMPILE  merge + constant folding, numpy reference backend
+FAST_RUN      every rewrite, the compiled backend (C once it exists)
+DEBUG_MODE    FAST_RUN checked node by node against the reference
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tensordsl.config import config
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A named pair of (rewrite query, backend)."""
+
+    name: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    backend: str = "numpy"
+
+    def including(self, *tags: str) -> Mode:
+        """This mode with more rewrite tags (or rewrite names) enabled."""
+        return replace(self, include=self.include + tags,
+                       exclude=tuple(t for t in self.exclude if t not in tags))
+
+    def excluding(self, *tags: str) -> Mode:
+        """This mode with some rewrite tags (or rewrite names) disabled."""
+        return replace(self, exclude=self.exclude + tags)
+
+
+PREDEFINED: dict[str, Mode] = {
+    "FAST_COMPILE": Mode("FAST_COMPILE", include=(), backend="numpy"),
+    "FAST_RUN": Mode("FAST_RUN", include=(), backend="numpy"),
+    "DEBUG_MODE": Mode("DEBUG_MODE", include=(), backend="numpy"),
+}
+
+
+def get_mode(mode: Any = None) -> Mode:
+    """A Mode from None (config.mode), a name, or a Mode."""
+    if mode is None:
+        mode = config.mode
+    if isinstance(mode, Mode):
+        return mode
+    if isinstance(mode, str) and mode in PREDEFINED:
+        return PREDEFINED[mode]
+    raise ValueError(f"unknown mode {mode!r}; known modes: {', '.join(PREDEFINED)}")
+
+
+def apply_rewrites(fgraph: Any, mode: Mode) -> None:
+    """Run the mode's rewrites on `fgraph` in place."""
+    if not mode.include:
+        return
+    from tensordsl.rewrite import rewrite_graph
+
+    rewrite_graph(fgraph, include=mode.include, exclude=mode.exclude)

@@ -1,0 +1,145 @@
+"""Configuration flags: the TENSORDSL_FLAGS environment variable, `tensordsl.config`.
+
+`TENSORDSL_FLAGS="mode=FAST_RUN,floatX=float32"` is parsed once at import. Flags are read
+and set as attributes (`config.floatX = "float32"`) and changed temporarily with
+`with config.change_flags(floatX="float32"): ...`. Every flag is declared here with its
+default and the values it accepts, so an unknown flag or value is an error that says
+what is known.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tensordsl.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One configuration flag: its default, a converter/validator and a description."""
+
+    name: str
+    default: Any
+    convert: Callable[[str | Any], Any]
+    doc: str
+
+
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if value not in allowed:
+            raise ConfigError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    return convert
+
+
+def _device(value: Any) -> str:
+    value = str(value)
+    if value == "cpu" or value == "opencl" or value.startswith("opencl:"):
+        return value
+    raise ConfigError(f"expected 'cpu', 'opencl' or 'opencl:P:D', got {value!r}")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"expected a boolean (True/False/1/0), got {value!r}")
+
+
+def _text(value: Any) -> str:
+    return str(value)
+
+
+FLAGS: dict[str, Flag] = {
+    flag.name: flag
+    for flag in [
+        Flag("mode", "FAST_RUN", _choice("FAST_RUN", "FAST_COMPILE", "DEBUG_MODE"),
+             "default compilation mode of `function`"),
+        Flag("device", "cpu", _device, "where compiled code runs: cpu, opencl, opencl:P:D"),
+        Flag("floatX", "float64", _choice("float64", "float32"),
+             "default float dtype of generic constructors and Python float constants"),
+        Flag("cast_policy", "theano", _choice("theano", "numpy"),
+             "dtype rules of the symbolic API: Theano 1.0's, or numpy's (NEP 50)"),
+        Flag("compiledir", "", _text, "directory of the compiled-kernel cache ('' = per-user)"),
+        Flag("cxx", "cc", _text, "C compiler used by the C backend"),
+        Flag("cflags", "-O3 -march=native -ffp-contract=off -fno-math-errno", _text,
+             "optimisation flags of the C backend"),
+        Flag("openmp", True, _bool, "use OpenMP pragmas in generated C"),
+        Flag("print_rewrites", False, _bool, "print every rewrite as it fires"),
+    ]
+}
+
+
+class Config:
+    """Attribute access to the flags; assignment validates the value."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_values", {name: f.default for name, f in FLAGS.items()})
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        raise AttributeError(_unknown(name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._values[name] = _convert(name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(FLAGS)
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"Config({items})"
+
+    @contextlib.contextmanager
+    def change_flags(self, **changes: Any) -> Iterator[None]:
+        """Set flags for the duration of a `with` block, restoring them afterwards."""
+        converted = {name: _convert(name, value) for name, value in changes.items()}
+        saved = {name: self._values[name] for name in converted}
+        self._values.update(converted)
+        try:
+            yield
+        finally:
+            self._values.update(saved)
+
+
+def _unknown(name: str) -> str:
+    return f"unknown config flag {name!r}; known flags: {', '.join(sorted(FLAGS))}"
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name not in FLAGS:
+        raise ConfigError(_unknown(name))
+    try:
+        return FLAGS[name].convert(value)
+    except ConfigError as err:
+        raise ConfigError(f"config flag {name}: {err}") from None
+
+
+def parse_flags(text: str) -> dict[str, Any]:
+    """Parse 'name=value,name=value' (the TENSORDSL_FLAGS syntax) into converted values."""
+    parsed: dict[str, Any] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" not in item:
+            raise ConfigError(f"TENSORDSL_FLAGS entry {item!r} is not of the form name=value")
+        name, value = (part.strip() for part in item.split("=", 1))
+        parsed[name] = _convert(name, value)
+    return parsed
+
+
+config = Config()
+for _name, _value in parse_flags(os.environ.get("TENSORDSL_FLAGS", "")).items():
+    setattr(config, _name, _value)

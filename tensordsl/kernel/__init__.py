@@ -1,0 +1,1 @@
+"""Kernel IR shared by fusion and the C/OpenCL renderers."""

@@ -1,0 +1,1 @@
+"""Op definitions: what each operation computes (numpy reference), no backend code."""

@@ -1,0 +1,58 @@
+"""The Theano-style tensor API: `from tensordsl import tensor as T`.
+
+Typed constructors (T.dmatrix, T.fvector, ...), elementwise maths, reductions, shape
+manipulation, indexing helpers and `T.nnet`.
+"""
+
+# ruff: noqa: F401, F403, A001, A004
+from tensordsl.graph.convert import as_tensor_variable, constant
+from tensordsl.graph.type import TensorType
+from tensordsl.tensor import nnet
+from tensordsl.tensor.basic import *
+from tensordsl.tensor.basic import (
+    alloc,
+    arange,
+    concatenate,
+    dimshuffle,
+    flatten,
+    join,
+    ones,
+    reshape,
+    shape,
+    stack,
+    transpose,
+    zeros,
+)
+from tensordsl.tensor.constructors import *
+from tensordsl.tensor.constructors import tensor
+from tensordsl.tensor.math import *
+from tensordsl.tensor.math import (
+    abs,
+    all,
+    any,
+    argmax,
+    argmin,
+    cast,
+    clip,
+    dot,
+    max,
+    mean,
+    min,
+    outer,
+    prod,
+    round,
+    std,
+    sum,
+    var,
+)
+from tensordsl.tensor.subtensor import inc_subtensor, set_subtensor
+from tensordsl.tensor.variable import TensorConstant, TensorVariable
+
+_as_tensor_variable = as_tensor_variable
+
+
+def grad(*args, **kwargs):  # noqa: D103 - re-exported lazily to avoid an import cycle
+    """tensordsl.grad (Theano's T.grad)."""
+    from tensordsl.gradient import grad as _grad
+
+    return _grad(*args, **kwargs)
