@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.backends import get_backend
-from tensordsl.compile.mode import Mode, apply_rewrites, get_mode
+from tensordsl.compile.mode import Mode, apply_rewrites, get_mode, make_thunk
 from tensordsl.compile.shared import SharedVariable
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
@@ -154,7 +153,7 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     fgraph = FunctionGraph(variables + shared_vars, roots, clone=True)
     resolved = get_mode(mode)
     apply_rewrites(fgraph, resolved)
-    thunk = get_backend(resolved.backend).make_thunk(fgraph)
+    thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
     return Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
                     allow_input_downcast, trust_input)
