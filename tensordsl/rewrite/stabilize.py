@@ -101,19 +101,17 @@ def _logsumexp(x: Variable, axis: tuple[int, ...]) -> Variable:
 
 @register(*STAB, tracks=(Elemwise,))
 def stable_log_softmax(fgraph: FunctionGraph, node: Apply) -> Any:
-    """log(exp(x)/sum(exp(x))) -> x - logsumexp(x) (x - log(sum(exp(x))) if x is shifted)."""
+    """log(exp(x)/sum(exp(x))) -> (x - max x) - log(sum(exp(x - max x)))."""
     if getattr(node.op.scalar_op, "name", None) != "log":
         return None
     parts = _softmax_parts(node.inputs[0])
     if parts is None:
         return None
     x, axis = parts
-    if _is_shifted(x):
-        lse = op("log", dimshuffle(Reduce("add", axis)(op("exp", x)),
-                                   _keepdims_order(x.ndim, axis)))
-    else:
-        lse = _logsumexp(x, axis)
-    return [op("sub", x, lse)]
+    shifted = x if _is_shifted(x) else _shift(x, axis)
+    total = Reduce("add", axis)(op("exp", shifted))
+    # (x - m) - log(sum): subtracting the small log last keeps float32 accurate
+    return [op("sub", shifted, op("log", dimshuffle(total, _keepdims_order(x.ndim, axis))))]
 
 
 @register(*STAB, tracks=(Elemwise,))
