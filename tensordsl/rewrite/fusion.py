@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from tensordsl import dtypes
-from tensordsl.graph.basic import Apply, Constant, Variable
+from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
 from tensordsl.ops.elemwise import Elemwise
@@ -133,10 +135,9 @@ def _leaves(order: list[Apply], region: Region) -> list[Variable]:
 
 
 def _inline_const(var: Variable) -> Any:
-    """A size-1 constant's value, inlined into the kernel body (None if not a constant)."""
-    if not isinstance(var, Constant):
-        return None
-    return scalar_constant(var)
+    """A size-1 constant's value (seen through DimShuffles), inlined into the kernel body."""
+    value = scalar_constant(var)
+    return None if value is None else np.asarray(value, dtype=var.dtype).item()
 
 
 def _broadcast_safe(outs: list[Variable], order: list[Apply], region: Region,
