@@ -151,6 +151,9 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     shared_vars = sorted(set(shared_vars), key=lambda v: v.auto_name)
     shared_vars += [t for t, _ in update_pairs if t not in shared_vars]
     fgraph = FunctionGraph(variables + shared_vars, roots, clone=True)
+    # {graph output index: graph input index} of each update, for in-place updates
+    fgraph.update_targets = {len(out_vars) + k: len(variables) + shared_vars.index(t)
+                             for k, (t, _) in enumerate(update_pairs)}
     resolved = get_mode(mode)
     apply_rewrites(fgraph, resolved)
     thunk = make_thunk(fgraph, resolved)
@@ -261,9 +264,11 @@ class Function:
         outputs = results[:self.n_outputs]
         protected = values + shared_values
         outputs = _owned(outputs, protected)
-        new_values = _owned(results[self.n_outputs:], protected + outputs)
-        for target, value in zip(self.update_targets, new_values):
-            target._value = value
+        updated = results[self.n_outputs:]
+        new_values = _owned(updated, protected + outputs)
+        for target, value, raw in zip(self.update_targets, new_values, updated):
+            # an update computed in place already is the shared variable's own buffer
+            target._value = raw if raw is target.container_value else value
         if self.kind == "single":
             return outputs[0]
         return tuple(outputs) if self.kind == "tuple" else outputs
