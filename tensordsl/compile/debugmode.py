@@ -53,6 +53,8 @@ def evaluate(var: Variable, env: dict[Variable, Any]) -> Any:
     """The value of `var` from the values in `env` (extended with what it computes)."""
     if var in env:
         return env[var]
+    if isinstance(var, Constant):
+        return var.data
     for node in toposort([var], blockers=list(env)):
         args = [env[v] if not isinstance(v, Constant) else v.data for v in node.inputs]
         if node.op.destroy_map:

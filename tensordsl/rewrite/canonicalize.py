@@ -179,3 +179,40 @@ def static_shape(fgraph: FunctionGraph, node: Apply) -> Any:
     if not -len(dims) <= i < len(dims) or dims[i] is None:
         return None
     return [constant(np.asarray(dims[i], dtype="int64"))]
+
+
+def _shape_source(var: Any) -> Any:
+    """An input of an Elemwise with the output's shape (the others have only size-1 dims)."""
+    node = var.owner
+    if node is None or not isinstance(node.op, Elemwise):
+        return None
+    wide = [v for v in node.inputs if any(s != 1 for s in v.type.shape)]
+    if len(wide) == 1 and wide[0].ndim == var.ndim:
+        return wide[0]
+    return None
+
+
+@register(*CANON, tracks=(Shape,))
+def shape_through_elemwise(fgraph: FunctionGraph, node: Apply) -> Any:
+    """shape(f(x, c)) -> shape(x) when only x can have dims larger than 1 (so f need not
+    be computed before its shape is known, and x's value need not stay alive)."""
+    source = _shape_source(node.inputs[0])
+    return None if source is None else [Shape()(source)]
+
+
+@register(*CANON, tracks=(Subtensor,))
+def shape_i_through_reduce(fgraph: FunctionGraph, node: Apply) -> Any:
+    """shape(reduce(x, axis))[i] -> shape(x)[j], j the i-th kept axis of x."""
+    src, *index = node.inputs
+    if node.op.spec != ("i",) or src.owner is None or not isinstance(src.owner.op, Shape) \
+            or not isinstance(index[0], Constant):
+        return None
+    reduced = src.owner.inputs[0]
+    if reduced.owner is None or not isinstance(reduced.owner.op, Reduce):
+        return None
+    x = reduced.owner.inputs[0]
+    kept = [d for d in range(x.ndim) if d not in reduced.owner.op.axis]
+    i = int(index[0].data)
+    if not 0 <= i < len(kept):
+        return None
+    return [Subtensor(("i",))(Shape()(x), constant(kept[i], dtype="int64"))]
