@@ -480,3 +480,25 @@ def test_png_decoder_undoes_every_filter(height, width, data):
 def test_png_decoder_rejects_other_files():
     with pytest.raises(ValueError, match="not a PNG"):
         pdf.png_size(b"GIF89a" + bytes(30))
+
+
+class _Wrap(theano.Op):
+    """A test op holding an inner graph (as scan and ifelse do) that it runs."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def make_node(self, *inputs):
+        return theano.Apply(self, list(inputs), [o.type() for o in self.body.outputs])
+
+
+def test_debugprint_shows_inner_graphs():
+    p, q = T.dscalars("p", "q")
+    body = theano.FunctionGraph([p, q], [T.exp(p) * q], clone=False)
+    a, b = T.dscalars("a", "b")
+    out = _Wrap(body).make_node(a + 1, b).outputs[0]
+    lines = theano.debugprint(out * 2, file="str").splitlines()
+    start = lines.index("Inner graphs:")
+    assert lines[start + 2] == "_Wrap [id B] '' (body)"
+    assert lines[start + 3:] == [" >Elemwise{mul} [id H] ''", " > |Elemwise{exp} [id I] ''",
+                                 " > | |p [id J]", " > |q [id K]"]

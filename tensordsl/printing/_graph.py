@@ -6,7 +6,6 @@ Printers accept a Variable, a list of Variables, a FunctionGraph or a compiled F
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,20 +87,11 @@ def type_str(var: Variable) -> str:
     return f"<{var.type}>"
 
 
-def inner_graphs(op: Any) -> list[tuple[str, Sequence[Variable]]]:
-    """Inner graphs of an op (scan, ifelse...), found by duck typing: [(label, outputs)].
+def inner_graphs(op: Any) -> list[tuple[str, FunctionGraph]]:
+    """Inner graphs of an op (ifelse's branches, scan's step), found by duck typing.
 
-    An op exposes them as `inner_fgraph` / `fgraph` (a FunctionGraph) or
-    `inner_outputs` (a list of Variables).
+    Every FunctionGraph among the op's attributes is one, labelled by the attribute
+    name, in definition order: [(label, fgraph)].
     """
-    found: list[tuple[str, Sequence[Variable]]] = []
-    for attr in ("inner_fgraph", "fgraph"):
-        graph = getattr(op, attr, None)
-        if isinstance(graph, FunctionGraph):
-            found.append((attr, list(graph.outputs)))
-            return found
-    outputs = getattr(op, "inner_outputs", None)
-    if isinstance(outputs, (list, tuple)) and outputs and \
-            all(isinstance(v, Variable) for v in outputs):
-        found.append(("inner_outputs", list(outputs)))
-    return found
+    attrs = getattr(op, "__dict__", {})
+    return [(name, value) for name, value in attrs.items() if isinstance(value, FunctionGraph)]

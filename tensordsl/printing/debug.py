@@ -18,6 +18,7 @@ import sys
 from typing import IO, Any
 
 from tensordsl.graph.basic import Variable, toposort
+from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.printing._graph import (
     GraphView,
     as_graph_view,
@@ -69,30 +70,30 @@ class _TreePrinter:
         self.order: dict[int, int] = {}
         if view.fgraph is not None:
             self.order = {id(n): i for i, n in enumerate(view.fgraph.toposort())}
-        self.inner: list[tuple[Variable, str, list[Variable]]] = []
+        self.inner: list[tuple[Variable, str, FunctionGraph]] = []
 
     def print_all(self) -> list[str]:
         lines: list[str] = []
         for out in self.view.outputs:
             self._tree(out, lines)
-        seen_inner: set[int] = set()
+        seen_inner: set[tuple[int, str]] = set()
         index = 0
         if self.inner:
             lines.append("")
             lines.append("Inner graphs:")
         while index < len(self.inner):  # inner graphs may contain inner graphs
-            owner_var, label, outputs = self.inner[index]
+            owner_var, label, fgraph = self.inner[index]
             index += 1
-            if id(owner_var) in seen_inner:
+            if (id(owner_var), label) in seen_inner:
                 continue
-            seen_inner.add(id(owner_var))
+            seen_inner.add((id(owner_var), label))
             lines.append("")
             lines.append(self._line(owner_var, "", as_ref=True) + f" ({label})")
-            inner_view = GraphView(outputs)
+            inner_view = GraphView(list(fgraph.outputs), list(fgraph.inputs))
             sub = _TreePrinter(inner_view, self.print_type, self.ids, self.depth,
                                self.stop_on_name)
             sub.id_of, sub.inner = self.id_of, self.inner
-            for out in outputs:
+            for out in fgraph.outputs:
                 sub._tree(out, lines, prefix=" >", child_prefix=" >")
         return lines
 
@@ -144,8 +145,8 @@ class _TreePrinter:
             if self.stop_on_name and var.name is not None and level > 0:
                 continue
             self.done.add(id(node))
-            for label, outputs in inner_graphs(node.op):
-                self.inner.append((var, label, list(outputs)))
+            for label, fgraph in inner_graphs(node.op):
+                self.inner.append((var, label, fgraph))
             children = []
             for i, inp in enumerate(node.inputs):
                 last = i == len(node.inputs) - 1

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tensordsl.graph.basic import Apply, Variable, toposort
+from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.blas import Dot
 from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.ops.fused import FusedElemwise
@@ -46,10 +47,10 @@ def leaf_text(var: Variable) -> str:
 class _Printer:
     """Computes the text of every variable bottom-up (no recursion, so deep graphs work)."""
 
-    def __init__(self, view: GraphView) -> None:
+    def __init__(self, view: GraphView, temporaries: list[str] | None = None) -> None:
         self.view = view
         self.texts: dict[Variable, str] = {}
-        self.temporaries: list[str] = []
+        self.temporaries: list[str] = [] if temporaries is None else temporaries
         self.uses: dict[Variable, int] = {}
 
     def run(self) -> list[str]:
@@ -61,7 +62,7 @@ class _Printer:
             self.uses[out] = self.uses.get(out, 0) + 1
         for node in nodes:
             args = [self.text(v) for v in node.inputs]
-            for out, text in zip(node.outputs, format_node(node, args)):
+            for out, text in zip(node.outputs, format_node(node, args, self.temporaries)):
                 self.texts[out] = self._maybe_hoist(out, text)
         return [self.text(o) for o in self.view.outputs]
 
@@ -177,6 +178,20 @@ def _fused(node: Apply, args: list[str]) -> list[str]:
     return texts
 
 
+def inner_texts(fgraph: FunctionGraph, outer_args: Sequence[str],
+                temporaries: list[str]) -> list[str]:
+    """Texts of an inner graph's outputs, its inputs shown as the outer argument texts."""
+    printer = _Printer(GraphView(list(fgraph.outputs), list(fgraph.inputs)), temporaries)
+    printer.texts.update(zip(fgraph.inputs, outer_args))
+    return printer.run()
+
+
+def _ifelse(node: Apply, args: list[str], temporaries: list[str]) -> list[str]:
+    then_texts = inner_texts(node.op.then_graph, args[1:], temporaries)
+    else_texts = inner_texts(node.op.else_graph, args[1:], temporaries)
+    return [f"ifelse({args[0]}, {a}, {b})" for a, b in zip(then_texts, else_texts)]
+
+
 def _call(name: str) -> Callable[[Apply, list[str]], list[str]]:
     def fmt(node: Apply, args: list[str]) -> list[str]:
         return [f"{name}({', '.join(args)})"]
@@ -202,11 +217,14 @@ FORMATTERS: dict[type, Callable[[Apply, list[str]], list[str]]] = {
 }
 
 
-def format_node(node: Apply, args: list[str]) -> list[str]:
+def format_node(node: Apply, args: list[str], temporaries: list[str] | None = None
+                ) -> list[str]:
     """The text of each output of `node`, given its input texts."""
     formatter = FORMATTERS.get(type(node.op))
     if formatter is not None:
         return formatter(node, args)
+    if type(node.op).__name__ == "IfElse" and hasattr(node.op, "then_graph"):
+        return _ifelse(node, args, [] if temporaries is None else temporaries)
     call = f"{node.op}({', '.join(args)})"
     if len(node.outputs) == 1:
         return [call]
