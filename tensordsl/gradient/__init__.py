@@ -5,7 +5,11 @@ The reverse pass is in `core`; gradient rules live in tables keyed by Op class
 carry no gradient code. Importing this package registers every rule.
 """
 
-from tensordsl.gradient import rules_elemwise, rules_tensor  # noqa: F401 (registers rules)
+from tensordsl.gradient import (  # noqa: F401 (importing registers the rules)
+    rules_control,
+    rules_elemwise,
+    rules_tensor,
+)
 from tensordsl.gradient.core import (
     GRAD_RULES,
     DisconnectedInputError,
