@@ -502,3 +502,15 @@ def test_debugprint_shows_inner_graphs():
     assert lines[start + 2] == "_Wrap [id B] '' (body)"
     assert lines[start + 3:] == [" >Elemwise{mul} [id H] ''", " > |Elemwise{exp} [id I] ''",
                                  " > | |p [id J]", " > |q [id K]"]
+
+
+def test_pp_and_debugprint_of_ifelse():
+    from tensordsl.ifelse import ifelse
+
+    a, b = T.dscalars("a", "b")
+    z = ifelse(T.lt(a, b), T.exp(a) * 2, b - 1)
+    assert theano.pp(z) == "ifelse((a < b), (exp(a) * 2), (b - 1))"
+    text = theano.debugprint(z, file="str")
+    assert "(then_graph)" in text and "(else_graph)" in text
+    assert eval_pp(theano.pp(z), {"a": 0.5, "b": 2.0, "ifelse": lambda c, t, e: t if c else e}) \
+        == theano.function([a, b], z)(0.5, 2.0)
