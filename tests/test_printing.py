@@ -514,3 +514,18 @@ def test_pp_and_debugprint_of_ifelse():
     assert "(then_graph)" in text and "(else_graph)" in text
     assert eval_pp(theano.pp(z), {"a": 0.5, "b": 2.0, "ifelse": lambda c, t, e: t if c else e}) \
         == theano.function([a, b], z)(0.5, 2.0)
+
+
+@needs_renderer
+def test_pydotprint_scan_graphs_draws_inner_graphs(tmp_path):
+    from tensordsl.ifelse import ifelse
+
+    a, b = T.dscalars("a", "b")
+    f = theano.function([a, b], ifelse(T.lt(a, b), T.exp(a), b - 1))
+    theano.printing.pydotprint(f, outfile=tmp_path / "g.svg", format="svg",
+                               scan_graphs=True, print_output_file=False)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["g.svg", "g_IfElse_0_then_graph.svg", "g_IfElse_1_else_graph.svg"]
+    then_texts = [t.text for t in ET.parse(tmp_path / names[1]).getroot().iter()
+                  if t.tag.endswith("text")]
+    assert "Elemwise{exp}" in then_texts

@@ -9,11 +9,19 @@ The graph is built with pydot and rendered by `tensordsl.printing.render`.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from tensordsl.graph.basic import Apply, Variable, toposort
 from tensordsl.printing import render
-from tensordsl.printing._graph import GraphView, as_graph_view, char_id, is_leaf, role
+from tensordsl.printing._graph import (
+    GraphView,
+    as_graph_view,
+    char_id,
+    inner_graphs,
+    is_leaf,
+    role,
+)
 from tensordsl.printing.pdf import png_to_pdf
 
 FORMATS = ("png", "svg", "pdf", "dot", "raw")
@@ -179,7 +187,7 @@ def pydotprint(fct: Any, outfile: str | os.PathLike | None = None, compact: bool
                format: str = "png", with_ids: bool = False, high_contrast: bool = True,
                colorCodes: dict[str, str] | None = None, max_label_size: int = 70,
                var_with_name_simple: bool = False, print_output_file: bool = True,
-               return_image: bool = False) -> Any:
+               return_image: bool = False, scan_graphs: bool = False) -> Any:
     """Draw the graph of a Function (its rewritten graph), FunctionGraph or Variable(s).
 
     Writes `outfile` (default 'graph.<format>'; the extension is added when missing) as
@@ -187,6 +195,8 @@ def pydotprint(fct: Any, outfile: str | os.PathLike | None = None, compact: bool
     and the picture is returned (bytes; str for svg and dot). Rendering uses system
     Graphviz `dot` or pip's graphviz-pure; with neither, the dot text is written next to
     `outfile` (as .dot) and GraphvizNotFoundError says how to install a renderer.
+    `scan_graphs` also draws each inner graph (scan step, ifelse branch) into its own
+    file, named `<outfile>_<Op>_<n>_<label>.<format>`.
     """
     if format not in FORMATS:
         raise ValueError(f"pydotprint: format must be one of {', '.join(FORMATS)}, got "
@@ -216,7 +226,26 @@ def pydotprint(fct: Any, outfile: str | os.PathLike | None = None, compact: bool
         fh.write(data)
     if print_output_file:
         print("The output file is available at", path)
+    if scan_graphs:
+        options = dict(compact=compact, format=format, with_ids=with_ids,
+                       high_contrast=high_contrast, colorCodes=colorCodes,
+                       max_label_size=max_label_size, var_with_name_simple=var_with_name_simple,
+                       print_output_file=print_output_file, scan_graphs=True)
+        stem = path[:-len(os.path.splitext(path)[1]) or None]
+        for n, (op_name, label, fgraph) in enumerate(_inner_graphs_of(fct)):
+            pydotprint(fgraph, outfile=f"{stem}_{op_name}_{n}_{label}", **options)
     return None
+
+
+def _inner_graphs_of(obj: Any) -> list[tuple[str, str, Any]]:
+    """(op class name, attribute, inner FunctionGraph) for each op holding inner graphs."""
+    view = as_graph_view(obj, "pydotprint")
+    found = []
+    for node in toposort(view.outputs, blockers=view.blockers):
+        op_name = re.sub(r"\W", "_", type(node.op).__name__)
+        found += [(op_name, re.sub(r"\W", "_", label), fgraph)
+                  for label, fgraph in inner_graphs(node.op)]
+    return found
 
 
 def repr_svg(obj: Any) -> str | None:
