@@ -529,3 +529,25 @@ def test_pydotprint_scan_graphs_draws_inner_graphs(tmp_path):
     then_texts = [t.text for t in ET.parse(tmp_path / names[1]).getroot().iter()
                   if t.tag.endswith("text")]
     assert "Elemwise{exp}" in then_texts
+
+
+def test_pp_shows_inner_graphs_of_other_ops():
+    p, q = T.dscalars("p", "q")
+    body = theano.FunctionGraph([p, q], [T.exp(p) * q], clone=False)
+    a, b = T.dscalars("a", "b")
+    out = _Wrap(body).make_node(a + 1, b).outputs[0]
+    assert theano.pp(out) == "_Wrap[body: (exp(p) * q)]((a + 1), b)"
+
+
+def test_printing_a_scan():
+    coefficients = T.dvector("coefficients")
+    x = T.dscalar("x")
+    components, _ = theano.scan(lambda c, power, free: c * (free ** power),
+                                sequences=[coefficients, T.arange(10)], non_sequences=x)
+    f = theano.function([coefficients, x], components.sum())
+    text = theano.debugprint(f, file="str")
+    inner = text.split("Inner graphs:")[1]
+    assert "Elemwise{pow}" in inner and "Elemwise{pow}" not in text.split("Inner graphs:")[0]
+    assert "** " in theano.pp(components.sum())
+    dot_text = theano.printing.pydotprint(f, format="dot", return_image=True)
+    assert '"coefficients ' in dot_text

@@ -21,7 +21,7 @@ from tensordsl.ops.reduce import Argmax, Reduce
 from tensordsl.ops.scalar import Cast, ScalarOp
 from tensordsl.ops.shape import Alloc, ARange, Join, MakeVector, Reshape, Shape
 from tensordsl.ops.subtensor import IncSubtensor, Subtensor
-from tensordsl.printing._graph import GraphView, as_graph_view, is_leaf
+from tensordsl.printing._graph import GraphView, as_graph_view, inner_graphs, is_leaf
 
 REDUCE_NAMES = {"add": "sum", "mul": "prod", "maximum": "max", "minimum": "min",
                 "and_": "all", "or_": "any"}
@@ -182,7 +182,7 @@ def inner_texts(fgraph: FunctionGraph, outer_args: Sequence[str],
                 temporaries: list[str]) -> list[str]:
     """Texts of an inner graph's outputs, its inputs shown as the outer argument texts."""
     printer = _Printer(GraphView(list(fgraph.outputs), list(fgraph.inputs)), temporaries)
-    printer.texts.update(zip(fgraph.inputs, outer_args))
+    printer.texts.update(zip(fgraph.inputs, outer_args))  # the rest print as leaves
     return printer.run()
 
 
@@ -223,9 +223,15 @@ def format_node(node: Apply, args: list[str], temporaries: list[str] | None = No
     formatter = FORMATTERS.get(type(node.op))
     if formatter is not None:
         return formatter(node, args)
+    temps = [] if temporaries is None else temporaries
     if type(node.op).__name__ == "IfElse" and hasattr(node.op, "then_graph"):
-        return _ifelse(node, args, [] if temporaries is None else temporaries)
-    call = f"{node.op}({', '.join(args)})"
+        return _ifelse(node, args, temps)
+    name = str(node.op)
+    inner = inner_graphs(node.op)
+    if inner:  # e.g. scan: show each step's expression in the inner graph's own names
+        shown = [f"{label}: {', '.join(inner_texts(g, [], temps))}" for label, g in inner]
+        name += "[" + "; ".join(shown) + "]"
+    call = f"{name}({', '.join(args)})"
     if len(node.outputs) == 1:
         return [call]
     return [f"{call}.out{i}" for i in range(len(node.outputs))]
