@@ -27,3 +27,7 @@ __all__ = ["GRAD_RULES", "DisconnectedInputError", "NotImplementedGrad", "SumToS
 from tensordsl.gradient.checks import GradientError, numeric_grad, verify_grad  # noqa: E402
 
 __all__ += ["GradientError", "numeric_grad", "verify_grad"]
+
+from tensordsl.gradient.jacobian import hessian, jacobian  # noqa: E402
+
+__all__ += ["hessian", "jacobian"]
