@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl import dtypes
-from tensordsl.graph.basic import Apply, Variable
+from tensordsl.graph.basic import Apply, Variable, toposort
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
 from tensordsl.ops.elemwise import Elemwise
@@ -46,6 +46,7 @@ class Region:
     start: Apply
     nodes: set[Apply] = field(default_factory=set)
     reduce: Apply | None = None
+    ancestors: set[Apply] | None = None
 
 
 def _reduce_root(node: Apply, fgraph: FunctionGraph) -> Apply | None:
@@ -67,7 +68,7 @@ class _Grower:
         self.index = {node: i for i, node in enumerate(fgraph.toposort())}
         self.assigned: set[Apply] = set()
 
-    def grow(self, start: Apply, allow_escapes: bool) -> Region | None:
+    def grow(self, start: Apply, allow_escapes: bool, banned: set[Apply]) -> Region | None:
         region = Region(start)
         root = start
         if isinstance(start.op, Reduce):
@@ -85,8 +86,8 @@ class _Grower:
             node = stack.pop()
             for var in node.inputs:
                 producer = var.owner
-                if producer in region.nodes or not self._joins(producer, region, pattern,
-                                                               allow_escapes):
+                if producer in region.nodes or producer in banned \
+                        or not self._joins(producer, region, pattern, allow_escapes):
                     continue
                 region.nodes.add(producer)
                 stack.append(producer)
@@ -104,9 +105,20 @@ class _Grower:
                     continue
                 if not allow_escapes:
                     return False
-                if client != OUTPUT and self.index.get(client, -1) <= limit:
-                    return False
+                if client != OUTPUT and self.index.get(client, -1) <= limit \
+                        and client in self._ancestors(region):
+                    return False  # client -> ... -> start: fusing would make a cycle
         return True
+
+    def _ancestors(self, region: Region) -> set[Apply]:
+        """Nodes the start node depends on (computed once per region, when needed).
+
+        Every region node is the start or one of its ancestors, so a client outside the
+        region closes a cycle exactly when it is itself an ancestor of the start."""
+        if region.ancestors is None:
+            nodes = toposort(region.start.inputs, blockers=self.fgraph.inputs)
+            region.ancestors = set(nodes)
+        return region.ancestors
 
 
 def _ordered(region: Region, index: dict[Apply, int]) -> list[Apply]:
@@ -140,11 +152,11 @@ def _inline_const(var: Variable) -> Any:
     return None if value is None else np.asarray(value, dtype=var.dtype).item()
 
 
-def _broadcast_safe(outs: list[Variable], order: list[Apply], region: Region,
-                    loads: list[Variable]) -> bool:
+def _broadcast_unsafe(outs: list[Variable], order: list[Apply], region: Region,
+                      loads: list[Variable]) -> set[Apply]:
     """An extra output must have the kernel's run-time shape: if it does not depend on an
     input that may be larger along a dim it does not know statically, numpy would give
-    it a smaller shape than the kernel's iteration space."""
+    it a smaller shape than the kernel's iteration space. Returns the offending nodes."""
     deps: dict[Apply, set[int]] = {}
     load_ids = {id(v) for v in loads}
     for node in order:
@@ -155,12 +167,13 @@ def _broadcast_safe(outs: list[Variable], order: list[Apply], region: Region,
             elif id(var) in load_ids:
                 mine.add(id(var))
         deps[node] = mine
+    unsafe = set()
     for var in outs:
         missing = [v for v in loads if id(v) not in deps[var.owner]]
         for d, size in enumerate(var.type.shape):
             if size is None and any(v.type.shape[d] != 1 for v in missing):
-                return False
-    return True
+                unsafe.add(var.owner)
+    return unsafe
 
 
 def build_kernel(order: list[Apply], outputs: list[Variable], reduce: Apply | None
@@ -211,9 +224,15 @@ def fuse(fgraph: FunctionGraph) -> int:
     return count
 
 
+MAX_REGROWS = 4
+
+
 def _fuse_from(fgraph: FunctionGraph, grower: _Grower, start: Apply) -> int:
-    for allow_escapes in (True, False):
-        region = grower.grow(start, allow_escapes)
+    """Fuse the region grown from `start`; extra outputs whose run-time shape could differ
+    from the kernel's are left out of the region (regrown without them)."""
+    banned: set[Apply] = set()
+    for attempt in range(MAX_REGROWS + 1):
+        region = grower.grow(start, allow_escapes=attempt < MAX_REGROWS, banned=banned)
         if region is None:
             return 0
         if region.reduce is None and len(region.nodes) < 2:
@@ -224,7 +243,10 @@ def _fuse_from(fgraph: FunctionGraph, grower: _Grower, start: Apply) -> int:
         if built is None:
             return 0
         kernel, loads = built
-        if region.reduce is None and not _broadcast_safe(outs, order, region, loads):
+        unsafe = _broadcast_unsafe(outs, order, region, loads) if region.reduce is None \
+            else set()
+        if unsafe:
+            banned |= unsafe - {start}
             continue
         fused = FusedElemwise(kernel).make_node(*loads)
         grower.assigned |= region.nodes
