@@ -1,9 +1,9 @@
 """Numerical stabilisation: rewrite formulas that overflow or cancel into stable forms.
 
-log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(sigmoid(x)) -> -softplus(-x),
-log(1-sigmoid(x)) -> -softplus(x) (which also makes the binary cross-entropy of
-sigmoid(logits) stable), softmax and log-softmax with the max subtracted,
-log(sum(exp(x))) -> logsumexp with the max subtracted. All rules are for floats only.
+log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log1p(exp(x)) -> softplus(x),
+log(sigmoid(x)) -> -softplus(-x) and log(1-sigmoid(x)) -> -softplus(x) (these two make
+the binary cross-entropy of sigmoid(logits) stable), softmax and log-softmax with the
+max subtracted, log(sum(exp(x))) -> logsumexp with the max subtracted. Floats only.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ RULES = [
      lambda x: op("neg", op("softplus", op("neg", x)))),
     ("log1m_sigmoid", E("log", E("sub", C(1), E("sigmoid", "x"))),
      lambda x: op("neg", op("softplus", x))),
+    ("log1p_exp_to_softplus", E("log1p", E("exp", "x")), lambda x: op("softplus", x)),
 ]
 for _name, _pattern, _build in RULES:
     rule(_name, STAB, _pattern, _same_float(_build))
