@@ -174,6 +174,16 @@ def _run(inputs: list, outputs: list, values: list, mode: Any) -> Any:
             return type(err)
 
 
+def _close(got: Any, want: Any, float32_inputs: bool) -> bool:
+    """Equal within the tolerance of the least precise float dtype that fed the value
+    (a float64 result of float32 work carries float32 rounding differences)."""
+    if not float32_inputs or np.asarray(want).dtype != np.float64:
+        return values_equal(got, want)
+    got, want = np.asarray(got), np.asarray(want)
+    return got.shape == want.shape and got.dtype == want.dtype and bool(
+        np.allclose(got, want, rtol=1e-4, atol=1e-5, equal_nan=True))
+
+
 @settings(max_examples=300, deadline=None)
 @given(programs())
 def test_random_graphs_agree_across_modes(program):
@@ -186,7 +196,8 @@ def test_random_graphs_agree_across_modes(program):
             assert got is want, (mode, got, want)
             continue
         assert not isinstance(got, type), (mode, got)
+        low = any(v.dtype == "float32" for v in inputs)
         for i, (g, w) in enumerate(zip(got, want)):
-            assert values_equal(g, w), f"{mode} output {i}: {g!r} != {w!r}"
+            assert _close(g, w, low), f"{mode} output {i}: {g!r} != {w!r}"
     for v, k in zip(values, keep):
         np.testing.assert_array_equal(v, k)
