@@ -167,9 +167,13 @@ def _dispatch(rewrites: list[LocalRewrite]) -> Callable[[Apply], list[LocalRewri
     return lookup
 
 
-def run_local(fgraph: FunctionGraph, rewrites: list[LocalRewrite], max_firings: int = 100_000
+MAX_FIRINGS = 100_000  # per stage; a rewrite that undoes another would loop forever
+
+
+def run_local(fgraph: FunctionGraph, rewrites: list[LocalRewrite], max_firings: int | None = None
               ) -> int:
     """Apply `rewrites` until none fires; returns the number of firings."""
+    max_firings = MAX_FIRINGS if max_firings is None else max_firings
     if not rewrites:
         return 0
     work = _Worklist(fgraph)
