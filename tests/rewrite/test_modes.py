@@ -78,3 +78,19 @@ def test_config_mode_default_is_fast_run():
     with td.config.change_flags(mode="FAST_COMPILE"):
         assert count_kernels(compile_fn([x], out, None)) == 0
     assert count_kernels(compile_fn([x], out, None)) == 1
+
+
+def test_debug_mode_checks_the_graph_after_each_stage():
+    def dangling(fgraph, node):  # leaves a node the graph does not reach
+        if getattr(getattr(node.op, "scalar_op", None), "name", None) == "exp":
+            fgraph.apply_nodes.add(T.log(node.inputs[0]).owner)  # corrupt the bookkeeping
+        return None
+
+    add_rewrite(LocalRewrite("corrupting", dangling, frozenset({"canonicalize"})))
+    try:
+        x, out = _graph()
+        with pytest.raises(AssertionError, match="invalid after the 'canonicalize' stage"):
+            compile_fn([x], out, "DEBUG_MODE")
+        compile_fn([x], out, "FAST_RUN")  # no check outside DEBUG_MODE
+    finally:
+        del REGISTRY["corrupting"]
