@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tensordsl.config import config
-from tensordsl.graph.basic import Apply, Variable
+from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.ops import scalar as ps
 
@@ -84,12 +84,14 @@ def describe(var: Variable) -> str:
     """A one-line description of a variable and the node computing it."""
     node = var.owner
     if node is None:
-        return repr(var)
+        return _short(var)
     args = ", ".join(_short(v) for v in node.inputs)
     return f"{node.op}({args})"
 
 
 def _short(var: Variable) -> str:
+    if isinstance(var, Constant):
+        return f"{var!r}:{var.dtype}"
     if var.owner is None:
         return repr(var)
     return f"{var.owner.op}(..)"
