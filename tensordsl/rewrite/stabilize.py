@@ -15,7 +15,7 @@ from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.ops.reduce import Reduce
 from tensordsl.rewrite.engine import register
-from tensordsl.rewrite.patterns import DS, C, E, R, match, rule
+from tensordsl.rewrite.patterns import DS, C, E, R, match, rule, scalar_constant
 from tensordsl.rewrite.util import const_like, is_float, op, out_of
 from tensordsl.tensor import math as tm
 from tensordsl.tensor.basic import dimshuffle
@@ -55,8 +55,16 @@ def _is_shifted(x: Variable) -> bool:
     """x is already `y - max(y)` (built here, or by nnet.softmax/log_softmax)."""
     if x.tag.get("max_shifted"):
         return True
+    plain = E("sub", "y", DS(R("maximum", "y")))
+    guarded = E("sub", "y", E("switch", E("isinf", "m"), "zero", "m"))  # T.logsumexp's
     env: dict[str, Any] = {}
-    return match(E("sub", "y", DS(R("maximum", "y"))), x, env)
+    if match(plain, x, env):
+        return True
+    env = {}
+    if not match(guarded, x, env) or not match(DS(R("maximum", "y")), env["m"], dict(env)):
+        return False
+    return scalar_constant(env["zero"]) == 0 or match(E("second", "m", C(0)), env["zero"],
+                                                      dict(env))
 
 
 def _shift(x: Variable, axis: tuple[int, ...]) -> Variable:

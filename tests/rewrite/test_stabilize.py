@@ -119,3 +119,12 @@ def test_softmax_from_nnet_is_not_shifted_twice():
     f = compile_fn([x], T.nnet.softmax(x), only("stable_softmax"))
     reduces = [n for n in f.maker.fgraph.toposort() if "maximum" in str(n.op)]
     assert len(reduces) == 1
+
+
+def test_an_already_stable_logsumexp_is_left_alone():
+    x = T.dmatrix("x")
+    out = T.logsumexp(x, axis=1)  # T.logsumexp subtracts a guarded max itself
+    f = compile_fn([x], out, only("stable_logsumexp", "stable_softmax", "stable_log_softmax"))
+    assert not f.maker.fgraph.rewrite_history.records
+    value = np.array([[1000.0, 1000.0], [0.0, -np.inf]])
+    np.testing.assert_allclose(f(value), [1000 + np.log(2), 0.0])
