@@ -29,6 +29,9 @@ from tensordsl.rewrite.engine import apply_replacements
 from tensordsl.rewrite.patterns import scalar_constant
 
 KERNEL_REDUCE_KINDS = ("add", "mul", "maximum", "minimum")
+# ops cheap enough to recompute in every consumer kernel rather than store a temporary
+CHEAP_OPS = frozenset({"add", "sub", "mul", "neg", "abs", "sqr", "maximum", "minimum",
+                       "second", "identity", "switch", "eq", "neq", "lt", "le", "gt", "ge"})
 
 
 def fusable(node: Any) -> bool:
@@ -47,6 +50,7 @@ class Region:
     nodes: set[Apply] = field(default_factory=set)
     reduce: Apply | None = None
     ancestors: set[Apply] | None = None
+    duplicates: set[Apply] = field(default_factory=set)  # recomputed here, kept outside
 
 
 def _reduce_root(node: Apply, fgraph: FunctionGraph) -> Apply | None:
@@ -86,12 +90,27 @@ class _Grower:
             node = stack.pop()
             for var in node.inputs:
                 producer = var.owner
-                if producer in region.nodes or producer in banned \
-                        or not self._joins(producer, region, pattern, allow_escapes):
+                if producer in region.nodes or producer in banned:
                     continue
-                region.nodes.add(producer)
-                stack.append(producer)
+                if self._joins(producer, region, pattern, allow_escapes):
+                    region.nodes.add(producer)
+                    stack.append(producer)
+                elif self._duplicable(producer, pattern):
+                    region.nodes.add(producer)  # its inputs become loads: no cascade
+                    region.duplicates.add(producer)
         return region
+
+    def _duplicable(self, producer: Any, pattern: tuple) -> bool:
+        """A cheap one-op producer whose every user is elementwise or a reduction (so all
+        of them can recompute it and its temporary disappears) is recomputed in the
+        region instead of read from memory."""
+        if not fusable(producer) or producer.outputs[0].broadcastable != pattern:
+            return False
+        sop = producer.op.scalar_op
+        if sop.name not in CHEAP_OPS and not sop.name.startswith("cast_"):
+            return False
+        users = self.fgraph.clients.get(producer.outputs[0], [])
+        return all(c != OUTPUT and isinstance(c.op, (Elemwise, Reduce)) for c, _ in users)
 
     def _joins(self, producer: Any, region: Region, pattern: tuple, allow_escapes: bool
                ) -> bool:
@@ -129,6 +148,8 @@ def _escaping(region: Region, fgraph: FunctionGraph, order: list[Apply]) -> list
     """Outputs of region nodes used outside the region (kernel outputs)."""
     outs = []
     for node in order:
+        if node in region.duplicates:
+            continue
         for var in node.outputs:
             if any(c == OUTPUT or c not in region.nodes for c, _ in fgraph.clients.get(var, [])):
                 outs.append(var)
@@ -249,7 +270,7 @@ def _fuse_from(fgraph: FunctionGraph, grower: _Grower, start: Apply) -> int:
             banned |= unsafe - {start}
             continue
         fused = FusedElemwise(kernel).make_node(*loads)
-        grower.assigned |= region.nodes
+        grower.assigned |= region.nodes - region.duplicates
         grower.index[fused] = grower.index[start]
         olds = [region.reduce.outputs[0]] if region.reduce else outs
         apply_replacements(fgraph, list(zip(olds, fused.outputs)), "fusion")

@@ -10,15 +10,17 @@ import pytest
 from tests.rewrite.examples import logistic_regression, seed_training, softmax_cross_entropy
 from tests.rewrite.helpers import NO_REWRITES, assert_values_equal, count_kernels, op_names
 
-# (FAST_RUN fused kernels, other nodes) per example; see docs/rewrites.md
-SEED_KERNELS = 3
-LOGREG_KERNELS = 7
-SOFTMAX_CE_KERNELS = 4
+# FAST_RUN fused kernels and all nodes per example; see docs/rewrites.md
+SEED_KERNELS, SEED_NODES = 4, 6
+LOGREG_KERNELS, LOGREG_NODES = 11, 26
+SOFTMAX_CE_KERNELS, SOFTMAX_CE_NODES = 4, 13
 
 
 def test_seed_training_kernels_and_values():
     f, W = seed_training("FAST_RUN")
     assert count_kernels(f) == SEED_KERNELS, op_names(f)
+    assert len(op_names(f)) == SEED_NODES, op_names(f)
+    assert not [n for n in op_names(f) if n.startswith("Elemwise")]  # x*W recomputed, no temp
     assert any(n.op.destroy_map and W in n.inputs for n in f.maker.fgraph.toposort())
     g, V = seed_training(NO_REWRITES)
     for _ in range(10):
@@ -31,6 +33,7 @@ def test_seed_training_kernels_and_values():
 def test_logistic_regression_kernels_and_values():
     train, (w, b) = logistic_regression("FAST_RUN")
     assert count_kernels(train) == LOGREG_KERNELS, op_names(train)
+    assert len(op_names(train)) == LOGREG_NODES, op_names(train)
     assert "Gemm" in op_names(train)
     ref, (w0, b0) = logistic_regression(NO_REWRITES)
     rng = np.random.default_rng(5)
@@ -46,6 +49,8 @@ def test_logistic_regression_kernels_and_values():
 def test_softmax_cross_entropy_kernels_and_values():
     f = softmax_cross_entropy("FAST_RUN")
     assert count_kernels(f) == SOFTMAX_CE_KERNELS, op_names(f)
+    assert len(op_names(f)) == SOFTMAX_CE_NODES, op_names(f)
+    assert "Fused{sub,exp reduce(1,)}" in op_names(f)  # the shifted logits: no temporary
     assert "Gemm" in op_names(f)
     g = softmax_cross_entropy(NO_REWRITES)
     rng = np.random.default_rng(6)
