@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl import dtypes
-from tensordsl.graph.basic import Apply, Variable, toposort
+from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
 from tensordsl.ops.elemwise import Elemwise
@@ -49,7 +49,8 @@ class Region:
     start: Apply
     nodes: set[Apply] = field(default_factory=set)
     reduce: Apply | None = None
-    ancestors: set[Apply] | None = None
+    ancestors: set[Apply] = field(default_factory=set)  # of start, index >= ancestors_lo
+    ancestors_lo: float = float("inf")
     duplicates: set[Apply] = field(default_factory=set)  # recomputed here, kept outside
 
 
@@ -124,21 +125,45 @@ class _Grower:
                     continue
                 if not allow_escapes:
                     return False
-                if client != OUTPUT and self.index.get(client, -1) <= limit \
-                        and client in self._ancestors(region):
+                if client != OUTPUT and self.index[client] <= limit \
+                        and self._is_ancestor(client, region):
                     return False  # client -> ... -> start: fusing would make a cycle
         return True
 
-    def _ancestors(self, region: Region) -> set[Apply]:
-        """Nodes the start node depends on (computed once per region, when needed).
+    def _is_ancestor(self, node: Apply, region: Region) -> bool:
+        """Whether `node` is an ancestor of the region's start.
 
         Every region node is the start or one of its ancestors, so a client outside the
-        region closes a cycle exactly when it is itself an ancestor of the start."""
-        if region.ancestors is None:
-            nodes = toposort(region.start.inputs, blockers=self.fgraph.inputs)
-            region.ancestors = set(nodes)
-        return region.ancestors
+        region closes a cycle exactly when it is itself an ancestor of the start. A path
+        from `node` to the start only visits nodes numbered between the two, so the
+        backward search stops below `node`'s number (and is reused by later queries)."""
+        lo = self.index[node]
+        if lo < region.ancestors_lo:
+            seen: set[Apply] = set()
+            stack = [region.start]
+            while stack:
+                for var in stack.pop().inputs:
+                    owner = var.owner
+                    if owner is not None and owner not in seen \
+                            and self.index.get(owner, -1) >= lo:
+                        seen.add(owner)
+                        stack.append(owner)
+            region.ancestors, region.ancestors_lo = seen, lo
+        return node in region.ancestors
 
+    def renumber(self, fused: Apply) -> None:
+        """Number the new node between its producers and its users (renumber all nodes
+        when the old numbering leaves no room), keeping the numbering topological: the
+        cycle check above relies on it."""
+        lo = max((self.index.get(v.owner, -1) for v in fused.inputs if v.owner is not None),
+                 default=-1)
+        users = [c for out in fused.outputs for c, _ in self.fgraph.clients.get(out, [])
+                 if c != OUTPUT]
+        hi = min((self.index[c] for c in users), default=lo + 2)
+        if lo < hi:
+            self.index[fused] = (lo + hi) / 2
+        else:
+            self.index = {node: i for i, node in enumerate(self.fgraph.toposort())}
 
 def _ordered(region: Region, index: dict[Apply, int]) -> list[Apply]:
     return sorted(region.nodes, key=index.__getitem__)
@@ -271,8 +296,8 @@ def _fuse_from(fgraph: FunctionGraph, grower: _Grower, start: Apply) -> int:
             continue
         fused = FusedElemwise(kernel).make_node(*loads)
         grower.assigned |= region.nodes - region.duplicates
-        grower.index[fused] = grower.index[start]
         olds = [region.reduce.outputs[0]] if region.reduce else outs
         apply_replacements(fgraph, list(zip(olds, fused.outputs)), "fusion")
+        grower.renumber(fused)
         return 1
     return 0

@@ -114,3 +114,17 @@ def test_reduction_kinds_and_dtypes():
     f = same_bits([x], outs, [value])
     assert count_kernels(f) == 4
     assert {k.reduce_kinds[0] for k in kernels(f)} == {"add", "mul", "maximum", "minimum"}
+
+
+def test_no_cycle_through_an_earlier_kernels_extra_output():
+    """A kernel built earlier reads p and exports n; a later region must not absorb p
+    (it would need n from the earlier kernel, which needs p from it)."""
+    x, y = T.dvectors("x", "y")
+    p = T.exp(x)
+    c = p.sum()
+    n = p * y
+    outs = [n + p, n * c]
+    rng = np.random.default_rng(8)
+    f = same_bits([x, y], outs, [rng.random(4), rng.random(4)])
+    nodes = f.maker.fgraph.toposort()
+    assert len(nodes) == len(f.maker.fgraph.apply_nodes)
