@@ -8,7 +8,7 @@ import pytest
 import tensordsl as td
 from tensordsl import tensor as T
 from tensordsl.compile.debugmode import DebugModeError
-from tensordsl.compile.mode import PREDEFINED
+from tensordsl.compile.mode import PREDEFINED, get_mode
 from tensordsl.rewrite import REGISTRY
 from tensordsl.rewrite.engine import LocalRewrite, add_rewrite
 from tensordsl.rewrite.util import op
@@ -94,3 +94,15 @@ def test_debug_mode_checks_the_graph_after_each_stage():
         compile_fn([x], out, "FAST_RUN")  # no check outside DEBUG_MODE
     finally:
         del REGISTRY["corrupting"]
+
+
+def test_modes_are_queries_over_tags():
+    x, out = _graph()
+    fused = compile_fn([x], out, get_mode("FAST_COMPILE").including("fusion"))
+    assert count_kernels(fused) == 1 and "Elemwise{log}" not in op_names(fused)
+    y = T.dmatrix("y")
+    expr = T.tanh(T.dot(x, y)) * 2
+    plain = compile_fn([x, y], expr, get_mode("FAST_RUN").excluding("inplace"))
+    assert not any(n.op.destroy_map for n in plain.maker.fgraph.toposort())
+    assert any(n.op.destroy_map for n in compile_fn([x, y], expr, "FAST_RUN")
+               .maker.fgraph.toposort())
