@@ -72,6 +72,14 @@ def _check_wrt(w: Any, i: int) -> Variable:
     return w
 
 
+def describe(var: Variable) -> str:
+    """A readable name for error messages: the name, or the expression that made it."""
+    if var.name is not None or var.owner is None:
+        return repr(var)
+    text = repr(var.owner)
+    return text if len(text) <= 120 else text[:115] + "(...)"
+
+
 def _float_dtype(var: Variable) -> str:
     return var.dtype if dtypes.is_float(var.dtype) else config.floatX
 
@@ -80,7 +88,7 @@ def _seed_grads(cost: Any, known_grads: Mapping | None) -> dict[Variable, list[V
     seeds: dict[Variable, list[Variable]] = {}
     if cost is not None:
         if cost.ndim != 0:
-            raise TypeError(f"grad: the cost {cost!r} must be a scalar (0-d), but it is a "
+            raise TypeError(f"grad: the cost {describe(cost)} must be a scalar (0-d), but it is a "
                             f"{cost.ndim}-d tensor ({cost.type}); sum it, or use "
                             f"tensordsl.gradient.jacobian for a vector")
         seeds[cost] = [constant(1.0, dtype=_float_dtype(cost))]
@@ -232,9 +240,10 @@ def _result(w: Variable, acc: dict, policy: str, return_disconnected: str, i: in
                 w, dtype=config.floatX)
         return tm.zeros_like(w, dtype=_float_dtype(w))
     where = f"wrt[{i}]" if n > 1 else "wrt"
-    message = (f"grad: the cost does not depend on {where} = {w!r} ({w.type}): it is not part "
-               f"of the computational graph of the cost, or only through non-differentiable "
-               f"operations. Pass disconnected_inputs='ignore' (or 'warn') to get zeros.")
+    message = (f"grad: the cost does not depend on {where} = {describe(w)} ({w.type}): it is "
+               f"not part of the computational graph of the cost, or only through "
+               f"non-differentiable operations. Pass disconnected_inputs='ignore' (or 'warn') "
+               f"to get zeros.")
     if policy == "raise":
         raise DisconnectedInputError(message)
     if policy == "warn":
