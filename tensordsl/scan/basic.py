@@ -74,8 +74,9 @@ def _output_entries(outputs_info: Any) -> list[_Recurrent | None] | None:
             raise ValueError(f"scan: outputs_info[{k}] has taps {list(taps)}; taps of outputs "
                              f"must be negative (earlier steps)")
         init = as_tensor_variable(info)
-        name = f" {init.name!r}" if init.name else ""
-        entries.append(_Recurrent(init, taps, f"output {k} (initial state{name})"))
+        from tensordsl.gradient.core import describe
+
+        entries.append(_Recurrent(init, taps, f"output {k} (initial state {describe(init)})"))
     return entries
 
 
