@@ -170,3 +170,11 @@ def test_update_with_gradient_keeps_the_parameter_dtype() -> None:
     f = theano.function([x], cost, updates=[(w, w - np.float32(0.1) * g)])
     f(np.ones(3, dtype="float32"))
     np.testing.assert_allclose(w.get_value(), np.ones(3) - 0.4, rtol=1e-6)
+
+
+def test_tensor_module_forwards_jacobian_and_hessian() -> None:
+    x = T.dvector("x")
+    jac = theano.function([x], T.jacobian(x ** 2, x))([1.0, 2.0])
+    hess = theano.function([x], T.hessian((x ** 3).sum(), x))([1.0, 2.0])
+    np.testing.assert_allclose(jac, np.diag([2.0, 4.0]))
+    np.testing.assert_allclose(hess, np.diag([6.0, 12.0]))

@@ -166,3 +166,18 @@ def test_hessian_through_scan() -> None:
     out, _ = theano.scan(lambda v, acc: v * acc, sequences=x, outputs_info=T.ones_like(x[0]))
     H = theano.function([x], hessian(out[-1], x))([1.0, 2.0, 3.0])
     np.testing.assert_allclose(H, [[0, 3, 2], [3, 0, 1], [2, 1, 0]])
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_truncated_backpropagation(k) -> None:
+    x, h0, w = T.dvector("x"), T.dscalar("h0"), T.dscalar("w")
+    hs, _ = theano.scan(lambda v, h, w: w * h + v, sequences=x, outputs_info=h0,
+                        non_sequences=w, truncate_gradient=k)
+    gx, gh0 = theano.grad(hs[-1], [x, h0])
+    n, wv = 4, 0.5
+    got_x, got_h0 = theano.function([x, h0, w], [gx, gh0])(np.ones(n), 1.0, wv)
+    want_x = [wv ** (n - 1 - t) if t >= n - k else 0.0 for t in range(n)]
+    np.testing.assert_allclose(got_x, want_x)
+    assert got_h0 == (wv ** n if k >= n else 0.0)
+    with pytest.raises(ValueError, match="truncate_gradient"):
+        theano.scan(lambda v: v, sequences=x, truncate_gradient=0)

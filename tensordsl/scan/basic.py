@@ -135,7 +135,7 @@ def _n_steps(n_steps: Any, seqs: list[tuple[Variable, tuple[int, ...]]]) -> Vari
 
 def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None,
                non_sequences: Any = None, n_steps: Any = None, go_backwards: bool = False,
-               name: str | None = None, strict: bool = False
+               name: str | None = None, strict: bool = False, truncate_gradient: int = -1
                ) -> tuple[Apply, list[Variable], list[int], OrderedDict]:
     """Build the Scan node: (node, user-facing outputs, recurrent lags per output
     (-1 for per-step outputs), updates)."""
@@ -174,7 +174,7 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
     labels = [r.label for r in all_recs] + [f"output {i}" for i, e in enumerate(entries)
                                             if e is None]
     op = Scan(inner, tuple(taps for _, taps in seqs), tuple(r.taps for r in all_recs),
-              len(nit_outs), len(hoisted), name, tuple(labels))
+              len(nit_outs), len(hoisted), name, tuple(labels), int(truncate_gradient))
     inits = [r.init.dimshuffle("x", *range(r.init.ndim)) if r.taps == (-1,) else r.init
              for r in all_recs]
     node = op.make_node(_n_steps(n_steps, seqs), *[v for v, _ in seqs], *inits, *hoisted)
@@ -239,12 +239,13 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     taps=[-2, -1]), or None for an output that is not fed back; `non_sequences`:
     passed to every step unchanged. Outputs have one row per step (initial states are
     not included). `updates` maps shared variables updated by fn to their final value.
+    `truncate_gradient=k` backpropagates through the last k steps only.
     """
-    if truncate_gradient != -1:
-        raise NotImplementedError("scan: truncate_gradient is not supported yet; use -1 "
-                                  "(full backpropagation through time)")
+    if truncate_gradient != -1 and int(truncate_gradient) < 1:
+        raise ValueError(f"scan: truncate_gradient must be -1 (full backpropagation through "
+                         f"time) or a number of steps >= 1, got {truncate_gradient!r}")
     node, outs, _, updates = build_scan(fn, sequences, outputs_info, non_sequences, n_steps,
-                                        go_backwards, name, strict)
+                                        go_backwards, name, strict, truncate_gradient)
     if len(outs) == 1 and not return_list:
         return outs[0], updates
     return outs, updates

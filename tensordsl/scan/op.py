@@ -40,9 +40,11 @@ class Scan(Op):
 
     def __init__(self, inner: FunctionGraph, seq_taps: tuple[tuple[int, ...], ...],
                  rec_taps: tuple[tuple[int, ...], ...], n_nit: int, n_nonseq: int,
-                 name: str | None = None, labels: tuple[str, ...] | None = None) -> None:
+                 name: str | None = None, labels: tuple[str, ...] | None = None,
+                 truncate_gradient: int = -1) -> None:
         self.inner = inner
         self.labels = labels  # how error messages name each output
+        self.truncate_gradient = truncate_gradient  # BPTT over the last k steps (-1: all)
         self.seq_taps = tuple(tuple(t) for t in seq_taps)
         self.rec_taps = tuple(tuple(t) for t in rec_taps)
         self.n_nit = n_nit

@@ -56,3 +56,17 @@ def grad(*args, **kwargs):  # noqa: D103 - re-exported lazily to avoid an import
     from tensordsl.gradient import grad as _grad
 
     return _grad(*args, **kwargs)
+
+
+def jacobian(*args, **kwargs):  # noqa: D103
+    """tensordsl.gradient.jacobian (Theano's T.jacobian)."""
+    from tensordsl.gradient import jacobian as _jacobian
+
+    return _jacobian(*args, **kwargs)
+
+
+def hessian(*args, **kwargs):  # noqa: D103
+    """tensordsl.gradient.hessian (Theano's T.hessian)."""
+    from tensordsl.gradient import hessian as _hessian
+
+    return _hessian(*args, **kwargs)
