@@ -33,6 +33,9 @@ def _window(v: Variable, start: Any, n: Variable) -> Variable:
 
 def _shift_in(window: Variable, taps: tuple[int, ...], grads: list[Any]) -> Variable:
     """The next step's window: drop W[0], append zeros, add this step's tap gradients."""
+    if taps == (-1,) and window.type.shape[0] == 1:  # one-step recurrence: W' = [g]
+        (g,) = grads
+        return tm.zeros_like(window) if g is None else tb.dimshuffle(g, ("x", *range(g.ndim)))
     nxt = tm.zeros_like(window) if window.type.shape[0] == 1 else \
         tb.concatenate([window[1:], tm.zeros_like(window[:1])])
     for tap, g in zip(taps, grads):
