@@ -56,9 +56,10 @@ def test_only_the_taken_branch_runs(mode) -> None:
     z = ifelse(T.lt(a, b), then_op(x).sum(), else_op(x).mean())
     f = theano.function([a, b, x], z, mode=mode)
     assert f(1.0, 2.0, [1.0, 2.0]) == 6.0
-    assert (then_op.calls, else_op.calls) == (1, 0)
+    then_calls = then_op.calls  # DEBUG_MODE runs each node twice (checked vs reference)
+    assert then_calls >= 1 and else_op.calls == 0
     assert f(3.0, 2.0, [1.0, 2.0]) == 3.0
-    assert (then_op.calls, else_op.calls) == (1, 1)
+    assert then_op.calls == then_calls and else_op.calls >= 1
 
 
 def test_the_untaken_branch_may_fail() -> None:
@@ -118,7 +119,7 @@ def test_gradient_is_lazy_too() -> None:
     np.testing.assert_array_equal(f(1, [1.0, 2.0]), [2.0, 4.0])
     assert op.calls == 0  # the else branch's gradient needs op(x): it did not run
     np.testing.assert_allclose(f(0, [1.0, 2.0]), 2 * np.exp([2.0, 4.0]))
-    assert op.calls == 1
+    assert op.calls >= 1  # (twice in DEBUG_MODE, which also runs the reference)
     assert any(isinstance(n.op, IfElse) for n in f.maker.fgraph.apply_nodes)
 
 
