@@ -178,3 +178,34 @@ def test_tensor_module_forwards_jacobian_and_hessian() -> None:
     hess = theano.function([x], T.hessian((x ** 3).sum(), x))([1.0, 2.0])
     np.testing.assert_allclose(jac, np.diag([2.0, 4.0]))
     np.testing.assert_allclose(hess, np.diag([6.0, 12.0]))
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data(), n=st.integers(1, 3), m=st.integers(1, 3))
+def test_rop_and_lop_match_the_jacobian(data, n, m) -> None:
+    def arr(*shape):
+        size = int(np.prod(shape))
+        return np.asarray(data.draw(st.lists(st.floats(-2, 2), min_size=size, max_size=size)),
+                          dtype="float64").reshape(shape)
+
+    from tensordsl.gradient import Lop, Rop
+
+    x, W, v, u = T.dvector("x"), T.dmatrix("W"), T.dvector("v"), T.dvector("u")
+    y = T.tanh(T.dot(x, W))
+    xv, wv, vv, uv = arr(n), arr(n, m), arr(n), arr(m)
+    jac = (1 - np.tanh(xv @ wv) ** 2)[None, :] * wv  # d y_j / d x_i, shape (n, m)
+    jv = theano.function([x, W, v], Rop(y, x, v))(xv, wv, vv)
+    ju = theano.function([x, W, u], Lop(y, x, u))(xv, wv, uv)
+    np.testing.assert_allclose(jv, vv @ jac, atol=1e-12)
+    np.testing.assert_allclose(ju, jac @ uv, atol=1e-12)
+
+
+def test_gradient_wrappers() -> None:
+    from tensordsl.gradient import disconnected_grad, grad_clip, grad_scale, zero_grad
+
+    a = T.dscalar("a")
+    outs = [theano.grad(zero_grad(a) ** 2 + a, a), theano.grad(grad_clip(a ** 2, -1, 1), a),
+            theano.grad(grad_scale(a ** 2, 3.0), a), zero_grad(a) * 5.0]
+    assert theano.function([a], outs)(2.0) == [1.0, 4.0, 12.0, 10.0]
+    with pytest.raises(DisconnectedInputError, match="a"):
+        theano.grad(disconnected_grad(a) ** 2, a)
