@@ -72,7 +72,7 @@ def test_every_scalar_op_has_a_rule_or_is_discrete() -> None:
     assert set(SCALAR_OPS) - {"psi"} <= set(SCALAR_RULES) | {"psi"}
 
 
-shapes = st.lists(st.integers(1, 3), min_size=0, max_size=2).map(tuple)
+shapes = st.lists(st.integers(0, 3), min_size=0, max_size=2).map(tuple)  # 0-size too
 
 
 def _values(draw, shape, domain, dtype="float64"):
@@ -127,6 +127,16 @@ def test_runtime_broadcast_of_unknown_size_dims() -> None:
     got_x, got_y = f(xv, yv)
     np.testing.assert_allclose(got_x, [yv.sum()])
     np.testing.assert_allclose(got_y, np.full((2, 3), 2.0))
+
+
+def test_second_order_through_runtime_broadcasting() -> None:
+    x, y = T.dvector("x"), T.dmatrix("y")  # x has run-time size 1: broadcast along dim 1
+    gx = theano.grad(T.sum(T.sin(x * y)), x)
+    gy = theano.grad(gx.sum(), y)
+    xv, yv = np.array([0.7]), np.arange(6.0).reshape(2, 3) / 5
+    got_gx, got_gy = theano.function([x, y], [gx, gy])(xv, yv)
+    np.testing.assert_allclose(got_gx, [np.sum(yv * np.cos(xv * yv))])
+    np.testing.assert_allclose(got_gy, np.cos(xv * yv) - xv * yv * np.sin(xv * yv))
 
 
 @st.composite
