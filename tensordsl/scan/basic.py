@@ -150,22 +150,14 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
     state_args = [_state_placeholder(r, t) for r in recs for t in r.taps]
     outputs, updates = _split_result(fn(*seq_args, *state_args, *nonseqs))
     outputs = [as_tensor_variable(o) for o in outputs]
-    if entries is None:
-        entries = [None] * len(outputs)
-    if len(outputs) != len(entries):
-        raise ValueError(f"scan: fn returned {len(outputs)} outputs but outputs_info has "
-                         f"{len(entries)} entries")
-    rec_outs = [o for o, e in zip(outputs, entries) if e is not None]
-    for out, rec in zip(rec_outs, recs):
-        _check_output(out, rec)
-    nit_outs = [o for o, e in zip(outputs, entries) if e is None]
-    upd_targets = list(updates)
+    entries = _match_outputs(outputs, entries, recs)
     upd_recs, upd_args, upd_outs = _update_states(updates)
-    all_args = seq_args + state_args + upd_args
-    inner_outs = rec_outs + upd_outs + nit_outs
-    if upd_args:
-        memo = clone_graph(inner_outs, replace=dict(zip(upd_targets, upd_args)))
+    inner_outs = [o for o, e in zip(outputs, entries) if e is not None] + upd_outs + \
+        [o for o, e in zip(outputs, entries) if e is None]
+    if upd_args:  # inside the loop, an updated shared variable reads its running state
+        memo = clone_graph(inner_outs, replace=dict(zip(updates, upd_args)))
         inner_outs = [memo.get(o, o) for o in inner_outs]
+    all_args = seq_args + state_args + upd_args
     inner_deps = depends_on(inner_outs, all_args)
     inner, hoisted = extract_inner(inner_outs, all_args, lambda v: id(v) not in inner_deps)
     if strict:
@@ -174,11 +166,25 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
     labels = [r.label for r in all_recs] + [f"output {i}" for i, e in enumerate(entries)
                                             if e is None]
     op = Scan(inner, tuple(taps for _, taps in seqs), tuple(r.taps for r in all_recs),
-              len(nit_outs), len(hoisted), name, tuple(labels), int(truncate_gradient))
+              len(inner_outs) - len(all_recs), len(hoisted), name, tuple(labels),
+              int(truncate_gradient))
     inits = [r.init.dimshuffle("x", *range(r.init.ndim)) if r.taps == (-1,) else r.init
              for r in all_recs]
     node = op.make_node(_n_steps(n_steps, seqs), *[v for v, _ in seqs], *inits, *hoisted)
-    return _user_outputs(node, recs, entries, upd_targets)
+    return _user_outputs(node, recs, entries, list(updates))
+
+
+def _match_outputs(outputs: list[Variable], entries: list | None, recs: list[_Recurrent]
+                   ) -> list:
+    """outputs_info entries per output (all None when not given), checked against fn."""
+    if entries is None:
+        entries = [None] * len(outputs)
+    if len(outputs) != len(entries):
+        raise ValueError(f"scan: fn returned {len(outputs)} outputs but outputs_info has "
+                         f"{len(entries)} entries")
+    for out, rec in zip([o for o, e in zip(outputs, entries) if e is not None], recs):
+        _check_output(out, rec)
+    return entries
 
 
 def _update_states(updates: dict
