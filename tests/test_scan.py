@@ -181,3 +181,16 @@ def test_truncated_backpropagation(k) -> None:
     assert got_h0 == (wv ** n if k >= n else 0.0)
     with pytest.raises(ValueError, match="truncate_gradient"):
         theano.scan(lambda v: v, sequences=x, truncate_gradient=0)
+
+
+def test_map_reduce_foldl_foldr() -> None:
+    from tensordsl.scan import foldl, foldr, map, reduce
+
+    x = T.dvector("x")
+    squares, _ = map(lambda v: v ** 2, x)
+    total, _ = reduce(lambda v, acc: acc + v, x, T.constant(np.float64(0.0)))
+    left, _ = foldl(lambda v, acc: acc * 2.0 + v, x, T.constant(np.float64(0.0)))
+    right, _ = foldr(lambda v, acc: acc * 2.0 + v, x, T.constant(np.float64(0.0)))
+    got = theano.function([x], [squares, total, left, right])([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(got[0], [1.0, 4.0, 9.0])
+    assert got[1] == 6.0 and got[2] == 11.0 and got[3] == 17.0

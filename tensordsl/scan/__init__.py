@@ -11,8 +11,9 @@ from typing import Any
 
 from tensordsl.scan.basic import build_scan, scan
 from tensordsl.scan.op import Scan
+from tensordsl.scan.views import foldl, foldr, map, reduce  # noqa: A004 (Theano's names)
 
-__all__ = ["Scan", "build_scan", "scan"]
+__all__ = ["Scan", "build_scan", "foldl", "foldr", "map", "reduce", "scan"]
 
 
 class _CallableModule(types.ModuleType):
