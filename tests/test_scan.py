@@ -194,3 +194,23 @@ def test_map_reduce_foldl_foldr() -> None:
     got = theano.function([x], [squares, total, left, right])([1.0, 2.0, 3.0])
     np.testing.assert_allclose(got[0], [1.0, 4.0, 9.0])
     assert got[1] == 6.0 and got[2] == 11.0 and got[3] == 17.0
+
+
+def test_until_stops_the_loop_and_its_gradient_follows() -> None:
+    from tensordsl.scan import until
+
+    limit = T.dscalar("limit")
+    powers, _ = theano.scan(lambda p, m: (p * 2, until(p * 2 > m)),
+                            outputs_info=T.constant(np.float64(1.0)), non_sequences=limit,
+                            n_steps=1024)
+    np.testing.assert_allclose(theano.function([limit], powers)(45.0), 2.0 ** np.arange(1, 7))
+
+    def running_product(x):
+        out, _ = theano.scan(lambda v, acc: (acc * v, until(acc * v > 10)), sequences=x,
+                             outputs_info=T.constant(np.float64(1.0)))
+        return out
+
+    x = T.dvector("x")
+    np.testing.assert_allclose(theano.function([x], running_product(x))([2.0, 3.0, 4.0, 5.0]),
+                               [2.0, 6.0, 24.0])
+    verify_grad(running_product, [np.array([2.0, 3.0, 4.0, 5.0])])

@@ -54,9 +54,11 @@ def scan_grad(node: Apply, out_grads: list) -> list:
 
     op: Scan = node.op
     n_fwd, seqs, inits, nonseqs = op.split_inputs(node.inputs)
+    if op.as_while:  # the steps actually run
+        n_fwd = node.outputs[-1]
     n, skip = _backward_steps(n_fwd, op.truncate_gradient)
     lags = [lag(t) for t in op.rec_taps]
-    g_bufs, g_nits = out_grads[:op.n_rec], out_grads[op.n_rec:]
+    g_bufs, g_nits = out_grads[:op.n_rec], out_grads[op.n_rec:op.n_rec + op.n_nit]
     seq_slices = [_window(s, _at(tap - min(taps), skip), n) for s, taps in
                   zip(seqs, op.seq_taps) for tap in taps]
     state_slices = [_window(b, _at(L + tap, skip), n) for b, L, taps in

@@ -80,6 +80,26 @@ def _output_entries(outputs_info: Any) -> list[_Recurrent | None] | None:
     return entries
 
 
+class until:  # noqa: N801 (Theano's name)
+    """Returned by a scan step (last, e.g. `return h, until(h > 10)`) to stop the loop
+    after the step where `condition` (a scalar) is true: a while loop."""
+
+    def __init__(self, condition: Any) -> None:
+        self.condition = as_tensor_variable(condition)
+        if self.condition.ndim != 0:
+            raise TypeError(f"until: the condition {self.condition!r} must be a scalar, got "
+                            f"{self.condition.type}")
+
+
+def _split_until(result: Any) -> tuple[Any, Variable | None]:
+    if isinstance(result, until):
+        return [], result.condition
+    if isinstance(result, tuple) and result and isinstance(result[-1], until):
+        rest = result[:-1]
+        return (rest[0] if len(rest) == 1 else rest), result[-1].condition
+    return result, None
+
+
 def _split_result(result: Any) -> tuple[list[Any], dict]:
     """Theano's rules: fn returns outputs, an updates dict, or a pair of both."""
     if isinstance(result, Mapping):
@@ -148,12 +168,14 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
                 for v, taps in seqs for t in taps]
     recs = [e for e in (entries or []) if e is not None]
     state_args = [_state_placeholder(r, t) for r in recs for t in r.taps]
-    outputs, updates = _split_result(fn(*seq_args, *state_args, *nonseqs))
+    result, condition = _split_until(fn(*seq_args, *state_args, *nonseqs))
+    outputs, updates = _split_result(result)
     outputs = [as_tensor_variable(o) for o in outputs]
     entries = _match_outputs(outputs, entries, recs)
     upd_recs, upd_args, upd_outs = _update_states(updates)
+    nit_outs = [o for o, e in zip(outputs, entries) if e is None]
     inner_outs = [o for o, e in zip(outputs, entries) if e is not None] + upd_outs + \
-        [o for o, e in zip(outputs, entries) if e is None]
+        nit_outs + ([condition] if condition is not None else [])
     if upd_args:  # inside the loop, an updated shared variable reads its running state
         memo = clone_graph(inner_outs, replace=dict(zip(updates, upd_args)))
         inner_outs = [memo.get(o, o) for o in inner_outs]
@@ -166,8 +188,8 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
     labels = [r.label for r in all_recs] + [f"output {i}" for i, e in enumerate(entries)
                                             if e is None]
     op = Scan(inner, tuple(taps for _, taps in seqs), tuple(r.taps for r in all_recs),
-              len(inner_outs) - len(all_recs), len(hoisted), name, tuple(labels),
-              int(truncate_gradient))
+              len(nit_outs), len(hoisted), name, tuple(labels), int(truncate_gradient),
+              as_while=condition is not None)
     inits = [r.init.dimshuffle("x", *range(r.init.ndim)) if r.taps == (-1,) else r.init
              for r in all_recs]
     node = op.make_node(_n_steps(n_steps, seqs), *[v for v, _ in seqs], *inits, *hoisted)
@@ -216,7 +238,7 @@ def _user_outputs(node: Apply, recs: list[_Recurrent], entries: list, upd_target
                   ) -> tuple[Apply, list[Variable], list[int], OrderedDict]:
     n_rec = len(recs)
     rec_iter = iter(range(n_rec))
-    nit_iter = iter(range(n_rec + len(upd_targets), len(node.outputs)))
+    nit_iter = iter(range(n_rec + len(upd_targets), n_rec + len(upd_targets) + node.op.n_nit))
     outs: list[Variable] = []
     lags: list[int] = []
     for e in entries:
