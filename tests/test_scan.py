@@ -22,8 +22,8 @@ def test_cumulative_sum_and_product(values, h0) -> None:
     sums, updates = theano.scan(lambda v, acc: acc + v, sequences=x, outputs_info=h)
     prods, _ = theano.scan(lambda v, acc: acc * v, sequences=x, outputs_info=h)
     assert len(updates) == 0
-    got_s, got_p = theano.function([x, h], [sums, prods])(values, h0)
-    xv = np.asarray(values, dtype="float64")
+    xv = np.asarray(values, dtype="float64")[::-1]  # a negative-stride view
+    got_s, got_p = theano.function([x, h], [sums, prods])(xv, h0)
     np.testing.assert_allclose(got_s, h0 + np.cumsum(xv))
     np.testing.assert_allclose(got_p, h0 * np.cumprod(xv))
 
