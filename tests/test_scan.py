@@ -214,3 +214,30 @@ def test_until_stops_the_loop_and_its_gradient_follows() -> None:
     np.testing.assert_allclose(theano.function([x], running_product(x))([2.0, 3.0, 4.0, 5.0]),
                                [2.0, 6.0, 24.0])
     verify_grad(running_product, [np.array([2.0, 3.0, 4.0, 5.0])])
+
+
+def test_gradients_with_integer_states_nested_scans_and_ifelse() -> None:
+    from tensordsl.ifelse import ifelse
+
+    def int_state(x):
+        (_, h), _ = theano.scan(lambda v, i, h: [i + 1, h * v + T.cast(i, "float64")],
+                                sequences=x, outputs_info=[T.constant(np.int64(0)),
+                                                           T.constant(np.float64(1.0))])
+        return h
+
+    def nested(x):
+        def row_fold(row):
+            r, _ = theano.scan(lambda v, acc: acc * v + 1, sequences=row,
+                               outputs_info=T.constant(np.float64(0.0)))
+            return r[-1]
+        out, _ = theano.scan(row_fold, sequences=x)
+        return out
+
+    def with_ifelse(x):
+        out, _ = theano.scan(lambda v, h: ifelse(T.gt(v, 0.5), h * v, h + v), sequences=x,
+                             outputs_info=T.constant(np.float64(1.0)))
+        return out
+
+    verify_grad(int_state, [np.array([0.5, 1.5, 2.0])])
+    verify_grad(nested, [np.random.default_rng(2).random((3, 4))])
+    verify_grad(with_ifelse, [np.array([0.2, 0.7, 0.9, 0.1])])
