@@ -150,9 +150,9 @@ class Join(Op):
             return [np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype,
                                                                   copy=False)]
         except ValueError:
-            shapes = [a.shape for a in inputs]
-            raise ValueError(f"concatenate along axis {self.axis}: input shapes {shapes} "
-                             f"differ outside that axis") from None
+            shapes = ", ".join(f"{v!r} {a.shape}" for v, a in zip(node.inputs, inputs))
+            raise ValueError(f"concatenate along axis {self.axis}: the inputs' shapes must be "
+                             f"equal outside that axis, got {shapes}") from None
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
         from tensordsl.tensor import math as tm
