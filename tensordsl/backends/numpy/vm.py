@@ -23,10 +23,9 @@ def node_context(node: Apply, values: list[Any]) -> str:
 
 
 def with_context(message: str, node: Apply, values: list[Any]) -> str:
-    """`message` plus the node and its input shapes, unless the message already says them."""
+    """`message` plus the node and its input shapes, unless the message already gives them."""
     shapes = [str(getattr(v, "shape", "?")) for v in values]
-    names = [repr(v) for v in node.inputs]
-    if all(s in message for s in shapes) and all(n in message for n in names):
+    if all(s in message for s in shapes):
         return message
     return f"{message}\n  ({node_context(node, values)})"
 
