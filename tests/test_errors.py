@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import tensordsl
-from tensordsl import In, tensor as T
+from tensordsl import In
+from tensordsl import tensor as T
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import tensordsl
-from tensordsl import In, tensor as T
+from tensordsl import In
+from tensordsl import tensor as T
 from tensordsl.errors import UnusedInputError
 
 

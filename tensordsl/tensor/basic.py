@@ -156,3 +156,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Te
         if dtypes.is_discrete(dtype):
             dtype = "int64"
     return ARange(dtypes.canonical(dtype))(start, stop, step)
+
+
+__all__ = ["shape", "dimshuffle", "transpose", "reshape", "flatten", "concatenate", "join",
+           "stack", "alloc", "zeros", "ones", "arange"]

@@ -79,10 +79,11 @@ bitwise_not = invert
 identity = _unary("identity", "An elementwise copy.")
 isnan = _unary("isnan", "Elementwise NaN test.")
 isinf = _unary("isinf", "Elementwise infinity test.")
-for _name in ("exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sin", "cos",
-              "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
-              "arccosh", "arctanh", "erf", "erfc", "erfinv", "sigmoid", "softplus", "floor",
-              "ceil", "trunc", "reciprocal", "gammaln", "psi"):
+_FLOAT_FUNCTIONS = ["exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sin",
+                    "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+                    "arcsinh", "arccosh", "arctanh", "erf", "erfc", "erfinv", "sigmoid",
+                    "softplus", "floor", "ceil", "trunc", "reciprocal", "gammaln", "psi"]
+for _name in _FLOAT_FUNCTIONS:
     globals()[_name] = _unary(_name, f"Elementwise {_name}(x).")
 inv = globals()["reciprocal"]
 
@@ -289,3 +290,14 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> TensorVariabl
 
 
 _builtin_abs = builtins.abs
+
+
+# The API names: `from tensordsl.tensor import *` must not export helpers or imports.
+__all__ = [
+    "add", "sub", "mul", "true_div", "int_div", "floor_div", "mod", "pow", "maximum",
+    "minimum", "arctan2", "eq", "neq", "lt", "le", "gt", "ge", "and_", "or_", "xor",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "second", "fill", "neg", "abs", "abs_", "sign",
+    "sqr", "invert", "bitwise_not", "identity", "isnan", "isinf", "inv", *_FLOAT_FUNCTIONS,
+    "round", "clip", "switch", "where", "cast", "zeros_like", "ones_like", "sum", "prod", "max",
+    "min", "all", "any", "mean", "var", "std", "argmax", "argmin", "dot", "outer", "logsumexp",
+]
