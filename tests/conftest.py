@@ -16,7 +16,7 @@ _COMMON = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
 }
-settings.register_profile("default", max_examples=25, **_COMMON)
+settings.register_profile("default", max_examples=40, **_COMMON)
 settings.register_profile("ci", max_examples=15, derandomize=True, print_blob=True, **_COMMON)
 settings.register_profile("thorough", max_examples=300, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

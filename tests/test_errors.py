@@ -166,3 +166,15 @@ def test_graph_build_errors():
         T.dot(T.tensor("float64", (2, 3), name="x"), T.tensor("float64", (2, 2), name="y"))
     with pytest.raises(TypeError, match="concatenate: tensor 1"):
         T.concatenate([T.dvector("a"), T.dmatrix("b")])
+
+
+@pytest.mark.filterwarnings("error")
+def test_lossy_special_values_are_refused_without_numpy_warnings():
+    i = T.ivector("i")
+    f = tensordsl.function([i], i, mode="FAST_COMPILE")
+    for bad in ([float("nan")], [1e20], [1 + 2j], np.array([1 + 0j])):
+        with pytest.raises(TypeError, match="'i'"):
+            f(bad)
+    d = T.dvector("d")
+    with pytest.raises(TypeError, match="'d'.*complex"):
+        tensordsl.function([d], d, mode="FAST_COMPILE")([1 + 2j])

@@ -60,7 +60,8 @@ def test_basic_indexing_matches_numpy(data):
     shape = data.draw(shapes())
     value = data.draw(arrays(dtype, shape))
     index = data.draw(basic_index(shape))
-    x = T.tensor(dtype, (None,) * len(shape), name="x")
+    static = shape if data.draw(st.booleans()) else (None,) * len(shape)
+    x = T.tensor(dtype, static, name="x")
     out = x[index]
     want = value[index]
     assert out.dtype == dtype and out.ndim == want.ndim
@@ -157,3 +158,16 @@ def test_index_out_of_bounds_is_a_clear_error():
 def test_float_index_is_refused():
     with pytest.raises(IndexError, match="integers"):
         T.dvector("x")[np.array([0.5])]
+
+
+@given(data=st.data())
+def test_boolean_mask_indexing(data):
+    shape = data.draw(shapes(min_dims=1))
+    value = data.draw(arrays("float64", shape))
+    mask = data.draw(arrays("bool", shape))
+    x = T.tensor("float64", (None,) * len(shape), name="x")
+    m = T.tensor("bool", (None,) * len(shape), name="m")
+    out = x[m]
+    assert out.ndim == 1
+    assert_matches(_compile([x, m], out)(value, mask), value[mask], "float64")
+    assert_matches(_compile([x], x[x > 0])(value), value[value > 0], "float64")

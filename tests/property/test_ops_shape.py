@@ -231,3 +231,25 @@ def test_concatenate_mismatched_shapes_is_a_clear_error():
     f = tensordsl.function([x, y], T.concatenate([x, y], axis=0), mode="FAST_COMPILE")
     with pytest.raises(ValueError, match=r"x \(2, 3\), y \(2, 4\)"):
         f(np.zeros((2, 3)), np.zeros((2, 4)))
+
+
+@given(data=st.data())
+def test_dimshuffle_drops_broadcastable_dims(data):
+    shape = data.draw(shapes(min_dims=1))
+    static = tuple(1 if s == 1 and data.draw(st.booleans()) else None for s in shape)
+    value = data.draw(arrays("float32", shape))
+    x = T.tensor("float32", static, name="x")
+    kept = [d for d, s in enumerate(static) if s != 1]
+    pattern = list(data.draw(st.permutations(kept)))
+    if data.draw(st.booleans()):
+        pattern.insert(data.draw(st.integers(0, len(pattern))), "x")
+    out = x.dimshuffle(*pattern)
+    want = dimshuffle_ref(value.reshape([s for d, s in enumerate(shape) if d in kept]),
+                          [p if p == "x" else kept.index(p) for p in pattern])
+    assert out.broadcastable == tuple(p == "x" or static[p] == 1 for p in pattern)
+    assert_matches(_run([x], out, value), want, "float32")
+
+
+def test_dimshuffle_refuses_to_drop_a_non_broadcastable_dim():
+    with pytest.raises(ValueError, match="cannot drop dim 0"):
+        T.dmatrix("x").dimshuffle(1)
