@@ -240,6 +240,8 @@ def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> TensorVariable:
             return dimshuffle(Argmax(None, kind)(x), ("x",) * x.ndim)
         return Argmax(None, kind)(x)
     if not isinstance(axis, (int,)) and not hasattr(axis, "__index__"):
+        if len(axis) != 1:
+            raise ValueError(f"arg{kind}: axis must be None or one axis, got {axis!r}")
         (axis,) = axis
     (ax,) = normalize_axis(axis, x.ndim, f"arg{kind}")
     return _keep(x, Argmax(ax, kind)(x), (ax,), keepdims)

@@ -152,3 +152,10 @@ def test_reductions_without_identity_refuse_empty_input(name):
 def test_axis_out_of_range_is_a_clear_error():
     with pytest.raises(ValueError, match="axis 2 is out of range for a 2-d"):
         T.sum(T.dmatrix("x"), axis=2)
+
+
+def test_argmax_takes_one_axis():
+    with pytest.raises(ValueError, match=r"argmax: axis must be None or one axis, got \(0, 1\)"):
+        T.argmax(T.dmatrix("x"), axis=(0, 1))
+    with pytest.raises(ValueError, match="repeated axis"):
+        T.sum(T.dmatrix("x"), axis=(0, 0))
