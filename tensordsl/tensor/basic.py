@@ -131,6 +131,9 @@ def _filled(fill: int, shape: Any, dtype: Any) -> TensorVariable:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     if isinstance(shape, TensorVariable):
+        if shape.ndim != 1 or shape.type.shape[0] is None:
+            raise ValueError(f"zeros/ones: the shape {shape!r} ({shape.type}) must be a vector "
+                             f"of static length (e.g. x.shape), or give a tuple of sizes")
         shape = [shape[i] for i in range(shape.type.shape[0])]
     return alloc(constant(fill, dtype=dtype or config.floatX), *shape)
 

@@ -269,6 +269,27 @@ def dot(a: Any, b: Any) -> TensorVariable:
     return _DOT(a, b)
 
 
+def matmul(a: Any, b: Any) -> TensorVariable:
+    """numpy.matmul (the @ operator): dot for 1-d/2-d, broadcast batches of matrices above."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul (@): operands must have at least 1 dim, got {a!r} "
+                         f"({a.ndim}-d) and {b!r} ({b.ndim}-d); use * for scalars")
+    if a.ndim <= 2 and b.ndim <= 2:
+        return dot(a, b)
+    # (..., n, k, 1) * (..., 1, k, m) summed over k; Elemwise broadcasts the batch dims
+    a2 = a if a.ndim > 1 else a.dimshuffle("x", 0)
+    b2 = b if b.ndim > 1 else b.dimshuffle(0, "x")
+    terms = mul(a2.dimshuffle(*range(a2.ndim), "x"),
+                b2.dimshuffle(*range(b2.ndim - 2), "x", b2.ndim - 2, b2.ndim - 1))
+    out = sum(terms, axis=-2, dtype=dtypes.upcast(a.dtype, b.dtype))
+    if a.ndim == 1:  # drop the row dim numpy adds (and removes) for a vector on the left
+        out = out.dimshuffle(*range(out.ndim - 2), out.ndim - 1)
+    if b.ndim == 1:
+        out = out.dimshuffle(*range(out.ndim - 1))
+    return out
+
+
 def outer(a: Any, b: Any) -> TensorVariable:
     """Outer product of two vectors."""
     from tensordsl.tensor.basic import flatten
@@ -301,5 +322,6 @@ __all__ = [
     "bitwise_and", "bitwise_or", "bitwise_xor", "second", "fill", "neg", "abs", "abs_", "sign",
     "sqr", "invert", "bitwise_not", "identity", "isnan", "isinf", "inv", *_FLOAT_FUNCTIONS,
     "round", "clip", "switch", "where", "cast", "zeros_like", "ones_like", "sum", "prod", "max",
-    "min", "all", "any", "mean", "var", "std", "argmax", "argmin", "dot", "outer", "logsumexp",
+    "min", "all", "any", "mean", "var", "std", "argmax", "argmin", "dot", "matmul", "outer",
+    "logsumexp",
 ]

@@ -102,6 +102,19 @@ def dot_inputs(draw):
 
 
 @st.composite
+def matmul_inputs(draw):
+    """Operands of numpy.matmul: vectors, matrices and broadcast batches of matrices."""
+    k, n, m = (draw(st.integers(0, 3)) for _ in range(3))
+    batch = draw(shapes(max_dims=2, max_side=3))
+    a_batch = batch[draw(st.integers(0, len(batch))):]
+    b_batch = tuple(draw(st.sampled_from([1, s])) for s in batch)
+    a_shape = draw(st.sampled_from([(k,), a_batch + (n, k)]))
+    b_shape = draw(st.sampled_from([(k,), b_batch + (k, m)]))
+    return [draw(arrays(draw(st.sampled_from(NUMERIC_DTYPES)), s))
+            for s in (a_shape, b_shape)], {}
+
+
+@st.composite
 def two_vectors(draw):
     return [draw(one_array(min_dims=1, max_dims=1)) for _ in range(2)], {}
 
@@ -142,7 +155,8 @@ RECORDS = [
     OpRecord("stack", lambda *xs, axis: T.stack(xs, axis=axis),
              lambda *xs, axis: np.stack(xs, axis=axis), upcast, join_inputs(new_axis=True)),
     OpRecord("dot", T.dot, np.dot, upcast, dot_inputs()),
-    OpRecord("operator@", lambda a, b: a @ b, np.matmul, upcast, dot_inputs()),
+    OpRecord("operator@", lambda a, b: a @ b, np.matmul, upcast, matmul_inputs(), loose=True),
+    OpRecord("matmul", T.matmul, np.matmul, upcast, matmul_inputs(), loose=True),
     OpRecord("x.dot", lambda a, b: a.dot(b), np.dot, upcast, dot_inputs()),
     OpRecord("outer", T.outer, np.outer, upcast, two_vectors()),
     OpRecord("zeros_like", lambda x, dtype: T.zeros_like(x, dtype=dtype), like_ref(0),
@@ -254,3 +268,10 @@ def test_dimshuffle_drops_broadcastable_dims(data):
 def test_dimshuffle_refuses_to_drop_a_non_broadcastable_dim():
     with pytest.raises(ValueError, match="cannot drop dim 0"):
         T.dmatrix("x").dimshuffle(1)
+
+
+def test_matmul_refuses_scalars_and_zeros_refuses_unknown_length_shapes():
+    with pytest.raises(ValueError, match="at least 1 dim"):
+        T.dvector("v") @ T.dscalar("s")
+    with pytest.raises(ValueError, match="static length"):
+        T.zeros(T.lvector("shape"))
