@@ -84,10 +84,11 @@ def blas_info() -> str:
         return "threadpoolctl not installed: BLAS kernel/threads unknown"
     import numpy  # noqa: F401 - loads numpy's BLAS so threadpoolctl can see it
 
+    pools = [p for p in tpc.threadpool_info() if p.get("user_api") == "blas"]
+    # scipy may load its own OpenBLAS too; report numpy's when it can be told apart
+    pools = [p for p in pools if "numpy" in str(p.get("filepath", ""))] or pools
     parts = []
-    for pool in tpc.threadpool_info():
-        if pool.get("user_api") != "blas":
-            continue
+    for pool in pools:
         parts.append(f"{pool.get('internal_api')} {pool.get('version')}, kernel "
                      f"**{pool.get('architecture', '?')}**, **{pool.get('num_threads')} "
                      f"threads** ({pool.get('threading_layer', '?')})")

@@ -86,7 +86,7 @@ def describe(fn: Any) -> str:
         return ""
     kinds = Counter(type(node.op).__name__ for node in nodes)
     ops = ", ".join(f"{k}×{v}" if v > 1 else k for k, v in sorted(kinds.items()))
-    return f"graph: {len(nodes)} nodes ({ops})"
+    return f"graph: {len(nodes)} node{'s' if len(nodes) != 1 else ''} ({ops})"
 
 
 @dataclass

@@ -138,7 +138,7 @@ def _dense_case(n: int) -> Case:
     impls.update(tdsl.all_factories(_dense_program, dense_relu, ("x", "W", "b")))
     return Case("gemm", f"relu(x @ W + b) float32, {n}x{n} @ {n}x{n}",
                 lambda: {"x": rng.standard_normal((n, n)).astype("float32"),
-                         "W": rng.standard_normal((n, n)).astype("float32") / np.sqrt(n),
+                         "W": (rng.standard_normal((n, n)) / np.sqrt(n)).astype("float32"),
                          "b": rng.standard_normal(n).astype("float32")}, impls,
                 rtol=1e-4, atol=1e-4, work=2.0 * n ** 3, limit="blas_float32")
 

@@ -99,9 +99,10 @@ def _numba_mlp() -> Any:
                 dz[i, j] = (math.exp(logp) - Y[i, j]) / batch
             losses[i] = loss
         dh = (np.dot(dz, W2.T) * (h_pre > 0)).astype(np.float32)
-        lr = np.float32(0.01)
-        return (np.float32(losses.mean()), W1 - lr * np.dot(X.T, dh), b1 - lr * dh.sum(axis=0),
-                W2 - lr * np.dot(h.T, dz), b2 - lr * dz.sum(axis=0))
+        f32, lr = np.float32, np.float32(0.01)  # keep every parameter float32
+        return (f32(losses.mean()), (W1 - lr * np.dot(X.T, dh)).astype(f32),
+                (b1 - lr * dh.sum(axis=0)).astype(f32), (W2 - lr * np.dot(h.T, dz)).astype(f32),
+                (b2 - lr * dz.sum(axis=0)).astype(f32))
 
     return step
 
