@@ -43,8 +43,9 @@ def fmt_time(seconds: float | None) -> str:
     """Seconds in the unit that keeps 3 significant digits readable (s, ms, µs, ns)."""
     if seconds is None or not math.isfinite(seconds):
         return "—"
+    rounded = abs(float(f"{seconds:.3g}"))  # 0.99999 s is shown as 1 s, not 1e+03 ms
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(seconds) >= scale:
+        if rounded >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
 
