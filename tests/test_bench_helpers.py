@@ -181,5 +181,5 @@ def test_run_case_turns_every_failure_into_a_cell():
     assert "ZeroDivisionError" in result.cells["call fails"].note
     assert len(result.cells["same"].timing.samples) == 7
     assert result.cells["wrong"].timing is None  # a wrong result is never timed
-    text = "\n".join(report.workload_section("t", [result], ["same"], "doc"))
+    text = "\n".join(report.workload_section("t", [result], ["same", "wrong", "missing"], "doc"))
     assert "✗ wrong result" in text and "not installed" in text
