@@ -63,7 +63,7 @@ def logreg_program(inp: dict[str, Any]) -> tdsl.Program:
     gw, gb = grad(cost, [w, b]) if grad else logreg_hand_grads(T, x, y, w, p, len(inp["X"]))
     return tdsl.Program([x, y], cost, [inp["X"], inp["y"]],
                         updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)],
-                        note="" if grad else HAND_GRAD)
+                        note="gradients from tensordsl.grad" if grad else HAND_GRAD)
 
 
 def mlp_program(inp: dict[str, Any]) -> tdsl.Program:
@@ -80,7 +80,7 @@ def mlp_program(inp: dict[str, Any]) -> tdsl.Program:
                  else mlp_hand_grads(T, X, Y, params[2], parts, len(inp["X"])))
         updates = [(p, p - 0.01 * g) for p, g in zip(params, grads)]
     return tdsl.Program([X, Y], parts[-1], [inp["X"], inp["Y"]], updates=updates,
-                        note="" if grad else HAND_GRAD)
+                        note="gradients from tensordsl.grad" if grad else HAND_GRAD)
 
 
 # ---------------------------------------------------------------- pytensor
