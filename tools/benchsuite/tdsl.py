@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from benchsuite.cases import Factory, NotApplicable, Run, noted, stepper
+from benchsuite.env import optional
 
 DECORATOR = "tensordsl @compile"
 
@@ -63,8 +64,12 @@ def decorator() -> Callable[[Callable], Callable]:
     except (AttributeError, ImportError) as exc:
         raise NotApplicable(f"tensordsl.compile not available ({type(exc).__name__})") from None
     if isinstance(compile_, ModuleType) or not callable(compile_):
-        # before the frontend lands, the name is the tensordsl.compile package (function())
-        raise NotApplicable("tensordsl.compile decorator not available yet (frontend)")
+        # the name may still be the tensordsl.compile package (function(), modes) that
+        # shadows the lazy attribute; the decorator itself lives in tensordsl.frontend
+        frontend = optional("tensordsl.frontend")
+        if frontend is None or not callable(getattr(frontend, "compile", None)):
+            raise NotApplicable("tensordsl.compile decorator not available yet (frontend)")
+        compile_ = frontend.compile
     return compile_
 
 
