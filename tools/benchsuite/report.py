@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 
 from benchsuite.cases import PEERS
-from benchsuite.runner import TRIAD_ROW, CaseResult, Cell, Limits, throughput
+from benchsuite.runner import GEMM_ROW, TRIAD_ROW, CaseResult, Cell, Limits, throughput
 
 # ---------------------------------------------------------------- ratio helpers
 
@@ -141,6 +141,8 @@ def _ratio_rows(res: CaseResult, tdsl_columns: list[str]) -> list[list[str]]:
     limit_text = fmt_rate(res.limit_rate, unit) if res.case.limit else "—"
     if res.case.limit == "triad" and TRIAD_ROW in res.cells:
         limit_text += " (triad, same rounds)"
+    elif res.case.limit and GEMM_ROW in res.cells:
+        limit_text += f" (numpy GEMM {res.case.limit[5:]}, same rounds)"
     elif res.case.limit:
         limit_text += f" ({res.case.limit.replace('_', ' ')})"
     rows = []

@@ -15,6 +15,7 @@ from benchsuite.env import NotInstalled
 from benchsuite.timing import Timing, interleaved
 
 TRIAD_ROW = "(ref) C triad"
+GEMM_ROW = "(ref) BLAS GEMM"
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Limits:
     triad: lim.Triad | None = None
     triad_gbs: float | None = None
     blas_gflops: dict[str, float] = field(default_factory=dict)
+    gemm: dict[str, Any] = field(default_factory=dict)  # dtype -> numpy GEMM callable
+    gemm_size: int = 0
     rows: list[tuple[str, Cell, str]] = field(default_factory=list)  # for the limits table
 
 
@@ -93,9 +96,10 @@ def run_case(case: Case, limits: Limits, repeats: int, min_sample_s: float) -> C
         cells[column] = cell
         if run is not None:
             runs[column] = run
-    if case.limit == "triad" and limits.triad is not None:
-        runs[TRIAD_ROW] = limits.triad  # the ceiling, timed interleaved with the rows
-        cells[TRIAD_ROW] = Cell("ok", Timing(), note="C STREAM triad timed in the same rounds")
+    ceiling = _ceiling_run(case, limits)
+    if ceiling is not None:  # timed interleaved with the rows: load drifts hit both alike
+        runs[ceiling[0]] = ceiling[1]
+        cells[ceiling[0]] = Cell("ok", Timing())
     for column, timing in interleaved(runs, repeats, min_sample_s).items():
         timing.first_call_s = cells[column].timing.first_call_s
         cells[column].timing = timing
@@ -103,13 +107,25 @@ def run_case(case: Case, limits: Limits, repeats: int, min_sample_s: float) -> C
                       time.perf_counter() - start, (load_before, os.getloadavg()[0]))
 
 
+def _ceiling_run(case: Case, limits: Limits) -> tuple[str, Any] | None:
+    if case.limit == "triad" and limits.triad is not None:
+        return TRIAD_ROW, limits.triad
+    if case.limit and case.limit.startswith("blas_") and case.limit[5:] in limits.gemm:
+        return GEMM_ROW, limits.gemm[case.limit[5:]]
+    return None
+
+
 def _limit_rate(case: Case, cells: dict[str, Cell], limits: Limits) -> float | None:
+    """The ceiling's rate measured in this case's own rounds (else in the limits run)."""
     if case.limit == "triad":
         triad = cells.get(TRIAD_ROW)
         if triad is not None and triad.timing is not None and limits.triad is not None:
             return limits.triad.bytes_per_call / triad.timing.median / 1e9
         return limits.triad_gbs
     if case.limit and case.limit.startswith("blas_"):
+        gemm = cells.get(GEMM_ROW)
+        if gemm is not None and gemm.timing is not None:
+            return lim.gemm_flops(limits.gemm_size) / gemm.timing.median / 1e9
         return limits.blas_gflops.get(case.limit[5:])
     return None
 
@@ -130,6 +146,7 @@ def measure_limits(quick: bool, repeats: int) -> Limits:
                             f"{limits.triad.threads} OpenMP threads)"))
     size = 256 if quick else 2048
     gemms = {dtype: lim.gemm(size, dtype) for dtype in ("float64", "float32")}
+    limits.gemm, limits.gemm_size = gemms, size
     for dtype, timing in interleaved(gemms, repeats, 0.0).items():
         rate = lim.gemm_flops(size) / timing.median / 1e9
         limits.blas_gflops[dtype] = rate
