@@ -183,3 +183,10 @@ def test_run_case_turns_every_failure_into_a_cell():
     assert result.cells["wrong"].timing is None  # a wrong result is never timed
     text = "\n".join(report.workload_section("t", [result], ["same", "wrong", "missing"], "doc"))
     assert "✗ wrong result" in text and "not installed" in text
+
+
+def test_interleaved_counts_a_long_checked_call_as_the_warm_up():
+    calls = []
+    result = timing.interleaved({"slow": lambda: calls.append(1)}, repeats=7,
+                                min_sample_s=0.0, warmed={"slow": timing.LONG_CALL_S})
+    assert len(calls) == 7 and result["slow"].inner == 1

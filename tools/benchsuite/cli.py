@@ -110,7 +110,8 @@ def _header(command: str, wall_s: float, quick: bool) -> list[str]:
         f"- tensordsl columns: {', '.join(tdsl.column_labels())} "
         f"(FAST_RUN backend: {get_mode('FAST_RUN').backend})",
         "- Method: every implementation's first call is checked against numpy (a wrong result "
-        "is shown, not timed); then one warm-up and at least 7 rounds in which all "
+        "is shown, not timed); then one warm-up (the checked call itself when it took ≥ 1 s) "
+        "and at least 7 rounds in which all "
         "implementations of a case are timed in turn (interleaved, order rotating); figures "
         "are medians. Short calls are looped so each sample lasts ≥ 20 ms. The host is shared, "
         "so compare only figures from the same run.", "",

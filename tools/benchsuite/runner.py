@@ -100,7 +100,8 @@ def run_case(case: Case, limits: Limits, repeats: int, min_sample_s: float) -> C
     if ceiling is not None:  # timed interleaved with the rows: load drifts hit both alike
         runs[ceiling[0]] = ceiling[1]
         cells[ceiling[0]] = Cell("ok", Timing())
-    for column, timing in interleaved(runs, repeats, min_sample_s).items():
+    warmed = {c: cells[c].timing.first_call_s for c in runs if cells[c].timing}
+    for column, timing in interleaved(runs, repeats, min_sample_s, warmed).items():
         timing.first_call_s = cells[column].timing.first_call_s
         cells[column].timing = timing
     return CaseResult(case, cells, _limit_rate(case, cells, limits),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MIN_REPEATS = 7
+LONG_CALL_S = 1.0  # a call this long was warmed up by its (checked) first call
 
 
 @dataclass
@@ -51,13 +52,22 @@ def _sample(fn: Callable[[], object], inner: int) -> float:
 
 
 def interleaved(callables: dict[str, Callable[[], object]], repeats: int = MIN_REPEATS,
-                min_sample_s: float = 0.02) -> dict[str, Timing]:
-    """Warm each callable up once, then time `repeats` interleaved rounds of all of them."""
+                min_sample_s: float = 0.02, warmed: dict[str, float] | None = None
+                ) -> dict[str, Timing]:
+    """Warm each callable up once, then time `repeats` interleaved rounds of all of them.
+
+    `warmed` maps names to the seconds of a call already made (the checked first call);
+    one of at least LONG_CALL_S counts as the warm-up, so slow calls are not run twice.
+    """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
+    warmed = warmed or {}
     timings = {}
     for name, fn in callables.items():  # warm-up, also calibrates the inner loop
-        timings[name] = Timing(inner=inner_count(_sample(fn, 1), min_sample_s))
+        if warmed.get(name, 0.0) >= LONG_CALL_S:
+            timings[name] = Timing(inner=1)
+        else:
+            timings[name] = Timing(inner=inner_count(_sample(fn, 1), min_sample_s))
     names = list(callables)
     gc_was_enabled = gc.isenabled()
     try:
