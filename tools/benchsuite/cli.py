@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import subprocess
 import sys
 import time
@@ -60,6 +61,10 @@ DOCS = {
 }
 
 
+LOADED = (" — other processes were using the cores: multi-threaded BLAS/OpenMP rows "
+          "suffer most (a 2-thread GEMM whose threads are descheduled stalls at every barrier)")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -93,7 +98,7 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _header(command: str, wall_s: float, quick: bool) -> list[str]:
+def _header(command: str, wall_s: float, quick: bool, load_start: float) -> list[str]:
     from tensordsl.compile.mode import get_mode
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -107,6 +112,8 @@ def _header(command: str, wall_s: float, quick: bool) -> list[str]:
         f"- numpy BLAS (threadpoolctl): {env.blas_info()}",
         f"- Environment: {env.blas_env()}",
         f"- Threads: {env.threading_notes()}",
+        f"- Load (1-min loadavg, {os.cpu_count()} cores): {load_start:.2f} at start, "
+        f"{os.getloadavg()[0]:.2f} at end{LOADED if load_start > 1 else ''}",
         f"- tensordsl columns: {', '.join(tdsl.column_labels())} "
         f"(FAST_RUN backend: {get_mode('FAST_RUN').backend})",
         "- Method: every implementation's first call is checked against numpy (a wrong result "
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.repeats < 7:
         raise SystemExit("--repeats must be at least 7 (medians of >= 7 runs)")
-    started = time.perf_counter()
+    started, load_start = time.perf_counter(), os.getloadavg()[0]
     workloads = _workloads()
     names = _selected(args.only, list(workloads) + ["compile_time"])
     tdsl_columns = tdsl.column_labels()
@@ -158,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         body += report.workload_section(name, results, tdsl_columns, doc)
     body += _rewrite_section()
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = _header(command.strip(), time.perf_counter() - started, args.quick)
+    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start)
     text += _how_to_read() + body
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
