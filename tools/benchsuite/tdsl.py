@@ -142,9 +142,10 @@ def decorator_factory(pyfunc: Callable, arg_names: tuple[str, ...],
     def factory(inputs: dict[str, Any]) -> Run:
         compiled = decorator()(pyfunc)
         data = tuple(inputs[n] for n in arg_names)
+        note = f"default target {getattr(compiled, 'target', '?')!r}"
         if state_names:
-            return stepper(compiled, data, tuple(inputs[n] for n in state_names))
-        return lambda: compiled(*data)
+            return noted(stepper(compiled, data, tuple(inputs[n] for n in state_names)), note)
+        return noted(lambda: compiled(*data), note)
 
     return factory
 
