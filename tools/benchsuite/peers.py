@@ -74,5 +74,6 @@ def numba_jit(parallel: bool = True) -> Callable:
 
 def numba_run(kernel: Callable[[], Callable], args: tuple) -> Run:
     """Call the numba kernel `kernel()` builds on fixed args (compiled at the first call)."""
+    require("numba")  # 'not installed' rather than the kernel's own ImportError
     compiled = kernel()
     return lambda: compiled(*args)
