@@ -7,6 +7,7 @@ import datetime
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -72,8 +73,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="small sizes, no peers' compile-time runs (CI smoke test)")
     parser.add_argument("--only", default="",
                         help="comma-separated workloads to run (limits always run)")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"),
-                        help="markdown file to write")
+    parser.add_argument("--out", default=None,
+                        help="markdown file to write (default: docs/benchmarks.md; with "
+                             "--quick a file in the temp directory, so a smoke run never "
+                             "overwrites the real figures)")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds (at least 7)")
     return parser.parse_args(argv)
 
@@ -167,11 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
     text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start)
     text += _how_to_read() + body
-    out = Path(args.out)
+    out = Path(args.out) if args.out else _default_out(args.quick)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(text).rstrip() + "\n")
     print(f"[bench] wrote {out} in {time.perf_counter() - started:.0f} s", flush=True)
     return 0
+
+
+def _default_out(quick: bool) -> Path:
+    if quick:
+        return Path(tempfile.gettempdir()) / "tensordsl-benchmarks-quick.md"
+    return ROOT / "docs" / "benchmarks.md"
 
 
 def _rewrite_section() -> list[str]:
