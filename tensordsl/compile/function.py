@@ -241,8 +241,11 @@ class Function:
             if value is _NO_DEFAULT:
                 default = self._defaults[pos]
                 if default is _NO_DEFAULT:
-                    raise TypeError(f"{self._what()} is missing a value for input "
-                                    f"{self._labels[pos]} (input {pos})")
+                    given = len(args) + len(kwargs)
+                    raise TypeError(f"{self._what()} takes {n} argument{'s' if n != 1 else ''} "
+                                    f"({', '.join(self._labels)}) but {given} "
+                                    f"{'was' if given == 1 else 'were'} given: missing a value "
+                                    f"for input {self._labels[pos]} (input {pos})")
                 out.append(default)
             else:
                 out.append(self._types[pos].filter(value, name=self._labels[pos],
@@ -268,6 +271,12 @@ class Function:
         if self.kind == "single":
             return outputs[0]
         return tuple(outputs) if self.kind == "tuple" else outputs
+
+    def _repr_svg_(self) -> str | None:
+        """The rewritten graph as SVG for Jupyter (None without a Graphviz renderer)."""
+        from tensordsl.printing.dot import repr_svg
+
+        return repr_svg(self)
 
     def free(self) -> None:
         """Release cached buffers (kept for Theano compatibility)."""

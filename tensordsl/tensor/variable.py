@@ -46,8 +46,8 @@ class TensorVariable(Variable):
     def __rmod__(self, other: Any) -> TensorVariable: return _m().mod(other, self)
     def __pow__(self, other: Any) -> TensorVariable: return _m().pow(self, other)
     def __rpow__(self, other: Any) -> TensorVariable: return _m().pow(other, self)
-    def __matmul__(self, other: Any) -> TensorVariable: return _m().dot(self, other)
-    def __rmatmul__(self, other: Any) -> TensorVariable: return _m().dot(other, self)
+    def __matmul__(self, other: Any) -> TensorVariable: return _m().matmul(self, other)
+    def __rmatmul__(self, other: Any) -> TensorVariable: return _m().matmul(other, self)
     def __neg__(self) -> TensorVariable: return _m().neg(self)
     def __pos__(self) -> TensorVariable: return self
     def __abs__(self) -> TensorVariable: return _m().abs(self)
@@ -183,6 +183,12 @@ class TensorVariable(Variable):
     def clip(self, lo: Any, hi: Any) -> TensorVariable:
         """Clip values to [lo, hi]."""
         return _m().clip(self, lo, hi)
+
+    def _repr_svg_(self) -> str | None:
+        """The graph as SVG for Jupyter (None without a Graphviz renderer)."""
+        from tensordsl.printing.dot import repr_svg
+
+        return repr_svg(self)
 
     def eval(self, inputs_to_values: dict | None = None) -> Any:
         """Compile and run this variable with the given {input: value} (Theano's eval)."""

@@ -22,6 +22,14 @@ def node_context(node: Apply, values: list[Any]) -> str:
     return f"while computing {node.op} of ({'; '.join(parts)})"
 
 
+def with_context(message: str, node: Apply, values: list[Any]) -> str:
+    """`message` plus the node and its input shapes, unless the message already gives them."""
+    shapes = [str(getattr(v, "shape", "?")) for v in values]
+    if all(s in message for s in shapes):
+        return message
+    return f"{message}\n  ({node_context(node, values)})"
+
+
 def make_thunk(fgraph: FunctionGraph) -> Any:
     """A callable running `fgraph` with numpy: list of input arrays -> list of outputs."""
     slots: dict[Any, int] = {}
@@ -50,7 +58,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             try:
                 results = perform(node, args)
             except _CONTEXT_ERRORS as err:
-                raise type(err)(f"{err}\n  ({node_context(node, args)})") from None
+                raise type(err)(with_context(str(err), node, args)) from None
             for o, r in zip(outs, results):
                 storage[o] = r
         return [storage[i] for i in output_slots]
