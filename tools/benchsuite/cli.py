@@ -101,7 +101,8 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _header(command: str, wall_s: float, quick: bool, load_start: float) -> list[str]:
+def _header(command: str, wall_s: float, quick: bool, load_start: float,
+            min_sample_s: float) -> list[str]:
     from tensordsl.compile.mode import get_mode
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -123,7 +124,8 @@ def _header(command: str, wall_s: float, quick: bool, load_start: float) -> list
         "is shown, not timed); then one warm-up (the checked call itself when it took ≥ 1 s) "
         "and at least 7 rounds in which all "
         "implementations of a case are timed in turn (interleaved, order rotating); figures "
-        "are medians. Short calls are looped so each sample lasts ≥ 20 ms. The host is shared, "
+        f"are medians. Short calls are looped so each sample lasts ≥ {min_sample_s * 1e3:g} ms. "
+        "The host is shared, "
         "so compare only figures from the same run.", "",
     ]
 
@@ -132,10 +134,14 @@ def _how_to_read() -> list[str]:
     lines = ["## How to read this", "",
              "Each workload table has a column per library; cells are median time per call "
              "(lower is better). The second table puts each tensordsl column against the "
-             "fastest peer in the same rounds (÷ best peer < 1: tensordsl is faster) and, where "
-             "a physical limit applies, gives the achieved GB/s or GFLOP/s as a percentage of "
-             "that ceiling measured in this run. 'n/a' means the library cannot express the "
-             "workload (or the tensordsl feature is not there yet); the note says why.", ""]
+             "fastest peer in the same rounds (÷ best peer < 1: tensordsl is faster), against "
+             "numpy (÷ numpy), and, where a physical limit applies, gives the achieved GB/s or "
+             "GFLOP/s as a percentage of that ceiling; the ceiling (C triad or numpy GEMM) is "
+             "timed in the same rounds as the row, so a load burst lowers both. 'n/a' means "
+             "the library cannot express the workload (or the tensordsl feature is not there "
+             "yet); 'not installed' that the peer is missing (`pip install -e .[bench]`); "
+             "'✗ wrong result' that the output differed from numpy's (then it is not timed). "
+             "Numbers in brackets point to the notes under each table.", ""]
     lines += [f"- **{name}**: {text}" for name, text in DOCS.items()]
     return lines + [""]
 
@@ -168,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         body += report.workload_section(name, results, tdsl_columns, doc)
     body += _rewrite_section()
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start)
+    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start,
+                   min_sample)
     text += _how_to_read() + body
     out = Path(args.out) if args.out else _default_out(args.quick)
     out.parent.mkdir(parents=True, exist_ok=True)
