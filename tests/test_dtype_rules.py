@@ -215,3 +215,24 @@ def test_numpy_policy_values_match_numpy():
     for got, want in zip(f(xv, iv), [xv * 0.1, iv + 3, np.exp(iv), iv / iv]):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype,want", [("complex64", "float32"), ("complex128", "float64")])
+def test_abs_of_complex_is_real(dtype, want):
+    z = T.vector("z", dtype=dtype)
+    out = abs(z)
+    assert out.dtype == want
+    value = np.array([3 + 4j, -1j], dtype=dtype)
+    got = tensordsl.function([z], out, mode="FAST_COMPILE")(value)
+    assert got.dtype.name == want
+    np.testing.assert_allclose(got, np.abs(value))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_arithmetic_keeps_numpys_dtype(dtype):
+    z = T.vector("z", dtype=dtype)
+    value = np.array([1 + 2j, -3j], dtype=dtype)
+    f = tensordsl.function([z], [z * z, z + 1, T.exp(z)], mode="FAST_COMPILE")
+    for got, want in zip(f(value), [value * value, value + 1, np.exp(value)]):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -178,3 +178,12 @@ def test_lossy_special_values_are_refused_without_numpy_warnings():
     d = T.dvector("d")
     with pytest.raises(TypeError, match="'d'.*complex"):
         tensordsl.function([d], d, mode="FAST_COMPILE")([1 + 2j])
+
+
+def test_runtime_context_survives_error_types_with_special_constructors():
+    from tensordsl.backends.numpy.vm import _rebuilt
+
+    err = _rebuilt(UnicodeDecodeError("utf-8", b"x", 0, 1, "bad"), "message")
+    assert type(err) is ValueError and str(err) == "message"
+    err = _rebuilt(np.exceptions.AxisError(1, 1), "axis message")
+    assert isinstance(err, np.exceptions.AxisError) and "axis message" in str(err)

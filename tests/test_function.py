@@ -241,3 +241,22 @@ def test_function_inputs_must_be_symbolic_and_unique():
         fn([T.constant(1.0)], x, on_unused_input="ignore")
     with pytest.raises(TypeError, match="shared variable"):
         fn([tensordsl.shared(1.0)], x, on_unused_input="ignore")
+
+
+def test_plain_values_in_updates_and_givens_take_the_variables_type():
+    """Theano's filter_variable: a Python value becomes a constant of the target's type."""
+    w = tensordsl.shared(np.array([1.0, 2.0]), name="w")
+    f = fn([], w.sum(), updates=[(w, [0.0, 0.5])])
+    assert f() == 3.0
+    np.testing.assert_array_equal(w.get_value(), [0.0, 0.5])
+    assert w.get_value().dtype == np.float64
+    c = tensordsl.shared(np.float64(1.0), name="c")
+    fn([], [], updates=[(c, 0.1)])()
+    assert c.get_value() == 0.1
+    x = T.fscalar("x")
+    assert fn([], x * 2, givens={x: 1.5})() == 3.0
+    with pytest.raises(TypeError, match=r"the update of w: expected a 1-d array"):
+        fn([], [], updates=[(w, 0.0)])
+    i = tensordsl.shared(np.int32(1), name="i")
+    with pytest.raises(TypeError, match=r"the update of i.*cannot hold 0.5 exactly"):
+        fn([], [], updates=[(i, 0.5)])

@@ -63,6 +63,12 @@ def _bool_unary_rule(name: str) -> DtypeRule:
     return lambda in_dtypes: dtypes.bool_unary_dtype(name, dtypes.upcast(*in_dtypes))
 
 
+def abs_rule(in_dtypes: tuple[str, ...]) -> str:
+    """|x|: the magnitude of a complex number is real (complex64 -> float32)."""
+    dtype = dtypes.upcast(*in_dtypes)
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+
+
 def switch_rule(in_dtypes: tuple[str, ...]) -> str:
     """switch(cond, a, b): promotion of the two branches."""
     return dtypes.upcast(in_dtypes[1], in_dtypes[2])
@@ -203,7 +209,7 @@ int_div = _register(ScalarOp("int_div", 2, _int_div, no_bool_rule, symbol="//"))
 mod = _register(ScalarOp("mod", 2, np.mod, no_bool_rule, symbol="%"))
 pow = _register(ScalarOp("pow", 2, np.power, no_bool_rule, symbol="**"))
 neg = _register(ScalarOp("neg", 1, _neg, _bool_unary_rule("neg"), symbol="-"))
-abs = _register(ScalarOp("abs", 1, _abs, _U))
+abs = _register(ScalarOp("abs", 1, _abs, abs_rule))
 sign = _register(ScalarOp("sign", 1, _sign, _bool_unary_rule("sign")))
 sqr = _register(ScalarOp("sqr", 1, _sqr, _bool_unary_rule("sqr")))
 maximum = _register(ScalarOp("maximum", 2, np.maximum, _U, commutative=True,

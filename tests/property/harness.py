@@ -54,8 +54,11 @@ def ids(records: Sequence[OpRecord]) -> list[str]:
     return [r.name for r in records]
 
 
-def check_record(record: OpRecord, data: st.DataObject) -> None:
-    """Draw one case for `record`, run it, compare with numpy (value and dtype)."""
+def check_record(record: OpRecord, data: st.DataObject, mode: Any = "FAST_COMPILE") -> None:
+    """Draw one case for `record`, run it, compare with numpy (value and dtype).
+
+    Other backends reuse the record tables by passing their own `mode`.
+    """
     values, params = data.draw(record.inputs, label="inputs")
     in_dtypes = tuple(v.dtype.name for v in values)
     types = [data.draw(tensor_types(v.dtype.name, v.shape), label=f"type{i}")
@@ -66,7 +69,7 @@ def check_record(record: OpRecord, data: st.DataObject) -> None:
     assert out.dtype == expected_dtype, (
         f"{record.name}{in_dtypes}: symbolic dtype {out.dtype}, Theano rules give "
         f"{expected_dtype}")
-    fn = tensordsl.function(variables, out, mode="FAST_COMPILE")
+    fn = tensordsl.function(variables, out, mode=mode)
     before = [v.copy() for v in values]
     got = fn(*values)
     for i, (v, b) in enumerate(zip(values, before)):

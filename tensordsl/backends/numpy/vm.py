@@ -30,6 +30,16 @@ def with_context(message: str, node: Apply, values: list[Any]) -> str:
     return f"{message}\n  ({node_context(node, values)})"
 
 
+def _rebuilt(err: Exception, message: str) -> Exception:
+    """An error of err's type with `message`, or of its builtin base when err's type
+    cannot be built from a message alone (e.g. UnicodeDecodeError)."""
+    try:
+        return type(err)(message)
+    except Exception:  # any constructor failure: fall back to the builtin base type
+        base = next(t for t in _CONTEXT_ERRORS if isinstance(err, t))
+        return base(message)
+
+
 def make_thunk(fgraph: FunctionGraph) -> Any:
     """A callable running `fgraph` with numpy: list of input arrays -> list of outputs."""
     slots: dict[Any, int] = {}
@@ -58,7 +68,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             try:
                 results = perform(node, args)
             except _CONTEXT_ERRORS as err:
-                raise type(err)(with_context(str(err), node, args)) from None
+                raise _rebuilt(err, with_context(str(err), node, args)) from None
             for o, r in zip(outs, results):
                 storage[o] = r
         return [storage[i] for i in output_slots]
