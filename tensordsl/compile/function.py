@@ -215,6 +215,8 @@ class Function:
         self.thunk = thunk
         self.shared_vars = shared_vars
         self.update_targets = [t for t, _ in updates]
+        # shared variables whose buffer a node overwrites (an in-place update)
+        self._overwritten = _overwritten_shared(maker.fgraph, shared_vars)
         self.n_outputs = n_outputs
         self.kind = kind
         self.name = name
@@ -271,6 +273,10 @@ class Function:
         else:
             values = self._bind(args, kwargs)
         shared_values = [s.container_value for s in self.shared_vars]
+        if self._overwritten:  # an argument sharing such a buffer must not change under us
+            values = [np.array(v, copy=True) if any(np.may_share_memory(v, s.container_value)
+                                                    for s in self._overwritten) else v
+                      for v in values]
         results = self.thunk(values + shared_values)
         outputs = results[:self.n_outputs]
         protected = values + shared_values
@@ -296,6 +302,13 @@ class Function:
     def copy(self) -> Function:
         """Theano compatibility: functions are stateless apart from shared variables."""
         return self
+
+
+def _overwritten_shared(fgraph: FunctionGraph, shared_vars: list[SharedVariable]
+                        ) -> list[SharedVariable]:
+    destroyed = {id(node.inputs[i]) for node in fgraph.apply_nodes
+                 for ins in node.op.destroy_map.values() for i in ins}
+    return [s for s in shared_vars if id(s) in destroyed]
 
 
 def _label(inp: In, position: int) -> str:
