@@ -121,8 +121,8 @@ class _Grower:
         limit = self.index[region.start]
         for out in producer.outputs:
             for client, _ in self.fgraph.clients.get(out, []):
-                if client in region.nodes:
-                    continue
+                if client in region.nodes and client not in region.duplicates:
+                    continue  # (a duplicate's original stays outside and reads this too)
                 if not allow_escapes:
                     return False
                 if client != OUTPUT and self.index[client] <= limit \
