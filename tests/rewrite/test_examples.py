@@ -77,3 +77,19 @@ def test_softmax_cross_entropy_stays_finite_for_large_logits(scale):
                                                                              keepdims=True)))
     want = (want * t).sum(axis=1).mean()
     np.testing.assert_allclose(got, float(want), rtol=1e-12)
+
+
+def test_examples_pass_debug_mode():
+    """DEBUG_MODE runs every example against its un-rewritten reference on each call."""
+    rng = np.random.default_rng(9)
+    train, _ = logistic_regression("DEBUG_MODE")
+    data = rng.standard_normal((6, 5)), rng.integers(0, 2, 6).astype("float64")
+    for _ in range(2):
+        train(*data)
+    f = softmax_cross_entropy("DEBUG_MODE")
+    f(rng.standard_normal((4, 5)), np.eye(3)[[0, 2, 1, 1]])
+    g, W = seed_training("DEBUG_MODE")
+    for _ in range(10):
+        g([1.0, 1.0, 1.0, 1.0], 100.0)
+    np.testing.assert_allclose(W.get_value(), [24.89999746, 25.04999746, 24.94999746,
+                                               25.09999746], rtol=1e-8)
