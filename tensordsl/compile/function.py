@@ -217,6 +217,16 @@ class Function:
                           else allow_input_downcast for i in maker.inputs]
         self._defaults = [_filter_default(i, t, lbl, d) for i, t, lbl, d in
                           zip(maker.inputs, self._types, self._labels, self._downcast)]
+        # The per-call fast path: positional calls filter each argument with a check
+        # specialised to its type (same result and errors as TensorType.filter), and
+        # outputs the thunk guarantees fresh skip the aliasing copies.
+        self._n_inputs = len(maker.inputs)
+        self._fast_filters = [_fast_filter(t, lbl, d) for t, lbl, d in
+                              zip(self._types, self._labels, self._downcast)]
+        self._run = getattr(thunk, "call", thunk)
+        fresh = getattr(thunk, "fresh_outputs", None)
+        self._outputs_fresh = (fresh is not None and len(fresh) == n_outputs and all(fresh)
+                               and not updates)
 
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
@@ -255,10 +265,17 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.trust_input and not kwargs:
             values = list(args)
-        else:
+        elif kwargs or len(args) != self._n_inputs:
             values = self._bind(args, kwargs)
+        else:
+            values = [check(v) for check, v in zip(self._fast_filters, args)]
+        if self._outputs_fresh and not self.shared_vars:
+            outputs = self._run(values)  # fresh arrays nobody else holds: no copies
+            if self.kind == "single":
+                return outputs[0]
+            return tuple(outputs) if self.kind == "tuple" else outputs
         shared_values = [s.container_value for s in self.shared_vars]
-        results = self.thunk(values + shared_values)
+        results = self._run(values + shared_values)
         outputs = results[:self.n_outputs]
         protected = values + shared_values
         outputs = _owned(outputs, protected)
@@ -288,6 +305,28 @@ def _filter_default(inp: In, ttype: Any, label: str, downcast: bool | None) -> A
     value = np.array(value, copy=True)
     value.setflags(write=False)
     return value
+
+
+def _fast_filter(ttype: Any, label: str, downcast: bool | None) -> Any:
+    """`ttype.filter` with the common cases decided first: an ndarray already of the
+    type (no static sizes to check) and a Python float for a float scalar."""
+    dtype = np.dtype(ttype.dtype)
+    ndim = ttype.ndim
+    free_shape = all(s is None for s in ttype.shape)
+    python_float_ok = ndim == 0 and dtype.kind == "f"
+    slow = ttype.filter
+    ndarray = np.ndarray
+    array = np.array
+
+    def check(value: Any) -> Any:
+        kind = type(value)
+        if kind is ndarray and value.dtype is dtype and value.ndim == ndim and free_shape:
+            return value
+        if kind is float and python_float_ok:
+            return array(value, dtype)
+        return slow(value, name=label, allow_downcast=downcast)
+
+    return check
 
 
 def _owned(arrays: list[Any], protected: list[Any]) -> list[np.ndarray]:

@@ -1,7 +1,7 @@
 """Compilation modes: which rewrites run (a query over rewrite tags) and which backend.
 
 FAST_COMPILE  merge + constant folding, numpy reference backend
-FAST_RUN      every rewrite, the compiled backend (C once it exists)
+FAST_RUN      every rewrite, the C backend (numpy, with one warning, when no compiler)
 DEBUG_MODE    FAST_RUN checked node by node against the reference
 """
 
@@ -32,9 +32,21 @@ class Mode:
         return replace(self, exclude=self.exclude + tags)
 
 
+def _compiled_backend() -> str:
+    """"c" when a C compiler is found (config.cxx), else "numpy" with one warning."""
+    import shutil
+    import warnings
+
+    if shutil.which(config.cxx):
+        return "c"
+    warnings.warn(f"no C compiler found (config.cxx={config.cxx!r}): FAST_RUN uses the "
+                  f"numpy reference backend", stacklevel=2)
+    return "numpy"
+
+
 PREDEFINED: dict[str, Mode] = {
     "FAST_COMPILE": Mode("FAST_COMPILE", include=(), backend="numpy"),
-    "FAST_RUN": Mode("FAST_RUN", include=(), backend="numpy"),
+    "FAST_RUN": Mode("FAST_RUN", include=(), backend=_compiled_backend()),
     "DEBUG_MODE": Mode("DEBUG_MODE", include=(), backend="numpy"),
 }
 

@@ -75,9 +75,11 @@ class CRenderer:
         return [f"#pragma omp {text}"] if self.openmp else []
 
     def parallel_for(self, simd: bool = False) -> list[str]:
-        """The pragma above a loop worth running on all cores when large."""
-        kind = "parallel for simd" if simd else "parallel for"
-        return self.pragma(f"{kind} schedule(static) if(n >= {self.threshold})")
+        """The pragma above the outer loop: all cores in the `_par` variant of a path."""
+        if self.sfx:
+            return self.pragma("parallel for simd schedule(static)" if simd
+                               else "parallel for schedule(static)")
+        return self.pragma("simd") if simd else []
 
     # -- the unit --------------------------------------------------------------------
     def render(self, kernel: Kernel, name: str = "td_kernel") -> str:
@@ -87,13 +89,16 @@ class CRenderer:
         self.low = Lowering()
         self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
         funcs: list[str] = []
-        if kernel.is_reduction:
-            if len(kernel.reduce_axes) == kernel.ndim:
-                funcs.append(self.flat_reduction())
-            funcs.append(self.strided_reduction())
-        else:
-            funcs.append(self.flat_elementwise())
-            funcs.append(self.strided_elementwise())
+        # Each path comes serial and, with OpenMP, as a `_par` variant the entry picks
+        # above the size threshold (below it, no OpenMP runtime call at all).
+        for self.sfx in ("", "_par") if self.openmp else ("",):
+            if kernel.is_reduction:
+                if len(kernel.reduce_axes) == kernel.ndim:
+                    funcs.append(self.flat_reduction())
+                funcs.append(self.strided_reduction())
+            else:
+                funcs.append(self.flat_elementwise())
+                funcs.append(self.strided_elementwise())
         funcs.append(self.entry())
         return "\n".join([self.header(), PRELUDE, self.declarations(),
                           *self.low.helpers.values(), *funcs])
@@ -174,7 +179,7 @@ class CRenderer:
     # -- elementwise ------------------------------------------------------------------------
     def flat_elementwise(self) -> str:
         hoisted, load = self.flat_loads("i")
-        lines = [f"static void {self.name}_flat({self.flat_params()})", "{", *hoisted]
+        lines = [f"static void {self.name}_flat{self.sfx}({self.flat_params()})", "{", *hoisted]
         lines += ["    " + p for p in self.parallel_for(simd=True)]
         lines += ["    for (long long i = 0; i < n; i++) {"]
         lines += self.body(load, "        ")
@@ -204,7 +209,7 @@ class CRenderer:
         k = self.kernel
         dims = list(range(k.ndim))
         nin = len(k.inputs)
-        lines = [f"static void {self.name}_strided(long long n, const long long *shape, "
+        lines = [f"static void {self.name}_strided{self.sfx}(long long n, const long long *shape, "
                  "char *const *data, const long long *st)", "{"]
         nest, ind = self.loop_nest(dims, "    ", True, "simd")
         load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
@@ -260,13 +265,14 @@ class CRenderer:
         hoisted, load = self.flat_loads("i + l")
         _, tail_load = self.flat_loads("i")
         accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
-        lines = [f"static void {self.name}_flatred({self.flat_params()})", "{", *hoisted]
+        lines = [f"static void {self.name}_flatred{self.sfx}({self.flat_params()})", "{",
+                 *hoisted]
         lines += [f"    {t} part{j}[{MAX_THREADS}];" for t, j in accs]
         lines += ["    int nparts = 1;"]
-        if self.openmp:
+        if self.sfx:
             lines += ["    int want = omp_get_max_threads();",
                       f"    if (want > {MAX_THREADS}) want = {MAX_THREADS};"]
-            lines += self.pragma(f"parallel num_threads(want) if(n >= {self.threshold})")
+            lines += self.pragma("parallel num_threads(want)")
             lines += ["    {", "    int t = omp_get_thread_num(), nt = omp_get_num_threads();"]
         else:
             lines += ["    {", "    int t = 0, nt = 1;"]
@@ -307,7 +313,7 @@ class CRenderer:
         nin, nout = len(k.inputs), len(k.outputs)
         kept = [d for d in range(k.ndim) if d not in k.reduce_axes]
         red = list(k.reduce_axes)
-        lines = [f"static void {self.name}_reduce(long long n, const long long *shape, "
+        lines = [f"static void {self.name}_reduce{self.sfx}(long long n, const long long *shape, "
                  "char *const *data, const long long *st)", "{"]
         outer, ind = self.loop_nest(kept, "    ", True, None)
         lines += outer
@@ -351,12 +357,19 @@ class CRenderer:
             ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
             ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]
             fn = f"{self.name}_flatred" if k.is_reduction else f"{self.name}_flat"
-            lines += ["    if (flat) {", f"        {fn}({', '.join(['n'] + ptrs)});",
+            lines += ["    if (flat) {", *self.dispatch(fn, ", ".join(["n"] + ptrs), "        "),
                       "        return;", "    }"]
         lines += self.entry_strides(arrays)
         fn = f"{self.name}_reduce" if k.is_reduction else f"{self.name}_strided"
-        lines.append(f"    {fn}(n, shape, data, st);")
+        lines += self.dispatch(fn, "n, shape, data, st", "    ")
         return "\n".join(lines + ["}", ""])
+
+    def dispatch(self, fn: str, args: str, indent: str) -> list[str]:
+        """Call the `_par` variant of path `fn` above the size threshold."""
+        if not self.openmp:
+            return [f"{indent}{fn}({args});"]
+        return [f"{indent}if (n >= {self.threshold}) {fn}_par({args});",
+                f"{indent}else {fn}({args});"]
 
     def entry_shape(self) -> list[str]:
         """Fill `shape`: the output's dims (elementwise) or the inputs' broadcast."""

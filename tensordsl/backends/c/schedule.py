@@ -41,7 +41,8 @@ def compile_kernel(kernel: Kernel) -> Any:
     fn = _compiled.get(key)
     if fn is None:
         path = cache.get_library(kernel_source(kernel))
-        fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs))
+        fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
+                                release_gil=kernel.ndim > 0)
         _compiled[key] = fn
     return fn
 
