@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.backends import get_backend
-from tensordsl.compile.mode import Mode, apply_rewrites, get_mode
+from tensordsl.compile.mode import Mode, apply_rewrites, get_mode, make_thunk
 from tensordsl.compile.shared import SharedVariable
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
@@ -152,9 +151,12 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     shared_vars = sorted(set(shared_vars), key=lambda v: v.auto_name)
     shared_vars += [t for t, _ in update_pairs if t not in shared_vars]
     fgraph = FunctionGraph(variables + shared_vars, roots, clone=True)
+    # {graph output index: graph input index} of each update, for in-place updates
+    fgraph.update_targets = {len(out_vars) + k: len(variables) + shared_vars.index(t)
+                             for k, (t, _) in enumerate(update_pairs)}
     resolved = get_mode(mode)
     apply_rewrites(fgraph, resolved)
-    thunk = get_backend(resolved.backend).make_thunk(fgraph)
+    thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
     return Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
                     allow_input_downcast, trust_input)
@@ -279,12 +281,20 @@ class Function:
         outputs = results[:self.n_outputs]
         protected = values + shared_values
         outputs = _owned(outputs, protected)
-        new_values = _owned(results[self.n_outputs:], protected + outputs)
-        for target, value in zip(self.update_targets, new_values):
-            target._value = value
+        updated = results[self.n_outputs:]
+        new_values = _owned(updated, protected + outputs)
+        for target, value, raw in zip(self.update_targets, new_values, updated):
+            # an update computed in place already is the shared variable's own buffer
+            target._value = raw if raw is target.container_value else value
         if self.kind == "single":
             return outputs[0]
         return tuple(outputs) if self.kind == "tuple" else outputs
+
+    def _repr_svg_(self) -> str | None:
+        """The rewritten graph as SVG for Jupyter (None without a Graphviz renderer)."""
+        from tensordsl.printing.dot import repr_svg
+
+        return repr_svg(self)
 
     def free(self) -> None:
         """Release cached buffers (kept for Theano compatibility)."""

@@ -11,7 +11,7 @@ from tensordsl import dtypes
 from tensordsl.config import config
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.ops.elemwise import DimShuffle
-from tensordsl.ops.shape import ARange, Alloc, Join, MakeVector, Reshape, Shape
+from tensordsl.ops.shape import Alloc, ARange, Join, MakeVector, Reshape, Shape
 from tensordsl.ops.subtensor import shape_i
 from tensordsl.tensor.variable import TensorVariable
 
