@@ -64,8 +64,12 @@ def load_entry(path: str, name: str, nargs: int, release_gil: bool = True) -> An
 class KernelRunner:
     """Calls one compiled kernel: checks operands, allocates outputs, one foreign call."""
 
-    def __init__(self, kernel: Kernel, fn: Any, labels: Sequence[str], who: str) -> None:
+    def __init__(self, kernel: Kernel, fn: Any, labels: Sequence[str], who: str,
+                 inplace: Sequence[tuple[int, int]] = ()) -> None:
         self.kernel = kernel
+        # (output, kernel input) pairs: write the output into that input's buffer when
+        # its shape and dtype allow (the graph's destroy_map says nobody reads it later)
+        self.inplace = tuple(inplace) if not kernel.is_reduction else ()
         self.fn = fn
         self.labels = list(labels)
         self.who = who
@@ -78,7 +82,7 @@ class KernelRunner:
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
                       for x in kernel.inputs]
         # the checked call: list of input arrays -> list of fresh output arrays
-        self.call = self.scalar_call() if kernel.ndim == 0 else self.run
+        self.call = self.scalar_call() if kernel.ndim == 0 and not self.inplace else self.run
 
     def operand(self, j: int, value: Any) -> np.ndarray:
         """`value` as an ndarray of input j's dtype and rank, or a ValueError naming it."""
@@ -142,8 +146,19 @@ class KernelRunner:
                                  f"maximum/minimum: it has no identity")
             shape = tuple(shape[d] for d in self.kept)
         outs = [np.empty(shape, dt) for dt in self.out_dtypes]
+        for o, i in self.inplace:
+            target = ins[i]
+            if target.shape == shape and target.dtype == outs[o].dtype \
+                    and target.flags.writeable and not self.overlaps(target, ins, i):
+                outs[o] = target
         self.fn(*ins, *outs)
         return outs
+
+    @staticmethod
+    def overlaps(target: np.ndarray, ins: list[np.ndarray], i: int) -> bool:
+        """True when another operand shares memory with `target` (writing it in place
+        would change what that operand reads in a different element order)."""
+        return any(j != i and np.may_share_memory(target, a) for j, a in enumerate(ins))
 
     def broadcast(self, ins: list[np.ndarray]) -> tuple[int, ...]:
         """The broadcast iteration shape, or a ValueError naming the inputs that clash."""

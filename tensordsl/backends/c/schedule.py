@@ -47,9 +47,10 @@ def compile_kernel(kernel: Kernel) -> Any:
     return fn
 
 
-def kernel_runner(kernel: Kernel, labels: list[str], who: str) -> runtime.KernelRunner:
+def kernel_runner(kernel: Kernel, labels: list[str], who: str,
+                  inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
-    return runtime.KernelRunner(kernel, compile_kernel(kernel), labels, who)
+    return runtime.KernelRunner(kernel, compile_kernel(kernel), labels, who, inplace)
 
 
 def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
@@ -58,8 +59,10 @@ def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
         return type(node.op).__name__
     kernel, loaded = lowered
     labels = [repr(node.inputs[i]) for i in loaded]
+    pattern = getattr(node.op, "inplace_pattern", ())
+    inplace = tuple((o, loaded.index(i)) for o, i in pattern if i in loaded)
     try:
-        return kernel_runner(kernel, labels, str(node.op)), loaded
+        return kernel_runner(kernel, labels, str(node.op), inplace), loaded
     except Unsupported as why:
         return f"{node.op} ({why})"
 
@@ -87,7 +90,8 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             runner, loaded = lowered
             ins = [slot(node.inputs[i]) for i in loaded]
             steps.append((runner.call, node, ins, outs, True))
-            fresh.update(outs)
+            if not node.op.destroy_map:
+                fresh.update(outs)
     if fallbacks:
         log.info("C backend: %d node(s) run through numpy perform: %s",
                  sum(fallbacks.values()),
