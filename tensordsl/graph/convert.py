@@ -41,7 +41,10 @@ def constant(x: Any, dtype: Any = None, name: str | None = None,
             else:
                 dtype = array.dtype
     data = np.asarray(x, dtype=dtypes.canonical(dtype))
-    if is_python_scalar(x) and data.item() != x and x == x:
+    # a float rounded to a float dtype is intended (floatX=float32 makes 0.1 float32);
+    # anything else that changes the value (int overflow, 1.5 -> int) is an error
+    rounded_float = isinstance(x, float) and data.dtype.kind == "f"
+    if is_python_scalar(x) and not rounded_float and data.item() != x and x == x:
         raise TypeError(f"constant {x!r} does not fit in dtype {data.dtype}")
     ttype = TensorType(data.dtype, data.shape)
     return TensorType.constant_class(ttype, data, name=name)
