@@ -91,7 +91,8 @@ class CRenderer:
         funcs: list[str] = []
         # Each path comes serial and, with OpenMP, as a `_par` variant the entry picks
         # above the size threshold (below it, no OpenMP runtime call at all).
-        for self.sfx in ("", "_par") if self.openmp else ("",):
+        for sfx in ("", "_par") if self.openmp else ("",):
+            self.sfx = sfx
             if kernel.is_reduction:
                 if len(kernel.reduce_axes) == kernel.ndim:
                     funcs.append(self.flat_reduction())
