@@ -109,7 +109,8 @@ def test_key_depends_on_flags_and_source():
 def test_library_calls_glibc_vector_maths(dtype, vector_prefix):
     """With `omp declare simd` prototypes and -fno-math-errno, the omp simd loop calls
     libmvec's variants (e.g. _ZGVdN4v_exp / _ZGVdN8v_erff)."""
-    kernel = multi_op_kernel(1, (dtype,), [(ps.get("exp"), (0,)), (ps.get("log"), (0,)), (ps.get("erf"), (0,))])
+    ops = [(ps.get(name), (0,)) for name in ("exp", "log", "erf")]
+    kernel = multi_op_kernel(1, (dtype,), ops)
     path = cache.get_library(kernel_source(kernel))
     symbols = subprocess.run(["nm", "-D", path], capture_output=True, text=True).stdout
     f = "f" if dtype == "float32" else ""
