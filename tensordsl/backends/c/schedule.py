@@ -28,10 +28,12 @@ ENTRY = "td_kernel"
 _compiled: dict[tuple, Any] = {}
 
 
-def kernel_source(kernel: Kernel) -> str:
-    """The validated C unit of `kernel` (raises Unsupported if it cannot be lowered)."""
+def kernel_source(kernel: Kernel, check: bool = True) -> str:
+    """The C unit of `kernel`, validated unless `check` is False (raises Unsupported if
+    the kernel cannot be lowered)."""
     source = CRenderer(openmp=config.openmp).render(kernel, ENTRY)
-    validate.check_source(source)
+    if check:
+        validate.check_source(source)
     return source
 
 
@@ -40,7 +42,8 @@ def compile_kernel(kernel: Kernel) -> Any:
     key = (kernel, config.cxx, config.cflags, config.openmp, config.compiledir)
     fn = _compiled.get(key)
     if fn is None:
-        path = cache.get_library(kernel_source(kernel))
+        # validated only when it is built: a cached library was checked at its build
+        path = cache.get_library(kernel_source(kernel, check=False), validate.check_source)
         fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
                                 release_gil=kernel.ndim > 0)
         _compiled[key] = fn
