@@ -225,10 +225,13 @@ class Function:
         self._n_inputs = len(maker.inputs)
         self._fast_filters = [_fast_filter(t, lbl, d) for t, lbl, d in
                               zip(self._types, self._labels, self._downcast)]
+        self._filter_positional = _positional_binder(self._fast_filters)
         self._run = getattr(thunk, "call", thunk)
         fresh = getattr(thunk, "fresh_outputs", None)
         self._outputs_fresh = (fresh is not None and len(fresh) == n_outputs and all(fresh)
                                and not updates)
+        self._lean = self._outputs_fresh and not shared_vars and not trust_input
+        self._single = kind == "single"
 
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
@@ -265,6 +268,12 @@ class Function:
         return f"function {self.name!r}" if self.name else "the compiled function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._lean and not kwargs and len(args) == self._n_inputs:
+            # the common call: positional arguments, no shared variables, fresh outputs
+            outputs = self._run(self._filter_positional(args))
+            if self._single:
+                return outputs[0]
+            return tuple(outputs) if self.kind == "tuple" else outputs
         if self.trust_input and not kwargs:
             values = list(args)
         elif kwargs or len(args) != self._n_inputs:
@@ -273,7 +282,7 @@ class Function:
             values = [check(v) for check, v in zip(self._fast_filters, args)]
         if self._outputs_fresh and not self.shared_vars:
             outputs = self._run(values)  # fresh arrays nobody else holds: no copies
-            if self.kind == "single":
+            if self._single:
                 return outputs[0]
             return tuple(outputs) if self.kind == "tuple" else outputs
         shared_values = [s.container_value for s in self.shared_vars]
@@ -337,6 +346,21 @@ def _fast_filter(ttype: Any, label: str, downcast: bool | None) -> Any:
         return slow(value, name=label, allow_downcast=downcast)
 
     return check
+
+
+def _positional_binder(checks: list[Any]) -> Any:
+    """args -> [check_i(args[i])], unrolled for up to three inputs (a zip costs more
+    than the checks themselves on the per-call path)."""
+    if len(checks) == 1:
+        (c0,) = checks
+        return lambda args: [c0(args[0])]
+    if len(checks) == 2:
+        c0, c1 = checks
+        return lambda args: [c0(args[0]), c1(args[1])]
+    if len(checks) == 3:
+        c0, c1, c2 = checks
+        return lambda args: [c0(args[0]), c1(args[1]), c2(args[2])]
+    return lambda args: [check(v) for check, v in zip(checks, args)]
 
 
 def _owned(arrays: list[Any], protected: list[Any]) -> list[np.ndarray]:

@@ -103,7 +103,8 @@ class KernelRunner:
         return value
 
     def scalar_call(self) -> Any:
-        """The call of a 0-d kernel: no shapes to check, so keep it to a few checks."""
+        """The call of a 0-d kernel: no shapes to check, so keep it to a few checks
+        (unrolled for one and two inputs: a zip costs more than the checks)."""
         fn, in_dtypes, out_dtypes, operand = self.fn, self.in_dtypes, self.out_dtypes, \
             self.operand
         empty = np.empty
@@ -111,24 +112,34 @@ class KernelRunner:
         def checked(arrays: list[Any]) -> list[Any]:
             return [operand(j, a) for j, a in enumerate(arrays)]
 
-        if len(out_dtypes) == 1:
+        if len(out_dtypes) == 1 and len(in_dtypes) in (1, 2):
             (out_dtype,) = out_dtypes
+            d0 = in_dtypes[0]
+            if len(in_dtypes) == 1:
+                def call1(arrays: list[Any]) -> list[np.ndarray]:
+                    (a0,) = arrays
+                    if type(a0) is not _ndarray or a0.dtype is not d0:
+                        (a0,) = checked(arrays)
+                    out = empty((), out_dtype)
+                    fn(a0, out)
+                    return [out]
+                return call1
+            d1 = in_dtypes[1]
 
-            def call(arrays: list[Any]) -> list[np.ndarray]:
-                for a, dt in zip(arrays, in_dtypes):
-                    if type(a) is not _ndarray or a.dtype is not dt:
-                        arrays = checked(arrays)
-                        break
+            def call2(arrays: list[Any]) -> list[np.ndarray]:
+                a0, a1 = arrays
+                if type(a0) is not _ndarray or a0.dtype is not d0 \
+                        or type(a1) is not _ndarray or a1.dtype is not d1:
+                    a0, a1 = checked(arrays)
                 out = empty((), out_dtype)
-                fn(*arrays, out)
+                fn(a0, a1, out)
                 return [out]
-            return call
+            return call2
 
         def call_many(arrays: list[Any]) -> list[np.ndarray]:
-            for a, dt in zip(arrays, in_dtypes):
-                if type(a) is not _ndarray or a.dtype is not dt:
-                    arrays = checked(arrays)
-                    break
+            if any(type(a) is not _ndarray or a.dtype is not dt
+                   for a, dt in zip(arrays, in_dtypes)):
+                arrays = checked(arrays)
             outs = [empty((), dt) for dt in out_dtypes]
             fn(*arrays, *outs)
             return outs
