@@ -209,9 +209,12 @@ class CRenderer:
         lines += [f"        out{j}[i] = v{o};" for j, o in enumerate(self.kernel.outputs)]
         return "\n".join(lines + ["    }", "}", ""])
 
-    def strided_access(self, arg: int, dims: list[int]) -> str:
+    def strided_access(self, arg: int, dims: list[int], shifted: int | None = None) -> str:
+        """Address of operand `arg` at the loop indices of `dims` (`i<shifted> + l` for the
+        dim whose loop runs in LANES-wide steps)."""
         nd = self.kernel.ndim
-        offset = " + ".join(f"i{d} * st[{arg * nd + d}]" for d in dims) or "0"
+        index = {d: f"(i{d} + l)" if d == shifted else f"i{d}" for d in dims}
+        offset = " + ".join(f"{index[d]} * st[{arg * nd + d}]" for d in dims) or "0"
         return f"(data[{arg}] + {offset})"
 
     def loop_nest(self, dims: list[int], indent: str, ranged: bool,
@@ -231,6 +234,54 @@ class CRenderer:
                 "const long long *st")
 
     def strided_elementwise(self) -> str:
+        k = self.kernel
+        if k.ndim < 2:  # 0-d, or 1-d (whose contiguous case is the flat path)
+            return self.strided_simple()
+        nd, nin = k.ndim, len(k.inputs)
+        last, outer = nd - 1, list(range(nd - 1))
+        types = [self.in_type(j) for j in range(nin)]
+        types += [self.out_type(j) for j in range(len(k.outputs))]
+        steady = [j < nin and k.inputs[j].broadcastable[last] for j in range(len(types))]
+        unit = " && ".join(f"st[{a * nd + last}] == sizeof({t})"
+                           for a, t in enumerate(types) if not steady[a]) or "1"
+        lines = [f"static void {self.name}_strided({self.strided_params()})", "{",
+                 f"    int unit = {unit};  /* every moving operand contiguous in the last dim */"]
+        nest, ind = self.loop_nest(outer, "    ", True, False)
+        lines += nest
+        lines += [f"{ind}char *b{a} = {self.strided_access(a, outer)};"
+                  for a in range(len(types))]
+        lines += [f"{ind}const {types[j]} h{j} = *(const {t} *)b{j};"
+                  for j, t in enumerate(types[:nin]) if steady[j]]
+        for contiguous in (True, False):
+            lines.append(f"{ind}if (unit) {{" if contiguous else f"{ind}}} else {{")
+            lines += self.inner_elementwise(types, steady, last, contiguous, ind + "    ")
+        lines.append(f"{ind}}}")
+        lines += ["    " * (len(outer) - i) + "}" for i in range(len(outer))]
+        return "\n".join(lines + ["}", ""])
+
+    def inner_elementwise(self, types: list[str], steady: list[bool], last: int,
+                          contiguous: bool, ind: str) -> list[str]:
+        """The innermost loop over `last` from base pointers b<a>: typed indexing when
+        every moving operand is contiguous there, byte strides otherwise; operands
+        statically broadcast along `last` were loaded once (h<j>)."""
+        k = self.kernel
+        nin, nd = len(k.inputs), k.ndim
+
+        def at(a: int) -> str:
+            if contiguous:
+                return f"(({'const ' if a < nin else ''}{types[a]} *)b{a})[i]"
+            const = "const " if a < nin else ""
+            return f"*({const}{types[a]} *)(b{a} + i * st[{a * nd + last}])"
+
+        load = [f"h{j}" if steady[j] else at(j) for j in range(nin)]
+        lines = [ind + p for p in self.pragma("simd")]
+        lines += [f"{ind}for (long long i = 0; i < shape[{last}]; i++) {{"]
+        lines += self.body(load, ind + "    ")
+        lines += [f"{ind}    {at(nin + j)} = v{o};" for j, o in enumerate(k.outputs)]
+        return lines + [f"{ind}}}"]
+
+    def strided_simple(self) -> str:
+        """The strided path of a 0-d or 1-d kernel: one loop over byte strides."""
         k = self.kernel
         dims = list(range(k.ndim))
         nin = len(k.inputs)
@@ -314,27 +365,53 @@ class CRenderer:
         return "\n".join(lines + ["}", ""])
 
     def strided_reduction(self) -> str:
-        """Kept dims outer (parallel), reduced dims inner, one accumulator per output."""
+        """Kept dims outer (parallel), reduced dims inner. The innermost reduced dim runs
+        in LANES-wide steps into fixed lanes (vectorised, and an order that does not
+        depend on the data's address), its tail into one accumulator; the lanes are then
+        combined in order, then the tail."""
         k = self.kernel
         nin, nout = len(k.inputs), len(k.outputs)
         kept = [d for d in range(k.ndim) if d not in k.reduce_axes]
         red = list(k.reduce_axes)
+        last = red[-1]
+        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
         lines = [f"static void {self.name}_reduce({self.strided_params()})", "{"]
         outer, ind = self.loop_nest(kept, "    ", True, False)
         lines += outer
-        lines += [f"{ind}{self.type_name(self.acc_dtype(j))} acc{j} = {self.acc_init(j)};"
-                  for j in range(nout)]
-        inner, ind2 = self.loop_nest(red, ind, False, False)
+        lines += [f"{ind}{t} acc{j} = {self.acc_init(j)};" for t, j in accs]
+        lines += [f"{ind}{t} lane{j}[{LANES}];" for t, j in accs]
+        lines += [f"{ind}for (int l = 0; l < {LANES}; l++) {{"]
+        lines += [f"{ind}    lane{j}[l] = {self.acc_init(j)};" for _, j in accs]
+        lines += [f"{ind}}}"]
+        inner, ind2 = self.loop_nest(red[:-1], ind, False, False)
         dims = kept + red
+        lines += inner
+        lines += [f"{ind2}long long i{last} = 0;",
+                  f"{ind2}for (; i{last} + {LANES} <= shape[{last}]; i{last} += {LANES}) {{"]
+        lines += [ind2 + "    " + p for p in self.pragma("simd")]
+        lines += [f"{ind2}    for (int l = 0; l < {LANES}; l++) {{"]
+        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims, last)}"
+                for j in range(nin)]
+        lines += self.body(load, ind2 + "        ")
+        lines += [f"{ind2}        lane{j}[l] = "
+                  f"{self.combine(j, f'lane{j}[l]', self.acc_value(j))};" for _, j in accs]
+        lines += [f"{ind2}    }}", f"{ind2}}}", f"{ind2}for (; i{last} < shape[{last}]; "
+                                                  f"i{last}++) {{"]
         load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
                 for j in range(nin)]
-        lines += inner + self.body(load, ind2)
-        lines += [f"{ind2}acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
-                  for j in range(nout)]
-        for depth in range(len(red), 0, -1):
+        lines += self.body(load, ind2 + "    ")
+        lines += [f"{ind2}    acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
+                  for _, j in accs]
+        lines += [f"{ind2}}}"]
+        for depth in range(len(red) - 1, 0, -1):
             lines.append("    " * (len(kept) + depth) + "}")
+        for t, j in accs:
+            lines += [f"{ind}{t} all{j} = lane{j}[0];",
+                      f"{ind}for (int l = 1; l < {LANES}; l++) "
+                      f"all{j} = {self.combine(j, f'all{j}', f'lane{j}[l]')};",
+                      f"{ind}all{j} = {self.combine(j, f'all{j}', f'acc{j}')};"]
         lines += [f"{ind}*({self.out_type(j)} *){self.strided_access(nin + j, kept)} = "
-                  f"({self.out_type(j)})acc{j};" for j in range(nout)]
+                  f"({self.out_type(j)})all{j};" for j in range(nout)]
         for depth in range(len(kept), 0, -1):
             lines.append("    " * depth + "}")
         return "\n".join(lines + ["}", ""])

@@ -8,13 +8,16 @@ marshalling. `check_layout` verifies that head once per process.
 Before any kernel runs, `KernelRunner` checks every operand in Python: it must be an
 ndarray of the kernel's dtype and rank, broadcast against the others, and statically
 broadcast dims must have size 1; a mismatch is a ValueError naming the input. Outputs
-are freshly allocated each call, so no buffer is ever handed to a caller twice.
+are new arrays, except that a large output of the previous call is reused when its
+reference count shows nobody else holds it any more: a buffer is never handed to a
+caller who can still see it.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +27,7 @@ from tensordsl.errors import CompileError
 from tensordsl.kernel.ir import Kernel
 
 _ndarray = np.ndarray
+RECYCLE_BYTES = 1 << 20  # outputs at least this big are recycled once their caller drops them
 
 
 @functools.lru_cache(maxsize=1)
@@ -81,6 +85,7 @@ class KernelRunner:
             k in ("maximum", "minimum") for k in kernel.reduce_kinds)
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
                       for x in kernel.inputs]
+        self.spare: dict[int, np.ndarray] = {}  # large outputs of the last call
         # the checked call: list of input arrays -> list of fresh output arrays
         self.call = self.scalar_call() if kernel.ndim == 0 and not self.inplace else self.run
 
@@ -156,14 +161,28 @@ class KernelRunner:
                 raise ValueError(f"{self.who}: cannot reduce an empty dim (shape {shape}) with "
                                  f"maximum/minimum: it has no identity")
             shape = tuple(shape[d] for d in self.kept)
-        outs = [np.empty(shape, dt) for dt in self.out_dtypes]
+        outs = [self.buffer(o, shape, dt) for o, dt in enumerate(self.out_dtypes)]
         for o, i in self.inplace:
             target = ins[i]
             if target.shape == shape and target.dtype == outs[o].dtype \
                     and target.flags.writeable and not self.overlaps(target, ins, i):
                 outs[o] = target
         self.fn(*ins, *outs)
+        if outs[0].nbytes >= RECYCLE_BYTES:
+            for o, out in enumerate(outs):
+                if all(out is not a for a in ins):
+                    self.spare[o] = out
         return outs
+
+    def buffer(self, o: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A buffer for output `o`: last call's, if nobody but us holds it any more (no
+        caller, view or shared variable can see it: writing it is unobservable), else a
+        new one. Fresh multi-megabyte buffers cost page faults on every call."""
+        spare = self.spare.pop(o, None)  # atomic under the GIL: one thread gets it
+        if spare is not None and sys.getrefcount(spare) == 2 and spare.shape == shape \
+                and spare.dtype == dtype:
+            return spare
+        return np.empty(shape, dtype)
 
     @staticmethod
     def overlaps(target: np.ndarray, ins: list[np.ndarray], i: int) -> bool:

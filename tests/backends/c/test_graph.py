@@ -203,3 +203,36 @@ def test_seed_training_is_digit_exact_under_fast_run():
             trace.append(repr(W.get_value()))
         results.append(trace)
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "float16"])
+def test_dtypes_without_c_type_fall_back_per_node(dtype, caplog):
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    with caplog.at_level(logging.INFO, logger="tensordsl.backends.c"):
+        f = tensordsl.function([x, y], [x * y + x, T.sum(x)], mode=C_RUN)
+    assert any("numpy perform" in r.getMessage() for r in caplog.records)
+    a = (np.arange(5) + 0.5).astype(dtype)
+    got = f(a, a)
+    np.testing.assert_allclose(got[0], a * a + a, rtol=1e-3)
+    assert got[0].dtype == dtype
+
+
+def test_large_outputs_are_reused_only_once_the_caller_drops_them():
+    x = T.dvector("x")
+    f = tensordsl.function([x], x * 2, mode=C_RUN)
+    v = np.arange(300_000.0)
+    a = f(v)
+    b = f(v)  # `a` is still held: a new buffer
+    assert not np.shares_memory(a, b)
+    view = b[::2]
+    address = b.ctypes.data
+    del b
+    c = f(v)  # a view of the last output is alive: still a new buffer
+    assert c.ctypes.data != address
+    del view
+    address = c.ctypes.data
+    del c
+    d = f(v * 3)  # nobody holds the last output any more: its buffer is reused
+    assert d.ctypes.data == address
+    np.testing.assert_array_equal(d, v * 6)
+    np.testing.assert_array_equal(a, v * 2)
