@@ -336,13 +336,15 @@ def _fast_filter(ttype: Any, label: str, downcast: bool | None) -> Any:
     slow = ttype.filter
     ndarray = np.ndarray
     array = np.array
+    asarray = np.asarray
+    as_float64 = dtype == np.float64  # np.asarray(a Python float) is float64, and faster
 
     def check(value: Any) -> Any:
         kind = type(value)
         if kind is ndarray and value.dtype is dtype and value.ndim == ndim and free_shape:
             return value
         if kind is float and python_float_ok:
-            return array(value, dtype)
+            return asarray(value) if as_float64 else array(value, dtype)
         return slow(value, name=label, allow_downcast=downcast)
 
     return check
