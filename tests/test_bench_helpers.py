@@ -113,6 +113,7 @@ def test_dtype_note_only_when_dtypes_differ():
     a32 = np.ones(3, np.float32)
     assert checks.dtype_note(a32, a32) == ""
     assert "float64" in checks.dtype_note(a32.astype(np.float64), a32)
+    assert checks.dtype_note((1.5, a32), (np.float32(1.5), a32)) == ""  # Python scalar out
 
 
 @settings(max_examples=40, deadline=None)

@@ -19,7 +19,7 @@ from tensordsl.compile.mode import Mode, apply_rewrites, get_mode, make_thunk
 from tensordsl.compile.shared import SharedVariable
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
-from tensordsl.graph.convert import as_tensor_variable
+from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.fgraph import FunctionGraph
 
 _NO_DEFAULT = object()
@@ -87,7 +87,7 @@ def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
         if id(target) in seen:
             raise ValueError(f"shared variable {target!r} is updated twice")
         seen.add(id(target))
-        value = as_tensor_variable(value)
+        value = _as_variable_of(target, value, f"the update of {target!r}")
         if value.dtype != target.dtype:
             raise TypeError(
                 f"the update of {target!r} has dtype {value.dtype} but the shared variable has "
@@ -107,12 +107,20 @@ def _normalize_givens(givens: Any) -> dict[Variable, Variable]:
     for old, new in pairs:
         if not isinstance(old, Variable):
             raise TypeError(f"givens keys must be symbolic variables, got {old!r}")
-        new = as_tensor_variable(new)
+        new = _as_variable_of(old, new, f"the given value of {old!r}")
         if new.dtype != old.dtype or new.ndim != old.ndim:
             raise TypeError(f"givens: {old!r} ({old.type}) cannot be replaced by {new!r} "
                             f"({new.type}): dtype and ndim must match")
         result[old] = new
     return result
+
+
+def _as_variable_of(like: Variable, value: Any, what: str) -> Variable:
+    """`value` as a Variable; plain Python/numpy values become constants of like's type
+    (Theano's filter_variable), so `updates=[(w, 0.0)]` works for a float64 w."""
+    if isinstance(value, Variable) or hasattr(value, "__tensordsl_variable__"):
+        return as_tensor_variable(value)
+    return constant(like.type.filter(value, name=what), dtype=like.dtype)
 
 
 def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any = None,
@@ -207,6 +215,8 @@ class Function:
         self.thunk = thunk
         self.shared_vars = shared_vars
         self.update_targets = [t for t, _ in updates]
+        # shared variables whose buffer a node overwrites (an in-place update)
+        self._overwritten = _overwritten_shared(maker.fgraph, shared_vars)
         self.n_outputs = n_outputs
         self.kind = kind
         self.name = name
@@ -256,8 +266,11 @@ class Function:
             if value is _NO_DEFAULT:
                 default = self._defaults[pos]
                 if default is _NO_DEFAULT:
-                    raise TypeError(f"{self._what()} is missing a value for input "
-                                    f"{self._labels[pos]} (input {pos})")
+                    given = len(args) + len(kwargs)
+                    raise TypeError(f"{self._what()} takes {n} argument{'s' if n != 1 else ''} "
+                                    f"({', '.join(self._labels)}) but {given} "
+                                    f"{'was' if given == 1 else 'were'} given: missing a value "
+                                    f"for input {self._labels[pos]} (input {pos})")
                 out.append(default)
             else:
                 out.append(self._types[pos].filter(value, name=self._labels[pos],
@@ -286,6 +299,10 @@ class Function:
                 return outputs[0]
             return tuple(outputs) if self.kind == "tuple" else outputs
         shared_values = [s.container_value for s in self.shared_vars]
+        if self._overwritten:  # an argument sharing such a buffer must not change under us
+            values = [np.array(v, copy=True) if any(np.may_share_memory(v, s.container_value)
+                                                    for s in self._overwritten) else v
+                      for v in values]
         results = self._run(values + shared_values)
         outputs = results[:self.n_outputs]
         protected = values + shared_values
@@ -311,6 +328,13 @@ class Function:
     def copy(self) -> Function:
         """Theano compatibility: functions are stateless apart from shared variables."""
         return self
+
+
+def _overwritten_shared(fgraph: FunctionGraph, shared_vars: list[SharedVariable]
+                        ) -> list[SharedVariable]:
+    destroyed = {id(node.inputs[i]) for node in fgraph.apply_nodes
+                 for ins in node.op.destroy_map.values() for i in ins}
+    return [s for s in shared_vars if id(s) in destroyed]
 
 
 def _label(inp: In, position: int) -> str:

@@ -80,7 +80,7 @@ def apply_rewrites(fgraph: Any, mode: Mode) -> None:
         return
     from tensordsl.rewrite import rewrite_graph
 
-    rewrite_graph(fgraph, include=mode.include, exclude=mode.exclude)
+    rewrite_graph(fgraph, include=mode.include, exclude=mode.exclude, check=mode.debug)
 
 
 def make_thunk(fgraph: Any, mode: Mode) -> Any:

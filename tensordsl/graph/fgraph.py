@@ -61,7 +61,7 @@ class FunctionGraph:
             self._import_node(var.owner)
 
     def _import_node(self, root: Apply) -> None:
-        for node in toposort(root.outputs, blockers=self.inputs):
+        for node in self._new_nodes(root):
             if node in self.apply_nodes:
                 continue
             self.apply_nodes.add(node)
@@ -71,6 +71,27 @@ class FunctionGraph:
                 self.clients.setdefault(inp, []).append((node, i))
             for listener in self.listeners:
                 listener.on_import(self, node)
+
+    def _new_nodes(self, root: Apply) -> list[Apply]:
+        """`root` and its ancestors not yet in the graph, producers first. The search
+        stops at variables the graph already has, so importing costs what it adds."""
+        order: list[Apply] = []
+        visited = {root}
+        stack: list[tuple[Apply, int]] = [(root, 0)]
+        while stack:
+            node, i = stack[-1]
+            if i < len(node.inputs):
+                stack[-1] = (node, i + 1)
+                var = node.inputs[i]
+                parent = var.owner
+                if parent is not None and parent not in visited and var not in self.clients \
+                        and parent not in self.apply_nodes and not self.is_input(var):
+                    visited.add(parent)
+                    stack.append((parent, 0))
+            else:
+                stack.pop()
+                order.append(node)
+        return order
 
     # -- editing ------------------------------------------------------------------------
     def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:

@@ -3,7 +3,9 @@
 Fusion replaces a subgraph of Elemwise (and a trailing Reduce) nodes by one
 FusedElemwise node whose inputs are the subgraph's outside inputs, each already of the
 kernel's rank. Its `perform` is the kernel's numpy reference semantics; compiled
-backends render `op.kernel` instead.
+backends render `op.kernel` instead. `inplace_pattern` ((output, input) pairs, default
+empty) lets an output be written into a dead input's buffer when shape and dtype agree
+at run time (set by tensordsl.rewrite.inplace; a backend may ignore it).
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ class GraphView:
     n_outputs: int | None = None  # outputs past this index are updates (Function only)
     update_targets: list[Variable] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.input_ids = {id(v) for v in self.inputs or []}
+
     @property
     def blockers(self) -> list[Variable]:
         """Variables at which graph traversal stops (a FunctionGraph's inputs)."""
@@ -72,14 +75,14 @@ def role(var: Variable, view: GraphView) -> str:
         return "constant"
     if getattr(var, "is_shared", False) and var.owner is None:
         return "shared"
-    if var.owner is None or (view.inputs is not None and any(var is i for i in view.inputs)):
+    if var.owner is None or id(var) in view.input_ids:
         return "input"
     return "intermediate"
 
 
 def is_leaf(var: Variable, view: GraphView) -> bool:
     """True when traversal stops at `var` (no owner, or a declared input)."""
-    return var.owner is None or any(var is b for b in view.blockers)
+    return var.owner is None or id(var) in view.input_ids
 
 
 def type_str(var: Variable) -> str:

@@ -104,8 +104,12 @@ class _TreePrinter:
         key = self._key(var)
         if key not in self.id_of:
             n = len(self.id_of)
-            self.id_of[key] = {"id": f"[id {char_id(n)}]", "CHAR": char_id(n),
-                               "int": f"[id {n}]", "": ""}[self.ids]
+            if self.ids == "id":
+                self.id_of[key] = f"[id {char_id(n)}]"
+            elif self.ids == "CHAR":
+                self.id_of[key] = char_id(n)
+            else:
+                self.id_of[key] = f"[id {n}]" if self.ids == "int" else ""
         return self.id_of[key]
 
     def _line(self, var: Variable, prefix: str, as_ref: bool = False) -> str:

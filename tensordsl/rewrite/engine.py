@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tensordsl.config import config
-from tensordsl.graph.basic import Apply, Variable
+from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.ops import scalar as ps
 
@@ -84,12 +84,14 @@ def describe(var: Variable) -> str:
     """A one-line description of a variable and the node computing it."""
     node = var.owner
     if node is None:
-        return repr(var)
+        return _short(var)
     args = ", ".join(_short(v) for v in node.inputs)
     return f"{node.op}({args})"
 
 
 def _short(var: Variable) -> str:
+    if isinstance(var, Constant):
+        return f"{var!r}:{var.dtype}"
     if var.owner is None:
         return repr(var)
     return f"{var.owner.op}(..)"
@@ -167,9 +169,13 @@ def _dispatch(rewrites: list[LocalRewrite]) -> Callable[[Apply], list[LocalRewri
     return lookup
 
 
-def run_local(fgraph: FunctionGraph, rewrites: list[LocalRewrite], max_firings: int = 100_000
+MAX_FIRINGS = 100_000  # per stage; a rewrite that undoes another would loop forever
+
+
+def run_local(fgraph: FunctionGraph, rewrites: list[LocalRewrite], max_firings: int | None = None
               ) -> int:
     """Apply `rewrites` until none fires; returns the number of firings."""
+    max_firings = MAX_FIRINGS if max_firings is None else max_firings
     if not rewrites:
         return 0
     work = _Worklist(fgraph)

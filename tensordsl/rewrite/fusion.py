@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl import dtypes
-from tensordsl.graph.basic import Apply, Variable, toposort
+from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
 from tensordsl.ops.elemwise import Elemwise
@@ -29,6 +29,9 @@ from tensordsl.rewrite.engine import apply_replacements
 from tensordsl.rewrite.patterns import scalar_constant
 
 KERNEL_REDUCE_KINDS = ("add", "mul", "maximum", "minimum")
+# ops cheap enough to recompute in every consumer kernel rather than store a temporary
+CHEAP_OPS = frozenset({"add", "sub", "mul", "neg", "abs", "sqr", "maximum", "minimum",
+                       "second", "identity", "switch", "eq", "neq", "lt", "le", "gt", "ge"})
 
 
 def fusable(node: Any) -> bool:
@@ -46,7 +49,9 @@ class Region:
     start: Apply
     nodes: set[Apply] = field(default_factory=set)
     reduce: Apply | None = None
-    ancestors: set[Apply] | None = None
+    ancestors: set[Apply] = field(default_factory=set)  # of start, index >= ancestors_lo
+    ancestors_lo: float = float("inf")
+    duplicates: set[Apply] = field(default_factory=set)  # recomputed here, kept outside
 
 
 def _reduce_root(node: Apply, fgraph: FunctionGraph) -> Apply | None:
@@ -86,12 +91,27 @@ class _Grower:
             node = stack.pop()
             for var in node.inputs:
                 producer = var.owner
-                if producer in region.nodes or producer in banned \
-                        or not self._joins(producer, region, pattern, allow_escapes):
+                if producer in region.nodes or producer in banned:
                     continue
-                region.nodes.add(producer)
-                stack.append(producer)
+                if self._joins(producer, region, pattern, allow_escapes):
+                    region.nodes.add(producer)
+                    stack.append(producer)
+                elif self._duplicable(producer, pattern):
+                    region.nodes.add(producer)  # its inputs become loads: no cascade
+                    region.duplicates.add(producer)
         return region
+
+    def _duplicable(self, producer: Any, pattern: tuple) -> bool:
+        """A cheap one-op producer whose every user is elementwise or a reduction (so all
+        of them can recompute it and its temporary disappears) is recomputed in the
+        region instead of read from memory."""
+        if not fusable(producer) or producer.outputs[0].broadcastable != pattern:
+            return False
+        sop = producer.op.scalar_op
+        if sop.name not in CHEAP_OPS and not sop.name.startswith("cast_"):
+            return False
+        users = self.fgraph.clients.get(producer.outputs[0], [])
+        return all(c != OUTPUT and isinstance(c.op, (Elemwise, Reduce)) for c, _ in users)
 
     def _joins(self, producer: Any, region: Region, pattern: tuple, allow_escapes: bool
                ) -> bool:
@@ -101,25 +121,49 @@ class _Grower:
         limit = self.index[region.start]
         for out in producer.outputs:
             for client, _ in self.fgraph.clients.get(out, []):
-                if client in region.nodes:
-                    continue
+                if client in region.nodes and client not in region.duplicates:
+                    continue  # (a duplicate's original stays outside and reads this too)
                 if not allow_escapes:
                     return False
-                if client != OUTPUT and self.index.get(client, -1) <= limit \
-                        and client in self._ancestors(region):
+                if client != OUTPUT and self.index[client] <= limit \
+                        and self._is_ancestor(client, region):
                     return False  # client -> ... -> start: fusing would make a cycle
         return True
 
-    def _ancestors(self, region: Region) -> set[Apply]:
-        """Nodes the start node depends on (computed once per region, when needed).
+    def _is_ancestor(self, node: Apply, region: Region) -> bool:
+        """Whether `node` is an ancestor of the region's start.
 
         Every region node is the start or one of its ancestors, so a client outside the
-        region closes a cycle exactly when it is itself an ancestor of the start."""
-        if region.ancestors is None:
-            nodes = toposort(region.start.inputs, blockers=self.fgraph.inputs)
-            region.ancestors = set(nodes)
-        return region.ancestors
+        region closes a cycle exactly when it is itself an ancestor of the start. A path
+        from `node` to the start only visits nodes numbered between the two, so the
+        backward search stops below `node`'s number (and is reused by later queries)."""
+        lo = self.index[node]
+        if lo < region.ancestors_lo:
+            seen: set[Apply] = set()
+            stack = [region.start]
+            while stack:
+                for var in stack.pop().inputs:
+                    owner = var.owner
+                    if owner is not None and owner not in seen \
+                            and self.index.get(owner, -1) >= lo:
+                        seen.add(owner)
+                        stack.append(owner)
+            region.ancestors, region.ancestors_lo = seen, lo
+        return node in region.ancestors
 
+    def renumber(self, fused: Apply) -> None:
+        """Number the new node between its producers and its users (renumber all nodes
+        when the old numbering leaves no room), keeping the numbering topological: the
+        cycle check above relies on it."""
+        lo = max((self.index.get(v.owner, -1) for v in fused.inputs if v.owner is not None),
+                 default=-1)
+        users = [c for out in fused.outputs for c, _ in self.fgraph.clients.get(out, [])
+                 if c != OUTPUT]
+        hi = min((self.index[c] for c in users), default=lo + 2)
+        if lo < hi:
+            self.index[fused] = (lo + hi) / 2
+        else:
+            self.index = {node: i for i, node in enumerate(self.fgraph.toposort())}
 
 def _ordered(region: Region, index: dict[Apply, int]) -> list[Apply]:
     return sorted(region.nodes, key=index.__getitem__)
@@ -129,6 +173,8 @@ def _escaping(region: Region, fgraph: FunctionGraph, order: list[Apply]) -> list
     """Outputs of region nodes used outside the region (kernel outputs)."""
     outs = []
     for node in order:
+        if node in region.duplicates:
+            continue
         for var in node.outputs:
             if any(c == OUTPUT or c not in region.nodes for c, _ in fgraph.clients.get(var, [])):
                 outs.append(var)
@@ -249,9 +295,9 @@ def _fuse_from(fgraph: FunctionGraph, grower: _Grower, start: Apply) -> int:
             banned |= unsafe - {start}
             continue
         fused = FusedElemwise(kernel).make_node(*loads)
-        grower.assigned |= region.nodes
-        grower.index[fused] = grower.index[start]
+        grower.assigned |= region.nodes - region.duplicates
         olds = [region.reduce.outputs[0]] if region.reduce else outs
         apply_replacements(fgraph, list(zip(olds, fused.outputs)), "fusion")
+        grower.renumber(fused)
         return 1
     return 0

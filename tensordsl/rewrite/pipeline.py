@@ -61,8 +61,11 @@ _TIDY = (MERGE, CONSTANT_FOLDING)
 
 
 def rewrite_graph(fgraph: FunctionGraph, include: tuple[str, ...] = ("fast_run",),
-                  exclude: tuple[str, ...] = ()) -> FunctionGraph:
-    """Run the selected stages of PIPELINE on `fgraph`, in place; returns it."""
+                  exclude: tuple[str, ...] = (), check: bool = False) -> FunctionGraph:
+    """Run the selected stages of PIPELINE on `fgraph`, in place; returns it.
+
+    With `check` (DEBUG_MODE), the graph's invariants are verified after every stage, so
+    a broken stage is named where it breaks the graph rather than stages later."""
     query = Query(_expand(include), tuple(exclude))
     if getattr(fgraph, "rewrite_history", None) is None:
         fgraph.rewrite_history = History()  # type: ignore[attr-defined]
@@ -74,8 +77,24 @@ def rewrite_graph(fgraph: FunctionGraph, include: tuple[str, ...] = ("fast_run",
             for tidy in _TIDY:
                 if tidy.enabled(query):
                     tidy.apply(fgraph, query)
+        if check:
+            _check(fgraph, stage.name)
     remove_dead(fgraph)
     return fgraph
+
+
+def _check(fgraph: FunctionGraph, stage: str) -> None:
+    """Clients consistent, no dangling node, and every node's types what its op infers."""
+    try:
+        fgraph.check()
+        for node in fgraph.apply_nodes:
+            remade = node.op.make_node(*node.inputs)
+            for old, new in zip(node.outputs, remade.outputs):
+                if old.dtype != new.dtype or old.ndim != new.ndim:
+                    raise AssertionError(f"{node.op} outputs {old.type}, its inputs give "
+                                         f"{new.type}")
+    except AssertionError as err:
+        raise AssertionError(f"the graph is invalid after the {stage!r} stage: {err}") from None
 
 
 # Tags that stand for a whole mode's selection.

@@ -1,9 +1,9 @@
 """Numerical stabilisation: rewrite formulas that overflow or cancel into stable forms.
 
-log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log(sigmoid(x)) -> -softplus(-x),
-log(1-sigmoid(x)) -> -softplus(x) (which also makes the binary cross-entropy of
-sigmoid(logits) stable), softmax and log-softmax with the max subtracted,
-log(sum(exp(x))) -> logsumexp with the max subtracted. All rules are for floats only.
+log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log1p(exp(x)) -> softplus(x),
+log(sigmoid(x)) -> -softplus(-x) and log(1-sigmoid(x)) -> -softplus(x) (these two make
+the binary cross-entropy of sigmoid(logits) stable), softmax and log-softmax with the
+max subtracted, log(sum(exp(x))) -> logsumexp with the max subtracted. Floats only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.ops.reduce import Reduce
 from tensordsl.rewrite.engine import register
-from tensordsl.rewrite.patterns import DS, C, E, R, match, rule
+from tensordsl.rewrite.patterns import DS, C, E, R, match, rule, scalar_constant
 from tensordsl.rewrite.util import const_like, is_float, op, out_of
 from tensordsl.tensor import math as tm
 from tensordsl.tensor.basic import dimshuffle
@@ -39,6 +39,7 @@ RULES = [
      lambda x: op("neg", op("softplus", op("neg", x)))),
     ("log1m_sigmoid", E("log", E("sub", C(1), E("sigmoid", "x"))),
      lambda x: op("neg", op("softplus", x))),
+    ("log1p_exp_to_softplus", E("log1p", E("exp", "x")), lambda x: op("softplus", x)),
 ]
 for _name, _pattern, _build in RULES:
     rule(_name, STAB, _pattern, _same_float(_build))
@@ -54,8 +55,16 @@ def _is_shifted(x: Variable) -> bool:
     """x is already `y - max(y)` (built here, or by nnet.softmax/log_softmax)."""
     if x.tag.get("max_shifted"):
         return True
+    plain = E("sub", "y", DS(R("maximum", "y")))
+    guarded = E("sub", "y", E("switch", E("isinf", "m"), "zero", "m"))  # T.logsumexp's
     env: dict[str, Any] = {}
-    return match(E("sub", "y", DS(R("maximum", "y"))), x, env)
+    if match(plain, x, env):
+        return True
+    env = {}
+    if not match(guarded, x, env) or not match(DS(R("maximum", "y")), env["m"], dict(env)):
+        return False
+    return scalar_constant(env["zero"]) == 0 or match(E("second", "m", C(0)), env["zero"],
+                                                      dict(env))
 
 
 def _shift(x: Variable, axis: tuple[int, ...]) -> Variable:

@@ -87,3 +87,16 @@ def test_shared_update_not_in_place_when_read_later():
     out = f(np.zeros(3))
     assert_values_equal(out, old + (old * 2).sum())
     assert_values_equal(W.get_value(), old * 2)
+
+
+def test_argument_aliasing_an_updated_shared_buffer_is_protected():
+    x = T.dvector("x")
+    W = td.shared(np.array([1.0, 2.0, 3.0]), "W")
+    V = td.shared(np.zeros(3), "V")
+    f = td.function([x], [], updates=[(W, W - 0.5 * x), (V, V + x)], mode="FAST_RUN")
+    assert f._overwritten  # W's update is computed into W's buffer
+    alias = W.get_value(borrow=True)  # the caller passes W's own buffer as x
+    before = alias.copy()
+    f(alias)
+    assert_values_equal(W.get_value(), before - 0.5 * before)
+    assert_values_equal(V.get_value(), before)  # V's update read x after W's update ran

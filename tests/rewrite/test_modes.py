@@ -8,7 +8,7 @@ import pytest
 import tensordsl as td
 from tensordsl import tensor as T
 from tensordsl.compile.debugmode import DebugModeError
-from tensordsl.compile.mode import PREDEFINED
+from tensordsl.compile.mode import PREDEFINED, get_mode
 from tensordsl.rewrite import REGISTRY
 from tensordsl.rewrite.engine import LocalRewrite, add_rewrite
 from tensordsl.rewrite.util import op
@@ -30,7 +30,7 @@ def test_fast_compile_only_merges_and_folds():
 def test_fast_run_rewrites_everything():
     x, out = _graph()
     f = compile_fn([x], out, "FAST_RUN")
-    assert op_names(f) == ["Fused{exp,log1p reduce(1,)}"]
+    assert op_names(f) == ["Fused{softplus reduce(1,)}"]  # log(1+exp(x)) -> softplus
     value = np.random.default_rng(0).random((3, 4))
     assert_values_equal(f(value), np.log1p(np.exp(value)).sum(axis=1))
 
@@ -78,3 +78,31 @@ def test_config_mode_default_is_fast_run():
     with td.config.change_flags(mode="FAST_COMPILE"):
         assert count_kernels(compile_fn([x], out, None)) == 0
     assert count_kernels(compile_fn([x], out, None)) == 1
+
+
+def test_debug_mode_checks_the_graph_after_each_stage():
+    def dangling(fgraph, node):  # leaves a node the graph does not reach
+        if getattr(getattr(node.op, "scalar_op", None), "name", None) == "exp":
+            fgraph.apply_nodes.add(T.log(node.inputs[0]).owner)  # corrupt the bookkeeping
+        return None
+
+    add_rewrite(LocalRewrite("corrupting", dangling, frozenset({"canonicalize"})))
+    try:
+        x, out = _graph()
+        with pytest.raises(AssertionError, match="invalid after the 'canonicalize' stage"):
+            compile_fn([x], out, "DEBUG_MODE")
+        compile_fn([x], out, "FAST_RUN")  # no check outside DEBUG_MODE
+    finally:
+        del REGISTRY["corrupting"]
+
+
+def test_modes_are_queries_over_tags():
+    x, out = _graph()
+    fused = compile_fn([x], out, get_mode("FAST_COMPILE").including("fusion"))
+    assert count_kernels(fused) == 1 and "Elemwise{log}" not in op_names(fused)
+    y = T.dmatrix("y")
+    expr = T.tanh(T.dot(x, y)) * 2
+    plain = compile_fn([x, y], expr, get_mode("FAST_RUN").excluding("inplace"))
+    assert not any(n.op.destroy_map for n in plain.maker.fgraph.toposort())
+    assert any(n.op.destroy_map for n in compile_fn([x, y], expr, "FAST_RUN")
+               .maker.fgraph.toposort())

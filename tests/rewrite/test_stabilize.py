@@ -43,6 +43,9 @@ CASES = [
     ("log1m_sigmoid", 1, lambda x: T.log(1 - T.nnet.sigmoid(x)),
      lambda d: np.array([200.0, 1e4, -3.0], d),
      lambda v, d: -np.logaddexp(0, v.astype(wide(d)))),
+    ("log1p_exp_to_softplus", 1, lambda x: T.log1p(T.exp(x)) - x,
+     lambda d: np.array([800.0, 1e4, -3.0], d),
+     lambda v, d: np.logaddexp(0, v.astype(wide(d))) - v.astype(wide(d))),
     ("stable_softmax", 2, softmax_graph, lambda d: np.array([[1000.0, 999.0, 0.0]], d),
      lambda v, d: np.exp(v.astype(wide(d)) - ref_logsumexp(v, d)[:, None])),
     ("stable_log_softmax", 2, lambda x: T.log(softmax_graph(x)),
@@ -116,3 +119,12 @@ def test_softmax_from_nnet_is_not_shifted_twice():
     f = compile_fn([x], T.nnet.softmax(x), only("stable_softmax"))
     reduces = [n for n in f.maker.fgraph.toposort() if "maximum" in str(n.op)]
     assert len(reduces) == 1
+
+
+def test_an_already_stable_logsumexp_is_left_alone():
+    x = T.dmatrix("x")
+    out = T.logsumexp(x, axis=1)  # T.logsumexp subtracts a guarded max itself
+    f = compile_fn([x], out, only("stable_logsumexp", "stable_softmax", "stable_log_softmax"))
+    assert not f.maker.fgraph.rewrite_history.records
+    value = np.array([[1000.0, 1000.0], [0.0, -np.inf]])
+    np.testing.assert_allclose(f(value), [1000 + np.log(2), 0.0])

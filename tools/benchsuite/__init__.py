@@ -6,9 +6,11 @@ Modules, one job each:
   timing.py     warm-up, calibrated inner loops, round-robin interleaved repeats, medians
   checks.py     compare an implementation's output with numpy's
   cases.py      Case (one table row group), column names, NotApplicable
-  tdsl.py       tensordsl columns (modes, decorator) detected at run time
-  wl_*.py       workloads: one factory per (workload, library)
-  compile_time.py  cold/warm compile time in fresh processes
+  tdsl.py       tensordsl columns (modes, backends, decorator) detected at run time
+  peers.py      shared helpers of the peer factories (numexpr, numba, pytensor, jax)
+  wl_*.py       workloads: one factory per (workload, library); train_graphs.py holds
+                the training-step graphs written once over tensordsl/pytensor/jax
+  compile_time.py  cold/warm compile time in fresh processes (compile_child.py)
   runner.py     check then time every implementation of a case
   report.py     markdown output and the ratio helpers
   cli.py        argument parsing and the run order

@@ -43,10 +43,19 @@ def compare(result: Any, reference: Any, rtol: float, atol: float) -> Check:
     return Check(True, worst)
 
 
+def _dtypes(value: Any) -> list[str | None]:
+    if isinstance(value, (tuple, list)):
+        return [d for item in value for d in _dtypes(item)]
+    if isinstance(value, (bool, int, float, complex)):
+        return [None]  # a Python scalar (numba and jax return these) has no dtype to compare
+    return [str(np.asarray(value).dtype)]
+
+
 def dtype_note(result: Any, reference: Any) -> str:
     """A note when the outputs' dtypes differ from numpy's (values may still match)."""
-    got = [str(a.dtype) for a in _leaves(result)]
-    want = [str(a.dtype) for a in _leaves(reference)]
+    pairs = [(g, w) for g, w in zip(_dtypes(result), _dtypes(reference))
+             if g is not None and w is not None]
+    got, want = [g for g, _ in pairs], [w for _, w in pairs]
     if got == want:
         return ""
     return f"output dtype {_short(got)} (numpy: {_short(want)})"

@@ -7,6 +7,7 @@ import datetime
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -72,8 +73,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="small sizes, no peers' compile-time runs (CI smoke test)")
     parser.add_argument("--only", default="",
                         help="comma-separated workloads to run (limits always run)")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"),
-                        help="markdown file to write")
+    parser.add_argument("--out", default=None,
+                        help="markdown file to write (default: docs/benchmarks.md; with "
+                             "--quick a file in the temp directory, so a smoke run never "
+                             "overwrites the real figures)")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds (at least 7)")
     return parser.parse_args(argv)
 
@@ -98,7 +101,8 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _header(command: str, wall_s: float, quick: bool, load_start: float) -> list[str]:
+def _header(command: str, wall_s: float, quick: bool, load_start: float,
+            min_sample_s: float) -> list[str]:
     from tensordsl.compile.mode import get_mode
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -120,7 +124,8 @@ def _header(command: str, wall_s: float, quick: bool, load_start: float) -> list
         "is shown, not timed); then one warm-up (the checked call itself when it took ≥ 1 s) "
         "and at least 7 rounds in which all "
         "implementations of a case are timed in turn (interleaved, order rotating); figures "
-        "are medians. Short calls are looped so each sample lasts ≥ 20 ms. The host is shared, "
+        f"are medians. Short calls are looped so each sample lasts ≥ {min_sample_s * 1e3:g} ms. "
+        "The host is shared, "
         "so compare only figures from the same run.", "",
     ]
 
@@ -129,10 +134,14 @@ def _how_to_read() -> list[str]:
     lines = ["## How to read this", "",
              "Each workload table has a column per library; cells are median time per call "
              "(lower is better). The second table puts each tensordsl column against the "
-             "fastest peer in the same rounds (÷ best peer < 1: tensordsl is faster) and, where "
-             "a physical limit applies, gives the achieved GB/s or GFLOP/s as a percentage of "
-             "that ceiling measured in this run. 'n/a' means the library cannot express the "
-             "workload (or the tensordsl feature is not there yet); the note says why.", ""]
+             "fastest peer in the same rounds (÷ best peer < 1: tensordsl is faster), against "
+             "numpy (÷ numpy), and, where a physical limit applies, gives the achieved GB/s or "
+             "GFLOP/s as a percentage of that ceiling; the ceiling (C triad or numpy GEMM) is "
+             "timed in the same rounds as the row, so a load burst lowers both. 'n/a' means "
+             "the library cannot express the workload (or the tensordsl feature is not there "
+             "yet); 'not installed' that the peer is missing (`pip install -e .[bench]`); "
+             "'✗ wrong result' that the output differed from numpy's (then it is not timed). "
+             "Numbers in brackets point to the notes under each table.", ""]
     lines += [f"- **{name}**: {text}" for name, text in DOCS.items()]
     return lines + [""]
 
@@ -165,13 +174,20 @@ def main(argv: list[str] | None = None) -> int:
         body += report.workload_section(name, results, tdsl_columns, doc)
     body += _rewrite_section()
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start)
+    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start,
+                   min_sample)
     text += _how_to_read() + body
-    out = Path(args.out)
+    out = Path(args.out) if args.out else _default_out(args.quick)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(text).rstrip() + "\n")
     print(f"[bench] wrote {out} in {time.perf_counter() - started:.0f} s", flush=True)
     return 0
+
+
+def _default_out(quick: bool) -> Path:
+    if quick:
+        return Path(tempfile.gettempdir()) / "tensordsl-benchmarks-quick.md"
+    return ROOT / "docs" / "benchmarks.md"
 
 
 def _rewrite_section() -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 from benchsuite import limits as lim
 from benchsuite.cases import Case, NotApplicable
 from benchsuite.checks import Check, compare, dtype_note
-from benchsuite.env import NotInstalled
+from benchsuite.env import NotInstalled, blas_info
 from benchsuite.timing import Timing, interleaved
 
 TRIAD_ROW = "(ref) C triad"
@@ -145,14 +145,14 @@ def measure_limits(quick: bool, repeats: int) -> Limits:
         limits.rows.append((f"C STREAM triad a = b + s*c, float64 N={n:,}", Cell("ok", timing),
                             f"{limits.triad_gbs:.1f} GB/s (3 arrays counted, "
                             f"{limits.triad.threads} OpenMP threads)"))
-    size = 256 if quick else 2048
+    size, blas = (256 if quick else 2048), blas_info()
     gemms = {dtype: lim.gemm(size, dtype) for dtype in ("float64", "float32")}
     limits.gemm, limits.gemm_size = gemms, size
     for dtype, timing in interleaved(gemms, repeats, 0.0).items():
         rate = lim.gemm_flops(size) / timing.median / 1e9
         limits.blas_gflops[dtype] = rate
         limits.rows.append((f"numpy GEMM {size}x{size} {dtype}", Cell("ok", timing),
-                            f"{rate:.1f} GFLOP/s"))
+                            f"{rate:.1f} GFLOP/s ({blas})"))
     return limits
 
 
