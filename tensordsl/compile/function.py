@@ -229,6 +229,19 @@ class Function:
                           else allow_input_downcast for i in maker.inputs]
         self._defaults = [_filter_default(i, t, lbl, d) for i, t, lbl, d in
                           zip(maker.inputs, self._types, self._labels, self._downcast)]
+        # The per-call fast path: positional calls filter each argument with a check
+        # specialised to its type (same result and errors as TensorType.filter), and
+        # outputs the thunk guarantees fresh skip the aliasing copies.
+        self._n_inputs = len(maker.inputs)
+        self._fast_filters = [_fast_filter(t, lbl, d) for t, lbl, d in
+                              zip(self._types, self._labels, self._downcast)]
+        self._filter_positional = _positional_binder(self._fast_filters)
+        self._run = getattr(thunk, "call", thunk)
+        fresh = getattr(thunk, "fresh_outputs", None)
+        self._outputs_fresh = (fresh is not None and len(fresh) == n_outputs and all(fresh)
+                               and not updates)
+        self._lean = self._outputs_fresh and not shared_vars and not trust_input
+        self._single = kind == "single"
 
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
@@ -268,16 +281,29 @@ class Function:
         return f"function {self.name!r}" if self.name else "the compiled function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._lean and not kwargs and len(args) == self._n_inputs:
+            # the common call: positional arguments, no shared variables, fresh outputs
+            outputs = self._run(self._filter_positional(args))
+            if self._single:
+                return outputs[0]
+            return tuple(outputs) if self.kind == "tuple" else outputs
         if self.trust_input and not kwargs:
             values = list(args)
-        else:
+        elif kwargs or len(args) != self._n_inputs:
             values = self._bind(args, kwargs)
+        else:
+            values = [check(v) for check, v in zip(self._fast_filters, args)]
+        if self._outputs_fresh and not self.shared_vars:
+            outputs = self._run(values)  # fresh arrays nobody else holds: no copies
+            if self._single:
+                return outputs[0]
+            return tuple(outputs) if self.kind == "tuple" else outputs
         shared_values = [s.container_value for s in self.shared_vars]
         if self._overwritten:  # an argument sharing such a buffer must not change under us
             values = [np.array(v, copy=True) if any(np.may_share_memory(v, s.container_value)
                                                     for s in self._overwritten) else v
                       for v in values]
-        results = self.thunk(values + shared_values)
+        results = self._run(values + shared_values)
         outputs = results[:self.n_outputs]
         protected = values + shared_values
         outputs = _owned(outputs, protected)
@@ -322,6 +348,45 @@ def _filter_default(inp: In, ttype: Any, label: str, downcast: bool | None) -> A
     value = np.array(value, copy=True)
     value.setflags(write=False)
     return value
+
+
+def _fast_filter(ttype: Any, label: str, downcast: bool | None) -> Any:
+    """`ttype.filter` with the common cases decided first: an ndarray already of the
+    type (no static sizes to check) and a Python float for a float scalar."""
+    dtype = np.dtype(ttype.dtype)
+    ndim = ttype.ndim
+    free_shape = all(s is None for s in ttype.shape)
+    python_float_ok = ndim == 0 and dtype.kind == "f"
+    slow = ttype.filter
+    ndarray = np.ndarray
+    array = np.array
+    asarray = np.asarray
+    as_float64 = dtype == np.float64  # np.asarray(a Python float) is float64, and faster
+
+    def check(value: Any) -> Any:
+        kind = type(value)
+        if kind is ndarray and value.dtype is dtype and value.ndim == ndim and free_shape:
+            return value
+        if kind is float and python_float_ok:
+            return asarray(value) if as_float64 else array(value, dtype)
+        return slow(value, name=label, allow_downcast=downcast)
+
+    return check
+
+
+def _positional_binder(checks: list[Any]) -> Any:
+    """args -> [check_i(args[i])], unrolled for up to three inputs (a zip costs more
+    than the checks themselves on the per-call path)."""
+    if len(checks) == 1:
+        (c0,) = checks
+        return lambda args: [c0(args[0])]
+    if len(checks) == 2:
+        c0, c1 = checks
+        return lambda args: [c0(args[0]), c1(args[1])]
+    if len(checks) == 3:
+        c0, c1, c2 = checks
+        return lambda args: [c0(args[0]), c1(args[1]), c2(args[2])]
+    return lambda args: [check(v) for check, v in zip(checks, args)]
 
 
 def _owned(arrays: list[Any], protected: list[Any]) -> list[np.ndarray]:

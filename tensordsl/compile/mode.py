@@ -1,8 +1,8 @@
 """Compilation modes: which rewrites run (a query over rewrite tags) and which backend.
 
 FAST_COMPILE  merge + constant folding, numpy reference backend
-FAST_RUN      every rewrite (tensordsl.rewrite.pipeline.PIPELINE), the compiled backend
-              (numpy until the C backend exists)
+FAST_RUN      every rewrite (tensordsl.rewrite.pipeline.PIPELINE), the C backend
+              (numpy, with one warning, when no C compiler is found)
 DEBUG_MODE    FAST_RUN's rewrites, run side by side with the un-rewritten reference;
               a difference raises DebugModeError naming the first rewrite that changed
               a value (tensordsl.compile.debugmode)
@@ -39,10 +39,22 @@ class Mode:
         return replace(self, exclude=self.exclude + tags)
 
 
+def _compiled_backend() -> str:
+    """"c" when a C compiler is found (config.cxx), else "numpy" with one warning."""
+    import shutil
+    import warnings
+
+    if shutil.which(config.cxx):
+        return "c"
+    warnings.warn(f"no C compiler found (config.cxx={config.cxx!r}): FAST_RUN uses the "
+                  f"numpy reference backend", stacklevel=2)
+    return "numpy"
+
+
 PREDEFINED: dict[str, Mode] = {
     "FAST_COMPILE": Mode("FAST_COMPILE", include=("merge", "constant_folding"),
                          backend="numpy"),
-    "FAST_RUN": Mode("FAST_RUN", include=("fast_run",), backend="numpy"),
+    "FAST_RUN": Mode("FAST_RUN", include=("fast_run",), backend=_compiled_backend()),
     "DEBUG_MODE": Mode("DEBUG_MODE", include=("fast_run",), backend="numpy", debug=True),
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from benchsuite.cases import PEERS
+from benchsuite.cases import LIMIT_COLUMNS, PEERS
 from benchsuite.runner import GEMM_ROW, TRIAD_ROW, CaseResult, Cell, Limits, throughput
 
 # ---------------------------------------------------------------- ratio helpers
@@ -113,6 +113,7 @@ def workload_section(name: str, results: list[CaseResult], tdsl_columns: list[st
     """The markdown of one workload: what it is, the library table, the tensordsl ratios."""
     notes = Footnotes()
     columns = list(PEERS) + tdsl_columns
+    columns += [c for c in LIMIT_COLUMNS if any(c in r.cells for r in results)]
     lines = [f"## {name}", "", doc, ""]
     rows = []
     for res in results:

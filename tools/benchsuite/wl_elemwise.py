@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from scipy.special import erf
 
-from benchsuite import tdsl
+from benchsuite import bs_limit, tdsl
 from benchsuite.cases import Case, NotApplicable, Run
 from benchsuite.env import jax_modules
 from benchsuite.peers import jax_run, numba_jit, numba_run, numexpr_run, pytensor_run
@@ -173,6 +173,7 @@ def black_scholes_cases(quick: bool) -> list[Case]:
             "jax": _bs_jax,
         }
         impls.update(tdsl.all_factories(_bs_program(dtype), black_scholes, ("S", "K", "T")))
+        impls[bs_limit.COLUMN] = bs_limit.bs_loop(dtype)
         size = np.dtype(dtype).itemsize
         cases.append(Case("black_scholes", f"{dtype}, N={n:,}",
                           lambda d=dtype: _bs_inputs(n, d), impls, rtol=rtol, atol=atol,

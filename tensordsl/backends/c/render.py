@@ -1,0 +1,511 @@
+"""Kernel IR -> one self-contained C99 translation unit.
+
+The unit includes no system header: it declares the few prototypes it uses (libm
+functions marked `omp declare simd notinbranch` so gcc calls glibc's libmvec variants in
+`omp simd` loops) and a `td_array` struct mirroring the head of numpy's
+PyArrayObject, so the exported entry takes the arrays themselves (one foreign call, no
+per-call pointer marshalling in Python). The runtime checks that layout once at load.
+
+Per kernel the unit has:
+* `<name>_flat`: every operand contiguous (or a statically broadcast scalar): one flat
+  loop with `restrict` pointers, `omp parallel for simd` above a size threshold;
+* `<name>_strided`: the general N-d loop nest over byte strides (broadcast dims have
+  stride 0; transposed, sliced and negative strides all work);
+* reductions: accumulators per output element over the reduced dims (kept dims outer,
+  run in parallel); a full reduction of contiguous operands splits the range into one
+  block per thread, each summed in a fixed lane pattern, and combines the blocks in
+  thread order, so the summation order is fixed for a given thread count;
+* `<name>`: the entry. It reads shapes/strides from the arrays and picks a path.
+
+`CRenderer` is a C-family renderer: a dialect (OpenCL) overrides the hooks near the
+top (types, qualifiers, loop pragmas, the entry) and keeps the body rendering.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tensordsl.backends.c.lowering import Lowering, c_const, c_type, is_float
+from tensordsl.kernel.ir import Kernel
+from tensordsl.ops.scalar import SCALAR_OPS
+
+LANES = 16  # accumulator lanes of the contiguous full reduction (fixed => deterministic)
+MAX_THREADS = 256
+
+PRELUDE = """\
+/* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
+typedef struct {
+    long long ob_refcnt;
+    void *ob_type;
+    char *data;
+    int nd;
+    long long *dims;
+    long long *strides;
+    void *base;
+    void *descr;
+    int flags;
+} td_array;
+"""
+
+_REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
+
+
+def sanitize_comment(text: str) -> str:
+    """`text` made safe for a C comment: printable ASCII words only, short."""
+    return re.sub(r"[^A-Za-z0-9_.,:=+\- ]", "_", text)[:80]
+
+
+class CRenderer:
+    """Renders a Kernel as C99 text (hooks for C-family dialects at the top)."""
+
+    restrict = "restrict"
+    export = ""  # qualifier of the exported entry
+
+    def __init__(self, openmp: bool = True, parallel_threshold: int = 1 << 15) -> None:
+        self.openmp = openmp
+        self.threshold = parallel_threshold
+
+    # -- dialect hooks ---------------------------------------------------------------
+    def type_name(self, dtype: str) -> str:
+        """The C type of `dtype`."""
+        return c_type(dtype)
+
+    def pragma(self, text: str) -> list[str]:
+        """An OpenMP pragma line (nothing when OpenMP is off)."""
+        return [f"#pragma omp {text}"] if self.openmp else []
+
+    def run_range(self, fn: str, extent: str, args: str, indent: str,
+                  partial: str = "") -> list[str]:
+        """Call `fn(lo, hi, args)` over [0, extent): split in one contiguous block per
+        thread when the work `n` is above the threshold, else one call (no OpenMP
+        runtime call at all for small sizes). `partial` names a per-thread result array
+        passed as `&partial[t]`."""
+        res = f", &{partial}[0]" if partial else ""
+        if not self.openmp or extent == "1":
+            return [f"{indent}{fn}(0, {extent}, {args}{res});"]
+        res_t = f", &{partial}[t]" if partial else ""
+        count = "        if (t == 0) nparts = nt;" if partial else ""
+        lines = [f"{indent}if (n >= {self.threshold} && {extent} > 1) {{",
+                 f"{indent}    int want = omp_get_max_threads();",
+                 f"{indent}    if (want > {MAX_THREADS}) want = {MAX_THREADS};"]
+        lines += [indent + "    " + p for p in self.pragma("parallel num_threads(want)")]
+        lines += [f"{indent}    {{",
+                  f"{indent}        int t = omp_get_thread_num(), nt = omp_get_num_threads();",
+                  f"{indent}        long long lo = {extent} / nt * t + "
+                  f"(t < {extent} % nt ? t : {extent} % nt);",
+                  f"{indent}        long long hi = lo + {extent} / nt + "
+                  f"(t < {extent} % nt ? 1 : 0);",
+                  f"{indent}        {fn}(lo, hi, {args}{res_t});"]
+        lines += [indent + count] if count else []
+        lines += [f"{indent}    }}", f"{indent}}} else {{",
+                  f"{indent}    {fn}(0, {extent}, {args}{res});", f"{indent}}}"]
+        return lines
+
+    # -- the unit --------------------------------------------------------------------
+    def render(self, kernel: Kernel, name: str = "td_kernel") -> str:
+        """The whole translation unit for `kernel`; its entry function is `name`."""
+        self.kernel = kernel
+        self.name = name
+        self.low = Lowering()
+        self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
+        funcs: list[str] = []
+        # each path is a function over a range [lo, hi) of its outer loop; the entry
+        # runs it once, or in one block per thread above the size threshold
+        if kernel.is_reduction:
+            if len(kernel.reduce_axes) == kernel.ndim:
+                funcs.append(self.flat_reduction())
+            funcs.append(self.strided_reduction())
+        else:
+            funcs.append(self.flat_elementwise())
+            funcs.append(self.strided_elementwise())
+        funcs.append(self.entry())
+        return "\n".join([self.header(), PRELUDE, self.declarations(),
+                          *self.low.helpers.values(), *funcs])
+
+    def header(self) -> str:
+        """A comment naming the kernel (its user-visible name sanitised) and its IR."""
+        k = self.kernel
+        ops = ",".join(n.op.name for n in k.body if n.kind == "op")  # type: ignore
+        return (f"/* tensordsl kernel {sanitize_comment(k.name)}: {k.ndim}-d, "
+                f"{len(k.inputs)} in, {len(k.outputs)} out, ops {sanitize_comment(ops)} */\n")
+
+    def declarations(self) -> str:
+        """Prototypes of the libm (and OpenMP) functions the unit calls."""
+        lines = []
+        for _, (vector, proto) in sorted(self.low.math.items()):
+            if vector and self.openmp:
+                lines.append("#pragma omp declare simd notinbranch")
+            lines.append(proto)
+        if self.openmp:
+            lines += ["int omp_get_thread_num(void);", "int omp_get_num_threads(void);",
+                      "int omp_get_max_threads(void);"]
+        return "\n".join(lines) + "\n"
+
+    # -- the scalar body ------------------------------------------------------------------
+    def body(self, load: list[str], indent: str) -> list[str]:
+        """`T vI = ...;` lines for the scalar DAG, given each input's load expression."""
+        lines = []
+        k = self.kernel
+        for i, node in enumerate(k.body):
+            t = self.type_name(node.dtype)
+            if node.kind == "load":
+                src = k.inputs[node.input].dtype  # type: ignore[index]
+                expr = load[node.input]  # type: ignore[index]
+                if src != node.dtype:
+                    expr = f"(({t})({expr}))"
+            elif node.kind == "const":
+                expr = c_const(node.value, node.dtype)
+            else:
+                op = node.op
+                args = [(f"v{a}", k.body[a].dtype) for a in node.args]
+                compute_in_out = SCALAR_OPS.get(op.name, op).compute_in_out  # type: ignore
+                expr = self.low.lower_op(op.name, args, node.dtype,  # type: ignore[union-attr]
+                                         compute_in_out)
+            lines.append(f"{indent}{t} v{i} = {expr};")
+        return lines
+
+    def in_type(self, j: int) -> str:
+        return self.type_name(self.kernel.inputs[j].dtype)
+
+    def out_type(self, j: int) -> str:
+        return self.type_name(self.kernel.output_dtypes[j])
+
+    def acc_dtype(self, j: int) -> str:
+        k = self.kernel
+        if k.reduce_kinds[j] in ("add", "mul") and k.acc_dtypes:
+            return k.acc_dtypes[j]
+        if k.reduce_kinds[j] in ("and_", "or_"):
+            return "bool"
+        return k.body[k.outputs[j]].dtype
+
+    def flat_params(self, reduce: bool = False) -> str:
+        r = self.restrict
+        ins = [f"const {self.in_type(j)} *{r} in{j}" for j in range(len(self.kernel.inputs))]
+        if reduce:
+            outs = [f"{self.type_name(self.acc_dtype(j))} *res{j}"
+                    for j in range(len(self.kernel.outputs))]
+        else:
+            outs = [f"{self.out_type(j)} *{r} out{j}" for j in range(len(self.kernel.outputs))]
+        return ", ".join(["long long lo", "long long hi"] + ins + outs)
+
+    def flat_loads(self, index: str) -> tuple[list[str], list[str]]:
+        """Hoisted scalar loads and each input's load expression at flat `index`."""
+        hoisted, load = [], []
+        for j, scalar in enumerate(self.scalar_inputs):
+            if scalar:
+                hoisted.append(f"    const {self.in_type(j)} s{j} = in{j}[0];")
+                load.append(f"s{j}")
+            else:
+                load.append(f"in{j}[{index}]")
+        return hoisted, load
+
+    # -- elementwise ------------------------------------------------------------------------
+    def flat_elementwise(self) -> str:
+        hoisted, load = self.flat_loads("i")
+        lines = [f"static void {self.name}_flat({self.flat_params()})", "{", *hoisted]
+        lines += ["    " + p for p in self.pragma("simd")]
+        lines += ["    for (long long i = lo; i < hi; i++) {"]
+        lines += self.body(load, "        ")
+        lines += [f"        out{j}[i] = v{o};" for j, o in enumerate(self.kernel.outputs)]
+        return "\n".join(lines + ["    }", "}", ""])
+
+    def strided_access(self, arg: int, dims: list[int], shifted: int | None = None) -> str:
+        """Address of operand `arg` at the loop indices of `dims` (`i<shifted> + l` for the
+        dim whose loop runs in LANES-wide steps)."""
+        nd = self.kernel.ndim
+        index = {d: f"(i{d} + l)" if d == shifted else f"i{d}" for d in dims}
+        offset = " + ".join(f"{index[d]} * st[{arg * nd + d}]" for d in dims) or "0"
+        return f"(data[{arg}] + {offset})"
+
+    def loop_nest(self, dims: list[int], indent: str, ranged: bool,
+                  simd_last: bool) -> tuple[list[str], str]:
+        """Open `for` loops over `dims` (the first over [lo, hi) when `ranged`)."""
+        lines = []
+        for pos, d in enumerate(dims):
+            if pos == len(dims) - 1 and simd_last:
+                lines += [indent + p for p in self.pragma("simd")]
+            lo, hi = ("lo", "hi") if pos == 0 and ranged else ("0", f"shape[{d}]")
+            lines.append(f"{indent}for (long long i{d} = {lo}; i{d} < {hi}; i{d}++) {{")
+            indent += "    "
+        return lines, indent
+
+    def strided_params(self) -> str:
+        return ("long long lo, long long hi, const long long *shape, char *const *data, "
+                "const long long *st")
+
+    def strided_elementwise(self) -> str:
+        k = self.kernel
+        if k.ndim < 2:  # 0-d, or 1-d (whose contiguous case is the flat path)
+            return self.strided_simple()
+        nd, nin = k.ndim, len(k.inputs)
+        last, outer = nd - 1, list(range(nd - 1))
+        types = [self.in_type(j) for j in range(nin)]
+        types += [self.out_type(j) for j in range(len(k.outputs))]
+        steady = [j < nin and k.inputs[j].broadcastable[last] for j in range(len(types))]
+        unit = " && ".join(f"st[{a * nd + last}] == sizeof({t})"
+                           for a, t in enumerate(types) if not steady[a]) or "1"
+        lines = [f"static void {self.name}_strided({self.strided_params()})", "{",
+                 f"    int unit = {unit};  /* every moving operand contiguous in the last dim */"]
+        nest, ind = self.loop_nest(outer, "    ", True, False)
+        lines += nest
+        lines += [f"{ind}char *b{a} = {self.strided_access(a, outer)};"
+                  for a in range(len(types))]
+        lines += [f"{ind}const {types[j]} h{j} = *(const {t} *)b{j};"
+                  for j, t in enumerate(types[:nin]) if steady[j]]
+        for contiguous in (True, False):
+            lines.append(f"{ind}if (unit) {{" if contiguous else f"{ind}}} else {{")
+            lines += self.inner_elementwise(types, steady, last, contiguous, ind + "    ")
+        lines.append(f"{ind}}}")
+        lines += ["    " * (len(outer) - i) + "}" for i in range(len(outer))]
+        return "\n".join(lines + ["}", ""])
+
+    def inner_elementwise(self, types: list[str], steady: list[bool], last: int,
+                          contiguous: bool, ind: str) -> list[str]:
+        """The innermost loop over `last` from base pointers b<a>: typed indexing when
+        every moving operand is contiguous there, byte strides otherwise; operands
+        statically broadcast along `last` were loaded once (h<j>)."""
+        k = self.kernel
+        nin, nd = len(k.inputs), k.ndim
+
+        def at(a: int) -> str:
+            if contiguous:
+                return f"(({'const ' if a < nin else ''}{types[a]} *)b{a})[i]"
+            const = "const " if a < nin else ""
+            return f"*({const}{types[a]} *)(b{a} + i * st[{a * nd + last}])"
+
+        load = [f"h{j}" if steady[j] else at(j) for j in range(nin)]
+        lines = [ind + p for p in self.pragma("simd")]
+        lines += [f"{ind}for (long long i = 0; i < shape[{last}]; i++) {{"]
+        lines += self.body(load, ind + "    ")
+        lines += [f"{ind}    {at(nin + j)} = v{o};" for j, o in enumerate(k.outputs)]
+        return lines + [f"{ind}}}"]
+
+    def strided_simple(self) -> str:
+        """The strided path of a 0-d or 1-d kernel: one loop over byte strides."""
+        k = self.kernel
+        dims = list(range(k.ndim))
+        nin = len(k.inputs)
+        lines = [f"static void {self.name}_strided({self.strided_params()})", "{"]
+        nest, ind = self.loop_nest(dims, "    ", True, True)
+        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
+                for j in range(nin)]
+        lines += nest + self.body(load, ind)
+        lines += [f"{ind}*({self.out_type(j)} *){self.strided_access(nin + j, dims)} = v{o};"
+                  for j, o in enumerate(k.outputs)]
+        lines += ["    " * (len(dims) - i) + "}" for i in range(len(dims))]
+        return "\n".join(lines + ["}", ""])
+
+    # -- reductions -------------------------------------------------------------------------
+    def acc_init(self, j: int) -> str:
+        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
+        if kind in _REDUCE_INIT:
+            return c_const(_REDUCE_INIT[kind], dtype)
+        if is_float(dtype):
+            return c_const(float("-inf") if kind == "maximum" else float("inf"), dtype)
+        import numpy as np
+
+        info = np.iinfo(dtype) if dtype != "bool" else None
+        if info is None:
+            return "0" if kind == "maximum" else "1"
+        return c_const(info.min if kind == "maximum" else info.max, dtype)
+
+    def combine(self, j: int, acc: str, value: str) -> str:
+        """`acc` updated with `value` (already of the accumulator dtype)."""
+        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
+        if kind == "add":
+            return f"{acc} + {value}"
+        if kind == "mul":
+            return f"{acc} * {value}"
+        if kind == "and_":
+            return f"{acc} && {value}"
+        if kind == "or_":
+            return f"{acc} || {value}"
+        cmp = ">" if kind == "maximum" else "<"
+        nan = f" || {value} != {value}" if is_float(dtype) else ""
+        return f"(({value} {cmp} {acc}{nan}) ? {value} : {acc})"
+
+    def acc_value(self, j: int) -> str:
+        dtype = self.acc_dtype(j)
+        value = f"v{self.kernel.outputs[j]}"
+        if self.kernel.reduce_kinds[j] in ("and_", "or_"):
+            return f"({value} != 0)"
+        if self.kernel.body[self.kernel.outputs[j]].dtype != dtype:
+            return f"(({self.type_name(dtype)}){value})"
+        return value
+
+    def flat_reduction(self) -> str:
+        """Full reduction of a contiguous block [lo, hi): LANES lanes, then the tail."""
+        k = self.kernel
+        nout = len(k.outputs)
+        hoisted, load = self.flat_loads("i + l")
+        _, tail_load = self.flat_loads("i")
+        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
+        lines = [f"static void {self.name}_flatred({self.flat_params(reduce=True)})", "{",
+                 *hoisted, "    long long i = lo;"]
+        lines += [f"    {t} lane{j}[{LANES}];" for t, j in accs]
+        lines += [f"    for (int l = 0; l < {LANES}; l++) {{"]
+        lines += [f"        lane{j}[l] = {self.acc_init(j)};" for _, j in accs]
+        lines += ["    }", f"    for (; i + {LANES} <= hi; i += {LANES}) {{"]
+        lines += ["        " + p for p in self.pragma("simd")]
+        lines += [f"        for (int l = 0; l < {LANES}; l++) {{"]
+        lines += self.body(load, "            ")
+        lines += [f"            lane{j}[l] = {self.combine(j, f'lane{j}[l]', self.acc_value(j))};"
+                  for _, j in accs]
+        lines += ["        }", "    }"]
+        lines += [f"    {t} acc{j} = lane{j}[0];" for t, j in accs]
+        lines += [f"    for (int l = 1; l < {LANES}; l++) {{"]
+        lines += [f"        acc{j} = {self.combine(j, f'acc{j}', f'lane{j}[l]')};"
+                  for _, j in accs]
+        lines += ["    }", "    for (; i < hi; i++) {"]
+        lines += self.body(tail_load, "        ")
+        lines += [f"        acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
+                  for _, j in accs]
+        lines += ["    }"]
+        lines += [f"    *res{j} = acc{j};" for _, j in accs]
+        return "\n".join(lines + ["}", ""])
+
+    def strided_reduction(self) -> str:
+        """Kept dims outer (parallel), reduced dims inner. The innermost reduced dim runs
+        in LANES-wide steps into fixed lanes (vectorised, and an order that does not
+        depend on the data's address), its tail into one accumulator; the lanes are then
+        combined in order, then the tail."""
+        k = self.kernel
+        nin, nout = len(k.inputs), len(k.outputs)
+        kept = [d for d in range(k.ndim) if d not in k.reduce_axes]
+        red = list(k.reduce_axes)
+        last = red[-1]
+        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
+        lines = [f"static void {self.name}_reduce({self.strided_params()})", "{"]
+        outer, ind = self.loop_nest(kept, "    ", True, False)
+        lines += outer
+        lines += [f"{ind}{t} acc{j} = {self.acc_init(j)};" for t, j in accs]
+        lines += [f"{ind}{t} lane{j}[{LANES}];" for t, j in accs]
+        lines += [f"{ind}for (int l = 0; l < {LANES}; l++) {{"]
+        lines += [f"{ind}    lane{j}[l] = {self.acc_init(j)};" for _, j in accs]
+        lines += [f"{ind}}}"]
+        inner, ind2 = self.loop_nest(red[:-1], ind, False, False)
+        dims = kept + red
+        lines += inner
+        lines += [f"{ind2}long long i{last} = 0;",
+                  f"{ind2}for (; i{last} + {LANES} <= shape[{last}]; i{last} += {LANES}) {{"]
+        lines += [ind2 + "    " + p for p in self.pragma("simd")]
+        lines += [f"{ind2}    for (int l = 0; l < {LANES}; l++) {{"]
+        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims, last)}"
+                for j in range(nin)]
+        lines += self.body(load, ind2 + "        ")
+        lines += [f"{ind2}        lane{j}[l] = "
+                  f"{self.combine(j, f'lane{j}[l]', self.acc_value(j))};" for _, j in accs]
+        lines += [f"{ind2}    }}", f"{ind2}}}", f"{ind2}for (; i{last} < shape[{last}]; "
+                                                  f"i{last}++) {{"]
+        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
+                for j in range(nin)]
+        lines += self.body(load, ind2 + "    ")
+        lines += [f"{ind2}    acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
+                  for _, j in accs]
+        lines += [f"{ind2}}}"]
+        for depth in range(len(red) - 1, 0, -1):
+            lines.append("    " * (len(kept) + depth) + "}")
+        for t, j in accs:
+            lines += [f"{ind}{t} all{j} = lane{j}[0];",
+                      f"{ind}for (int l = 1; l < {LANES}; l++) "
+                      f"all{j} = {self.combine(j, f'all{j}', f'lane{j}[l]')};",
+                      f"{ind}all{j} = {self.combine(j, f'all{j}', f'acc{j}')};"]
+        lines += [f"{ind}*({self.out_type(j)} *){self.strided_access(nin + j, kept)} = "
+                  f"({self.out_type(j)})all{j};" for j in range(nout)]
+        for depth in range(len(kept), 0, -1):
+            lines.append("    " * depth + "}")
+        return "\n".join(lines + ["}", ""])
+
+    # -- the entry ------------------------------------------------------------------------
+    def entry(self) -> str:
+        """The exported function: reads the arrays' heads, picks the flat or strided path."""
+        k = self.kernel
+        nin, nout, nd = len(k.inputs), len(k.outputs), k.ndim
+        args = [f"td_array *a{j}" for j in range(nin)] + [f"td_array *o{j}" for j in range(nout)]
+        arrays = [f"a{j}" for j in range(nin)] + [f"o{j}" for j in range(nout)]
+        lines = [f"{self.export}void {self.name}({', '.join(args)})", "{",
+                 f"    long long shape[{max(nd, 1)}], n = 1;"]
+        lines += self.entry_shape()
+        lines += [f"    for (int d = 0; d < {nd}; d++) n *= shape[d];"]
+        full_reduce = k.is_reduction and len(k.reduce_axes) == nd
+        if not k.is_reduction or full_reduce:
+            lines += self.entry_flat(arrays)
+        lines += self.entry_strides(arrays)
+        kept = [d for d in range(nd) if d not in k.reduce_axes]
+        if k.is_reduction:
+            extent = f"shape[{kept[0]}]" if kept else "1"
+            fn = f"{self.name}_reduce"
+        else:
+            extent = "shape[0]" if nd else "1"
+            fn = f"{self.name}_strided"
+        lines += self.run_range(fn, extent, "shape, data, st", "    ")
+        return "\n".join(lines + ["}", ""])
+
+    def entry_flat(self, arrays: list[str]) -> list[str]:
+        """The contiguous fast path: every operand C-contiguous of the full shape (or a
+        statically broadcast scalar)."""
+        k = self.kernel
+        nin, nout, nd = len(k.inputs), len(k.outputs), k.ndim
+        lines = ["    int flat = 1;"]
+        for j, a in enumerate(arrays):
+            if j < nin and self.scalar_inputs[j]:
+                continue
+            lines.append(f"    flat = flat && ({a}->flags & 1);")
+            if j < nin:
+                lines.append(f"    for (int d = 0; d < {nd}; d++) "
+                             f"flat = flat && {a}->dims[d] == shape[d];")
+        ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
+        if not k.is_reduction:
+            ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]
+            return (lines + ["    if (flat) {"] +
+                    self.run_range(f"{self.name}_flat", "n", ", ".join(ptrs), "        ") +
+                    ["        return;", "    }"])
+        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
+        lines += ["    if (flat) {", "        int nparts = 1;"]
+        lines += [f"        {t} part{j}[{MAX_THREADS}];" for t, j in accs]
+        body = self.run_range(f"{self.name}_flatred", "n", ", ".join(ptrs), "        ",
+                              partial="part0")
+        if nout > 1:  # every output's partial result, per thread
+            extra = ", ".join(f"&part{j}[t]" for j in range(1, nout))
+            extra0 = ", ".join(f"&part{j}[0]" for j in range(1, nout))
+            body = [ln.replace("&part0[t])", f"&part0[t], {extra})")
+                    .replace("&part0[0])", f"&part0[0], {extra0})") for ln in body]
+        lines += body
+        for t, j in accs:
+            lines += [f"        {t} acc{j} = part{j}[0];",
+                      f"        for (int p = 1; p < nparts; p++) "
+                      f"acc{j} = {self.combine(j, f'acc{j}', f'part{j}[p]')};",
+                      f"        (({self.out_type(j)} *)o{j}->data)[0] = "
+                      f"({self.out_type(j)})acc{j};"]
+        return lines + ["        return;", "    }"]
+
+    def entry_shape(self) -> list[str]:
+        """Fill `shape`: the output's dims (elementwise) or the inputs' broadcast."""
+        k = self.kernel
+        nd = k.ndim
+        if not k.is_reduction:
+            return [f"    for (int d = 0; d < {nd}; d++) shape[d] = o0->dims[d];"]
+        lines = [f"    for (int d = 0; d < {nd}; d++) {{", "        shape[d] = 1;"]
+        lines += [f"        if (a{j}->dims[d] != 1) shape[d] = a{j}->dims[d];"
+                  for j in range(len(k.inputs))]
+        return lines + ["    }"]
+
+    def entry_strides(self, arrays: list[str]) -> list[str]:
+        """Fill `data` and `st` (bytes; 0 on broadcast dims; outputs 0 on reduced dims)."""
+        k = self.kernel
+        nd, nin = k.ndim, len(k.inputs)
+        lines = [f"    char *data[{len(arrays)}];",
+                 f"    long long st[{max(len(arrays) * nd, 1)}];"]
+        kept = [d for d in range(nd) if d not in k.reduce_axes]
+        for j, a in enumerate(arrays):
+            lines.append(f"    data[{j}] = {a}->data;")
+            if j < nin or not k.is_reduction:
+                lines.append(f"    for (int d = 0; d < {nd}; d++) st[{j * nd} + d] = "
+                             f"{a}->dims[d] == 1 ? 0 : {a}->strides[d];")
+                continue
+            for d in range(nd):
+                src = f"{a}->strides[{kept.index(d)}]" if d in kept else "0"
+                if d in kept:
+                    src = f"({a}->dims[{kept.index(d)}] == 1 ? 0 : {src})"
+                lines.append(f"    st[{j * nd + d}] = {src};")
+        return lines
