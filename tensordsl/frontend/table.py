@@ -1,0 +1,485 @@
+"""THE table mapping Python/numpy/math/scipy callables to tensordsl operations.
+
+`FUNCTIONS` is keyed by the Python object itself (np.exp, math.exp, scipy.special.erf),
+so every spelling resolves to the same entry: `np.exp`, `numpy.exp`, `from numpy import
+exp`, `import numpy as xp; xp.exp`. `METHODS` maps array method names and `ATTRIBUTES`
+array attribute names. To support a new numpy function, add one entry here.
+
+Builders receive frontend values (see semantics.py) and return one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.special
+
+from tensordsl import tensor as T
+from tensordsl.frontend import semantics as S
+from tensordsl.frontend.semantics import Unsupported, Weak, strong
+from tensordsl.graph.convert import constant
+from tensordsl.ops.subtensor import shape_i
+
+Builder = Callable[..., Any]
+FUNCTIONS: dict[Any, Builder] = {}
+METHODS: dict[str, Builder] = {}
+ATTRIBUTES: dict[str, Builder] = {}
+
+# Functions whose result shape depends on the data: never compilable to a fixed graph.
+DATA_DEPENDENT = {np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.extract,
+                  np.compress, np.trim_zeros}
+# Python builtins with a specific message.
+BUILTIN_ADVICE = {
+    builtins.print: ("print", "return the value instead, or use tensordsl.printing"),
+    builtins.input: ("input", "read input before calling the compiled function"),
+    builtins.open: ("open", "do file I/O outside the compiled function"),
+    builtins.iter: ("iter", "use `for i in range(n)` with a static n"),
+    builtins.sorted: ("sorted", "use np.sort outside the compiled function"),
+    builtins.isinstance: ("isinstance", "specialise by argument types instead"),
+}
+
+
+def _reg(objects: Any, builder: Builder) -> None:
+    for obj in objects if isinstance(objects, (list, tuple)) else [objects]:
+        FUNCTIONS[obj] = builder
+
+
+# -- elementwise -----------------------------------------------------------------------------
+def _ufunc1(tensor_fn: Builder) -> Builder:
+    def build(x: Any) -> Any:
+        return tensor_fn(S.coerce(x)[0])
+    return build
+
+
+def _ufunc2(op: str) -> Builder:
+    def build(a: Any, b: Any) -> Any:
+        return strong(S.binary(op, a, b))
+    return build
+
+
+_UNARY = {
+    "exp": T.exp, "exp2": T.exp2, "log": T.log, "log2": T.log2, "log10": T.log10,
+    "log1p": T.log1p, "expm1": T.expm1, "sqrt": T.sqrt, "sin": T.sin, "cos": T.cos,
+    "tan": T.tan, "arcsin": T.arcsin, "arccos": T.arccos, "arctan": T.arctan, "sinh": T.sinh,
+    "cosh": T.cosh, "tanh": T.tanh, "arcsinh": T.arcsinh, "arccosh": T.arccosh,
+    "arctanh": T.arctanh, "floor": T.floor, "ceil": T.ceil, "trunc": T.trunc,
+    "abs": T.abs, "absolute": T.abs, "fabs": T.abs, "sign": T.sign, "square": T.sqr,
+    "negative": T.neg, "positive": T.identity, "isnan": T.isnan, "isinf": T.isinf,
+    "invert": T.invert, "bitwise_not": T.invert, "rint": T.round,
+}
+for _name, _fn in _UNARY.items():
+    _reg(getattr(np, _name), _ufunc1(_fn))
+_BINARY = {
+    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "true_div",
+    "true_divide": "true_div", "floor_divide": "int_div", "mod": "mod", "remainder": "mod",
+    "power": "pow", "equal": "eq", "not_equal": "neq", "less": "lt", "less_equal": "le",
+    "greater": "gt", "greater_equal": "ge", "bitwise_and": "and_", "bitwise_or": "or_",
+    "bitwise_xor": "xor",
+}
+for _name, _op in _BINARY.items():
+    _reg(getattr(np, _name), _ufunc2(_op))
+for _name in ("maximum", "minimum", "arctan2"):
+    _reg(getattr(np, _name), lambda a, b, _f=getattr(T, _name): _f(*S.coerce(a, b)))
+_reg(np.isfinite, lambda x: T.invert(T.or_(T.isnan(strong(x)), T.isinf(strong(x)))))
+_reg(np.hypot, lambda a, b: T.sqrt(T.add(*[T.sqr(v) for v in S.coerce(a, b)])))
+_reg(np.round, lambda x, decimals=0: _round(x, decimals))
+_reg([scipy.special.erf], _ufunc1(T.erf))
+_reg([scipy.special.erfc], _ufunc1(T.erfc))
+_reg([scipy.special.erfinv], _ufunc1(T.erfinv))
+_reg([scipy.special.expit], _ufunc1(T.sigmoid))
+_reg([scipy.special.gammaln], _ufunc1(T.gammaln))
+_reg([scipy.special.psi, scipy.special.digamma], _ufunc1(T.psi))
+
+
+def _round(x: Any, decimals: Any) -> Any:
+    if S.static_int(decimals, "decimals") != 0:
+        raise Unsupported("np.round", "decimals other than 0", "scale, round and unscale")
+    return T.round(strong(x))
+
+
+def _logical(op: str) -> Builder:
+    def build(*values: Any) -> Any:
+        conds = [v if v.dtype == "bool" else T.neq(v, 0) for v in map(strong, values)]
+        return conds[0] if len(conds) == 1 else getattr(T, op)(*conds)
+    return build
+
+
+_reg(np.logical_and, _logical("and_"))
+_reg(np.logical_or, _logical("or_"))
+_reg(np.logical_xor, _logical("xor"))
+_reg(np.logical_not, lambda x: T.invert(_logical("and_")(x)))
+
+
+def _logaddexp(a: Any, b: Any) -> Any:
+    ta, tb = S.coerce(a, b)
+    hi = T.maximum(ta, tb)
+    return hi + T.log1p(T.exp(-T.abs(ta - tb)))
+
+
+_reg(np.logaddexp, _logaddexp)
+
+
+def _where(cond: Any, a: Any = None, b: Any = None) -> Any:
+    if a is None and b is None:
+        raise Unsupported("np.where with one argument", "its result shape depends on the data",
+                          "use the three-argument np.where(cond, a, b)")
+    return S.where(cond, a, b)
+
+
+_reg(np.where, _where)
+_reg(np.clip, lambda x, lo, hi: T.clip(*S.coerce(x, lo, hi)))
+
+
+# -- reductions --------------------------------------------------------------------------------
+def _reduction(fn: Builder, with_dtype: bool = False, with_ddof: bool = False) -> Builder:
+    def build(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False,
+              ddof: int = 0) -> Any:
+        kwargs: dict[str, Any] = {"axis": S.static_axis(axis), "keepdims": bool(keepdims)}
+        if dtype is not None:
+            if not with_dtype:
+                raise Unsupported("dtype=", "this reduction takes no dtype", "cast the result")
+            kwargs["dtype"] = S.dtype_name(dtype)
+        if with_ddof:
+            kwargs["ddof"] = S.static_int(ddof, "ddof")
+        return fn(strong(x), **kwargs)
+    return build
+
+
+for _names, _fn, _extra in [
+        (("sum",), T.sum, {"with_dtype": True}), (("prod",), T.prod, {"with_dtype": True}),
+        (("mean",), T.mean, {"with_dtype": True}), (("max", "amax"), T.max, {}),
+        (("min", "amin"), T.min, {}), (("all",), T.all, {}), (("any",), T.any, {}),
+        (("var",), T.var, {"with_ddof": True}), (("std",), T.std, {"with_ddof": True})]:
+    for _name in _names:
+        if hasattr(np, _name):
+            _reg(getattr(np, _name), _reduction(_fn, **_extra))
+            METHODS[_name] = _reduction(_fn, **_extra)
+for _name, _fn in (("argmax", T.argmax), ("argmin", T.argmin)):
+    _reg(getattr(np, _name), lambda x, axis=None, keepdims=False, _f=_fn:
+         _f(strong(x), axis=S.static_axis(axis), keepdims=bool(keepdims)))
+    METHODS[_name] = FUNCTIONS[getattr(np, _name)]
+
+
+def _logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return T.logsumexp(strong(x), axis=S.static_axis(axis), keepdims=bool(keepdims))
+
+
+def _softmax(x: Any, axis: Any = None) -> Any:
+    t, ax = strong(x), S.static_axis(axis)
+    e = T.exp(t - T.max(t, axis=ax, keepdims=True))
+    return e / T.sum(e, axis=ax, keepdims=True)
+
+
+_reg(scipy.special.logsumexp, _logsumexp)
+_reg(scipy.special.softmax, _softmax)
+
+
+# -- products ------------------------------------------------------------------------------------
+_reg([np.dot, np.matmul], lambda a, b: S.matmul(a, b) if strong(a).ndim and strong(b).ndim
+     else strong(S.binary("mul", a, b)))
+_reg(np.outer, lambda a, b: T.outer(*S.coerce(a, b)))
+_reg(np.inner, lambda a, b: S.matmul(a, b))
+METHODS["dot"] = FUNCTIONS[np.dot]
+
+
+# -- creation ------------------------------------------------------------------------------------
+def _shape_arg(shape: Any) -> list[Any]:
+    items = list(shape) if isinstance(shape, (tuple, list)) else [shape]
+    out = []
+    for item in items:
+        if isinstance(item, Weak):
+            out.append(item.var)
+        elif S.is_symbolic(item):
+            raise Unsupported("shape", f"a shape entry must be an integer, got {item!r:.40}",
+                              "use x.shape[i] or a Python int")
+        else:
+            out.append(S.static_int(item, "shape entry"))
+    return out
+
+
+def _filled(value: Any, shape: Any, dtype: Any) -> Any:
+    dims = _shape_arg(shape)
+    name = S.dtype_name(dtype) if dtype is not None else (
+        "float64" if S.is_python_scalar(value) and isinstance(value, float)
+        else strong(value).dtype)
+    return T.alloc(T.cast(strong(value), name), *dims) if dims else T.cast(strong(value), name)
+
+
+_reg(np.zeros, lambda shape, dtype=float: _filled(0, shape, dtype))
+_reg(np.empty, lambda shape, dtype=float: _filled(0, shape, dtype))
+_reg(np.ones, lambda shape, dtype=float: _filled(1, shape, dtype))
+_reg(np.full, lambda shape, fill_value, dtype=None: _filled(fill_value, shape, dtype))
+
+
+def _like(fill: Any) -> Builder:
+    def build(x: Any, dtype: Any = None) -> Any:
+        t = strong(x)
+        name = S.dtype_name(dtype) if dtype is not None else t.dtype
+        return T.second(t, constant(fill, dtype=name))
+    return build
+
+
+_reg([np.zeros_like, np.empty_like], _like(0))
+_reg(np.ones_like, _like(1))
+_reg(np.full_like, lambda x, fill_value, dtype=None:
+     T.second(strong(x), T.cast(strong(fill_value), S.dtype_name(dtype) if dtype is not None
+                                else strong(x).dtype)))
+
+
+def _arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Any:
+    if not any(S.is_symbolic(v) for v in (start, stop, step)):
+        return constant(np.arange(start, stop, step, dtype=dtype) if stop is not None
+                        else np.arange(start, dtype=dtype))
+    vals = [v.var if isinstance(v, Weak) else v for v in (start, stop, step)]
+    out = T.arange(*vals)
+    return out if dtype is None else T.cast(out, S.dtype_name(dtype))
+
+
+def _array(value: Any, dtype: Any = None, copy: bool = True) -> Any:
+    if isinstance(value, (list, tuple)):
+        out = S.stack_values(list(value)) if any(map(S.is_symbolic, value)) \
+            else constant(np.array(value))
+    else:
+        out = strong(value)
+        if copy and out is value:
+            out = T.identity(out)
+    return out if dtype is None else S.cast_to(out, dtype)
+
+
+_reg(np.array, _array)
+_reg(np.asarray, lambda value, dtype=None: _array(value, dtype, copy=False))
+
+
+def _static_only(fn: Builder) -> Builder:
+    def build(*args: Any, **kwargs: Any) -> Any:
+        if any(S.is_symbolic(v) for v in [*args, *kwargs.values()]):
+            raise Unsupported(fn.__name__, "needs arguments known when compiling",
+                              "pass Python constants")
+        return constant(fn(*args, **kwargs))
+    return build
+
+
+for _fn in (np.eye, np.identity, np.linspace):
+    FUNCTIONS[_fn] = _static_only(_fn)
+
+
+# -- shapes ----------------------------------------------------------------------------------
+def _reshape(x: Any, *shape: Any) -> Any:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    dims = _shape_arg(shape)
+    return T.reshape(strong(x), dims if dims else [], ndim=len(dims))
+
+
+def _transpose(x: Any, *axes: Any) -> Any:
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = () if axes[0] is None else tuple(axes[0])
+    return T.transpose(strong(x), S.static_axis(axes) or None)
+
+
+def _expand_dims(x: Any, axis: Any) -> Any:
+    t = strong(x)
+    ax = S.static_int(axis, "axis") % (t.ndim + 1)
+    pattern: list[Any] = list(range(t.ndim))
+    pattern.insert(ax, "x")
+    return T.dimshuffle(t, pattern)
+
+
+def _squeeze(x: Any, axis: Any = None) -> Any:
+    t = strong(x)
+    ax = S.static_axis(axis)
+    axes = [d for d in range(t.ndim) if t.type.shape[d] == 1] if ax is None else \
+        [a % t.ndim for a in (ax if isinstance(ax, tuple) else (ax,))]
+    for a in axes:
+        if t.type.shape[a] != 1:
+            raise Unsupported("squeeze", f"dim {a} is not known to have size 1",
+                              "index it with [..., 0] instead")
+    return T.dimshuffle(t, [d for d in range(t.ndim) if d not in axes])
+
+
+def _concatenate(values: Any, axis: Any = 0) -> Any:
+    return T.concatenate(S.coerce(*values), axis=S.static_int(axis, "axis"))
+
+
+def _stack(values: Any, axis: Any = 0) -> Any:
+    return T.stack(S.coerce(*values), axis=S.static_int(axis, "axis"))
+
+
+def _hstack(values: Any) -> Any:
+    tensors = S.coerce(*values)
+    return T.concatenate(tensors, axis=0 if tensors[0].ndim == 1 else 1)
+
+
+def _vstack(values: Any) -> Any:
+    tensors = [t if t.ndim >= 2 else T.dimshuffle(t, ["x", *range(t.ndim)][:2])
+               for t in S.coerce(*values)]
+    return T.concatenate(tensors, axis=0)
+
+
+def _diff(x: Any, axis: Any = -1) -> Any:
+    t = strong(x)
+    ax = S.static_int(axis, "axis") % t.ndim
+    hi = tuple(slice(1, None) if d == ax else slice(None) for d in range(t.ndim))
+    lo = tuple(slice(None, -1) if d == ax else slice(None) for d in range(t.ndim))
+    return t[hi] - t[lo]
+
+
+_reg(np.reshape, _reshape)
+_reg(np.transpose, lambda x, axes=None: _transpose(x, axes))
+_reg(np.expand_dims, _expand_dims)
+_reg(np.squeeze, _squeeze)
+_reg(np.concatenate, _concatenate)
+_reg(np.stack, _stack)
+_reg(np.hstack, _hstack)
+_reg(np.vstack, _vstack)
+_reg(np.diff, _diff)
+_reg(np.ravel, lambda x: T.flatten(strong(x)))
+_reg(np.broadcast_to, lambda x, shape: T.alloc(strong(x), *_shape_arg(shape)))
+_reg(np.shape, lambda x: ATTRIBUTES["shape"](strong(x)))
+_reg(np.ndim, lambda x: strong(x).ndim)
+
+
+# -- dtype constructors and Python builtins -------------------------------------------------
+for _t in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
+           np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128):
+    _reg(_t, lambda x, _t=_t: S.cast_to(x, _t) if S.is_symbolic(x) else _t(x))
+
+
+def _py_convert(kind: type) -> Builder:
+    def build(x: Any) -> Any:
+        if not S.is_symbolic(x):
+            return kind(x)
+        t = strong(x)
+        if t.ndim:
+            raise Unsupported(f"{kind.__name__}()", "of an array", "index a single element")
+        return Weak.of(T.neq(t, 0) if kind is bool else t, kind)
+    return build
+
+
+def _minmax(op: str, pyfn: Builder) -> Builder:
+    def build(*values: Any) -> Any:
+        if len(values) == 1:
+            raise Unsupported(f"builtin {pyfn.__name__}() of one value", "it iterates",
+                              f"use np.{pyfn.__name__}(x) or x.{pyfn.__name__}()")
+        if not any(map(S.is_symbolic, values)):
+            return pyfn(*values)
+        result = values[0]
+        for v in values[1:]:
+            tv = getattr(T, op)(*S.coerce(result, v))
+            result = S.weak_result([result, v], tv, op) if S.all_weak(result, v) else tv
+        return result
+    return build
+
+
+def _len(x: Any) -> Any:
+    if not S.is_symbolic(x):
+        return len(x)
+    return ATTRIBUTES["shape"](strong(x))[0]
+
+
+def _abs(x: Any) -> Any:
+    if not S.is_symbolic(x):
+        return builtins.abs(x)
+    return Weak.of(T.abs(x.var), x.kind) if isinstance(x, Weak) else T.abs(x)
+
+
+_reg(builtins.float, _py_convert(float))
+_reg(builtins.int, _py_convert(int))
+_reg(builtins.bool, _py_convert(bool))
+_reg(builtins.abs, _abs)
+_reg(builtins.max, _minmax("maximum", builtins.max))
+_reg(builtins.min, _minmax("minimum", builtins.min))
+_reg(builtins.len, _len)
+_reg(builtins.tuple, lambda x=(): tuple(x) if isinstance(x, (tuple, list)) else _no_iter(x))
+_reg(builtins.list, lambda x=(): list(x) if isinstance(x, (tuple, list)) else _no_iter(x))
+_reg(builtins.range, lambda *a: range(*[S.static_int(v, "range bound") for v in a]))
+
+
+def _no_iter(x: Any) -> Any:
+    raise Unsupported("iterating over an array", "the number of elements is not known "
+                      "while compiling", "index with x[i] for a static i")
+
+
+# -- math module: scalar functions giving Python floats ---------------------------------------
+def _math1(tensor_fn: Builder, pyfn: Builder, kind: type = float) -> Builder:
+    def build(*args: Any) -> Any:
+        if not any(map(S.is_symbolic, args)):
+            return pyfn(*args)
+        tensors = S.coerce(*args)
+        if any(t.ndim for t in tensors):
+            raise Unsupported(f"math.{pyfn.__name__}", "applied to an array",
+                              f"use np.{pyfn.__name__} (math works on single numbers)")
+        return Weak.of(tensor_fn(*[T.cast(t, "float64") for t in tensors]), kind)
+    return build
+
+
+for _name, _fn in [("exp", T.exp), ("sqrt", T.sqrt), ("sin", T.sin), ("cos", T.cos),
+                   ("tan", T.tan), ("tanh", T.tanh), ("sinh", T.sinh), ("cosh", T.cosh),
+                   ("asin", T.arcsin), ("acos", T.arccos), ("atan", T.arctan),
+                   ("erf", T.erf), ("erfc", T.erfc), ("fabs", T.abs), ("log1p", T.log1p),
+                   ("expm1", T.expm1), ("log2", T.log2), ("log10", T.log10),
+                   ("atan2", T.arctan2), ("pow", T.pow), ("lgamma", T.gammaln)]:
+    _reg(getattr(math, _name), _math1(_fn, getattr(math, _name)))
+_reg(math.floor, _math1(T.floor, math.floor, int))
+_reg(math.ceil, _math1(T.ceil, math.ceil, int))
+_reg(math.hypot, _math1(lambda a, b: T.sqrt(a * a + b * b), math.hypot))
+_reg(math.log, _math1(lambda x, base=None: T.log(x) if base is None else T.log(x) / T.log(base),
+                      math.log))
+
+
+# -- methods and attributes of arrays -----------------------------------------------------------
+METHODS.update({
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "astype": lambda x, dtype: S.cast_to(x, dtype),
+    "copy": lambda x: T.identity(strong(x)),
+    "clip": FUNCTIONS[np.clip],
+    "flatten": lambda x: T.identity(T.flatten(strong(x))),
+    "ravel": lambda x: T.flatten(strong(x)),
+    "squeeze": _squeeze,
+    "round": lambda x, decimals=0: _round(x, decimals),
+    "item": lambda x: _py_convert(_kind_of_dtype(strong(x).dtype))(x),
+    "nonzero": lambda x: _data_dependent("x.nonzero()"),
+})
+
+
+def _kind_of_dtype(dtype: str) -> type:
+    return {"b": bool, "i": int, "u": int, "f": float, "c": complex}[np.dtype(dtype).kind]
+
+
+def _data_dependent(what: str) -> Any:
+    raise Unsupported(what, "its result shape depends on the data",
+                      "use np.where(cond, a, b) to keep a fixed shape")
+
+
+def _shape(x: Any) -> tuple:
+    t = strong(x)
+    return tuple(t.type.shape[d] if t.type.shape[d] is not None
+                 else Weak(shape_i(t, d), int) for d in range(t.ndim))
+
+
+def _size(x: Any) -> Any:
+    result: Any = 1
+    for dim in _shape(x):
+        result = S.binary("mul", result, dim)
+    return result
+
+
+ATTRIBUTES.update({
+    "T": lambda x: T.transpose(strong(x)),
+    "shape": _shape,
+    "ndim": lambda x: strong(x).ndim,
+    "size": _size,
+    "dtype": lambda x: np.dtype(strong(x).dtype),
+})
+
+# Attributes/methods whose result is a view of the array (writes through it would
+# change the array), used by the builder's aliasing checks.
+VIEW_METHODS = {"reshape", "transpose", "ravel", "squeeze"}
+VIEW_ATTRIBUTES = {"T"}
+VIEW_FUNCTIONS = {np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.asarray,
+                  np.broadcast_to}
