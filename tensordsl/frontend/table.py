@@ -251,6 +251,7 @@ def _array(value: Any, dtype: Any = None, copy: bool = True) -> Any:
 
 
 _reg(np.array, _array)
+_reg(np.arange, _arange)
 _reg(np.asarray, lambda value, dtype=None: _array(value, dtype, copy=False))
 
 
