@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tensordsl import tensor as T
+from tensordsl.errors import CompileError
 from tensordsl.frontend import fence
 from tensordsl.frontend import semantics as S
 from tensordsl.frontend.context import _MISSING, BuildContext, Frame, Poison
@@ -249,7 +251,8 @@ class FunctionBuilder(ExprBuilder):
         return Returned(value, self.emit_result(value, self.render(node.value)))
 
     def visit_If(self, node: ast.If) -> None:
-        cond = S.truth(self.eval(node.test))
+        with self.guard(node.test):
+            cond = S.truth(self.eval(node.test))
         if isinstance(cond, bool):
             self.exec_block(node.body if cond else node.orelse)
             return
@@ -284,7 +287,8 @@ class FunctionBuilder(ExprBuilder):
 
     def returning_if(self, node: ast.If, rest: list[ast.stmt]) -> Returned | None:
         """An `if` with a return inside: each branch continues with the rest of the block."""
-        cond = S.truth(self.eval(node.test))
+        with self.guard(node.test):
+            cond = S.truth(self.eval(node.test))
         if isinstance(cond, bool):
             return self.exec_block((node.body if cond else node.orelse) + rest)
         test = self.render(node.test)
@@ -331,7 +335,18 @@ class FunctionBuilder(ExprBuilder):
         if any(f.parsed.fn is fn for f in self.ctx.frames):
             raise self.error(node, f"recursive call of {fn.__qualname__}", "recursion "
                              "cannot be compiled", "write a loop over a static range")
-        callee = parsed(fn)
+        if _is_library(fn):
+            raise self.error(node, f"unknown function {fn.__module__}.{fn.__qualname__}",
+                             "is not in tensordsl's numpy table", "use a supported numpy "
+                             "function, or add an entry to FUNCTIONS in "
+                             "tensordsl/frontend/table.py")
+        try:
+            callee = parsed(fn)
+        except CompileError as err:
+            if getattr(err, "lineno", None) is not None:
+                raise  # already located in the callee's source
+            raise self.error(node, f"call of {fn.__qualname__}", str(err),
+                             "define the function with `def` in a file") from None
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as err:
@@ -354,6 +369,15 @@ class FunctionBuilder(ExprBuilder):
             return None
         self.subst[id(node)] = ast.Name(outcome.name or "None", ast.Load())
         return outcome.value
+
+
+def _is_library(fn: Any) -> bool:
+    """A function of the standard library, numpy, scipy or tensordsl (never inlined)."""
+    top = (getattr(fn, "__module__", None) or "").split(".")[0]
+    return top in _LIBRARIES or top in getattr(sys, "stdlib_module_names", ())
+
+
+_LIBRARIES = {"numpy", "scipy", "tensordsl", "builtins", "posixpath", "ntpath", "os"}
 
 
 def _same_kind(value: Any, dtype: str) -> Any:
