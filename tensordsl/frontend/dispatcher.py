@@ -88,18 +88,19 @@ class CompiledFunction:
 
     # -- the call path (kept short: it is benchmarked) -----------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values = args
         if kwargs or len(args) != self._nparams:
-            args = self._bind(args, kwargs)
+            values = self._bind(args, kwargs)
         try:
-            key = tuple([sig.arg_key(a) for a in args])
+            key = tuple([sig.arg_key(a) for a in values])
         except TypeError:
-            if any(isinstance(a, Variable) for a in args):
-                return self.symbolic(*args)
+            if any(isinstance(a, Variable) for a in values):
+                return self.symbolic(*args, **kwargs)
             raise
         spec = self._cache.get(key)
         if spec is None:
-            spec = self._specialise(key, args)
-        return spec(args)
+            spec = self._specialise(key, values)
+        return spec(values)
 
     def _bind(self, args: tuple, kwargs: dict) -> tuple:
         bound = self._signature.bind(*args, **kwargs)
