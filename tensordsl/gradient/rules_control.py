@@ -1,0 +1,67 @@
+"""Gradient rules of the control-flow ops with inner graphs: IfElse (Scan: rules_scan).
+
+The vector-Jacobian product of an inner graph is taken by cloning it over fresh
+stand-ins for its outer inputs, calling `grad` with the output gradients as
+`known_grads`, and substituting the real outer variables afterwards; the stand-ins
+keep outer inputs that depend on each other from being counted twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensordsl import dtypes
+from tensordsl.gradient.core import grad, register_connection, register_grad
+from tensordsl.graph.basic import Apply, Constant, Variable, clone_graph
+from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.ifelse import IfElse, make_ifelse_node
+from tensordsl.tensor import math as tm
+
+
+def inner_vjp(fgraph: FunctionGraph, actual_inputs: list[Variable], out_grads: list[Any]
+              ) -> list[Variable | None]:
+    """Gradients wrt each inner input of `fgraph` applied to `actual_inputs` (None: zero)."""
+    standins = [v.type(name=v.name) for v in fgraph.inputs]
+    memo = clone_graph(fgraph.outputs, replace=dict(zip(fgraph.inputs, standins)))
+    known: dict[Variable, Variable] = {}
+    for out, g in zip(fgraph.outputs, out_grads):
+        out = memo.get(out, out)
+        if g is None or isinstance(out, Constant) or not dtypes.is_float(out.dtype):
+            continue
+        known[out] = g if out not in known else tm.add(known[out], g)
+    wanted = [i for i, v in enumerate(standins) if dtypes.is_float(v.dtype)]
+    if not known or not wanted:
+        return [None] * len(standins)
+    grads = grad(None, [standins[i] for i in wanted], known_grads=known,
+                 disconnected_inputs="ignore", return_disconnected="None")
+    present = [g for g in grads if g is not None]
+    back = clone_graph(present, replace=dict(zip(standins, actual_inputs)))
+    result: list[Variable | None] = [None] * len(standins)
+    for i, g in zip(wanted, grads):
+        result[i] = None if g is None else back.get(g, g)
+    return result
+
+
+register_connection(IfElse, lambda node: [False] + [True] * (len(node.inputs) - 1))
+
+
+@register_grad(IfElse)
+def ifelse_grad(node: Apply, out_grads: list) -> list:
+    """The gradient of each outer input is chosen by the same condition, lazily."""
+    condition, *outer = node.inputs
+    then_g = inner_vjp(node.op.then_graph, outer, out_grads)
+    else_g = inner_vjp(node.op.else_graph, outer, out_grads)
+    picked = [i for i, (t, e) in enumerate(zip(then_g, else_g)) if t is not None or e is not None]
+    if not picked:
+        return [None] * len(node.inputs)
+    then_vals = [_or_zeros(then_g[i], outer[i]) for i in picked]
+    else_vals = [_or_zeros(else_g[i], outer[i]) for i in picked]
+    chosen = make_ifelse_node(condition, then_vals, else_vals).outputs
+    result: list[Any] = [None] * len(node.inputs)
+    for i, g in zip(picked, chosen):
+        result[1 + i] = g
+    return result
+
+
+def _or_zeros(g: Variable | None, like: Variable) -> Variable:
+    return tm.zeros_like(like) if g is None else tm.cast(g, like.dtype)

@@ -1,0 +1,146 @@
+"""Backpropagation through time: the gradient of a Scan is another Scan.
+
+The backward scan walks the forward steps in reverse. Its sequences are the forward
+step inputs (sequence slices and state taps, reversed) and the incoming gradients of
+the outputs at each step; its recurrent states are, per recurrent output k, a window
+of L_k pending cotangents (W[j] holds what later steps sent to the state written j
+steps before the current one) and, per non-sequence, a running sum of its gradient.
+Step t: the cotangent of the state written at t is G[L+t] + W[0]; the inner graph's
+vector-Jacobian product sends gradients to the state taps (shifted into the next
+window), the sequence slices (per-step outputs) and the non-sequences (summed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensordsl import dtypes
+from tensordsl.gradient.core import register_connection, register_grad
+from tensordsl.gradient.rules_control import inner_vjp
+from tensordsl.graph.basic import Apply, Variable
+from tensordsl.graph.convert import constant
+from tensordsl.scan.op import Scan, lag
+from tensordsl.tensor import basic as tb
+from tensordsl.tensor import math as tm
+from tensordsl.tensor.subtensor import inc_subtensor
+
+
+def _window(v: Variable, start: int, n: Variable) -> Variable:
+    """v[start : start + n], reversed in time."""
+    return v[start:tm.add(constant(start, dtype="int64"), n)][::-1]
+
+
+def _shift_in(window: Variable, taps: tuple[int, ...], grads: list[Any]) -> Variable:
+    """The next step's window: drop W[0], append zeros, add this step's tap gradients."""
+    nxt = tm.zeros_like(window) if window.type.shape[0] == 1 else \
+        tb.concatenate([window[1:], tm.zeros_like(window[:1])])
+    for tap, g in zip(taps, grads):
+        if g is not None:
+            nxt = inc_subtensor(nxt[-tap - 1], g)
+    return nxt
+
+
+register_connection(Scan, lambda node: [False] + [True] * (len(node.inputs) - 1))
+
+
+@register_grad(Scan)
+def scan_grad(node: Apply, out_grads: list) -> list:
+    """Gradients of a Scan's sequences, initial states and non-sequences."""
+    from tensordsl.scan.basic import build_scan
+
+    op: Scan = node.op
+    n, seqs, inits, nonseqs = op.split_inputs(node.inputs)
+    lags = [lag(t) for t in op.rec_taps]
+    g_bufs, g_nits = out_grads[:op.n_rec], out_grads[op.n_rec:]
+    seq_slices = [_window(s, tap - min(taps), n) for s, taps in zip(seqs, op.seq_taps)
+                  for tap in taps]
+    state_slices = [_window(b, L + tap, n) for b, L, taps in
+                    zip(node.outputs[:op.n_rec], lags, op.rec_taps) for tap in taps]
+    g_state_seqs = [_window(g, L, n) for g, L in zip(g_bufs, lags) if g is not None]
+    g_nit_seqs = [g[::-1] for g in g_nits if g is not None]
+    recs = [k for k in range(op.n_rec) if dtypes.is_float(inits[k].dtype)]
+    wsum = [i for i, v in enumerate(nonseqs) if dtypes.is_float(v.dtype)]
+    float_slices = [i for i, v in enumerate(seq_slices) if dtypes.is_float(v.dtype)]
+    sizes = (len(seq_slices), len(state_slices), len(g_state_seqs), len(g_nit_seqs),
+             len(recs), len(wsum))
+
+    def step(*args: Any) -> list[Variable]:
+        sl, st, gs, gy, windows, sums, outer = _unpack(args, sizes)
+        gs_it, gy_it = iter(gs), iter(gy)
+        cots: list[Any] = []
+        win = dict(zip(recs, windows))
+        for k, g in enumerate(g_bufs):
+            direct = next(gs_it) if g is not None else None
+            pending = win[k][0] if k in win else None
+            cots.append(direct if pending is None else
+                        pending if direct is None else tm.add(direct, pending))
+        cots += [next(gy_it) if g is not None else None for g in g_nits]
+        vjp = inner_vjp(op.inner, list(sl) + list(st) + list(outer), cots)
+        g_sl, g_st, g_w = vjp[:len(sl)], vjp[len(sl):len(sl) + len(st)], vjp[len(sl) + len(st):]
+        tap_grads = _group(g_st, op.rec_taps)
+        new_windows = [_shift_in(w, op.rec_taps[k], tap_grads[k]) for k, w in zip(recs, windows)]
+        new_sums = [s if g_w[i] is None else tm.add(s, g_w[i]) for i, s in zip(wsum, sums)]
+        slice_grads = [tm.zeros_like(sl[i]) if g_sl[i] is None else g_sl[i]
+                       for i in float_slices]
+        return new_windows + new_sums + slice_grads
+
+    window_inits = [tm.zeros_like(inits[k][:lags[k]]) for k in recs]
+    sum_inits = [tm.zeros_like(nonseqs[i]) for i in wsum]
+    bnode, bouts, _, _ = build_scan(
+        step, sequences=seq_slices + state_slices + g_state_seqs + g_nit_seqs,
+        outputs_info=window_inits + sum_inits + [None] * len(float_slices),
+        non_sequences=nonseqs, n_steps=n, name=f"grad_of_{op.name or 'scan'}")
+    finals = [bnode.outputs[j][-1] for j in range(len(recs) + len(wsum))]
+    result: list[Any] = [None] * len(node.inputs)
+    for j, k in enumerate(recs):
+        result[1 + op.n_seqs + k] = _init_grad(inits[k], lags[k], g_bufs[k], finals[j])
+    for j, i in enumerate(wsum):
+        result[1 + op.n_seqs + op.n_rec + i] = finals[len(recs) + j]
+    slice_grads = dict(zip(float_slices, bouts[len(recs) + len(wsum):]))
+    _sequence_grads(result, seqs, op.seq_taps, slice_grads, n)
+    return result
+
+
+def _unpack(args: tuple, sizes: tuple[int, ...]) -> list[list[Any]]:
+    parts, pos = [], 0
+    for size in sizes:
+        parts.append(list(args[pos:pos + size]))
+        pos += size
+    parts.append(list(args[pos:]))
+    return parts
+
+
+def _group(flat: list[Any], taps: tuple[tuple[int, ...], ...]) -> list[list[Any]]:
+    out, pos = [], 0
+    for t in taps:
+        out.append(flat[pos:pos + len(t)])
+        pos += len(t)
+    return out
+
+
+def _init_grad(init: Variable, rows: int, g_buf: Variable | None, final_window: Variable
+               ) -> Variable:
+    """Gradient of an initial buffer: direct uses plus what step 0.. sent back."""
+    g = final_window[::-1]
+    if g_buf is not None:
+        g = tm.add(g_buf[:rows], g)
+    if init.type.shape[0] == rows:
+        return g
+    return inc_subtensor(tm.zeros_like(init)[:rows], g)
+
+
+def _sequence_grads(result: list[Any], seqs: list[Variable], seq_taps: tuple, slice_grads: dict,
+                    n: Variable) -> None:
+    pos = 0
+    for i, (seq, taps) in enumerate(zip(seqs, seq_taps)):
+        total = None
+        for tap in taps:
+            g = slice_grads.get(pos)
+            pos += 1
+            if g is None:
+                continue
+            start = tap - min(taps)
+            total = tm.zeros_like(seq) if total is None else total
+            stop = tm.add(constant(start, dtype="int64"), n)
+            total = inc_subtensor(total[start:stop], g[::-1])
+        result[1 + i] = total
