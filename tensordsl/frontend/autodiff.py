@@ -24,7 +24,7 @@ def grad(fn: Any, *args: Any, argnums: int | Sequence[int] = 0, **kwargs: Any) -
     With a symbolic cost as first argument, `grad(cost, wrt, ...)` is the symbolic
     tensordsl.gradient.grad (Theano's T.grad).
     """
-    if isinstance(fn, Variable):
+    if fn is None or isinstance(fn, Variable):
         from tensordsl.gradient import grad as symbolic_grad
 
         return symbolic_grad(fn, *args, **kwargs)
@@ -54,7 +54,7 @@ def _differentiated(fn: Any, argnums: int | Sequence[int], with_value: bool
         wrt = [_wrt(params, values, i, fn) for i in nums]
         from tensordsl.gradient import grad as symbolic_grad
 
-        grads = symbolic_grad(cost, wrt)
+        grads = symbolic_grad(cost, wrt, disconnected_inputs="ignore")
         grads = grads[0] if single else tuple(grads)
         return (cost, grads) if with_value else grads
 
