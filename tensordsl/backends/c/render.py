@@ -1,0 +1,390 @@
+"""Kernel IR -> one self-contained C99 translation unit.
+
+The unit includes no system header: it declares the few prototypes it uses (libm
+functions marked `omp declare simd notinbranch` so gcc calls glibc's libmvec variants in
+`omp simd` loops) and a `td_array` struct mirroring the head of numpy's
+PyArrayObject, so the exported entry takes the arrays themselves (one foreign call, no
+per-call pointer marshalling in Python). The runtime checks that layout once at load.
+
+Per kernel the unit has:
+* `<name>_flat`: every operand contiguous (or a statically broadcast scalar): one flat
+  loop with `restrict` pointers, `omp parallel for simd` above a size threshold;
+* `<name>_strided`: the general N-d loop nest over byte strides (broadcast dims have
+  stride 0; transposed, sliced and negative strides all work);
+* reductions: accumulators per output element over the reduced dims (kept dims outer,
+  run in parallel); a full reduction of contiguous operands splits the range into one
+  block per thread, each summed in a fixed lane pattern, and combines the blocks in
+  thread order, so the summation order is fixed for a given thread count;
+* `<name>`: the entry. It reads shapes/strides from the arrays and picks a path.
+
+`CRenderer` is a C-family renderer: a dialect (OpenCL) overrides the hooks near the
+top (types, qualifiers, loop pragmas, the entry) and keeps the body rendering.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tensordsl.backends.c.lowering import Lowering, c_const, c_type, is_float
+from tensordsl.kernel.ir import Kernel
+from tensordsl.ops.scalar import SCALAR_OPS
+
+LANES = 16  # accumulator lanes of the contiguous full reduction (fixed => deterministic)
+MAX_THREADS = 256
+
+PRELUDE = """\
+/* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
+typedef struct {
+    long long ob_refcnt;
+    void *ob_type;
+    char *data;
+    int nd;
+    long long *dims;
+    long long *strides;
+    void *base;
+    void *descr;
+    int flags;
+} td_array;
+"""
+
+_REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
+
+
+def sanitize_comment(text: str) -> str:
+    """`text` made safe for a C comment: printable ASCII words only, short."""
+    return re.sub(r"[^A-Za-z0-9_.,:=+\- ]", "_", text)[:80]
+
+
+class CRenderer:
+    """Renders a Kernel as C99 text (hooks for C-family dialects at the top)."""
+
+    restrict = "restrict"
+    export = ""  # qualifier of the exported entry
+
+    def __init__(self, openmp: bool = True, parallel_threshold: int = 1 << 15) -> None:
+        self.openmp = openmp
+        self.threshold = parallel_threshold
+
+    # -- dialect hooks ---------------------------------------------------------------
+    def type_name(self, dtype: str) -> str:
+        """The C type of `dtype`."""
+        return c_type(dtype)
+
+    def pragma(self, text: str) -> list[str]:
+        """An OpenMP pragma line (nothing when OpenMP is off)."""
+        return [f"#pragma omp {text}"] if self.openmp else []
+
+    def parallel_for(self, simd: bool = False) -> list[str]:
+        """The pragma above a loop worth running on all cores when large."""
+        kind = "parallel for simd" if simd else "parallel for"
+        return self.pragma(f"{kind} schedule(static) if(n >= {self.threshold})")
+
+    # -- the unit --------------------------------------------------------------------
+    def render(self, kernel: Kernel, name: str = "td_kernel") -> str:
+        """The whole translation unit for `kernel`; its entry function is `name`."""
+        self.kernel = kernel
+        self.name = name
+        self.low = Lowering()
+        self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
+        funcs: list[str] = []
+        if kernel.is_reduction:
+            if len(kernel.reduce_axes) == kernel.ndim:
+                funcs.append(self.flat_reduction())
+            funcs.append(self.strided_reduction())
+        else:
+            funcs.append(self.flat_elementwise())
+            funcs.append(self.strided_elementwise())
+        funcs.append(self.entry())
+        return "\n".join([self.header(), PRELUDE, self.declarations(),
+                          *self.low.helpers.values(), *funcs])
+
+    def header(self) -> str:
+        """A comment naming the kernel (its user-visible name sanitised) and its IR."""
+        k = self.kernel
+        ops = ",".join(n.op.name for n in k.body if n.kind == "op")  # type: ignore
+        return (f"/* tensordsl kernel {sanitize_comment(k.name)}: {k.ndim}-d, "
+                f"{len(k.inputs)} in, {len(k.outputs)} out, ops {sanitize_comment(ops)} */\n")
+
+    def declarations(self) -> str:
+        """Prototypes of the libm (and OpenMP) functions the unit calls."""
+        lines = []
+        for _, (vector, proto) in sorted(self.low.math.items()):
+            if vector and self.openmp:
+                lines.append("#pragma omp declare simd notinbranch")
+            lines.append(proto)
+        if self.openmp and self.kernel.is_reduction:
+            lines += ["int omp_get_thread_num(void);", "int omp_get_num_threads(void);",
+                      "int omp_get_max_threads(void);"]
+        return "\n".join(lines) + "\n"
+
+    # -- the scalar body ------------------------------------------------------------------
+    def body(self, load: list[str], indent: str) -> list[str]:
+        """`T vI = ...;` lines for the scalar DAG, given each input's load expression."""
+        lines = []
+        k = self.kernel
+        for i, node in enumerate(k.body):
+            t = self.type_name(node.dtype)
+            if node.kind == "load":
+                src = k.inputs[node.input].dtype  # type: ignore[index]
+                expr = load[node.input]  # type: ignore[index]
+                if src != node.dtype:
+                    expr = f"(({t})({expr}))"
+            elif node.kind == "const":
+                expr = c_const(node.value, node.dtype)
+            else:
+                op = node.op
+                args = [(f"v{a}", k.body[a].dtype) for a in node.args]
+                compute_in_out = SCALAR_OPS.get(op.name, op).compute_in_out  # type: ignore
+                expr = self.low.lower_op(op.name, args, node.dtype,  # type: ignore[union-attr]
+                                         compute_in_out)
+            lines.append(f"{indent}{t} v{i} = {expr};")
+        return lines
+
+    def in_type(self, j: int) -> str:
+        return self.type_name(self.kernel.inputs[j].dtype)
+
+    def out_type(self, j: int) -> str:
+        return self.type_name(self.kernel.output_dtypes[j])
+
+    def acc_dtype(self, j: int) -> str:
+        k = self.kernel
+        if k.reduce_kinds[j] in ("add", "mul") and k.acc_dtypes:
+            return k.acc_dtypes[j]
+        if k.reduce_kinds[j] in ("and_", "or_"):
+            return "bool"
+        return k.body[k.outputs[j]].dtype
+
+    def flat_params(self) -> str:
+        r = self.restrict
+        ins = [f"const {self.in_type(j)} *{r} in{j}" for j in range(len(self.kernel.inputs))]
+        outs = [f"{self.out_type(j)} *{r} out{j}" for j in range(len(self.kernel.outputs))]
+        return ", ".join(["long long n"] + ins + outs)
+
+    def flat_loads(self, index: str) -> tuple[list[str], list[str]]:
+        """Hoisted scalar loads and each input's load expression at flat `index`."""
+        hoisted, load = [], []
+        for j, scalar in enumerate(self.scalar_inputs):
+            if scalar:
+                hoisted.append(f"    const {self.in_type(j)} s{j} = in{j}[0];")
+                load.append(f"s{j}")
+            else:
+                load.append(f"in{j}[{index}]")
+        return hoisted, load
+
+    # -- elementwise ------------------------------------------------------------------------
+    def flat_elementwise(self) -> str:
+        hoisted, load = self.flat_loads("i")
+        lines = [f"static void {self.name}_flat({self.flat_params()})", "{", *hoisted]
+        lines += ["    " + p for p in self.parallel_for(simd=True)]
+        lines += ["    for (long long i = 0; i < n; i++) {"]
+        lines += self.body(load, "        ")
+        lines += [f"        out{j}[i] = v{o};" for j, o in enumerate(self.kernel.outputs)]
+        return "\n".join(lines + ["    }", "}", ""])
+
+    def strided_access(self, arg: int, dims: list[int]) -> str:
+        nd = self.kernel.ndim
+        offset = " + ".join(f"i{d} * st[{arg * nd + d}]" for d in dims) or "0"
+        return f"(data[{arg}] + {offset})"
+
+    def loop_nest(self, dims: list[int], indent: str, parallel_first: bool,
+                  simd_last: str | None) -> tuple[list[str], str]:
+        """Open `for` loops over `dims`; returns the lines and the innermost indent."""
+        lines = []
+        for pos, d in enumerate(dims):
+            if pos == 0 and parallel_first:
+                lines += [indent + p for p in self.parallel_for(simd=len(dims) == 1
+                                                                and simd_last == "simd")]
+            elif pos == len(dims) - 1 and simd_last:
+                lines += [indent + p for p in self.pragma(simd_last)]
+            lines.append(f"{indent}for (long long i{d} = 0; i{d} < shape[{d}]; i{d}++) {{")
+            indent += "    "
+        return lines, indent
+
+    def strided_elementwise(self) -> str:
+        k = self.kernel
+        dims = list(range(k.ndim))
+        nin = len(k.inputs)
+        lines = [f"static void {self.name}_strided(long long n, const long long *shape, "
+                 "char *const *data, const long long *st)", "{"]
+        nest, ind = self.loop_nest(dims, "    ", True, "simd")
+        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
+                for j in range(nin)]
+        lines += nest + self.body(load, ind)
+        lines += [f"{ind}*({self.out_type(j)} *){self.strided_access(nin + j, dims)} = v{o};"
+                  for j, o in enumerate(k.outputs)]
+        lines += ["    " * (len(dims) - i) + "}" for i in range(len(dims))]
+        return "\n".join(lines + ["}", ""])
+
+    # -- reductions -------------------------------------------------------------------------
+    def acc_init(self, j: int) -> str:
+        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
+        if kind in _REDUCE_INIT:
+            return c_const(_REDUCE_INIT[kind], dtype)
+        if is_float(dtype):
+            return c_const(float("-inf") if kind == "maximum" else float("inf"), dtype)
+        import numpy as np
+
+        info = np.iinfo(dtype) if dtype != "bool" else None
+        if info is None:
+            return "0" if kind == "maximum" else "1"
+        return c_const(info.min if kind == "maximum" else info.max, dtype)
+
+    def combine(self, j: int, acc: str, value: str) -> str:
+        """`acc` updated with `value` (already of the accumulator dtype)."""
+        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
+        if kind == "add":
+            return f"{acc} + {value}"
+        if kind == "mul":
+            return f"{acc} * {value}"
+        if kind == "and_":
+            return f"{acc} && {value}"
+        if kind == "or_":
+            return f"{acc} || {value}"
+        cmp = ">" if kind == "maximum" else "<"
+        nan = f" || {value} != {value}" if is_float(dtype) else ""
+        return f"(({value} {cmp} {acc}{nan}) ? {value} : {acc})"
+
+    def acc_value(self, j: int) -> str:
+        dtype = self.acc_dtype(j)
+        value = f"v{self.kernel.outputs[j]}"
+        if self.kernel.reduce_kinds[j] in ("and_", "or_"):
+            return f"({value} != 0)"
+        if self.kernel.body[self.kernel.outputs[j]].dtype != dtype:
+            return f"(({self.type_name(dtype)}){value})"
+        return value
+
+    def flat_reduction(self) -> str:
+        """Full reduction of contiguous operands: per-thread blocks x LANES lanes."""
+        k = self.kernel
+        nout = len(k.outputs)
+        hoisted, load = self.flat_loads("i + l")
+        _, tail_load = self.flat_loads("i")
+        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
+        lines = [f"static void {self.name}_flatred({self.flat_params()})", "{", *hoisted]
+        lines += [f"    {t} part{j}[{MAX_THREADS}];" for t, j in accs]
+        lines += ["    int nparts = 1;"]
+        if self.openmp:
+            lines += ["    int want = omp_get_max_threads();",
+                      f"    if (want > {MAX_THREADS}) want = {MAX_THREADS};"]
+            lines += self.pragma(f"parallel num_threads(want) if(n >= {self.threshold})")
+            lines += ["    {", "    int t = omp_get_thread_num(), nt = omp_get_num_threads();"]
+        else:
+            lines += ["    {", "    int t = 0, nt = 1;"]
+        lines += ["    long long lo = n / nt * t + (t < n % nt ? t : n % nt);",
+                  "    long long hi = lo + n / nt + (t < n % nt ? 1 : 0);",
+                  "    long long i = lo;"]
+        lines += [f"    {t} lane{j}[{LANES}];" for t, j in accs]
+        lines += [f"    for (int l = 0; l < {LANES}; l++) {{"]
+        lines += [f"        lane{j}[l] = {self.acc_init(j)};" for _, j in accs]
+        lines += ["    }", f"    for (; i + {LANES} <= hi; i += {LANES}) {{"]
+        lines += ["    " + p for p in self.pragma("simd")]
+        lines += [f"        for (int l = 0; l < {LANES}; l++) {{"]
+        lines += self.body(load, "            ")
+        lines += [f"            lane{j}[l] = {self.combine(j, f'lane{j}[l]', self.acc_value(j))};"
+                  for _, j in accs]
+        lines += ["        }", "    }"]
+        lines += [f"    {t} acc{j} = lane{j}[0];" for t, j in accs]
+        lines += [f"    for (int l = 1; l < {LANES}; l++) {{"]
+        lines += [f"        acc{j} = {self.combine(j, f'acc{j}', f'lane{j}[l]')};"
+                  for _, j in accs]
+        lines += ["    }", "    for (; i < hi; i++) {"]
+        lines += self.body(tail_load, "        ")
+        lines += [f"        acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
+                  for _, j in accs]
+        lines += ["    }"]
+        lines += [f"    part{j}[t] = acc{j};" for _, j in accs]
+        lines += ["    if (t == 0) nparts = nt;", "    }"]
+        for t, j in accs:
+            lines += [f"    {t} acc{j} = part{j}[0];",
+                      f"    for (int p = 1; p < nparts; p++) "
+                      f"acc{j} = {self.combine(j, f'acc{j}', f'part{j}[p]')};",
+                      f"    out{j}[0] = ({self.out_type(j)})acc{j};"]
+        return "\n".join(lines + ["}", ""])
+
+    def strided_reduction(self) -> str:
+        """Kept dims outer (parallel), reduced dims inner, one accumulator per output."""
+        k = self.kernel
+        nin, nout = len(k.inputs), len(k.outputs)
+        kept = [d for d in range(k.ndim) if d not in k.reduce_axes]
+        red = list(k.reduce_axes)
+        lines = [f"static void {self.name}_reduce(long long n, const long long *shape, "
+                 "char *const *data, const long long *st)", "{"]
+        outer, ind = self.loop_nest(kept, "    ", True, None)
+        lines += outer
+        lines += [f"{ind}{self.type_name(self.acc_dtype(j))} acc{j} = {self.acc_init(j)};"
+                  for j in range(nout)]
+        inner, ind2 = self.loop_nest(red, ind, False, None)
+        dims = kept + red
+        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
+                for j in range(nin)]
+        lines += inner + self.body(load, ind2)
+        lines += [f"{ind2}acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
+                  for j in range(nout)]
+        for depth in range(len(red), 0, -1):
+            lines.append("    " * (len(kept) + depth) + "}")
+        lines += [f"{ind}*({self.out_type(j)} *){self.strided_access(nin + j, kept)} = "
+                  f"({self.out_type(j)})acc{j};" for j in range(nout)]
+        for depth in range(len(kept), 0, -1):
+            lines.append("    " * depth + "}")
+        return "\n".join(lines + ["}", ""])
+
+    # -- the entry ------------------------------------------------------------------------
+    def entry(self) -> str:
+        """The exported function: reads the arrays' heads, picks the flat or strided path."""
+        k = self.kernel
+        nin, nout, nd = len(k.inputs), len(k.outputs), k.ndim
+        args = [f"td_array *a{j}" for j in range(nin)] + [f"td_array *o{j}" for j in range(nout)]
+        arrays = [f"a{j}" for j in range(nin)] + [f"o{j}" for j in range(nout)]
+        lines = [f"{self.export}void {self.name}({', '.join(args)})", "{",
+                 f"    long long shape[{max(nd, 1)}], n = 1;"]
+        lines += self.entry_shape()
+        lines += [f"    for (int d = 0; d < {nd}; d++) n *= shape[d];"]
+        flat_ok = k.is_reduction is False or len(k.reduce_axes) == nd
+        full = [a for j, a in enumerate(arrays) if j >= nin or not self.scalar_inputs[j]]
+        if flat_ok:
+            lines.append("    int flat = 1;")
+            for a in full:
+                lines.append(f"    flat = flat && ({a}->flags & 1);")
+                if a.startswith("a"):
+                    lines.append(f"    for (int d = 0; d < {nd}; d++) "
+                                 f"flat = flat && {a}->dims[d] == shape[d];")
+            ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
+            ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]
+            fn = f"{self.name}_flatred" if k.is_reduction else f"{self.name}_flat"
+            lines += ["    if (flat) {", f"        {fn}({', '.join(['n'] + ptrs)});",
+                      "        return;", "    }"]
+        lines += self.entry_strides(arrays)
+        fn = f"{self.name}_reduce" if k.is_reduction else f"{self.name}_strided"
+        lines.append(f"    {fn}(n, shape, data, st);")
+        return "\n".join(lines + ["}", ""])
+
+    def entry_shape(self) -> list[str]:
+        """Fill `shape`: the output's dims (elementwise) or the inputs' broadcast."""
+        k = self.kernel
+        nd = k.ndim
+        if not k.is_reduction:
+            return [f"    for (int d = 0; d < {nd}; d++) shape[d] = o0->dims[d];"]
+        lines = [f"    for (int d = 0; d < {nd}; d++) {{", "        shape[d] = 1;"]
+        lines += [f"        if (a{j}->dims[d] != 1) shape[d] = a{j}->dims[d];"
+                  for j in range(len(k.inputs))]
+        return lines + ["    }"]
+
+    def entry_strides(self, arrays: list[str]) -> list[str]:
+        """Fill `data` and `st` (bytes; 0 on broadcast dims; outputs 0 on reduced dims)."""
+        k = self.kernel
+        nd, nin = k.ndim, len(k.inputs)
+        lines = [f"    char *data[{len(arrays)}];",
+                 f"    long long st[{max(len(arrays) * nd, 1)}];"]
+        kept = [d for d in range(nd) if d not in k.reduce_axes]
+        for j, a in enumerate(arrays):
+            lines.append(f"    data[{j}] = {a}->data;")
+            if j < nin or not k.is_reduction:
+                lines.append(f"    for (int d = 0; d < {nd}; d++) st[{j * nd} + d] = "
+                             f"{a}->dims[d] == 1 ? 0 : {a}->strides[d];")
+                continue
+            for d in range(nd):
+                src = f"{a}->strides[{kept.index(d)}]" if d in kept else "0"
+                if d in kept:
+                    src = f"({a}->dims[{kept.index(d)}] == 1 ? 0 : {src})"
+                lines.append(f"    st[{j * nd + d}] = {src};")
+        return lines

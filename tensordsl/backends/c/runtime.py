@@ -1,0 +1,140 @@
+"""Load compiled kernels and call them safely.
+
+The exported entry of a unit takes the ndarrays themselves (ctypes `py_object`): it
+reads data pointers, dims, strides and flags from the head of numpy's PyArrayObject
+(`render.PRELUDE`), so a call costs one foreign call and no Python-side pointer
+marshalling. `check_layout` verifies that head once per process.
+
+Before any kernel runs, `KernelRunner` checks every operand in Python: it must be an
+ndarray of the kernel's dtype and rank, broadcast against the others, and statically
+broadcast dims must have size 1; a mismatch is a ValueError naming the input. Outputs
+are freshly allocated each call, so no buffer is ever handed to a caller twice.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tensordsl.errors import CompileError
+from tensordsl.kernel.ir import Kernel
+
+_ndarray = np.ndarray
+
+
+@functools.lru_cache(maxsize=1)
+def check_layout() -> None:
+    """Raise CompileError unless ndarrays have the head layout the C units read."""
+    a = np.zeros((3, 5))[:, ::2]
+    base = id(a)
+
+    def pointer(offset: int) -> int | None:
+        return ctypes.c_void_p.from_address(base + offset).value
+
+    dims = ctypes.cast(pointer(32), ctypes.POINTER(ctypes.c_longlong))
+    strides = ctypes.cast(pointer(40), ctypes.POINTER(ctypes.c_longlong))
+    flags = ctypes.c_int.from_address(base + 64).value
+    ok = (ctypes.sizeof(ctypes.c_void_p) == 8 and pointer(16) == a.ctypes.data
+          and ctypes.c_int.from_address(base + 24).value == a.ndim
+          and (dims[0], dims[1]) == a.shape and (strides[0], strides[1]) == a.strides
+          and (flags & 1) == int(a.flags.c_contiguous)
+          and ctypes.c_int.from_address(id(np.zeros(2)) + 64).value & 1 == 1)
+    if not ok:
+        raise CompileError("the C backend does not recognise this numpy's array layout")
+
+
+@functools.cache
+def load_entry(path: str, name: str, nargs: int) -> Any:
+    """The exported function `name` of library `path`, taking `nargs` ndarrays."""
+    check_layout()
+    fn = getattr(ctypes.CDLL(path), name)
+    fn.argtypes = [ctypes.py_object] * nargs
+    fn.restype = None
+    return fn
+
+
+class KernelRunner:
+    """Calls one compiled kernel: checks operands, allocates outputs, one foreign call."""
+
+    def __init__(self, kernel: Kernel, fn: Any, labels: Sequence[str], who: str) -> None:
+        self.kernel = kernel
+        self.fn = fn
+        self.labels = list(labels)
+        self.who = who
+        self.in_dtypes = [np.dtype(x.dtype) for x in kernel.inputs]
+        self.out_dtypes = [np.dtype(d) for d in kernel.output_dtypes]
+        self.ndim = kernel.ndim
+        self.kept = [d for d in range(kernel.ndim) if d not in kernel.reduce_axes]
+        self.no_identity = kernel.is_reduction and any(
+            k in ("maximum", "minimum") for k in kernel.reduce_kinds)
+        self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
+                      for x in kernel.inputs]
+        # the checked call: list of input arrays -> list of fresh output arrays
+        self.call = self.run_scalar if kernel.ndim == 0 else self.run
+
+    def operand(self, j: int, value: Any) -> np.ndarray:
+        """`value` as an ndarray of input j's dtype and rank, or a ValueError naming it."""
+        expected = self.in_dtypes[j]
+        if not isinstance(value, _ndarray):
+            value = np.asarray(value)
+        if value.dtype != expected:
+            if value.dtype.name == expected.name:  # non-native byte order: same values
+                value = value.astype(expected)
+            else:
+                raise ValueError(f"{self.who}: input {self.labels[j]} must have dtype "
+                                 f"{expected.name}, got {value.dtype.name}")
+        elif type(value) is not _ndarray:
+            value = value.view(_ndarray)
+        if value.ndim != self.ndim:
+            raise ValueError(f"{self.who}: input {self.labels[j]} must be {self.ndim}-d, "
+                             f"got shape {value.shape}")
+        return value
+
+    def run_scalar(self, arrays: list[Any]) -> list[np.ndarray]:
+        """0-d kernels: no shapes to check."""
+        ins = [a if type(a) is _ndarray and a.dtype is dt else self.operand(j, a)
+               for j, (a, dt) in enumerate(zip(arrays, self.in_dtypes))]
+        outs = [np.empty((), dt) for dt in self.out_dtypes]
+        self.fn(*ins, *outs)
+        return outs
+
+    def run(self, arrays: list[Any]) -> list[np.ndarray]:
+        """Check, allocate, call."""
+        ins = [a if type(a) is _ndarray and a.dtype is dt and a.ndim == self.ndim
+               else self.operand(j, a)
+               for j, (a, dt) in enumerate(zip(arrays, self.in_dtypes))]
+        shape = self.broadcast(ins)
+        if self.kernel.is_reduction:
+            if self.no_identity and any(shape[d] == 0 for d in self.kernel.reduce_axes):
+                raise ValueError(f"{self.who}: cannot reduce an empty dim (shape {shape}) with "
+                                 f"maximum/minimum: it has no identity")
+            shape = tuple(shape[d] for d in self.kept)
+        outs = [np.empty(shape, dt) for dt in self.out_dtypes]
+        self.fn(*ins, *outs)
+        return outs
+
+    def broadcast(self, ins: list[np.ndarray]) -> tuple[int, ...]:
+        """The broadcast iteration shape, or a ValueError naming the inputs that clash."""
+        shape = [1] * self.ndim
+        owner = [-1] * self.ndim
+        for j, a in enumerate(ins):
+            for d in self.bcast[j]:
+                if a.shape[d] != 1:
+                    raise ValueError(f"{self.who}: input {self.labels[j]} must have size 1 in "
+                                     f"dim {d} (it is broadcastable), got shape {a.shape}")
+            for d, size in enumerate(a.shape):
+                if size == 1 or size == shape[d]:
+                    continue
+                if shape[d] == 1:
+                    shape[d], owner[d] = size, j
+                    continue
+                k = owner[d]
+                raise ValueError(
+                    f"{self.who}: shapes do not broadcast: input {self.labels[k]} has shape "
+                    f"{ins[k].shape} but input {self.labels[j]} has shape {a.shape} "
+                    f"(dim {d}: {shape[d]} vs {size})")
+        return tuple(shape)

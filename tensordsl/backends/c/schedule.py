@@ -1,0 +1,129 @@
+"""The C backend's thunk: a FunctionGraph's schedule, compiled kernels where possible.
+
+Each node becomes one step. Kernel-shaped nodes (see `lower.py`) go through the
+pipeline render -> validate -> build (disk cache) -> load -> `KernelRunner`; every other
+node (matrix products included: numpy's dot calls the optimised BLAS) runs its numpy
+`perform`, and one log line lists those. A graph that is a single kernel over the
+function's inputs gets the kernel's checked call itself as its thunk: one foreign call.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from typing import Any
+
+from tensordsl.backends.c import cache, runtime, validate
+from tensordsl.backends.c.lower import lower_node
+from tensordsl.backends.c.lowering import Unsupported
+from tensordsl.backends.c.render import CRenderer
+from tensordsl.backends.numpy.vm import _CONTEXT_ERRORS, node_context
+from tensordsl.config import config
+from tensordsl.graph.basic import Apply, Constant
+from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.kernel.ir import Kernel
+
+log = logging.getLogger("tensordsl.backends.c")
+ENTRY = "td_kernel"
+_compiled: dict[tuple, Any] = {}
+
+
+def kernel_source(kernel: Kernel) -> str:
+    """The validated C unit of `kernel` (raises Unsupported if it cannot be lowered)."""
+    source = CRenderer(openmp=config.openmp).render(kernel, ENTRY)
+    validate.check_source(source)
+    return source
+
+
+def compile_kernel(kernel: Kernel) -> Any:
+    """The loaded entry of `kernel` (cached in process and on disk)."""
+    key = (kernel, config.cxx, config.cflags, config.openmp, config.compiledir)
+    fn = _compiled.get(key)
+    if fn is None:
+        path = cache.get_library(kernel_source(kernel))
+        fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs))
+        _compiled[key] = fn
+    return fn
+
+
+def kernel_runner(kernel: Kernel, labels: list[str], who: str) -> runtime.KernelRunner:
+    """A checked caller of the compiled `kernel`."""
+    return runtime.KernelRunner(kernel, compile_kernel(kernel), labels, who)
+
+
+def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
+    lowered = lower_node(node)
+    if lowered is None:
+        return type(node.op).__name__
+    kernel, loaded = lowered
+    labels = [repr(node.inputs[i]) for i in loaded]
+    try:
+        return kernel_runner(kernel, labels, str(node.op)), loaded
+    except Unsupported as why:
+        return f"{node.op} ({why})"
+
+
+def make_thunk(fgraph: FunctionGraph) -> Any:
+    """A callable running `fgraph`: list of input arrays -> list of output arrays."""
+    slots: dict[Any, int] = {}
+    template: list[Any] = []
+
+    def slot(var: Any) -> int:
+        if var not in slots:
+            slots[var] = len(template)
+            template.append(var.data if isinstance(var, Constant) else None)
+        return slots[var]
+
+    input_slots = [slot(v) for v in fgraph.inputs]
+    steps, fallbacks, fresh = [], collections.Counter(), set()
+    for node in fgraph.toposort():
+        outs = [slot(v) for v in node.outputs]
+        lowered = _try_lower(node)
+        if isinstance(lowered, str):
+            fallbacks[lowered] += 1
+            steps.append((node.op.perform, node, [slot(v) for v in node.inputs], outs, False))
+        else:
+            runner, loaded = lowered
+            ins = [slot(node.inputs[i]) for i in loaded]
+            steps.append((runner.call, node, ins, outs, True))
+            fresh.update(outs)
+    if fallbacks:
+        log.info("C backend: %d node(s) run through numpy perform: %s",
+                 sum(fallbacks.values()),
+                 ", ".join(f"{k} x{v}" if v > 1 else k for k, v in fallbacks.items()))
+    output_slots = [slot(v) for v in fgraph.outputs]
+    fresh_outputs = tuple(s in fresh and s not in input_slots and output_slots.count(s) == 1
+                          for s in output_slots)
+    if (len(steps) == 1 and steps[0][4] and steps[0][2] == input_slots
+            and steps[0][3] == output_slots):
+        run = _direct(steps[0][0])
+    else:
+        run = _interpret(template, input_slots, steps, output_slots)
+    run.fresh_outputs = fresh_outputs  # type: ignore[attr-defined]
+    run.steps = steps  # type: ignore[attr-defined]
+    return run
+
+
+def _direct(call: Any) -> Any:
+    def run(values: list[Any]) -> list[Any]:
+        return call(values)
+    run.call = call  # type: ignore[attr-defined]
+    return run
+
+
+def _interpret(template: list[Any], input_slots: list[int], steps: list[tuple],
+               output_slots: list[int]) -> Any:
+    def run(values: list[Any]) -> list[Any]:
+        storage = list(template)
+        for s, value in zip(input_slots, values):
+            storage[s] = value
+        for fn, node, ins, outs, compiled in steps:
+            args = [storage[i] for i in ins]
+            try:
+                results = fn(args) if compiled else fn(node, args)
+            except _CONTEXT_ERRORS as err:
+                raise type(err)(f"{err}\n  ({node_context(node, args)})") from None
+            for o, r in zip(outs, results):
+                storage[o] = r
+        return [storage[i] for i in output_slots]
+    return run
