@@ -1,8 +1,7 @@
 """Kernel text of a specialisation for `CompiledFunction.source(target)`.
 
 'numpy': the rewritten graph as straight-line Python (one numpy-backend `perform` per
-line), rendered with astunparse. 'c': the C source from the C backend's thunk, when the
-C backend provides one.
+line), rendered with astunparse. 'c': the C source of every kernel the C backend compiles for the graph.
 """
 
 from __future__ import annotations
@@ -22,16 +21,28 @@ def graph_source(compiled: Any, spec: Any, target: str) -> str:
         return "# no symbolic outputs: the result is a constant\n"
     if target == "numpy":
         return _numpy_listing(compiled.__name__, spec.function.maker.fgraph)
-    if target in ("c", "opencl"):
-        thunk = spec.function.thunk
-        for attr in ("source", "c_source", "src"):
-            text = getattr(thunk, attr, None)
-            if isinstance(text, str):
-                return text
-        raise CompileError(f"source({target!r}): {compiled.__qualname__} was compiled for "
-                           f"target {compiled.target!r}, whose thunk exposes no {target} "
-                           f"source; compile with target={target!r}")
+    if target == "c":
+        return _c_source(compiled, spec)
     raise ValueError(f"unknown source target {target!r}; use 'python', 'numpy' or 'c'")
+
+
+def _c_source(compiled: Any, spec: Any) -> str:
+    """The C units of every kernel the C backend compiled for this specialisation."""
+    try:
+        from tensordsl.backends.c import make_thunk
+        from tensordsl.backends.c.schedule import kernel_source
+    except ImportError as err:
+        raise CompileError(f"source('c'): the C backend is not available ({err})") from None
+    thunk = spec.function.thunk
+    if compiled.target != "c":
+        thunk = make_thunk(spec.function.maker.fgraph)
+    parts = []
+    for fn, node, _ins, _outs, is_compiled in getattr(thunk, "steps", []):
+        if is_compiled:
+            parts.append(f"/* kernel for {node.op} */\n{kernel_source(fn.__self__.kernel)}")
+    if not parts:
+        return "/* no node of this graph was lowered to C: it runs numpy perform */\n"
+    return "\n".join(parts)
 
 
 def _numpy_listing(name: str, fgraph: Any) -> str:
