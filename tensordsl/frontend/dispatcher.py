@@ -270,16 +270,18 @@ def _var(value: Any) -> Variable:
 
 
 def _as_constant(value: Any) -> Any:
-    from tensordsl.graph.convert import constant
     import numpy as np
+
+    from tensordsl.graph.convert import constant
 
     return constant(np.asarray(value))
 
 
 def _converter(key: Any) -> Any:
     if isinstance(key, type):
-        from tensordsl.frontend.semantics import KIND_DTYPE
         import numpy as np
+
+        from tensordsl.frontend.semantics import KIND_DTYPE
 
         dtype = np.dtype(KIND_DTYPE[key])
         return lambda v: np.asarray(v, dtype)

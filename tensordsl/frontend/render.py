@@ -1,7 +1,8 @@
 """Kernel text of a specialisation for `CompiledFunction.source(target)`.
 
 'numpy': the rewritten graph as straight-line Python (one numpy-backend `perform` per
-line), rendered with astunparse. 'c': the C source of every kernel the C backend compiles for the graph.
+line), rendered with astunparse. 'c': the C source of every kernel the C backend
+compiles for the graph.
 """
 
 from __future__ import annotations

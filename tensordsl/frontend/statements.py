@@ -26,7 +26,7 @@ from tensordsl import tensor as T
 from tensordsl.errors import CompileError
 from tensordsl.frontend import fence
 from tensordsl.frontend import semantics as S
-from tensordsl.frontend.context import _MISSING, BuildContext, Frame, Poison
+from tensordsl.frontend.context import _MISSING, Frame, Poison
 from tensordsl.frontend.expressions import BINOPS, ExprBuilder, to_tensor_index
 from tensordsl.frontend.semantics import Unsupported
 from tensordsl.frontend.source import ParsedFunction, parse_function

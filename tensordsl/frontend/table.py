@@ -82,8 +82,14 @@ _BINARY = {
 }
 for _name, _op in _BINARY.items():
     _reg(getattr(np, _name), _ufunc2(_op))
+def _coerced2(tensor_fn: Builder) -> Builder:
+    def build(a: Any, b: Any) -> Any:
+        return tensor_fn(*S.coerce(a, b))
+    return build
+
+
 for _name in ("maximum", "minimum", "arctan2"):
-    _reg(getattr(np, _name), lambda a, b, _f=getattr(T, _name): _f(*S.coerce(a, b)))
+    _reg(getattr(np, _name), _coerced2(getattr(T, _name)))
 _reg(np.isfinite, lambda x: T.invert(T.or_(T.isnan(strong(x)), T.isinf(strong(x)))))
 _reg(np.hypot, lambda a, b: T.sqrt(T.add(*[T.sqr(v) for v in S.coerce(a, b)])))
 _reg(np.round, lambda x, decimals=0: _round(x, decimals))

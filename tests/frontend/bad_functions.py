@@ -136,7 +136,7 @@ def nested_def(x):
 def one_branch_returns(x):
     if x.sum() > 0:  # <-
         return x
-    y = x * 2.0
+    y = x * 2.0  # noqa: F841
 
 
 def unsupported_method(x):
