@@ -68,6 +68,12 @@ def upcast(*dtypes: str) -> str:
     return np.result_type(*[np.dtype(d) for d in dtypes]).name
 
 
+def no_bool_loop_upcast(*dtypes: str) -> str:
+    """Promotion for //, % and ** (numpy has no bool loop: bool operands compute in int8)."""
+    out = upcast(*dtypes)
+    return "int8" if out == BOOL and config.cast_policy == "numpy" else out
+
+
 def float_of(*dtypes: str) -> str:
     """Dtype of a float-valued function (exp, log, sqrt, true division...) of `dtypes`."""
     if config.cast_policy == "numpy":

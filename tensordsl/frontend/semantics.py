@@ -150,6 +150,9 @@ def binary(op: str, a: Any, b: Any) -> Any:
                               "check the operand types") from err
     if op == "matmul":
         return matmul(a, b)
+    if op == "pow" and is_python_scalar(b) and b == 2 and isinstance(a, Variable) \
+            and a.dtype == "bool":
+        a = T.cast(a, "int8")  # ndarray.__pow__ computes x ** 2 as np.square(x)
     ta, tb = coerce(a, b)
     result = getattr(T, op)(ta, tb)
     return weak_result([a, b], result, op) if all_weak(a, b) else result

@@ -175,9 +175,14 @@ mul = _register(ScalarOp("mul", 2, np.multiply, _U, commutative=True, associativ
                          identity=1, symbol="*"))
 true_div = _register(ScalarOp("true_div", 2, np.true_divide, true_div_rule,
                               compute_in_out=True, symbol="/"))
-int_div = _register(ScalarOp("int_div", 2, _int_div, _U, symbol="//"))
-mod = _register(ScalarOp("mod", 2, np.mod, _U, symbol="%"))
-pow = _register(ScalarOp("pow", 2, np.power, _U, symbol="**"))
+def no_bool_loop_rule(in_dtypes: tuple[str, ...]) -> str:
+    """//, %, **: numpy promotion, with bool operands computed in int8 (numpy policy)."""
+    return dtypes.no_bool_loop_upcast(*in_dtypes)
+
+
+int_div = _register(ScalarOp("int_div", 2, _int_div, no_bool_loop_rule, symbol="//"))
+mod = _register(ScalarOp("mod", 2, np.mod, no_bool_loop_rule, symbol="%"))
+pow = _register(ScalarOp("pow", 2, np.power, no_bool_loop_rule, symbol="**"))
 neg = _register(ScalarOp("neg", 1, _neg, _U, symbol="-"))
 abs = _register(ScalarOp("abs", 1, _abs, _U))
 sign = _register(ScalarOp("sign", 1, _sign, same_rule))
