@@ -13,6 +13,9 @@ import importlib
 import inspect
 from typing import Any
 
+import numpy as np
+
+from tensordsl.compile.function import _owned
 from tensordsl.config import config
 from tensordsl.errors import CompileError
 from tensordsl.frontend import signature as sig
@@ -49,14 +52,35 @@ class Specialisation:
                  structure: Any, converters: list[Any]) -> None:
         self.key, self.built, self.function = key, built, function
         self.positions, self.structure, self.converters = positions, structure, converters
+        # without shared variables, call the thunk directly (Function.__call__ re-checks
+        # what the key already guarantees)
+        self.thunk = function.thunk if function is not None and not function.shared_vars \
+            else None
 
     def __call__(self, args: tuple) -> Any:
         if self.function is None:
             return unflatten(self.structure, [])
         values = [args[p] if c is None else c(args[p])
                   for p, c in zip(self.positions, self.converters)]
-        results = self.function(*values)
+        if self.thunk is None:
+            results = self.function(*values)
+            return unflatten(self.structure, results if isinstance(results, list) else
+                             [results])
+        results = self.thunk(values)
+        if not _all_fresh(results, values):
+            results = _owned(results, values)
         return unflatten(self.structure, results)
+
+
+def _all_fresh(results: list[Any], values: list[Any]) -> bool:
+    """True when every result is a new, writable array owning its memory (no copy needed)."""
+    seen = set()
+    for r in results:
+        if type(r) is not np.ndarray or r.base is not None or not r.flags.writeable \
+                or id(r) in seen:
+            return False
+        seen.add(id(r))
+    return not any(id(v) in seen for v in values)
 
 
 class CompiledFunction:
