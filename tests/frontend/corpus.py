@@ -14,8 +14,11 @@ import scipy.special
 from numpy import exp, sqrt
 from scipy.special import erf
 
+import tensordsl
+
 COEFFS = (0.5, -1.25, 2.0, 0.75)  # a global, compiled in as a constant
 SCALE = 2.5
+PROJ = np.array([[1.0, 0.5, -2.0], [0.25, 3.0, 1.0]])  # a global array constant
 
 
 def norm_cdf(x):
@@ -316,6 +319,60 @@ def sqrt_imported(x):
     return sqrt(np.abs(x)) + exp(-x * x)
 
 
+def make_scaled(factor):
+    def scaled(x):
+        return x * factor + offset  # closure values are constants
+    offset = 0.5
+    return scaled
+
+
+closure_scaled = make_scaled(1.5)
+
+
+def project(x):
+    return x @ PROJ
+
+
+@tensordsl.compile
+def compiled_helper(x, power=2):
+    return np.abs(x) ** power
+
+
+def calls_compiled(x):
+    return compiled_helper(x) + compiled_helper(x, power=3)
+
+
+def fancy_set(x, idx):
+    u = x.copy()
+    u[idx] = -1.0
+    u[idx] += 0.5
+    return u
+
+
+def scalar_logic(x, a):
+    if a > 0.5 and a < 2.0:
+        return x * a
+    return x - a
+
+
+def if_expression(x, a):
+    y = x * 2.0 if a > 1.0 else x * 3.0
+    lo = hi = x.min()
+    return y, lo + hi
+
+
+def loop_over_tuple(x):
+    total = np.zeros_like(x)
+    for weight, power in ((0.5, 1), (0.25, 2), (0.125, 3)):
+        total += weight * x ** power
+    return total
+
+
+def chained_compare(x):
+    inside = (0.0 < x) & (x < 1.0)
+    return np.where(inside, x, 0.0), 0 < x.shape[0] <= 5
+
+
 CASES = [
     (black_scholes, ["f8+[n]", "f8+[n]", "f8+[n]", "float", "f8+[n]"]),
     (softmax, ["f8[n,m]"]),
@@ -375,4 +432,12 @@ CASES = [
     (weak_arith, ["float", "int"]),
     (ndim_static, ["f8[n,m]"]),
     (sqrt_imported, ["f8[n]"]),
+    (closure_scaled, ["f8[n,m]"]),
+    (project, ["f8[n,2]"]),
+    (calls_compiled, ["f8[n]"]),
+    (fancy_set, ["f8[n]", "i8[k]%n"]),
+    (scalar_logic, ["f8[n]", "float"]),
+    (if_expression, ["f4[n]", "float"]),
+    (loop_over_tuple, ["f8[n]"]),
+    (chained_compare, ["f8[n]"]),
 ]
