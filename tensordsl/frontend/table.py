@@ -19,10 +19,9 @@ import numpy as np
 import scipy.special
 
 from tensordsl import tensor as T
+from tensordsl.frontend import arrays as A
 from tensordsl.frontend import semantics as S
 from tensordsl.frontend.semantics import Unsupported, Weak, strong
-from tensordsl.graph.convert import constant
-from tensordsl.ops.subtensor import shape_i
 
 Builder = Callable[..., Any]
 FUNCTIONS: dict[Any, Builder] = {}
@@ -193,160 +192,45 @@ METHODS["dot"] = FUNCTIONS[np.dot]
 
 
 # -- creation ------------------------------------------------------------------------------------
-def _shape_arg(shape: Any) -> list[Any]:
-    items = list(shape) if isinstance(shape, (tuple, list)) else [shape]
-    out = []
-    for item in items:
-        if isinstance(item, Weak):
-            out.append(item.var)
-        elif S.is_symbolic(item):
-            raise Unsupported("shape", f"a shape entry must be an integer, got {item!r:.40}",
-                              "use x.shape[i] or a Python int")
-        else:
-            out.append(S.static_int(item, "shape entry"))
-    return out
 
 
-def _filled(value: Any, shape: Any, dtype: Any) -> Any:
-    dims = _shape_arg(shape)
-    name = S.dtype_name(dtype) if dtype is not None else (
-        "float64" if S.is_python_scalar(value) and isinstance(value, float)
-        else strong(value).dtype)
-    return T.alloc(T.cast(strong(value), name), *dims) if dims else T.cast(strong(value), name)
+_reg(np.zeros, lambda shape, dtype=float: A.filled(0, shape, dtype))
+_reg(np.empty, lambda shape, dtype=float: A.filled(0, shape, dtype))
+_reg(np.ones, lambda shape, dtype=float: A.filled(1, shape, dtype))
+_reg(np.full, lambda shape, fill_value, dtype=None: A.filled(fill_value, shape, dtype))
 
 
-_reg(np.zeros, lambda shape, dtype=float: _filled(0, shape, dtype))
-_reg(np.empty, lambda shape, dtype=float: _filled(0, shape, dtype))
-_reg(np.ones, lambda shape, dtype=float: _filled(1, shape, dtype))
-_reg(np.full, lambda shape, fill_value, dtype=None: _filled(fill_value, shape, dtype))
-
-
-def _like(fill: Any) -> Builder:
-    def build(x: Any, dtype: Any = None) -> Any:
-        t = strong(x)
-        name = S.dtype_name(dtype) if dtype is not None else t.dtype
-        return T.second(t, constant(fill, dtype=name))
-    return build
-
-
-_reg([np.zeros_like, np.empty_like], _like(0))
-_reg(np.ones_like, _like(1))
+_reg([np.zeros_like, np.empty_like], A.like(0))
+_reg(np.ones_like, A.like(1))
 _reg(np.full_like, lambda x, fill_value, dtype=None:
      T.second(strong(x), T.cast(strong(fill_value), S.dtype_name(dtype) if dtype is not None
                                 else strong(x).dtype)))
 
 
-def _arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Any:
-    if not any(S.is_symbolic(v) for v in (start, stop, step)):
-        return constant(np.arange(start, stop, step, dtype=dtype) if stop is not None
-                        else np.arange(start, dtype=dtype))
-    vals = [v.var if isinstance(v, Weak) else v for v in (start, stop, step)]
-    out = T.arange(*vals)
-    return out if dtype is None else T.cast(out, S.dtype_name(dtype))
-
-
-def _array(value: Any, dtype: Any = None, copy: bool = True) -> Any:
-    if isinstance(value, (list, tuple)):
-        out = S.stack_values(list(value)) if any(map(S.is_symbolic, value)) \
-            else constant(np.array(value))
-    else:
-        out = strong(value)
-        if copy and out is value:
-            out = T.identity(out)
-    return out if dtype is None else S.cast_to(out, dtype)
-
-
-_reg(np.array, _array)
-_reg(np.arange, _arange)
-_reg(np.asarray, lambda value, dtype=None: _array(value, dtype, copy=False))
-
-
-def _static_only(fn: Builder) -> Builder:
-    def build(*args: Any, **kwargs: Any) -> Any:
-        if any(S.is_symbolic(v) for v in [*args, *kwargs.values()]):
-            raise Unsupported(fn.__name__, "needs arguments known when compiling",
-                              "pass Python constants")
-        return constant(fn(*args, **kwargs))
-    return build
+_reg(np.array, A.array)
+_reg(np.arange, A.arange)
+_reg(np.asarray, lambda value, dtype=None: A.array(value, dtype, copy=False))
 
 
 for _fn in (np.eye, np.identity, np.linspace):
-    FUNCTIONS[_fn] = _static_only(_fn)
+    FUNCTIONS[_fn] = A.static_only(_fn)
 
 
 # -- shapes ----------------------------------------------------------------------------------
-def _reshape(x: Any, *shape: Any) -> Any:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    dims = _shape_arg(shape)
-    return T.reshape(strong(x), dims if dims else [], ndim=len(dims))
 
 
-def _transpose(x: Any, *axes: Any) -> Any:
-    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-        axes = () if axes[0] is None else tuple(axes[0])
-    return T.transpose(strong(x), S.static_axis(axes) or None)
-
-
-def _expand_dims(x: Any, axis: Any) -> Any:
-    t = strong(x)
-    ax = S.static_int(axis, "axis") % (t.ndim + 1)
-    pattern: list[Any] = list(range(t.ndim))
-    pattern.insert(ax, "x")
-    return T.dimshuffle(t, pattern)
-
-
-def _squeeze(x: Any, axis: Any = None) -> Any:
-    t = strong(x)
-    ax = S.static_axis(axis)
-    axes = [d for d in range(t.ndim) if t.type.shape[d] == 1] if ax is None else \
-        [a % t.ndim for a in (ax if isinstance(ax, tuple) else (ax,))]
-    for a in axes:
-        if t.type.shape[a] != 1:
-            raise Unsupported("squeeze", f"dim {a} is not known to have size 1",
-                              "index it with [..., 0] instead")
-    return T.dimshuffle(t, [d for d in range(t.ndim) if d not in axes])
-
-
-def _concatenate(values: Any, axis: Any = 0) -> Any:
-    return T.concatenate(S.coerce(*values), axis=S.static_int(axis, "axis"))
-
-
-def _stack(values: Any, axis: Any = 0) -> Any:
-    return T.stack(S.coerce(*values), axis=S.static_int(axis, "axis"))
-
-
-def _hstack(values: Any) -> Any:
-    tensors = S.coerce(*values)
-    return T.concatenate(tensors, axis=0 if tensors[0].ndim == 1 else 1)
-
-
-def _vstack(values: Any) -> Any:
-    tensors = [t if t.ndim >= 2 else T.dimshuffle(t, ["x", *range(t.ndim)][:2])
-               for t in S.coerce(*values)]
-    return T.concatenate(tensors, axis=0)
-
-
-def _diff(x: Any, axis: Any = -1) -> Any:
-    t = strong(x)
-    ax = S.static_int(axis, "axis") % t.ndim
-    hi = tuple(slice(1, None) if d == ax else slice(None) for d in range(t.ndim))
-    lo = tuple(slice(None, -1) if d == ax else slice(None) for d in range(t.ndim))
-    return t[hi] - t[lo]
-
-
-_reg(np.reshape, _reshape)
-_reg(np.transpose, lambda x, axes=None: _transpose(x, axes))
-_reg(np.expand_dims, _expand_dims)
-_reg(np.squeeze, _squeeze)
-_reg(np.concatenate, _concatenate)
-_reg(np.stack, _stack)
-_reg(np.hstack, _hstack)
-_reg(np.vstack, _vstack)
-_reg(np.diff, _diff)
+_reg(np.reshape, A.reshape)
+_reg(np.transpose, lambda x, axes=None: A.transpose(x, axes))
+_reg(np.expand_dims, A.expand_dims)
+_reg(np.squeeze, A.squeeze)
+_reg(np.concatenate, A.concatenate)
+_reg(np.stack, A.stack)
+_reg(np.hstack, A.hstack)
+_reg(np.vstack, A.vstack)
+_reg(np.diff, A.diff)
 _reg(np.ravel, lambda x: T.flatten(strong(x)))
-_reg(np.broadcast_to, lambda x, shape: T.alloc(strong(x), *_shape_arg(shape)))
-_reg(np.shape, lambda x: ATTRIBUTES["shape"](strong(x)))
+_reg(np.broadcast_to, lambda x, shape: T.alloc(strong(x), *A.shape_arg(shape)))
+_reg(np.shape, lambda x: A.shape(x))
 _reg(np.ndim, lambda x: strong(x).ndim)
 
 
@@ -385,7 +269,7 @@ def _minmax(op: str, pyfn: Builder) -> Builder:
 def _len(x: Any) -> Any:
     if not S.is_symbolic(x):
         return len(x)
-    return ATTRIBUTES["shape"](strong(x))[0]
+    return A.shape(x)[0]
 
 
 def _abs(x: Any) -> Any:
@@ -440,14 +324,14 @@ _reg(math.log, _math1(lambda x, base=None: T.log(x) if base is None else T.log(x
 
 # -- methods and attributes of arrays -----------------------------------------------------------
 METHODS.update({
-    "reshape": _reshape,
-    "transpose": _transpose,
+    "reshape": A.reshape,
+    "transpose": A.transpose,
     "astype": lambda x, dtype: S.cast_to(x, dtype),
     "copy": lambda x: T.identity(strong(x)),
     "clip": FUNCTIONS[np.clip],
     "flatten": lambda x: T.identity(T.flatten(strong(x))),
     "ravel": lambda x: T.flatten(strong(x)),
-    "squeeze": _squeeze,
+    "squeeze": A.squeeze,
     "round": lambda x, decimals=0: _round(x, decimals),
     "item": lambda x: _py_convert(_kind_of_dtype(strong(x).dtype))(x),
     "nonzero": lambda x: _data_dependent("x.nonzero()"),
@@ -463,24 +347,11 @@ def _data_dependent(what: str) -> Any:
                       "use np.where(cond, a, b) to keep a fixed shape")
 
 
-def _shape(x: Any) -> tuple:
-    t = strong(x)
-    return tuple(t.type.shape[d] if t.type.shape[d] is not None
-                 else Weak(shape_i(t, d), int) for d in range(t.ndim))
-
-
-def _size(x: Any) -> Any:
-    result: Any = 1
-    for dim in _shape(x):
-        result = S.binary("mul", result, dim)
-    return result
-
-
 ATTRIBUTES.update({
     "T": lambda x: T.transpose(strong(x)),
-    "shape": _shape,
+    "shape": A.shape,
     "ndim": lambda x: strong(x).ndim,
-    "size": _size,
+    "size": A.size,
     "dtype": lambda x: np.dtype(strong(x).dtype),
 })
 
