@@ -53,8 +53,12 @@ def arguments(draw, specs, min_dim=1):
         code, positive, shape_text, modulo = _SPEC.match(spec).groups()
         shape = tuple(dims[d] if d.isalpha() else int(d) for d in shape_text.split(",") if d)
         dtype = {"f8": np.float64, "f4": np.float32, "i4": np.int32, "i8": np.int64}[code]
+        if modulo and dims[modulo] == 0:
+            shape = (0,)  # no valid index into an empty dim
         size = int(np.prod(shape))
-        if modulo:
+        if size == 0:
+            values = []
+        elif modulo:
             values = draw(st.lists(st.integers(0, dims[modulo] - 1), min_size=size,
                                    max_size=size))
         elif code.startswith("i"):
