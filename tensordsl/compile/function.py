@@ -269,6 +269,12 @@ class Function:
             return outputs[0]
         return tuple(outputs) if self.kind == "tuple" else outputs
 
+    def _repr_svg_(self) -> str | None:
+        """The rewritten graph as SVG for Jupyter (None without a Graphviz renderer)."""
+        from tensordsl.printing.dot import repr_svg
+
+        return repr_svg(self)
+
     def free(self) -> None:
         """Release cached buffers (kept for Theano compatibility)."""
 

@@ -184,6 +184,12 @@ class TensorVariable(Variable):
         """Clip values to [lo, hi]."""
         return _m().clip(self, lo, hi)
 
+    def _repr_svg_(self) -> str | None:
+        """The graph as SVG for Jupyter (None without a Graphviz renderer)."""
+        from tensordsl.printing.dot import repr_svg
+
+        return repr_svg(self)
+
     def eval(self, inputs_to_values: dict | None = None) -> Any:
         """Compile and run this variable with the given {input: value} (Theano's eval)."""
         from tensordsl.compile.function import function
