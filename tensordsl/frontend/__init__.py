@@ -22,16 +22,20 @@ from tensordsl.frontend.statements import MAX_UNROLL
 
 
 def compile(fn: Callable | None = None, *, target: str = "numpy", signature: Any = None,
-            mode: Any = None) -> Any:
+            mode: Any = None, static_argnames: Any = ()) -> Any:
     """Compile a numpy function: `@compile`, `@compile(target='c')`, `compile(fn, ...)`.
 
     Each call's argument types (dtype, ndim, size-1 dims; Python numbers as weak
     scalars) select a specialisation, compiled on first use. `signature`
     ("f8[:,:], f8[:]", or typed variables) compiles eagerly and restricts calls to it.
+    Parameters named in `static_argnames` are compiled in: each value gets its own
+    specialisation (use it for loop bounds and flags passed as Python ints).
     """
     if fn is None:
-        return lambda f: CompiledFunction(_unwrap(f), target, signature, mode)
-    return CompiledFunction(_unwrap(fn), target, signature, mode)
+        return lambda f: CompiledFunction(_unwrap(f), target, signature, mode,
+                                          static_argnames=static_argnames)
+    return CompiledFunction(_unwrap(fn), target, signature, mode,
+                            static_argnames=static_argnames)
 
 
 def _unwrap(fn: Any) -> Any:

@@ -20,9 +20,11 @@ from tensordsl.config import config
 from tensordsl.errors import CompileError
 from tensordsl.frontend import signature as sig
 from tensordsl.frontend.build import Built, build, flatten, unflatten
-from tensordsl.frontend.semantics import Weak
+from tensordsl.frontend.semantics import KIND_DTYPE, Weak, is_python_scalar
 from tensordsl.frontend.statements import parsed
 from tensordsl.graph.basic import Variable
+from tensordsl.graph.convert import constant
+from tensordsl.graph.type import TensorType
 
 TARGETS = ("numpy", "c", "opencl")
 _DEFAULT = object()
@@ -87,7 +89,8 @@ class CompiledFunction:
     """A Python function compiled per argument signature (`@tensordsl.compile`)."""
 
     def __init__(self, py_func: Any, target: str = "numpy", signature: Any = None,
-                 mode: Any = None, transform: Any = None) -> None:
+                 mode: Any = None, transform: Any = None,
+                 static_argnames: Any = ()) -> None:
         self.py_func = py_func
         self.target = target
         self.mode = target_mode(target, mode)
@@ -96,6 +99,7 @@ class CompiledFunction:
         self._signature = inspect.signature(py_func)
         self._params = list(self._signature.parameters)
         self._nparams = len(self._params)
+        self._static = _static_positions(self._params, static_argnames, py_func)
         self._cache: dict[tuple, Specialisation] = {}
         self._declared: list[Specialisation] = []
         self.stats = {"parses": 0, "builds": 0, "compiles": 0}
@@ -121,10 +125,25 @@ class CompiledFunction:
             if any(isinstance(a, Variable) for a in values):
                 return self.symbolic(*args, **kwargs)
             raise
+        if self._static:
+            key = self._static_key(key, values)
         spec = self._cache.get(key)
         if spec is None:
             spec = self._specialise(key, values)
         return spec(values)
+
+    def _static_key(self, key: tuple, values: tuple) -> tuple:
+        entries = list(key)
+        for i in self._static:
+            value = values[i]
+            try:
+                hash(value)
+            except TypeError:
+                raise TypeError(f"{self.__qualname__}: static argument {self._params[i]!r} "
+                                f"must be hashable (a number, bool, string or tuple), got "
+                                f"{type(value).__name__}") from None
+            entries[i] = ("static", value.value if isinstance(value, _Default) else value)
+        return tuple(entries)
 
     def _bind(self, args: tuple, kwargs: dict) -> tuple:
         bound = self._signature.bind(*args, **kwargs)
@@ -158,9 +177,6 @@ class CompiledFunction:
             if kind is None:
                 values[name] = a.value if isinstance(a, _Default) else k[1]
             elif isinstance(kind, type):
-                from tensordsl.frontend.semantics import KIND_DTYPE
-                from tensordsl.graph.type import TensorType
-
                 values[name] = Weak(TensorType(KIND_DTYPE[kind], ())(name), kind)
             else:
                 values[name] = kind(name)
@@ -215,8 +231,6 @@ class CompiledFunction:
         """Build with symbolic arguments and return symbolic outputs (no compilation)."""
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        from tensordsl.frontend.semantics import is_python_scalar
-
         values = {n: (v if isinstance(v, Variable) or is_python_scalar(v) or v is None
                       else _as_constant(v)) for n, v in bound.arguments.items()}
         _, outputs = self.build(values)
@@ -232,6 +246,8 @@ class CompiledFunction:
         if len(args) != self._nparams:
             args = self._bind(args, {})
         key = tuple(sig.arg_key(a) for a in args)
+        if self._static:
+            key = self._static_key(key, args)
         return self._cache.get(key) or self._specialise(key, args)
 
     @property
@@ -289,42 +305,37 @@ class _DefaultMarker:
         return f"default {self.value!r}"
 
 
+def _static_positions(params: list[str], names: Any, fn: Any) -> tuple[int, ...]:
+    names = (names,) if isinstance(names, str) else tuple(names)
+    for name in names:
+        if name not in params:
+            raise ValueError(f"static_argnames: {fn.__qualname__} has no parameter {name!r}; "
+                             f"parameters: {', '.join(params)}")
+    return tuple(params.index(n) for n in names)
+
+
 def _var(value: Any) -> Variable:
     return value.var if isinstance(value, Weak) else value
 
 
 def _as_constant(value: Any) -> Any:
-    import numpy as np
-
-    from tensordsl.graph.convert import constant
-
     return constant(np.asarray(value))
 
 
 def _converter(key: Any) -> Any:
     if isinstance(key, type):
-        import numpy as np
-
-        from tensordsl.frontend.semantics import KIND_DTYPE
-
         dtype = np.dtype(KIND_DTYPE[key])
         return lambda v: np.asarray(v, dtype)
     if isinstance(key, tuple) and key[1] == ():
-        import numpy as np
-
         return np.asarray
     return _as_array_if_list
 
 
 def _as_array_if_list(value: Any) -> Any:
-    import numpy as np
-
     return np.asarray(value) if isinstance(value, (list, tuple)) else value
 
 
 def _declared_converter(ttype: Any) -> Any:
-    import numpy as np
-
     dtype = np.dtype(ttype.dtype)
     return lambda v: v if type(v) is np.ndarray and v.dtype == dtype else np.asarray(v, dtype)
 

@@ -296,8 +296,9 @@ def static_int(value: Any, what: str) -> int:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
     raise Unsupported(what, f"must be known when the function is compiled, got "
-                      f"{_describe(value)}", "pass a Python int constant (a literal, a "
-                      "global, x.ndim, or a static argument)")
+                      f"{_describe(value)}", "use a Python int constant (a literal, a "
+                      "global, x.ndim), or name the argument in "
+                      "tensordsl.compile(..., static_argnames=...)")
 
 
 def static_axis(value: Any) -> Any:

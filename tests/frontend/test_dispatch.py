@@ -161,3 +161,21 @@ def test_inputs_are_not_mutated_and_outputs_are_owned():
     out = f(x, 1.0)
     out[0] = 100.0
     assert x[0] == 0.0
+
+
+def repeat_square(x, n):
+    for _ in range(n):
+        x = x * x
+    return x
+
+
+def test_static_argnames_specialise_on_value():
+    f = tensordsl.compile(repeat_square, static_argnames=("n",))
+    x = np.array([1.1, 0.9])
+    np.testing.assert_allclose(f(x, 2), repeat_square(x, 2))
+    np.testing.assert_allclose(f(x, n=3), repeat_square(x, 3))
+    assert len(f.signatures) == 2
+    with pytest.raises(tensordsl.CompileError, match="range bound"):
+        tensordsl.compile(repeat_square)(x, 2)  # n is a run-time int without static_argnames
+    with pytest.raises(ValueError, match="no parameter"):
+        tensordsl.compile(repeat_square, static_argnames=("m",))
