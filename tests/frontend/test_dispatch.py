@@ -179,3 +179,19 @@ def test_static_argnames_specialise_on_value():
         tensordsl.compile(repeat_square)(x, 2)  # n is a run-time int without static_argnames
     with pytest.raises(ValueError, match="no parameter"):
         tensordsl.compile(repeat_square, static_argnames=("m",))
+
+
+def test_c_source_of_a_specialisation():
+    f = tensordsl.compile(weak_mul)
+    x = np.arange(3.0)
+    f(x, 2.0)
+    try:
+        importlib.import_module("tensordsl.backends.c")
+    except ImportError:
+        with pytest.raises(tensordsl.CompileError, match="C backend"):
+            f.source("c", x, 2.0)
+        return
+    text = f.source("c", x, 2.0)
+    assert "void td_kernel(" in text and "mul" in text
+    with pytest.raises(ValueError, match="unknown source target"):
+        f.source("fortran", x, 2.0)
