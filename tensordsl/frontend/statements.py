@@ -274,7 +274,7 @@ class FunctionBuilder(ExprBuilder):
             va, vb = a.values.get(name, _MISSING), b.values.get(name, _MISSING)
             if va is vb:
                 self.frame.scope.values[name] = va
-                self.frame.scope.ssa[name] = a.ssa[name]
+                self.frame.scope.ssa[name] = a.ssa.get(name, name)
                 continue
             if _MISSING in (va, vb) or isinstance(va, Poison) or isinstance(vb, Poison):
                 self.frame.scope.values[name] = Poison(name)
