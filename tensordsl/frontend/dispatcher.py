@@ -58,6 +58,10 @@ class Specialisation:
         # what the key already guarantees)
         self.thunk = function.thunk if function is not None and not function.shared_vars \
             else None
+        fresh = getattr(self.thunk, "fresh_outputs", ())
+        self.known_fresh = bool(fresh) and all(fresh)  # the backend allocated every output
+        # the common single-output case skips the generic tree rebuild
+        self.single = structure if structure[0] == "leaf" else None
 
     def __call__(self, args: tuple) -> Any:
         if self.function is None:
@@ -69,8 +73,14 @@ class Specialisation:
             return unflatten(self.structure, results if isinstance(results, list) else
                              [results])
         results = self.thunk(values)
-        if not _all_fresh(results, values):
+        if not self.known_fresh and not _all_fresh(results, values):
             results = _owned(results, values)
+        single = self.single
+        if single is not None:
+            out = results[0]
+            if out.ndim:
+                return out
+            return out.item() if single[2] else out[()]
         return unflatten(self.structure, results)
 
 
@@ -82,7 +92,10 @@ def _all_fresh(results: list[Any], values: list[Any]) -> bool:
                 or id(r) in seen:
             return False
         seen.add(id(r))
-    return not any(id(v) in seen for v in values)
+    for v in values:
+        if id(v) in seen:
+            return False
+    return True
 
 
 class CompiledFunction:
