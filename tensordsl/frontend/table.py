@@ -19,6 +19,7 @@ import numpy as np
 import scipy.special
 
 from tensordsl import tensor as T
+from tensordsl.dtypes import upcast
 from tensordsl.frontend import arrays as A
 from tensordsl.frontend import semantics as S
 from tensordsl.frontend.semantics import Unsupported, Weak, strong
@@ -181,6 +182,48 @@ def _softmax(x: Any, axis: Any = None) -> Any:
 
 _reg(scipy.special.logsumexp, _logsumexp)
 _reg(scipy.special.softmax, _softmax)
+
+
+# -- composites of table entries ----------------------------------------------------------------
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    if ord is not None:
+        raise Unsupported("np.linalg.norm", f"ord={ord!r}", "only the default 2-norm / "
+                          "Frobenius norm is supported")
+    t = S.coerce(x)[0] if S.kind_of(x) is None else strong(x)
+    t = T.cast(t, "float64") if not t.dtype.startswith("float") else t
+    return T.sqrt(T.sum(T.sqr(t), axis=S.static_axis(axis), keepdims=bool(keepdims)))
+
+
+def _isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08) -> Any:
+    ta, tb = S.coerce(a, b)
+    return T.le(T.abs(ta - tb), atol + rtol * T.abs(tb))
+
+
+def _flip(x: Any, axis: Any = None) -> Any:
+    t = strong(x)
+    ax = S.static_axis(axis)
+    axes = range(t.ndim) if ax is None else [a % t.ndim for a in
+                                             (ax if isinstance(ax, tuple) else (ax,))]
+    return t[tuple(slice(None, None, -1) if d in axes else slice(None)
+                   for d in range(t.ndim))]
+
+
+_reg(np.linalg.norm, _norm)
+_reg(np.isclose, _isclose)
+_reg(np.allclose, lambda a, b, rtol=1e-05, atol=1e-08: T.all(_isclose(a, b, rtol, atol)))
+_reg(np.flip, _flip)
+_reg([np.deg2rad, np.radians], lambda x: T.mul(S.coerce(x)[0] if S.kind_of(x) is None
+                                               else strong(x), np.pi / 180.0))
+_reg([np.rad2deg, np.degrees], lambda x: T.mul(S.coerce(x)[0] if S.kind_of(x) is None
+                                               else strong(x), 180.0 / np.pi))
+def _heaviside(x: Any, h: Any) -> Any:
+    t, th = S.coerce(x, h)
+    dtype = upcast(t.dtype, th.dtype)
+    zero, one = T.constant(0, dtype=dtype), T.constant(1, dtype=dtype)
+    return T.switch(T.lt(t, zero), zero, T.switch(T.gt(t, zero), one, T.cast(th, dtype)))
+
+
+_reg(np.heaviside, _heaviside)
 
 
 # -- products ------------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ def constant(x: Any, dtype: Any = None, name: str | None = None,
             else:
                 dtype = array.dtype
     data = np.asarray(x, dtype=dtypes.canonical(dtype))
-    if is_python_scalar(x) and data.item() != x and x == x:
+    # a Python int must fit; a float may round (NEP 50: 0.1 * float32 tensor is float32)
+    if isinstance(x, int) and not isinstance(x, bool) and data.item() != x:
         raise TypeError(f"constant {x!r} does not fit in dtype {data.dtype}")
     ttype = TensorType(data.dtype, data.shape)
     return TensorType.constant_class(ttype, data, name=name)

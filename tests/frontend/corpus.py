@@ -373,6 +373,13 @@ def chained_compare(x):
     return np.where(inside, x, 0.0), 0 < x.shape[0] <= 5
 
 
+def norms_and_flips(x, y):
+    unit = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)
+    close = np.isclose(x, np.flip(np.flip(x, axis=0), axis=0))
+    return unit, np.linalg.norm(y), close.all(), np.degrees(np.radians(y)), \
+        np.heaviside(y, 0.5)
+
+
 CASES = [
     (black_scholes, ["f8+[n]", "f8+[n]", "f8+[n]", "float", "f8+[n]"]),
     (softmax, ["f8[n,m]"]),
@@ -440,4 +447,5 @@ CASES = [
     (if_expression, ["f4[n]", "float"]),
     (loop_over_tuple, ["f8[n]"]),
     (chained_compare, ["f8[n]"]),
+    (norms_and_flips, ["f8[n,m]", "f4[k]"]),
 ]
