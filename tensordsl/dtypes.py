@@ -68,12 +68,6 @@ def upcast(*dtypes: str) -> str:
     return np.result_type(*[np.dtype(d) for d in dtypes]).name
 
 
-def no_bool_loop_upcast(*dtypes: str) -> str:
-    """Promotion for //, % and ** (numpy has no bool loop: bool operands compute in int8)."""
-    out = upcast(*dtypes)
-    return "int8" if out == BOOL and config.cast_policy == "numpy" else out
-
-
 def float_of(*dtypes: str) -> str:
     """Dtype of a float-valued function (exp, log, sqrt, true division...) of `dtypes`."""
     if config.cast_policy == "numpy":
@@ -86,6 +80,37 @@ def true_div_dtype(a: str, b: str) -> str:
     if is_discrete(a) and is_discrete(b):
         return config.floatX if config.cast_policy == "theano" else "float64"
     return float_of(a, b)
+
+
+def no_bool_upcast(*in_dtypes: str) -> str:
+    """Dtype of //, % and ** : numpy has no bool loop for them and computes bools in int8."""
+    out = upcast(*in_dtypes)
+    return "int8" if out == BOOL and config.cast_policy == "numpy" else out
+
+
+def sub_dtype(a: str, b: str) -> str:
+    """Dtype of a - b; numpy refuses to subtract bools (use xor), so the numpy policy does."""
+    if config.cast_policy == "numpy" and a == BOOL and b == BOOL:
+        raise TypeError("numpy boolean subtract is not supported; use xor (^) instead")
+    return upcast(a, b)
+
+
+def round_dtype(dtype: str, keeps_bool: bool = True) -> str:
+    """Dtype of floor/ceil/trunc/round: numpy 2 keeps integer (and, except for round,
+    bool) dtypes; Theano 1.0 returns a float."""
+    if config.cast_policy == "numpy" and (is_int(dtype) or (keeps_bool and dtype == BOOL)):
+        return dtype
+    return float_of(dtype)
+
+
+def bool_unary_dtype(name: str, dtype: str) -> str:
+    """Dtype of neg/sign/sqr of `dtype`: numpy refuses -bool and sign(bool) and squares
+    bools in int8; Theano keeps the dtype."""
+    if config.cast_policy == "numpy" and dtype == BOOL:
+        if name == "sqr":
+            return "int8"
+        raise TypeError(f"numpy does not support {name} of a bool tensor; use invert (~)")
+    return dtype
 
 
 def sum_dtype(dtype: str) -> str:
@@ -104,8 +129,10 @@ def mean_dtype(dtype: str) -> str:
 
 def python_scalar_dtype(value: bool | int | float | complex, partners: tuple[str, ...] = ()) -> str:
     """Dtype of a Python scalar constant combined with tensors of dtypes `partners`."""
-    if config.cast_policy == "numpy" and partners:
-        return np.result_type(*[np.dtype(d) for d in partners], value).name
+    if config.cast_policy == "numpy":
+        if partners:
+            return np.result_type(*[np.dtype(d) for d in partners], value).name
+        return np.asarray(value).dtype.name  # numpy's default int/float/complex
     if isinstance(value, (bool, np.bool_)):
         return BOOL
     if isinstance(value, int):
@@ -119,7 +146,9 @@ def python_scalar_dtype(value: bool | int | float | complex, partners: tuple[str
             return "float64"
         if config.floatX == "float32":
             return "float32"
-        exact = float(np.float32(value)) == value or value != value or abs(value) == float("inf")
+        with np.errstate(over="ignore"):  # 1e300 overflows float32: not exact, float64
+            exact = float(np.float32(value)) == value or value != value
+        exact = exact or abs(value) == float("inf")
         return "float32" if exact else "float64"
     if isinstance(value, complex):
         return "complex128"

@@ -20,7 +20,7 @@ from tensordsl.compile.mode import Mode, apply_rewrites, get_mode
 from tensordsl.compile.shared import SharedVariable
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
-from tensordsl.graph.convert import as_tensor_variable
+from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.fgraph import FunctionGraph
 
 _NO_DEFAULT = object()
@@ -88,7 +88,7 @@ def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
         if id(target) in seen:
             raise ValueError(f"shared variable {target!r} is updated twice")
         seen.add(id(target))
-        value = as_tensor_variable(value)
+        value = _as_variable_of(target, value, f"the update of {target!r}")
         if value.dtype != target.dtype:
             raise TypeError(
                 f"the update of {target!r} has dtype {value.dtype} but the shared variable has "
@@ -108,12 +108,20 @@ def _normalize_givens(givens: Any) -> dict[Variable, Variable]:
     for old, new in pairs:
         if not isinstance(old, Variable):
             raise TypeError(f"givens keys must be symbolic variables, got {old!r}")
-        new = as_tensor_variable(new)
+        new = _as_variable_of(old, new, f"the given value of {old!r}")
         if new.dtype != old.dtype or new.ndim != old.ndim:
             raise TypeError(f"givens: {old!r} ({old.type}) cannot be replaced by {new!r} "
                             f"({new.type}): dtype and ndim must match")
         result[old] = new
     return result
+
+
+def _as_variable_of(like: Variable, value: Any, what: str) -> Variable:
+    """`value` as a Variable; plain Python/numpy values become constants of like's type
+    (Theano's filter_variable), so `updates=[(w, 0.0)]` works for a float64 w."""
+    if isinstance(value, Variable) or hasattr(value, "__tensordsl_variable__"):
+        return as_tensor_variable(value)
+    return constant(like.type.filter(value, name=what), dtype=like.dtype)
 
 
 def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any = None,
@@ -241,8 +249,11 @@ class Function:
             if value is _NO_DEFAULT:
                 default = self._defaults[pos]
                 if default is _NO_DEFAULT:
-                    raise TypeError(f"{self._what()} is missing a value for input "
-                                    f"{self._labels[pos]} (input {pos})")
+                    given = len(args) + len(kwargs)
+                    raise TypeError(f"{self._what()} takes {n} argument{'s' if n != 1 else ''} "
+                                    f"({', '.join(self._labels)}) but {given} "
+                                    f"{'was' if given == 1 else 'were'} given: missing a value "
+                                    f"for input {self._labels[pos]} (input {pos})")
                 out.append(default)
             else:
                 out.append(self._types[pos].filter(value, name=self._labels[pos],

@@ -31,3 +31,14 @@ __all__ += ["GradientError", "numeric_grad", "verify_grad"]
 from tensordsl.gradient.jacobian import hessian, jacobian  # noqa: E402
 
 __all__ += ["hessian", "jacobian"]
+
+from tensordsl.gradient.wrappers import (  # noqa: E402
+    Lop,
+    Rop,
+    disconnected_grad,
+    grad_clip,
+    grad_scale,
+    zero_grad,
+)
+
+__all__ += ["Lop", "Rop", "disconnected_grad", "grad_clip", "grad_scale", "zero_grad"]

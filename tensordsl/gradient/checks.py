@@ -72,12 +72,16 @@ def numeric_grad(cost_fn: Callable[..., Any], points: list[np.ndarray], eps: flo
 def verify_grad(fn: Callable[..., Any], pt: Sequence[Any], rng: Any = None,
                 eps: float | None = None, abs_tol: float | None = None,
                 rel_tol: float | None = None, mode: Any = None,
-                n_tests: int = 1) -> None:
+                n_tests: int = 1, out_type: Any = None, cast_to_output_type: bool = False,
+                no_debug_ref: bool = True) -> None:
     """Raise GradientError unless grad(fn) matches finite differences at `pt`.
 
     `fn` maps symbolic inputs (one per array of `pt`) to one symbolic output. An element
     passes when its absolute OR relative error is within tolerance (Theano's rule,
-    relative error = |a - n| / (|a| + |n|)).
+    relative error = |a - n| / (|a| + |n|)). `rng` (numpy Generator or RandomState)
+    draws the projection; a fixed seed is used when it is None. `n_tests` projections
+    are tried (Theano's default is 2; 1 here). `out_type`, `cast_to_output_type` and
+    `no_debug_ref` are accepted for Theano compatibility and ignored.
     """
     from tensordsl.compile.function import function
     from tensordsl.gradient.core import grad

@@ -19,7 +19,7 @@ from typing import Any
 
 from tensordsl import dtypes
 from tensordsl.config import config
-from tensordsl.graph.basic import Apply, Constant, Variable, toposort
+from tensordsl.graph.basic import Apply, Variable, toposort
 from tensordsl.graph.convert import as_tensor_variable, constant
 
 GradRule = Callable[[Apply, list], list]
@@ -72,6 +72,14 @@ def _check_wrt(w: Any, i: int) -> Variable:
     return w
 
 
+def describe(var: Variable) -> str:
+    """A readable name for error messages: the name, or the expression that made it."""
+    if var.name is not None or var.owner is None:
+        return repr(var)
+    text = repr(var.owner)
+    return text if len(text) <= 120 else text[:115] + "(...)"
+
+
 def _float_dtype(var: Variable) -> str:
     return var.dtype if dtypes.is_float(var.dtype) else config.floatX
 
@@ -80,7 +88,7 @@ def _seed_grads(cost: Any, known_grads: Mapping | None) -> dict[Variable, list[V
     seeds: dict[Variable, list[Variable]] = {}
     if cost is not None:
         if cost.ndim != 0:
-            raise TypeError(f"grad: the cost {cost!r} must be a scalar (0-d), but it is a "
+            raise TypeError(f"grad: the cost {describe(cost)} must be a scalar (0-d), but it is a "
                             f"{cost.ndim}-d tensor ({cost.type}); sum it, or use "
                             f"tensordsl.gradient.jacobian for a vector")
         seeds[cost] = [constant(1.0, dtype=_float_dtype(cost))]
@@ -142,6 +150,8 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
     does not depend on raises DisconnectedInputError under disconnected_inputs='raise',
     warns under 'warn'; its gradient is zeros (return_disconnected='zero') or None.
     Gradients through integer-valued variables are zero, as in Theano.
+    `null_gradients` is accepted for Theano compatibility (undefined gradients always
+    raise here).
     """
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError(f"grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', got "
@@ -176,7 +186,7 @@ def _backward(seeds: dict[Variable, list[Variable]], wrt: list[Variable],
     for node in reversed(nodes):
         if not any(id(o) in needed for o in node.outputs):
             continue
-        out_grads = [_total(acc.get(o)) for o in node.outputs]
+        out_grads = [_total(acc, o) for o in node.outputs]
         if all(g is None for g in out_grads):
             for v, f in zip(node.inputs, connected_inputs(node)):
                 if f and id(v) in needed:
@@ -189,8 +199,14 @@ def _backward(seeds: dict[Variable, list[Variable]], wrt: list[Variable],
     return acc
 
 
-def _total(terms: list[Variable] | None) -> Variable | None:
-    return _sum_terms(terms) if terms else None
+def _total(acc: dict[Variable, list[Variable] | None], var: Variable) -> Variable | None:
+    """The summed gradient of `var` (kept, so a later use reuses the same sum)."""
+    terms = acc.get(var)
+    if not terms:
+        return None
+    if len(terms) > 1:
+        acc[var] = terms = [_sum_terms(terms)]
+    return terms[0]
 
 
 def _apply_rule(node: Apply, out_grads: list, needed: set[int],
@@ -232,9 +248,10 @@ def _result(w: Variable, acc: dict, policy: str, return_disconnected: str, i: in
                 w, dtype=config.floatX)
         return tm.zeros_like(w, dtype=_float_dtype(w))
     where = f"wrt[{i}]" if n > 1 else "wrt"
-    message = (f"grad: the cost does not depend on {where} = {w!r} ({w.type}): it is not part "
-               f"of the computational graph of the cost, or only through non-differentiable "
-               f"operations. Pass disconnected_inputs='ignore' (or 'warn') to get zeros.")
+    message = (f"grad: the cost does not depend on {where} = {describe(w)} ({w.type}): it is "
+               f"not part of the computational graph of the cost, or only through "
+               f"non-differentiable operations. Pass disconnected_inputs='ignore' (or 'warn') "
+               f"to get zeros.")
     if policy == "raise":
         raise DisconnectedInputError(message)
     if policy == "warn":
@@ -243,7 +260,3 @@ def _result(w: Variable, acc: dict, policy: str, return_disconnected: str, i: in
         return tm.zeros_like(w, dtype=_float_dtype(w))
     return None
 
-
-def is_constant_zero(var: Any) -> bool:
-    """True for a Constant that is all zeros (lets rules skip work)."""
-    return isinstance(var, Constant) and not var.data.any()

@@ -25,13 +25,17 @@ from tensordsl.tensor import math as tm
 from tensordsl.tensor.subtensor import inc_subtensor
 
 
-def _window(v: Variable, start: int, n: Variable) -> Variable:
+def _window(v: Variable, start: Any, n: Variable) -> Variable:
     """v[start : start + n], reversed in time."""
-    return v[start:tm.add(constant(start, dtype="int64"), n)][::-1]
+    start = constant(start, dtype="int64") if isinstance(start, int) else start
+    return v[start:tm.add(start, n)][::-1]
 
 
 def _shift_in(window: Variable, taps: tuple[int, ...], grads: list[Any]) -> Variable:
     """The next step's window: drop W[0], append zeros, add this step's tap gradients."""
+    if taps == (-1,) and window.type.shape[0] == 1:  # one-step recurrence: W' = [g]
+        (g,) = grads
+        return tm.zeros_like(window) if g is None else tb.dimshuffle(g, ("x", *range(g.ndim)))
     nxt = tm.zeros_like(window) if window.type.shape[0] == 1 else \
         tb.concatenate([window[1:], tm.zeros_like(window[:1])])
     for tap, g in zip(taps, grads):
@@ -49,15 +53,18 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     from tensordsl.scan.basic import build_scan
 
     op: Scan = node.op
-    n, seqs, inits, nonseqs = op.split_inputs(node.inputs)
+    n_fwd, seqs, inits, nonseqs = op.split_inputs(node.inputs)
+    if op.as_while:  # the steps actually run
+        n_fwd = node.outputs[-1]
+    n, skip = _backward_steps(n_fwd, op.truncate_gradient)
     lags = [lag(t) for t in op.rec_taps]
-    g_bufs, g_nits = out_grads[:op.n_rec], out_grads[op.n_rec:]
-    seq_slices = [_window(s, tap - min(taps), n) for s, taps in zip(seqs, op.seq_taps)
-                  for tap in taps]
-    state_slices = [_window(b, L + tap, n) for b, L, taps in
+    g_bufs, g_nits = out_grads[:op.n_rec], out_grads[op.n_rec:op.n_rec + op.n_nit]
+    seq_slices = [_window(s, _at(tap - min(taps), skip), n) for s, taps in
+                  zip(seqs, op.seq_taps) for tap in taps]
+    state_slices = [_window(b, _at(L + tap, skip), n) for b, L, taps in
                     zip(node.outputs[:op.n_rec], lags, op.rec_taps) for tap in taps]
-    g_state_seqs = [_window(g, L, n) for g, L in zip(g_bufs, lags) if g is not None]
-    g_nit_seqs = [g[::-1] for g in g_nits if g is not None]
+    g_state_seqs = [_window(g, _at(L, skip), n) for g, L in zip(g_bufs, lags) if g is not None]
+    g_nit_seqs = [_window(g, _at(0, skip), n) for g in g_nits if g is not None]
     recs = [k for k in range(op.n_rec) if dtypes.is_float(inits[k].dtype)]
     wsum = [i for i, v in enumerate(nonseqs) if dtypes.is_float(v.dtype)]
     float_slices = [i for i, v in enumerate(seq_slices) if dtypes.is_float(v.dtype)]
@@ -93,12 +100,26 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     finals = [bnode.outputs[j][-1] for j in range(len(recs) + len(wsum))]
     result: list[Any] = [None] * len(node.inputs)
     for j, k in enumerate(recs):
-        result[1 + op.n_seqs + k] = _init_grad(inits[k], lags[k], g_bufs[k], finals[j])
+        reached = finals[j] if skip is None else tm.switch(tm.eq(skip, 0), finals[j],
+                                                           tm.zeros_like(finals[j]))
+        result[1 + op.n_seqs + k] = _init_grad(inits[k], lags[k], g_bufs[k], reached)
     for j, i in enumerate(wsum):
         result[1 + op.n_seqs + op.n_rec + i] = finals[len(recs) + j]
     slice_grads = dict(zip(float_slices, bouts[len(recs) + len(wsum):]))
-    _sequence_grads(result, seqs, op.seq_taps, slice_grads, n)
+    _sequence_grads(result, seqs, op.seq_taps, slice_grads, n, skip)
     return result
+
+
+def _backward_steps(n: Variable, truncate: int) -> tuple[Variable, Variable | None]:
+    """(steps the backward scan runs, forward steps it skips; None when it skips none)."""
+    if truncate == -1:
+        return n, None
+    steps = tm.minimum(n, constant(truncate, dtype="int64"))
+    return steps, tm.sub(n, steps)
+
+
+def _at(start: int, skip: Variable | None) -> Any:
+    return start if skip is None else tm.add(constant(start, dtype="int64"), skip)
 
 
 def _unpack(args: tuple, sizes: tuple[int, ...]) -> list[list[Any]]:
@@ -130,7 +151,7 @@ def _init_grad(init: Variable, rows: int, g_buf: Variable | None, final_window: 
 
 
 def _sequence_grads(result: list[Any], seqs: list[Variable], seq_taps: tuple, slice_grads: dict,
-                    n: Variable) -> None:
+                    n: Variable, skip: Variable | None) -> None:
     pos = 0
     for i, (seq, taps) in enumerate(zip(seqs, seq_taps)):
         total = None
@@ -139,8 +160,9 @@ def _sequence_grads(result: list[Any], seqs: list[Variable], seq_taps: tuple, sl
             pos += 1
             if g is None:
                 continue
-            start = tap - min(taps)
+            start = _at(tap - min(taps), skip)
+            start = constant(start, dtype="int64") if isinstance(start, int) else start
             total = tm.zeros_like(seq) if total is None else total
-            stop = tm.add(constant(start, dtype="int64"), n)
+            stop = tm.add(start, n)
             total = inc_subtensor(total[start:stop], g[::-1])
         result[1 + i] = total

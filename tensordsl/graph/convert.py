@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl import dtypes
+from tensordsl.config import config
 from tensordsl.graph.basic import Constant, Variable
 from tensordsl.graph.type import TensorType
 
@@ -27,18 +28,21 @@ def constant(x: Any, dtype: Any = None, name: str | None = None,
         if is_python_scalar(x):
             dtype = dtypes.python_scalar_dtype(x, partners)
         else:
-            array = np.asarray(x)
+            try:
+                array = np.asarray(x)
+            except ValueError as err:  # ragged nested lists
+                raise TypeError(f"cannot make a tensor constant from {x!r:.60}: {err}") \
+                    from None
             if array.dtype.kind not in "biufc":
                 raise TypeError(f"cannot make a tensor constant from {type(x).__name__} "
                                 f"{x!r:.60}: expected numbers")
             if array.dtype == object:
                 raise TypeError(f"cannot make a tensor constant from {x!r:.60}")
-            if not isinstance(x, (np.ndarray, np.generic)) and array.dtype.kind in "iu":
-                # nested Python int lists: Theano's smallest-int rule on the extremes
-                dtype = _smallest_int(array)
-            elif not isinstance(x, (np.ndarray, np.generic)) and array.dtype.kind == "f":
-                dtype = _smallest_float(array)
+            if array.size == 0 and not isinstance(x, (np.ndarray, np.generic)):
+                dtype = config.floatX  # Theano: an empty list is a floatX tensor
             else:
+                # Theano 1.0 (scalar.convert): lists and tuples take numpy's dtype
+                # (int64, float64); only bare Python scalars are autocast.
                 dtype = array.dtype
     data = np.asarray(x, dtype=dtypes.canonical(dtype))
     # a Python int must fit; a float may round (NEP 50: 0.1 * float32 tensor is float32)
@@ -46,27 +50,6 @@ def constant(x: Any, dtype: Any = None, name: str | None = None,
         raise TypeError(f"constant {x!r} does not fit in dtype {data.dtype}")
     ttype = TensorType(data.dtype, data.shape)
     return TensorType.constant_class(ttype, data, name=name)
-
-
-def _smallest_int(array: np.ndarray) -> str:
-    if array.size == 0:
-        return "int8"
-    lo, hi = int(array.min()), int(array.max())
-    return dtypes.python_scalar_dtype(lo if abs(lo) > abs(hi) else hi) \
-        if dtypes.python_scalar_dtype(lo) == dtypes.python_scalar_dtype(hi) \
-        else dtypes.upcast(dtypes.python_scalar_dtype(lo), dtypes.python_scalar_dtype(hi))
-
-
-def _smallest_float(array: np.ndarray) -> str:
-    from tensordsl.config import config
-
-    if config.cast_policy == "numpy":
-        return "float64"
-    if config.floatX == "float32":
-        return "float32"
-    with np.errstate(all="ignore"):
-        exact = np.all((array.astype(np.float32).astype(np.float64) == array) | (array != array))
-    return "float32" if exact else "float64"
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,

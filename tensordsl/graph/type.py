@@ -6,6 +6,7 @@ follows from the static size: a dim of static size 1 broadcasts, as in Theano.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -106,7 +107,7 @@ class TensorType:
                 raise TypeError(f"{name}: expected numeric data of dtype {self.dtype}, got "
                                 f"an array of dtype {source.dtype}")
             if allow_downcast or np.can_cast(source.dtype, self.dtype, "safe"):
-                return source.astype(self.dtype)
+                return _quiet_astype(source, self.dtype)
             raise TypeError(
                 f"{name}: {self} cannot hold a {source.dtype} value without risking loss "
                 f"of precision; cast it to {self.dtype} first or pass "
@@ -119,7 +120,9 @@ class TensorType:
         if source.dtype.kind not in "biufc":
             raise TypeError(f"{name}: expected numeric data of dtype {self.dtype}, got "
                             f"{_short(value)}")
-        converted = source.astype(self.dtype)
+        if source.dtype.kind == "c" and not dtypes.is_complex(self.dtype) and not allow_downcast:
+            raise TypeError(f"{name}: {self} cannot hold the complex value {_short(value)}")
+        converted = _quiet_astype(source, self.dtype)
         if allow_downcast or (source.dtype.kind == "f" and dtypes.is_float(self.dtype)):
             return converted
         if _same_values(source, converted):
@@ -128,6 +131,13 @@ class TensorType:
             f"{name}: {self} cannot hold {_short(value)} exactly (it would become "
             f"{_short(converted)}); convert it to {self.dtype} yourself or pass "
             f"allow_input_downcast=True to function()")
+
+
+def _quiet_astype(array: np.ndarray, dtype: str) -> np.ndarray:
+    """astype without numpy's warnings (NaN -> int, complex -> real): callers check values."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        return array.astype(dtype)
 
 
 def _same_values(a: np.ndarray, b: np.ndarray) -> bool:

@@ -44,10 +44,22 @@ def runtime_broadcast_shape(node: Apply, arrays: list[np.ndarray]) -> tuple[int,
             elif shape[axis] != size:
                 j = owner[axis]
                 raise ValueError(
-                    f"{node.op}: shapes do not broadcast: input {j} ({node.inputs[j]!r}) has "
-                    f"shape {arrays[j].shape} but input {i} ({node.inputs[i]!r}) has shape "
-                    f"{a.shape} (dim {axis}: {shape[axis]} vs {size})")
+                    f"{node.op}: shapes do not broadcast: input {j} "
+                    f"({_describe(node.inputs[j])}) has shape {arrays[j].shape} but input {i} "
+                    f"({_describe(node.inputs[i])}) has shape {a.shape} (dim {axis}: "
+                    f"{shape[axis]} vs {size})")
     return tuple(shape)
+
+
+def _describe(var: Variable) -> str:
+    """How to name an Elemwise input in errors: look through the rank padding make_node adds."""
+    node = var.owner
+    if node is not None and isinstance(node.op, DimShuffle):
+        order = node.op.new_order
+        n_pad = len(order) - node.inputs[0].ndim
+        if order == ("x",) * n_pad + tuple(range(node.inputs[0].ndim)):
+            return f"{node.inputs[0]!r}, padded to {len(order)} dims"
+    return repr(var)
 
 
 class Elemwise(Op):

@@ -39,6 +39,36 @@ def true_div_rule(in_dtypes: tuple[str, ...]) -> str:
     return dtypes.true_div_dtype(*in_dtypes)
 
 
+def no_bool_rule(in_dtypes: tuple[str, ...]) -> str:
+    """//, %, **: upcast, but bools compute in int8 under the numpy policy."""
+    return dtypes.no_bool_upcast(*in_dtypes)
+
+
+def sub_rule(in_dtypes: tuple[str, ...]) -> str:
+    """a - b."""
+    return dtypes.sub_dtype(*in_dtypes)
+
+
+def round_rule(in_dtypes: tuple[str, ...]) -> str:
+    """floor/ceil/trunc: a float (Theano) or the integer dtype itself (numpy policy)."""
+    return dtypes.round_dtype(in_dtypes[0])
+
+
+def round_float_bool_rule(in_dtypes: tuple[str, ...]) -> str:
+    """round: as round_rule, but numpy rounds bools in float16."""
+    return dtypes.round_dtype(in_dtypes[0], keeps_bool=False)
+
+
+def _bool_unary_rule(name: str) -> DtypeRule:
+    return lambda in_dtypes: dtypes.bool_unary_dtype(name, dtypes.upcast(*in_dtypes))
+
+
+def abs_rule(in_dtypes: tuple[str, ...]) -> str:
+    """|x|: the magnitude of a complex number is real (complex64 -> float32)."""
+    dtype = dtypes.upcast(*in_dtypes)
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+
+
 def switch_rule(in_dtypes: tuple[str, ...]) -> str:
     """switch(cond, a, b): promotion of the two branches."""
     return dtypes.upcast(in_dtypes[1], in_dtypes[2])
@@ -170,23 +200,18 @@ def _register(op: ScalarOp) -> ScalarOp:
 # -- arithmetic ---------------------------------------------------------------------------
 add = _register(ScalarOp("add", 2, np.add, _U, commutative=True, associative=True,
                          identity=0, symbol="+"))
-sub = _register(ScalarOp("sub", 2, np.subtract, _U, symbol="-"))
+sub = _register(ScalarOp("sub", 2, np.subtract, sub_rule, symbol="-"))
 mul = _register(ScalarOp("mul", 2, np.multiply, _U, commutative=True, associative=True,
                          identity=1, symbol="*"))
 true_div = _register(ScalarOp("true_div", 2, np.true_divide, true_div_rule,
                               compute_in_out=True, symbol="/"))
-def no_bool_loop_rule(in_dtypes: tuple[str, ...]) -> str:
-    """//, %, **: numpy promotion, with bool operands computed in int8 (numpy policy)."""
-    return dtypes.no_bool_loop_upcast(*in_dtypes)
-
-
-int_div = _register(ScalarOp("int_div", 2, _int_div, no_bool_loop_rule, symbol="//"))
-mod = _register(ScalarOp("mod", 2, np.mod, no_bool_loop_rule, symbol="%"))
-pow = _register(ScalarOp("pow", 2, np.power, no_bool_loop_rule, symbol="**"))
-neg = _register(ScalarOp("neg", 1, _neg, _U, symbol="-"))
-abs = _register(ScalarOp("abs", 1, _abs, _U))
-sign = _register(ScalarOp("sign", 1, _sign, same_rule))
-sqr = _register(ScalarOp("sqr", 1, _sqr, _U))
+int_div = _register(ScalarOp("int_div", 2, _int_div, no_bool_rule, symbol="//"))
+mod = _register(ScalarOp("mod", 2, np.mod, no_bool_rule, symbol="%"))
+pow = _register(ScalarOp("pow", 2, np.power, no_bool_rule, symbol="**"))
+neg = _register(ScalarOp("neg", 1, _neg, _bool_unary_rule("neg"), symbol="-"))
+abs = _register(ScalarOp("abs", 1, _abs, abs_rule))
+sign = _register(ScalarOp("sign", 1, _sign, _bool_unary_rule("sign")))
+sqr = _register(ScalarOp("sqr", 1, _sqr, _bool_unary_rule("sqr")))
 maximum = _register(ScalarOp("maximum", 2, np.maximum, _U, commutative=True,
                              associative=True))
 minimum = _register(ScalarOp("minimum", 2, np.minimum, _U, commutative=True,
@@ -211,7 +236,9 @@ _FLOAT_FUNCS = {
     "gammaln": scipy.special.gammaln, "psi": scipy.special.psi,
 }
 for _name, _fn in _FLOAT_FUNCS.items():
-    _register(ScalarOp(_name, 1, _fn, _F, compute_in_out=True))
+    _rule = (round_float_bool_rule if _name.startswith("round") else round_rule
+             if _name in ("floor", "ceil", "trunc") else _F)
+    _register(ScalarOp(_name, 1, _fn, _rule, compute_in_out=True))
 _register(ScalarOp("arctan2", 2, np.arctan2, _F, compute_in_out=True))
 
 # -- comparisons and logic ----------------------------------------------------------------

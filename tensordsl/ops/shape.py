@@ -95,11 +95,12 @@ class Reshape(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x, shape = inputs
+        target = tuple(int(s) for s in shape)
         try:
-            return [x.reshape(tuple(int(s) for s in shape))]
+            return [x.reshape(target)]
         except ValueError:
             raise ValueError(f"reshape: cannot reshape {node.inputs[0]!r} of shape {x.shape} "
-                             f"({x.size} elements) into shape {tuple(shape)}") from None
+                             f"({x.size} elements) into shape {target}") from None
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
         from tensordsl.ops.subtensor import shape_i
@@ -149,9 +150,9 @@ class Join(Op):
             return [np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype,
                                                                   copy=False)]
         except ValueError:
-            shapes = [a.shape for a in inputs]
-            raise ValueError(f"concatenate along axis {self.axis}: input shapes {shapes} "
-                             f"differ outside that axis") from None
+            shapes = ", ".join(f"{v!r} {a.shape}" for v, a in zip(node.inputs, inputs))
+            raise ValueError(f"concatenate along axis {self.axis}: the inputs' shapes must be "
+                             f"equal outside that axis, got {shapes}") from None
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
         from tensordsl.tensor import math as tm

@@ -9,10 +9,11 @@ import sys
 import types
 from typing import Any
 
-from tensordsl.scan.basic import build_scan, scan
+from tensordsl.scan.basic import build_scan, scan, until
 from tensordsl.scan.op import Scan
+from tensordsl.scan.views import foldl, foldr, map, reduce  # noqa: A004 (Theano's names)
 
-__all__ = ["Scan", "build_scan", "scan"]
+__all__ = ["Scan", "build_scan", "foldl", "foldr", "map", "reduce", "scan", "until"]
 
 
 class _CallableModule(types.ModuleType):

@@ -74,9 +74,30 @@ def _output_entries(outputs_info: Any) -> list[_Recurrent | None] | None:
             raise ValueError(f"scan: outputs_info[{k}] has taps {list(taps)}; taps of outputs "
                              f"must be negative (earlier steps)")
         init = as_tensor_variable(info)
-        name = f" {init.name!r}" if init.name else ""
-        entries.append(_Recurrent(init, taps, f"output {k} (initial state{name})"))
+        from tensordsl.gradient.core import describe
+
+        entries.append(_Recurrent(init, taps, f"output {k} (initial state {describe(init)})"))
     return entries
+
+
+class until:  # noqa: N801 (Theano's name)
+    """Returned by a scan step (last, e.g. `return h, until(h > 10)`) to stop the loop
+    after the step where `condition` (a scalar) is true: a while loop."""
+
+    def __init__(self, condition: Any) -> None:
+        self.condition = as_tensor_variable(condition)
+        if self.condition.ndim != 0:
+            raise TypeError(f"until: the condition {self.condition!r} must be a scalar, got "
+                            f"{self.condition.type}")
+
+
+def _split_until(result: Any) -> tuple[Any, Variable | None]:
+    if isinstance(result, until):
+        return [], result.condition
+    if isinstance(result, tuple) and result and isinstance(result[-1], until):
+        rest = result[:-1]
+        return (rest[0] if len(rest) == 1 else rest), result[-1].condition
+    return result, None
 
 
 def _split_result(result: Any) -> tuple[list[Any], dict]:
@@ -134,7 +155,7 @@ def _n_steps(n_steps: Any, seqs: list[tuple[Variable, tuple[int, ...]]]) -> Vari
 
 def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None,
                non_sequences: Any = None, n_steps: Any = None, go_backwards: bool = False,
-               name: str | None = None, strict: bool = False
+               name: str | None = None, strict: bool = False, truncate_gradient: int = -1
                ) -> tuple[Apply, list[Variable], list[int], OrderedDict]:
     """Build the Scan node: (node, user-facing outputs, recurrent lags per output
     (-1 for per-step outputs), updates)."""
@@ -147,24 +168,18 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
                 for v, taps in seqs for t in taps]
     recs = [e for e in (entries or []) if e is not None]
     state_args = [_state_placeholder(r, t) for r in recs for t in r.taps]
-    outputs, updates = _split_result(fn(*seq_args, *state_args, *nonseqs))
+    result, condition = _split_until(fn(*seq_args, *state_args, *nonseqs))
+    outputs, updates = _split_result(result)
     outputs = [as_tensor_variable(o) for o in outputs]
-    if entries is None:
-        entries = [None] * len(outputs)
-    if len(outputs) != len(entries):
-        raise ValueError(f"scan: fn returned {len(outputs)} outputs but outputs_info has "
-                         f"{len(entries)} entries")
-    rec_outs = [o for o, e in zip(outputs, entries) if e is not None]
-    for out, rec in zip(rec_outs, recs):
-        _check_output(out, rec)
-    nit_outs = [o for o, e in zip(outputs, entries) if e is None]
-    upd_targets = list(updates)
+    entries = _match_outputs(outputs, entries, recs)
     upd_recs, upd_args, upd_outs = _update_states(updates)
-    all_args = seq_args + state_args + upd_args
-    inner_outs = rec_outs + upd_outs + nit_outs
-    if upd_args:
-        memo = clone_graph(inner_outs, replace=dict(zip(upd_targets, upd_args)))
+    nit_outs = [o for o, e in zip(outputs, entries) if e is None]
+    inner_outs = [o for o, e in zip(outputs, entries) if e is not None] + upd_outs + \
+        nit_outs + ([condition] if condition is not None else [])
+    if upd_args:  # inside the loop, an updated shared variable reads its running state
+        memo = clone_graph(inner_outs, replace=dict(zip(updates, upd_args)))
         inner_outs = [memo.get(o, o) for o in inner_outs]
+    all_args = seq_args + state_args + upd_args
     inner_deps = depends_on(inner_outs, all_args)
     inner, hoisted = extract_inner(inner_outs, all_args, lambda v: id(v) not in inner_deps)
     if strict:
@@ -173,11 +188,25 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
     labels = [r.label for r in all_recs] + [f"output {i}" for i, e in enumerate(entries)
                                             if e is None]
     op = Scan(inner, tuple(taps for _, taps in seqs), tuple(r.taps for r in all_recs),
-              len(nit_outs), len(hoisted), name, tuple(labels))
+              len(nit_outs), len(hoisted), name, tuple(labels), int(truncate_gradient),
+              as_while=condition is not None)
     inits = [r.init.dimshuffle("x", *range(r.init.ndim)) if r.taps == (-1,) else r.init
              for r in all_recs]
     node = op.make_node(_n_steps(n_steps, seqs), *[v for v, _ in seqs], *inits, *hoisted)
-    return _user_outputs(node, recs, entries, upd_targets)
+    return _user_outputs(node, recs, entries, list(updates))
+
+
+def _match_outputs(outputs: list[Variable], entries: list | None, recs: list[_Recurrent]
+                   ) -> list:
+    """outputs_info entries per output (all None when not given), checked against fn."""
+    if entries is None:
+        entries = [None] * len(outputs)
+    if len(outputs) != len(entries):
+        raise ValueError(f"scan: fn returned {len(outputs)} outputs but outputs_info has "
+                         f"{len(entries)} entries")
+    for out, rec in zip([o for o, e in zip(outputs, entries) if e is not None], recs):
+        _check_output(out, rec)
+    return entries
 
 
 def _update_states(updates: dict
@@ -209,7 +238,7 @@ def _user_outputs(node: Apply, recs: list[_Recurrent], entries: list, upd_target
                   ) -> tuple[Apply, list[Variable], list[int], OrderedDict]:
     n_rec = len(recs)
     rec_iter = iter(range(n_rec))
-    nit_iter = iter(range(n_rec + len(upd_targets), len(node.outputs)))
+    nit_iter = iter(range(n_rec + len(upd_targets), n_rec + len(upd_targets) + node.op.n_nit))
     outs: list[Variable] = []
     lags: list[int] = []
     for e in entries:
@@ -238,12 +267,13 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     taps=[-2, -1]), or None for an output that is not fed back; `non_sequences`:
     passed to every step unchanged. Outputs have one row per step (initial states are
     not included). `updates` maps shared variables updated by fn to their final value.
+    `truncate_gradient=k` backpropagates through the last k steps only.
     """
-    if truncate_gradient != -1:
-        raise NotImplementedError("scan: truncate_gradient is not supported yet; use -1 "
-                                  "(full backpropagation through time)")
+    if truncate_gradient != -1 and int(truncate_gradient) < 1:
+        raise ValueError(f"scan: truncate_gradient must be -1 (full backpropagation through "
+                         f"time) or a number of steps >= 1, got {truncate_gradient!r}")
     node, outs, _, updates = build_scan(fn, sequences, outputs_info, non_sequences, n_steps,
-                                        go_backwards, name, strict)
+                                        go_backwards, name, strict, truncate_gradient)
     if len(outs) == 1 and not return_list:
         return outs[0], updates
     return outs, updates

@@ -4,7 +4,9 @@ Node inputs:  [n_steps, *sequences, *initial_buffers, *non_sequences]
 Node outputs: [*state_buffers, *per_step_outputs]
 Inner graph inputs: one slice per (sequence, tap), then one state per (recurrent
 output, tap), then the non-sequences; inner outputs: the new value of each recurrent
-state, then each per-step ("nit_sot") output.
+state, then each per-step ("nit_sot") output, then (a while loop, `as_while`) the
+condition that stops the loop after the step computing it; such a Scan has one more
+output, the number of steps run, and its outputs keep only the rows of those steps.
 
 A recurrent output k whose taps reach back L_k steps (taps -1 only: L_k = 1) lives in
 a buffer of L_k + n_steps rows: the L_k initial rows, then one row per step. Step t
@@ -40,9 +42,12 @@ class Scan(Op):
 
     def __init__(self, inner: FunctionGraph, seq_taps: tuple[tuple[int, ...], ...],
                  rec_taps: tuple[tuple[int, ...], ...], n_nit: int, n_nonseq: int,
-                 name: str | None = None, labels: tuple[str, ...] | None = None) -> None:
+                 name: str | None = None, labels: tuple[str, ...] | None = None,
+                 truncate_gradient: int = -1, as_while: bool = False) -> None:
         self.inner = inner
+        self.as_while = as_while
         self.labels = labels  # how error messages name each output
+        self.truncate_gradient = truncate_gradient  # BPTT over the last k steps (-1: all)
         self.seq_taps = tuple(tuple(t) for t in seq_taps)
         self.rec_taps = tuple(tuple(t) for t in rec_taps)
         self.n_nit = n_nit
@@ -50,7 +55,8 @@ class Scan(Op):
         self.name = name
         self._thunk: Any = None
         n_in = sum(map(len, self.seq_taps)) + sum(map(len, self.rec_taps)) + n_nonseq
-        if len(inner.inputs) != n_in or len(inner.outputs) != len(self.rec_taps) + n_nit:
+        n_out = len(self.rec_taps) + n_nit + int(as_while)
+        if len(inner.inputs) != n_in or len(inner.outputs) != n_out:
             raise ValueError("Scan: the inner graph does not match the taps and counts given")
 
     # Each Scan owns its inner graph: equal only to itself.
@@ -92,8 +98,10 @@ class Scan(Op):
                 raise TypeError(f"scan: sequence {i} ({s!r}) is a scalar; sequences are "
                                 f"iterated over their first dim")
         outputs = [TensorType(init.dtype, (None,) + init.type.shape[1:])() for init in inits]
-        for out in self.inner.outputs[self.n_rec:]:
+        for out in self.inner.outputs[self.n_rec:self.n_rec + self.n_nit]:
             outputs.append(TensorType(out.dtype, (None,) + out.type.shape)())
+        if self.as_while:
+            outputs.append(TensorType("int64", ())())  # the number of steps run
         return Apply(self, [n_steps, *inputs], outputs)
 
     def _step_fn(self) -> Any:
@@ -112,6 +120,7 @@ class Scan(Op):
         buffers = self._init_buffers(node, inits, n)
         nits: list[np.ndarray | None] = [None] * self.n_nit
         step = self._step_fn()
+        done = n
         for t in range(n):
             args = [seq[t + tap - min(taps)] for seq, taps in zip(seqs, self.seq_taps)
                     for tap in taps]
@@ -119,12 +128,20 @@ class Scan(Op):
                      for tap in taps]
             results = step(args + list(nonseqs))
             self._store_states(node, buffers, results[:self.n_rec], t)
-            self._store_nits(node, nits, results[self.n_rec:], t, n)
+            self._store_nits(node, nits, results[self.n_rec:self.n_rec + self.n_nit], t, n)
+            if self.as_while and bool(np.asarray(results[-1]).item()):
+                done = t + 1
+                break
         for j, out in enumerate(nits):
             if out is None:  # zero steps: the static shape, unknown sizes as 0
                 inner = self.inner.outputs[self.n_rec + j]
                 nits[j] = np.zeros((0,) + tuple(s or 0 for s in inner.type.shape), inner.dtype)
-        return buffers + nits  # type: ignore[operator]
+        if not self.as_while:
+            return buffers + nits  # type: ignore[operator]
+        buffers = [b[:lag(taps) + done].copy() if done < n else b
+                   for b, taps in zip(buffers, self.rec_taps)]
+        nits = [o[:done].copy() if done < n else o for o in nits]  # type: ignore[index]
+        return buffers + nits + [np.asarray(done, dtype="int64")]  # type: ignore[operator]
 
     def _check_sequences(self, node: Apply, seqs: list[np.ndarray], n: int) -> None:
         for i, (seq, taps) in enumerate(zip(seqs, self.seq_taps)):
@@ -181,11 +198,13 @@ class Scan(Op):
         from tensordsl.ops.subtensor import shape_i
         from tensordsl.tensor import math as tm
 
-        n_steps = node.inputs[0]
+        n_steps = node.outputs[-1] if self.as_while else node.inputs[0]
         shapes: list[tuple] = []
         for k, taps in enumerate(self.rec_taps):
             init_shape = input_shapes[1 + self.n_seqs + k]
             shapes.append((tm.add(n_steps, lag(taps)), *init_shape[1:]))
-        for out in node.outputs[self.n_rec:]:
+        for out in node.outputs[self.n_rec:self.n_rec + self.n_nit]:
             shapes.append((n_steps, *(shape_i(out, d) for d in range(1, out.ndim))))
+        if self.as_while:
+            shapes.append(())
         return shapes

@@ -56,3 +56,32 @@ def grad(*args, **kwargs):  # noqa: D103 - re-exported lazily to avoid an import
     from tensordsl.gradient import grad as _grad
 
     return _grad(*args, **kwargs)
+
+
+def jacobian(*args, **kwargs):  # noqa: D103
+    """tensordsl.gradient.jacobian (Theano's T.jacobian)."""
+    from tensordsl.gradient import jacobian as _jacobian
+
+    return _jacobian(*args, **kwargs)
+
+
+def hessian(*args, **kwargs):  # noqa: D103
+    """tensordsl.gradient.hessian (Theano's T.hessian)."""
+    from tensordsl.gradient import hessian as _hessian
+
+    return _hessian(*args, **kwargs)
+
+
+def _api_names() -> list[str]:
+    from tensordsl.tensor import basic as _basic
+    from tensordsl.tensor import constructors as _constructors
+    from tensordsl.tensor import math as _math
+
+    return sorted({*_basic.__all__, *_math.__all__, *_constructors.CONSTRUCTORS, "tensor",
+                   "nnet", "set_subtensor", "inc_subtensor", "as_tensor_variable", "constant",
+                   "TensorType", "TensorVariable", "TensorConstant", "grad", "jacobian",
+                   "hessian"})
+
+
+# `from tensordsl.tensor import *` (the seed's spelling) exports the API and nothing else.
+__all__ = _api_names()

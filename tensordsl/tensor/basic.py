@@ -13,6 +13,7 @@ from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.ops.elemwise import DimShuffle
 from tensordsl.ops.shape import Alloc, ARange, Join, MakeVector, Reshape, Shape
 from tensordsl.ops.subtensor import shape_i
+from tensordsl.tensor.math import mul
 from tensordsl.tensor.variable import TensorVariable
 
 
@@ -77,7 +78,15 @@ def flatten(x: Any, ndim: int = 1, outdim: int | None = None) -> TensorVariable:
     if x.ndim == ndim:
         return x
     lead = [shape_i(x, d) for d in range(ndim - 1)]
-    return reshape(x, [*lead, -1] if lead else [-1])
+    # the trailing size as a product, not -1: numpy cannot infer -1 for 0-size arrays
+    static = x.type.shape[ndim - 1:]
+    if all(s is not None for s in static):
+        rest: Any = int(np.prod(static, dtype="int64"))
+    else:
+        rest = shape_i(x, ndim - 1)
+        for d in range(ndim, x.ndim):
+            rest = mul(rest, shape_i(x, d))
+    return reshape(x, [*lead, rest])
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> TensorVariable:
@@ -122,6 +131,9 @@ def _filled(fill: int, shape: Any, dtype: Any) -> TensorVariable:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     if isinstance(shape, TensorVariable):
+        if shape.ndim != 1 or shape.type.shape[0] is None:
+            raise ValueError(f"zeros/ones: the shape {shape!r} ({shape.type}) must be a vector "
+                             f"of static length (e.g. x.shape), or give a tuple of sizes")
         shape = [shape[i] for i in range(shape.type.shape[0])]
     return alloc(constant(fill, dtype=dtype or config.floatX), *shape)
 
@@ -147,3 +159,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Te
         if dtypes.is_discrete(dtype):
             dtype = "int64"
     return ARange(dtypes.canonical(dtype))(start, stop, step)
+
+
+__all__ = ["shape", "dimshuffle", "transpose", "reshape", "flatten", "concatenate", "join",
+           "stack", "alloc", "zeros", "ones", "arange"]

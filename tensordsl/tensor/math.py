@@ -79,10 +79,11 @@ bitwise_not = invert
 identity = _unary("identity", "An elementwise copy.")
 isnan = _unary("isnan", "Elementwise NaN test.")
 isinf = _unary("isinf", "Elementwise infinity test.")
-for _name in ("exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sin", "cos",
-              "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
-              "arccosh", "arctanh", "erf", "erfc", "erfinv", "sigmoid", "softplus", "floor",
-              "ceil", "trunc", "reciprocal", "gammaln", "psi"):
+_FLOAT_FUNCTIONS = ["exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "sin",
+                    "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+                    "arcsinh", "arccosh", "arctanh", "erf", "erfc", "erfinv", "sigmoid",
+                    "softplus", "floor", "ceil", "trunc", "reciprocal", "gammaln", "psi"]
+for _name in _FLOAT_FUNCTIONS:
     globals()[_name] = _unary(_name, f"Elementwise {_name}(x).")
 inv = globals()["reciprocal"]
 
@@ -239,6 +240,8 @@ def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> TensorVariable:
             return dimshuffle(Argmax(None, kind)(x), ("x",) * x.ndim)
         return Argmax(None, kind)(x)
     if not isinstance(axis, (int,)) and not hasattr(axis, "__index__"):
+        if len(axis) != 1:
+            raise ValueError(f"arg{kind}: axis must be None or one axis, got {axis!r}")
         (axis,) = axis
     (ax,) = normalize_axis(axis, x.ndim, f"arg{kind}")
     return _keep(x, Argmax(ax, kind)(x), (ax,), keepdims)
@@ -266,6 +269,27 @@ def dot(a: Any, b: Any) -> TensorVariable:
     return _DOT(a, b)
 
 
+def matmul(a: Any, b: Any) -> TensorVariable:
+    """numpy.matmul (the @ operator): dot for 1-d/2-d, broadcast batches of matrices above."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul (@): operands must have at least 1 dim, got {a!r} "
+                         f"({a.ndim}-d) and {b!r} ({b.ndim}-d); use * for scalars")
+    if a.ndim <= 2 and b.ndim <= 2:
+        return dot(a, b)
+    # (..., n, k, 1) * (..., 1, k, m) summed over k; Elemwise broadcasts the batch dims
+    a2 = a if a.ndim > 1 else a.dimshuffle("x", 0)
+    b2 = b if b.ndim > 1 else b.dimshuffle(0, "x")
+    terms = mul(a2.dimshuffle(*range(a2.ndim), "x"),
+                b2.dimshuffle(*range(b2.ndim - 2), "x", b2.ndim - 2, b2.ndim - 1))
+    out = sum(terms, axis=-2, dtype=dtypes.upcast(a.dtype, b.dtype))
+    if a.ndim == 1:  # drop the row dim numpy adds (and removes) for a vector on the left
+        out = out.dimshuffle(*range(out.ndim - 2), out.ndim - 1)
+    if b.ndim == 1:
+        out = out.dimshuffle(*range(out.ndim - 1))
+    return out
+
+
 def outer(a: Any, b: Any) -> TensorVariable:
     """Outer product of two vectors."""
     from tensordsl.tensor.basic import flatten
@@ -289,3 +313,15 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> TensorVariabl
 
 
 _builtin_abs = builtins.abs
+
+
+# The API names: `from tensordsl.tensor import *` must not export helpers or imports.
+__all__ = [
+    "add", "sub", "mul", "true_div", "int_div", "floor_div", "mod", "pow", "maximum",
+    "minimum", "arctan2", "eq", "neq", "lt", "le", "gt", "ge", "and_", "or_", "xor",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "second", "fill", "neg", "abs", "abs_", "sign",
+    "sqr", "invert", "bitwise_not", "identity", "isnan", "isinf", "inv", *_FLOAT_FUNCTIONS,
+    "round", "clip", "switch", "where", "cast", "zeros_like", "ones_like", "sum", "prod", "max",
+    "min", "all", "any", "mean", "var", "std", "argmax", "argmin", "dot", "matmul", "outer",
+    "logsumexp",
+]

@@ -79,7 +79,9 @@ def parse_index(x: Variable, index: Any) -> tuple[tuple, list[Variable], list[in
 def getitem(x: TensorVariable, index: Any) -> TensorVariable:
     """x[index] with numpy's rules (basic, integer-array, None, Ellipsis)."""
     spec, inputs, newaxes = parse_index(x, index)
-    out = Subtensor(spec)(x, *inputs) if spec else x
+    # x[:] and x[...] still make a (trivial) Subtensor node, so that set_subtensor(x[:], y)
+    # updates x itself and never the tensor that x was indexed from.
+    out = Subtensor(spec)(x, *inputs) if spec or not newaxes else x
     if newaxes:
         from tensordsl.tensor.basic import dimshuffle
 

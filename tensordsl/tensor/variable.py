@@ -46,8 +46,8 @@ class TensorVariable(Variable):
     def __rmod__(self, other: Any) -> TensorVariable: return _m().mod(other, self)
     def __pow__(self, other: Any) -> TensorVariable: return _m().pow(self, other)
     def __rpow__(self, other: Any) -> TensorVariable: return _m().pow(other, self)
-    def __matmul__(self, other: Any) -> TensorVariable: return _m().dot(self, other)
-    def __rmatmul__(self, other: Any) -> TensorVariable: return _m().dot(other, self)
+    def __matmul__(self, other: Any) -> TensorVariable: return _m().matmul(self, other)
+    def __rmatmul__(self, other: Any) -> TensorVariable: return _m().matmul(other, self)
     def __neg__(self) -> TensorVariable: return _m().neg(self)
     def __pos__(self) -> TensorVariable: return self
     def __abs__(self) -> TensorVariable: return _m().abs(self)

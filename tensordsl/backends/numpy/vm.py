@@ -22,6 +22,24 @@ def node_context(node: Apply, values: list[Any]) -> str:
     return f"while computing {node.op} of ({'; '.join(parts)})"
 
 
+def with_context(message: str, node: Apply, values: list[Any]) -> str:
+    """`message` plus the node and its input shapes, unless the message already gives them."""
+    shapes = [str(getattr(v, "shape", "?")) for v in values]
+    if all(s in message for s in shapes):
+        return message
+    return f"{message}\n  ({node_context(node, values)})"
+
+
+def _rebuilt(err: Exception, message: str) -> Exception:
+    """An error of err's type with `message`, or of its builtin base when err's type
+    cannot be built from a message alone (e.g. UnicodeDecodeError)."""
+    try:
+        return type(err)(message)
+    except Exception:  # any constructor failure: fall back to the builtin base type
+        base = next(t for t in _CONTEXT_ERRORS if isinstance(err, t))
+        return base(message)
+
+
 def make_thunk(fgraph: FunctionGraph) -> Any:
     """A callable running `fgraph` with numpy: list of input arrays -> list of outputs."""
     slots: dict[Any, int] = {}
@@ -50,7 +68,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             try:
                 results = perform(node, args)
             except _CONTEXT_ERRORS as err:
-                raise type(err)(f"{err}\n  ({node_context(node, args)})") from None
+                raise _rebuilt(err, with_context(str(err), node, args)) from None
             for o, r in zip(outs, results):
                 storage[o] = r
         return [storage[i] for i in output_slots]
