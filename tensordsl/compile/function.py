@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.backends import get_backend
-from tensordsl.compile.mode import Mode, apply_rewrites, get_mode
+from tensordsl.compile.mode import Mode, apply_rewrites, get_mode, make_thunk
 from tensordsl.compile.shared import SharedVariable
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
@@ -160,9 +159,12 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     shared_vars = sorted(set(shared_vars), key=lambda v: v.auto_name)
     shared_vars += [t for t, _ in update_pairs if t not in shared_vars]
     fgraph = FunctionGraph(variables + shared_vars, roots, clone=True)
+    # {graph output index: graph input index} of each update, for in-place updates
+    fgraph.update_targets = {len(out_vars) + k: len(variables) + shared_vars.index(t)
+                             for k, (t, _) in enumerate(update_pairs)}
     resolved = get_mode(mode)
     apply_rewrites(fgraph, resolved)
-    thunk = get_backend(resolved.backend).make_thunk(fgraph)
+    thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
     return Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
                     allow_input_downcast, trust_input)
@@ -225,6 +227,16 @@ class Function:
                           else allow_input_downcast for i in maker.inputs]
         self._defaults = [_filter_default(i, t, lbl, d) for i, t, lbl, d in
                           zip(maker.inputs, self._types, self._labels, self._downcast)]
+        # The per-call fast path: positional calls filter each argument with a check
+        # specialised to its type (same result and errors as TensorType.filter), and
+        # outputs the thunk guarantees fresh skip the aliasing copies.
+        self._n_inputs = len(maker.inputs)
+        self._fast_filters = [_fast_filter(t, lbl, d) for t, lbl, d in
+                              zip(self._types, self._labels, self._downcast)]
+        self._run = getattr(thunk, "call", thunk)
+        fresh = getattr(thunk, "fresh_outputs", None)
+        self._outputs_fresh = (fresh is not None and len(fresh) == n_outputs and all(fresh)
+                               and not updates)
 
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
@@ -266,16 +278,25 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.trust_input and not kwargs:
             values = list(args)
-        else:
+        elif kwargs or len(args) != self._n_inputs:
             values = self._bind(args, kwargs)
+        else:
+            values = [check(v) for check, v in zip(self._fast_filters, args)]
+        if self._outputs_fresh and not self.shared_vars:
+            outputs = self._run(values)  # fresh arrays nobody else holds: no copies
+            if self.kind == "single":
+                return outputs[0]
+            return tuple(outputs) if self.kind == "tuple" else outputs
         shared_values = [s.container_value for s in self.shared_vars]
-        results = self.thunk(values + shared_values)
+        results = self._run(values + shared_values)
         outputs = results[:self.n_outputs]
         protected = values + shared_values
         outputs = _owned(outputs, protected)
-        new_values = _owned(results[self.n_outputs:], protected + outputs)
-        for target, value in zip(self.update_targets, new_values):
-            target._value = value
+        updated = results[self.n_outputs:]
+        new_values = _owned(updated, protected + outputs)
+        for target, value, raw in zip(self.update_targets, new_values, updated):
+            # an update computed in place already is the shared variable's own buffer
+            target._value = raw if raw is target.container_value else value
         if self.kind == "single":
             return outputs[0]
         return tuple(outputs) if self.kind == "tuple" else outputs
@@ -305,6 +326,28 @@ def _filter_default(inp: In, ttype: Any, label: str, downcast: bool | None) -> A
     value = np.array(value, copy=True)
     value.setflags(write=False)
     return value
+
+
+def _fast_filter(ttype: Any, label: str, downcast: bool | None) -> Any:
+    """`ttype.filter` with the common cases decided first: an ndarray already of the
+    type (no static sizes to check) and a Python float for a float scalar."""
+    dtype = np.dtype(ttype.dtype)
+    ndim = ttype.ndim
+    free_shape = all(s is None for s in ttype.shape)
+    python_float_ok = ndim == 0 and dtype.kind == "f"
+    slow = ttype.filter
+    ndarray = np.ndarray
+    array = np.array
+
+    def check(value: Any) -> Any:
+        kind = type(value)
+        if kind is ndarray and value.dtype is dtype and value.ndim == ndim and free_shape:
+            return value
+        if kind is float and python_float_ok:
+            return array(value, dtype)
+        return slow(value, name=label, allow_downcast=downcast)
+
+    return check
 
 
 def _owned(arrays: list[Any], protected: list[Any]) -> list[np.ndarray]:

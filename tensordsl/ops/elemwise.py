@@ -100,7 +100,8 @@ class Elemwise(Op):
             result = np.broadcast_to(result, shape).copy()
         for out_index, in_index in self.inplace_pattern:
             target = inputs[in_index]
-            if target.shape == result.shape and target.dtype == result.dtype:
+            if target.shape == result.shape and target.dtype == result.dtype \
+                    and target.flags.writeable:
                 np.copyto(target, result)
                 result = target
             del out_index

@@ -23,16 +23,21 @@ from tensordsl.ops.elemwise import broadcast_static_shapes, runtime_broadcast_sh
 class FusedElemwise(Op):
     """Run `kernel` over its inputs: elementwise outputs, or outputs reduced over axes."""
 
-    __props__ = ("kernel",)
+    __props__ = ("kernel", "inplace_pattern")
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, inplace_pattern: tuple[tuple[int, int], ...] = ()
+                 ) -> None:
         self.kernel = kernel
+        # (output, input) pairs: the output is written into that input's buffer
+        self.inplace_pattern = tuple(inplace_pattern)
+        self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
 
     def __str__(self) -> str:
         k = self.kernel
         ops = [n.op.name for n in k.body if n.kind == "op"]  # type: ignore[union-attr]
         red = f" reduce{k.reduce_axes}" if k.is_reduction else ""
-        return f"Fused{{{','.join(ops)}{red}}}"
+        inplace = " inplace" if self.inplace_pattern else ""
+        return f"Fused{{{','.join(ops)}{red}{inplace}}}"
 
     def make_node(self, *inputs: Any) -> Apply:
         k = self.kernel
@@ -55,4 +60,11 @@ class FusedElemwise(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         runtime_broadcast_shape(node, inputs)  # a clear error before numpy's
-        return evaluate_kernel(self.kernel, inputs)
+        outputs = evaluate_kernel(self.kernel, inputs)
+        for out_index, in_index in self.inplace_pattern:
+            target, result = inputs[in_index], outputs[out_index]
+            if target.shape == result.shape and target.dtype == result.dtype \
+                    and target.flags.writeable:
+                np.copyto(target, result)
+                outputs[out_index] = target
+        return outputs

@@ -34,12 +34,14 @@ def _has_libmvec(cc: str) -> bool:
     return out.returncode == 0 and os.path.isabs(out.stdout.strip())
 
 
+def flags() -> list[str]:
+    """The compile flags (part of the cache key)."""
+    return [*config.cflags.split(), *REQUIRED_FLAGS] + (["-fopenmp"] if config.openmp else [])
+
+
 def command(cc: str, source: str, target: str) -> list[str]:
     """The full compiler command building `source` into the shared library `target`."""
-    cmd = [cc, *config.cflags.split(), *REQUIRED_FLAGS]
-    if config.openmp:
-        cmd.append("-fopenmp")
-    cmd += ["-shared", "-fPIC", "-o", target, source]
+    cmd = [cc, *flags(), "-shared", "-fPIC", "-o", target, source]
     if _has_libmvec(cc):
         cmd.append("-lmvec")
     return cmd + ["-lm"]
@@ -47,12 +49,27 @@ def command(cc: str, source: str, target: str) -> list[str]:
 
 @functools.lru_cache(maxsize=8)
 def compiler_identity(cc: str) -> str:
-    """The compiler's version text (part of the cache key)."""
-    try:
-        out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as err:
-        raise CompileError(f"cannot run the C compiler {cc!r}: {err}") from None
-    return out.stdout.splitlines()[0] if out.stdout else cc
+    """What identifies the compiler's version (part of the cache key): the resolved
+    driver and compiler proper with their sizes and modification times. Reading these
+    costs a few stat calls instead of running `cc --version` in every process."""
+    parts = []
+    for path in (cc, *_compiler_proper(cc)):
+        real = os.path.realpath(path)
+        try:
+            info = os.stat(real)
+        except OSError as err:
+            raise CompileError(f"cannot use the C compiler {cc!r}: {err}") from None
+        parts.append(f"{real}:{info.st_size}:{info.st_mtime_ns}")
+    return ";".join(parts)
+
+
+def _compiler_proper(cc: str) -> list[str]:
+    """gcc's cc1 next to a gcc driver (found without running the compiler), if any."""
+    import glob
+
+    prefix = os.path.dirname(os.path.dirname(os.path.realpath(cc)))
+    return sorted(glob.glob(os.path.join(prefix, "lib", "gcc", "*", "*", "cc1")) +
+                  glob.glob(os.path.join(prefix, "libexec", "gcc", "*", "*", "cc1")))
 
 
 @functools.lru_cache(maxsize=1)
@@ -73,8 +90,7 @@ def target_identity() -> str:
 
 def build_key(source: str, cc: str) -> str:
     """sha256 of source + compiler version + flags + target CPU: the cache key."""
-    text = "\0".join([source, compiler_identity(cc), " ".join(command(cc, "S", "T")),
-                      target_identity()])
+    text = "\0".join([source, compiler_identity(cc), " ".join(flags()), target_identity()])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -17,6 +17,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 
 from tensordsl.backends.c import build
 from tensordsl.config import config
@@ -69,8 +70,11 @@ def _valid(lib: str, digest: str) -> bool:
         return False
 
 
-def get_library(source: str) -> str:
-    """Path of the compiled library for `source`, building it (once) if needed."""
+def get_library(source: str, check: Callable[[str], None] | None = None) -> str:
+    """Path of the compiled library for `source`, building it (once) if needed.
+
+    `check(source)` runs before a build (the pycparser validation); a cache hit was
+    checked when it was built."""
     cc = build.find_compiler()
     if cc is None:
         raise CompileError(f"no C compiler found (config.cxx={config.cxx!r})")
@@ -85,6 +89,8 @@ def get_library(source: str) -> str:
     with FileLock(lib[:-3] + ".lock"):
         if _valid(lib, digest):  # another process built it while we waited
             return lib
+        if check is not None:
+            check(source)
         _build_atomically(source, lib, digest, cc)
     return lib
 

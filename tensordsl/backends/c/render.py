@@ -74,10 +74,32 @@ class CRenderer:
         """An OpenMP pragma line (nothing when OpenMP is off)."""
         return [f"#pragma omp {text}"] if self.openmp else []
 
-    def parallel_for(self, simd: bool = False) -> list[str]:
-        """The pragma above a loop worth running on all cores when large."""
-        kind = "parallel for simd" if simd else "parallel for"
-        return self.pragma(f"{kind} schedule(static) if(n >= {self.threshold})")
+    def run_range(self, fn: str, extent: str, args: str, indent: str,
+                  partial: str = "") -> list[str]:
+        """Call `fn(lo, hi, args)` over [0, extent): split in one contiguous block per
+        thread when the work `n` is above the threshold, else one call (no OpenMP
+        runtime call at all for small sizes). `partial` names a per-thread result array
+        passed as `&partial[t]`."""
+        res = f", &{partial}[0]" if partial else ""
+        if not self.openmp or extent == "1":
+            return [f"{indent}{fn}(0, {extent}, {args}{res});"]
+        res_t = f", &{partial}[t]" if partial else ""
+        count = "        if (t == 0) nparts = nt;" if partial else ""
+        lines = [f"{indent}if (n >= {self.threshold} && {extent} > 1) {{",
+                 f"{indent}    int want = omp_get_max_threads();",
+                 f"{indent}    if (want > {MAX_THREADS}) want = {MAX_THREADS};"]
+        lines += [indent + "    " + p for p in self.pragma("parallel num_threads(want)")]
+        lines += [f"{indent}    {{",
+                  f"{indent}        int t = omp_get_thread_num(), nt = omp_get_num_threads();",
+                  f"{indent}        long long lo = {extent} / nt * t + "
+                  f"(t < {extent} % nt ? t : {extent} % nt);",
+                  f"{indent}        long long hi = lo + {extent} / nt + "
+                  f"(t < {extent} % nt ? 1 : 0);",
+                  f"{indent}        {fn}(lo, hi, {args}{res_t});"]
+        lines += [indent + count] if count else []
+        lines += [f"{indent}    }}", f"{indent}}} else {{",
+                  f"{indent}    {fn}(0, {extent}, {args}{res});", f"{indent}}}"]
+        return lines
 
     # -- the unit --------------------------------------------------------------------
     def render(self, kernel: Kernel, name: str = "td_kernel") -> str:
@@ -87,6 +109,8 @@ class CRenderer:
         self.low = Lowering()
         self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
         funcs: list[str] = []
+        # each path is a function over a range [lo, hi) of its outer loop; the entry
+        # runs it once, or in one block per thread above the size threshold
         if kernel.is_reduction:
             if len(kernel.reduce_axes) == kernel.ndim:
                 funcs.append(self.flat_reduction())
@@ -112,7 +136,7 @@ class CRenderer:
             if vector and self.openmp:
                 lines.append("#pragma omp declare simd notinbranch")
             lines.append(proto)
-        if self.openmp and self.kernel.is_reduction:
+        if self.openmp:
             lines += ["int omp_get_thread_num(void);", "int omp_get_num_threads(void);",
                       "int omp_get_max_threads(void);"]
         return "\n".join(lines) + "\n"
@@ -154,11 +178,15 @@ class CRenderer:
             return "bool"
         return k.body[k.outputs[j]].dtype
 
-    def flat_params(self) -> str:
+    def flat_params(self, reduce: bool = False) -> str:
         r = self.restrict
         ins = [f"const {self.in_type(j)} *{r} in{j}" for j in range(len(self.kernel.inputs))]
-        outs = [f"{self.out_type(j)} *{r} out{j}" for j in range(len(self.kernel.outputs))]
-        return ", ".join(["long long n"] + ins + outs)
+        if reduce:
+            outs = [f"{self.type_name(self.acc_dtype(j))} *res{j}"
+                    for j in range(len(self.kernel.outputs))]
+        else:
+            outs = [f"{self.out_type(j)} *{r} out{j}" for j in range(len(self.kernel.outputs))]
+        return ", ".join(["long long lo", "long long hi"] + ins + outs)
 
     def flat_loads(self, index: str) -> tuple[list[str], list[str]]:
         """Hoisted scalar loads and each input's load expression at flat `index`."""
@@ -175,8 +203,8 @@ class CRenderer:
     def flat_elementwise(self) -> str:
         hoisted, load = self.flat_loads("i")
         lines = [f"static void {self.name}_flat({self.flat_params()})", "{", *hoisted]
-        lines += ["    " + p for p in self.parallel_for(simd=True)]
-        lines += ["    for (long long i = 0; i < n; i++) {"]
+        lines += ["    " + p for p in self.pragma("simd")]
+        lines += ["    for (long long i = lo; i < hi; i++) {"]
         lines += self.body(load, "        ")
         lines += [f"        out{j}[i] = v{o};" for j, o in enumerate(self.kernel.outputs)]
         return "\n".join(lines + ["    }", "}", ""])
@@ -186,27 +214,28 @@ class CRenderer:
         offset = " + ".join(f"i{d} * st[{arg * nd + d}]" for d in dims) or "0"
         return f"(data[{arg}] + {offset})"
 
-    def loop_nest(self, dims: list[int], indent: str, parallel_first: bool,
-                  simd_last: str | None) -> tuple[list[str], str]:
-        """Open `for` loops over `dims`; returns the lines and the innermost indent."""
+    def loop_nest(self, dims: list[int], indent: str, ranged: bool,
+                  simd_last: bool) -> tuple[list[str], str]:
+        """Open `for` loops over `dims` (the first over [lo, hi) when `ranged`)."""
         lines = []
         for pos, d in enumerate(dims):
-            if pos == 0 and parallel_first:
-                lines += [indent + p for p in self.parallel_for(simd=len(dims) == 1
-                                                                and simd_last == "simd")]
-            elif pos == len(dims) - 1 and simd_last:
-                lines += [indent + p for p in self.pragma(simd_last)]
-            lines.append(f"{indent}for (long long i{d} = 0; i{d} < shape[{d}]; i{d}++) {{")
+            if pos == len(dims) - 1 and simd_last:
+                lines += [indent + p for p in self.pragma("simd")]
+            lo, hi = ("lo", "hi") if pos == 0 and ranged else ("0", f"shape[{d}]")
+            lines.append(f"{indent}for (long long i{d} = {lo}; i{d} < {hi}; i{d}++) {{")
             indent += "    "
         return lines, indent
+
+    def strided_params(self) -> str:
+        return ("long long lo, long long hi, const long long *shape, char *const *data, "
+                "const long long *st")
 
     def strided_elementwise(self) -> str:
         k = self.kernel
         dims = list(range(k.ndim))
         nin = len(k.inputs)
-        lines = [f"static void {self.name}_strided(long long n, const long long *shape, "
-                 "char *const *data, const long long *st)", "{"]
-        nest, ind = self.loop_nest(dims, "    ", True, "simd")
+        lines = [f"static void {self.name}_strided({self.strided_params()})", "{"]
+        nest, ind = self.loop_nest(dims, "    ", True, True)
         load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
                 for j in range(nin)]
         lines += nest + self.body(load, ind)
@@ -254,30 +283,19 @@ class CRenderer:
         return value
 
     def flat_reduction(self) -> str:
-        """Full reduction of contiguous operands: per-thread blocks x LANES lanes."""
+        """Full reduction of a contiguous block [lo, hi): LANES lanes, then the tail."""
         k = self.kernel
         nout = len(k.outputs)
         hoisted, load = self.flat_loads("i + l")
         _, tail_load = self.flat_loads("i")
         accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
-        lines = [f"static void {self.name}_flatred({self.flat_params()})", "{", *hoisted]
-        lines += [f"    {t} part{j}[{MAX_THREADS}];" for t, j in accs]
-        lines += ["    int nparts = 1;"]
-        if self.openmp:
-            lines += ["    int want = omp_get_max_threads();",
-                      f"    if (want > {MAX_THREADS}) want = {MAX_THREADS};"]
-            lines += self.pragma(f"parallel num_threads(want) if(n >= {self.threshold})")
-            lines += ["    {", "    int t = omp_get_thread_num(), nt = omp_get_num_threads();"]
-        else:
-            lines += ["    {", "    int t = 0, nt = 1;"]
-        lines += ["    long long lo = n / nt * t + (t < n % nt ? t : n % nt);",
-                  "    long long hi = lo + n / nt + (t < n % nt ? 1 : 0);",
-                  "    long long i = lo;"]
+        lines = [f"static void {self.name}_flatred({self.flat_params(reduce=True)})", "{",
+                 *hoisted, "    long long i = lo;"]
         lines += [f"    {t} lane{j}[{LANES}];" for t, j in accs]
         lines += [f"    for (int l = 0; l < {LANES}; l++) {{"]
         lines += [f"        lane{j}[l] = {self.acc_init(j)};" for _, j in accs]
         lines += ["    }", f"    for (; i + {LANES} <= hi; i += {LANES}) {{"]
-        lines += ["    " + p for p in self.pragma("simd")]
+        lines += ["        " + p for p in self.pragma("simd")]
         lines += [f"        for (int l = 0; l < {LANES}; l++) {{"]
         lines += self.body(load, "            ")
         lines += [f"            lane{j}[l] = {self.combine(j, f'lane{j}[l]', self.acc_value(j))};"
@@ -292,13 +310,7 @@ class CRenderer:
         lines += [f"        acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
                   for _, j in accs]
         lines += ["    }"]
-        lines += [f"    part{j}[t] = acc{j};" for _, j in accs]
-        lines += ["    if (t == 0) nparts = nt;", "    }"]
-        for t, j in accs:
-            lines += [f"    {t} acc{j} = part{j}[0];",
-                      f"    for (int p = 1; p < nparts; p++) "
-                      f"acc{j} = {self.combine(j, f'acc{j}', f'part{j}[p]')};",
-                      f"    out{j}[0] = ({self.out_type(j)})acc{j};"]
+        lines += [f"    *res{j} = acc{j};" for _, j in accs]
         return "\n".join(lines + ["}", ""])
 
     def strided_reduction(self) -> str:
@@ -307,13 +319,12 @@ class CRenderer:
         nin, nout = len(k.inputs), len(k.outputs)
         kept = [d for d in range(k.ndim) if d not in k.reduce_axes]
         red = list(k.reduce_axes)
-        lines = [f"static void {self.name}_reduce(long long n, const long long *shape, "
-                 "char *const *data, const long long *st)", "{"]
-        outer, ind = self.loop_nest(kept, "    ", True, None)
+        lines = [f"static void {self.name}_reduce({self.strided_params()})", "{"]
+        outer, ind = self.loop_nest(kept, "    ", True, False)
         lines += outer
         lines += [f"{ind}{self.type_name(self.acc_dtype(j))} acc{j} = {self.acc_init(j)};"
                   for j in range(nout)]
-        inner, ind2 = self.loop_nest(red, ind, False, None)
+        inner, ind2 = self.loop_nest(red, ind, False, False)
         dims = kept + red
         load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
                 for j in range(nin)]
@@ -339,24 +350,57 @@ class CRenderer:
                  f"    long long shape[{max(nd, 1)}], n = 1;"]
         lines += self.entry_shape()
         lines += [f"    for (int d = 0; d < {nd}; d++) n *= shape[d];"]
-        flat_ok = k.is_reduction is False or len(k.reduce_axes) == nd
-        full = [a for j, a in enumerate(arrays) if j >= nin or not self.scalar_inputs[j]]
-        if flat_ok:
-            lines.append("    int flat = 1;")
-            for a in full:
-                lines.append(f"    flat = flat && ({a}->flags & 1);")
-                if a.startswith("a"):
-                    lines.append(f"    for (int d = 0; d < {nd}; d++) "
-                                 f"flat = flat && {a}->dims[d] == shape[d];")
-            ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
-            ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]
-            fn = f"{self.name}_flatred" if k.is_reduction else f"{self.name}_flat"
-            lines += ["    if (flat) {", f"        {fn}({', '.join(['n'] + ptrs)});",
-                      "        return;", "    }"]
+        full_reduce = k.is_reduction and len(k.reduce_axes) == nd
+        if not k.is_reduction or full_reduce:
+            lines += self.entry_flat(arrays)
         lines += self.entry_strides(arrays)
-        fn = f"{self.name}_reduce" if k.is_reduction else f"{self.name}_strided"
-        lines.append(f"    {fn}(n, shape, data, st);")
+        kept = [d for d in range(nd) if d not in k.reduce_axes]
+        if k.is_reduction:
+            extent = f"shape[{kept[0]}]" if kept else "1"
+            fn = f"{self.name}_reduce"
+        else:
+            extent = "shape[0]" if nd else "1"
+            fn = f"{self.name}_strided"
+        lines += self.run_range(fn, extent, "shape, data, st", "    ")
         return "\n".join(lines + ["}", ""])
+
+    def entry_flat(self, arrays: list[str]) -> list[str]:
+        """The contiguous fast path: every operand C-contiguous of the full shape (or a
+        statically broadcast scalar)."""
+        k = self.kernel
+        nin, nout, nd = len(k.inputs), len(k.outputs), k.ndim
+        lines = ["    int flat = 1;"]
+        for j, a in enumerate(arrays):
+            if j < nin and self.scalar_inputs[j]:
+                continue
+            lines.append(f"    flat = flat && ({a}->flags & 1);")
+            if j < nin:
+                lines.append(f"    for (int d = 0; d < {nd}; d++) "
+                             f"flat = flat && {a}->dims[d] == shape[d];")
+        ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
+        if not k.is_reduction:
+            ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]
+            return (lines + ["    if (flat) {"] +
+                    self.run_range(f"{self.name}_flat", "n", ", ".join(ptrs), "        ") +
+                    ["        return;", "    }"])
+        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
+        lines += ["    if (flat) {", "        int nparts = 1;"]
+        lines += [f"        {t} part{j}[{MAX_THREADS}];" for t, j in accs]
+        body = self.run_range(f"{self.name}_flatred", "n", ", ".join(ptrs), "        ",
+                              partial="part0")
+        if nout > 1:  # every output's partial result, per thread
+            extra = ", ".join(f"&part{j}[t]" for j in range(1, nout))
+            extra0 = ", ".join(f"&part{j}[0]" for j in range(1, nout))
+            body = [ln.replace("&part0[t])", f"&part0[t], {extra})")
+                    .replace("&part0[0])", f"&part0[0], {extra0})") for ln in body]
+        lines += body
+        for t, j in accs:
+            lines += [f"        {t} acc{j} = part{j}[0];",
+                      f"        for (int p = 1; p < nparts; p++) "
+                      f"acc{j} = {self.combine(j, f'acc{j}', f'part{j}[p]')};",
+                      f"        (({self.out_type(j)} *)o{j}->data)[0] = "
+                      f"({self.out_type(j)})acc{j};"]
+        return lines + ["        return;", "    }"]
 
     def entry_shape(self) -> list[str]:
         """Fill `shape`: the output's dims (elementwise) or the inputs' broadcast."""

@@ -48,10 +48,14 @@ def check_layout() -> None:
 
 
 @functools.cache
-def load_entry(path: str, name: str, nargs: int) -> Any:
-    """The exported function `name` of library `path`, taking `nargs` ndarrays."""
+def load_entry(path: str, name: str, nargs: int, release_gil: bool = True) -> Any:
+    """The exported function `name` of library `path`, taking `nargs` ndarrays.
+
+    With `release_gil=False` (0-d kernels: a few nanoseconds of work) the call keeps
+    the GIL, which saves releasing and re-taking it on every call."""
     check_layout()
-    fn = getattr(ctypes.CDLL(path), name)
+    loader = ctypes.CDLL if release_gil else ctypes.PyDLL
+    fn = getattr(loader(path), name)
     fn.argtypes = [ctypes.py_object] * nargs
     fn.restype = None
     return fn
@@ -60,8 +64,12 @@ def load_entry(path: str, name: str, nargs: int) -> Any:
 class KernelRunner:
     """Calls one compiled kernel: checks operands, allocates outputs, one foreign call."""
 
-    def __init__(self, kernel: Kernel, fn: Any, labels: Sequence[str], who: str) -> None:
+    def __init__(self, kernel: Kernel, fn: Any, labels: Sequence[str], who: str,
+                 inplace: Sequence[tuple[int, int]] = ()) -> None:
         self.kernel = kernel
+        # (output, kernel input) pairs: write the output into that input's buffer when
+        # its shape and dtype allow (the graph's destroy_map says nobody reads it later)
+        self.inplace = tuple(inplace) if not kernel.is_reduction else ()
         self.fn = fn
         self.labels = list(labels)
         self.who = who
@@ -74,7 +82,7 @@ class KernelRunner:
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
                       for x in kernel.inputs]
         # the checked call: list of input arrays -> list of fresh output arrays
-        self.call = self.run_scalar if kernel.ndim == 0 else self.run
+        self.call = self.scalar_call() if kernel.ndim == 0 and not self.inplace else self.run
 
     def operand(self, j: int, value: Any) -> np.ndarray:
         """`value` as an ndarray of input j's dtype and rank, or a ValueError naming it."""
@@ -94,13 +102,37 @@ class KernelRunner:
                              f"got shape {value.shape}")
         return value
 
-    def run_scalar(self, arrays: list[Any]) -> list[np.ndarray]:
-        """0-d kernels: no shapes to check."""
-        ins = [a if type(a) is _ndarray and a.dtype is dt else self.operand(j, a)
-               for j, (a, dt) in enumerate(zip(arrays, self.in_dtypes))]
-        outs = [np.empty((), dt) for dt in self.out_dtypes]
-        self.fn(*ins, *outs)
-        return outs
+    def scalar_call(self) -> Any:
+        """The call of a 0-d kernel: no shapes to check, so keep it to a few checks."""
+        fn, in_dtypes, out_dtypes, operand = self.fn, self.in_dtypes, self.out_dtypes, \
+            self.operand
+        empty = np.empty
+
+        def checked(arrays: list[Any]) -> list[Any]:
+            return [operand(j, a) for j, a in enumerate(arrays)]
+
+        if len(out_dtypes) == 1:
+            (out_dtype,) = out_dtypes
+
+            def call(arrays: list[Any]) -> list[np.ndarray]:
+                for a, dt in zip(arrays, in_dtypes):
+                    if type(a) is not _ndarray or a.dtype is not dt:
+                        arrays = checked(arrays)
+                        break
+                out = empty((), out_dtype)
+                fn(*arrays, out)
+                return [out]
+            return call
+
+        def call_many(arrays: list[Any]) -> list[np.ndarray]:
+            for a, dt in zip(arrays, in_dtypes):
+                if type(a) is not _ndarray or a.dtype is not dt:
+                    arrays = checked(arrays)
+                    break
+            outs = [empty((), dt) for dt in out_dtypes]
+            fn(*arrays, *outs)
+            return outs
+        return call_many
 
     def run(self, arrays: list[Any]) -> list[np.ndarray]:
         """Check, allocate, call."""
@@ -114,8 +146,19 @@ class KernelRunner:
                                  f"maximum/minimum: it has no identity")
             shape = tuple(shape[d] for d in self.kept)
         outs = [np.empty(shape, dt) for dt in self.out_dtypes]
+        for o, i in self.inplace:
+            target = ins[i]
+            if target.shape == shape and target.dtype == outs[o].dtype \
+                    and target.flags.writeable and not self.overlaps(target, ins, i):
+                outs[o] = target
         self.fn(*ins, *outs)
         return outs
+
+    @staticmethod
+    def overlaps(target: np.ndarray, ins: list[np.ndarray], i: int) -> bool:
+        """True when another operand shares memory with `target` (writing it in place
+        would change what that operand reads in a different element order)."""
+        return any(j != i and np.may_share_memory(target, a) for j, a in enumerate(ins))
 
     def broadcast(self, ins: list[np.ndarray]) -> tuple[int, ...]:
         """The broadcast iteration shape, or a ValueError naming the inputs that clash."""

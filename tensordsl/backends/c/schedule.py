@@ -28,10 +28,12 @@ ENTRY = "td_kernel"
 _compiled: dict[tuple, Any] = {}
 
 
-def kernel_source(kernel: Kernel) -> str:
-    """The validated C unit of `kernel` (raises Unsupported if it cannot be lowered)."""
+def kernel_source(kernel: Kernel, check: bool = True) -> str:
+    """The C unit of `kernel`, validated unless `check` is False (raises Unsupported if
+    the kernel cannot be lowered)."""
     source = CRenderer(openmp=config.openmp).render(kernel, ENTRY)
-    validate.check_source(source)
+    if check:
+        validate.check_source(source)
     return source
 
 
@@ -40,15 +42,18 @@ def compile_kernel(kernel: Kernel) -> Any:
     key = (kernel, config.cxx, config.cflags, config.openmp, config.compiledir)
     fn = _compiled.get(key)
     if fn is None:
-        path = cache.get_library(kernel_source(kernel))
-        fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs))
+        # validated only when it is built: a cached library was checked at its build
+        path = cache.get_library(kernel_source(kernel, check=False), validate.check_source)
+        fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
+                                release_gil=kernel.ndim > 0)
         _compiled[key] = fn
     return fn
 
 
-def kernel_runner(kernel: Kernel, labels: list[str], who: str) -> runtime.KernelRunner:
+def kernel_runner(kernel: Kernel, labels: list[str], who: str,
+                  inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
-    return runtime.KernelRunner(kernel, compile_kernel(kernel), labels, who)
+    return runtime.KernelRunner(kernel, compile_kernel(kernel), labels, who, inplace)
 
 
 def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
@@ -57,8 +62,10 @@ def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
         return type(node.op).__name__
     kernel, loaded = lowered
     labels = [repr(node.inputs[i]) for i in loaded]
+    pattern = getattr(node.op, "inplace_pattern", ())
+    inplace = tuple((o, loaded.index(i)) for o, i in pattern if i in loaded)
     try:
-        return kernel_runner(kernel, labels, str(node.op)), loaded
+        return kernel_runner(kernel, labels, str(node.op), inplace), loaded
     except Unsupported as why:
         return f"{node.op} ({why})"
 
@@ -86,7 +93,8 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             runner, loaded = lowered
             ins = [slot(node.inputs[i]) for i in loaded]
             steps.append((runner.call, node, ins, outs, True))
-            fresh.update(outs)
+            if not node.op.destroy_map:
+                fresh.update(outs)
     if fallbacks:
         log.info("C backend: %d node(s) run through numpy perform: %s",
                  sum(fallbacks.values()),

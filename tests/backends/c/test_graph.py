@@ -1,0 +1,205 @@
+"""Whole functions under the C backend against the numpy reference backend: fused
+patterns from the rewrite pipeline, fallbacks, errors, output ownership."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tensordsl
+from tensordsl import tensor as T
+from tensordsl.compile.mode import Mode, get_mode
+from tensordsl.ops.fused import FusedElemwise
+
+from .kernels import assert_matches, multi_op_kernel, run_c
+from .strategies import broadcast_to, operand, shapes
+
+C_RUN = get_mode("FAST_RUN").including()  # every rewrite, C backend
+C_ONLY = Mode("C_ONLY", backend="c")  # no rewrites: one kernel per Elemwise/Reduce node
+REFERENCE = Mode("REFERENCE", backend="numpy")
+
+
+def both(inputs, outputs):
+    """The function compiled for the C backend (fused and unfused) and the reference."""
+    assert C_RUN.backend == "c"
+    return [tensordsl.function(inputs, outputs, mode=m, on_unused_input="ignore")
+            for m in (C_RUN, C_ONLY, REFERENCE)]
+
+
+def check(fns, args, inexact=True):
+    """Same dtypes; values equal (integers) or close: reductions sum in another order than
+    numpy, so floats get rtol/atol of a few hundred eps of the inputs' scale (|x| <= 3)."""
+    fused, plain, ref = fns
+    want = ref(*args)
+    for f in (fused, plain):
+        got = f(*args)
+        got, want_l = (got, want) if isinstance(got, list) else ([got], [want])
+        for g, w in zip(got, want_l):
+            if not inexact or w.dtype.kind != "f":
+                assert_matches(g, w, False, "graph output")
+                continue
+            assert g.dtype == w.dtype and g.shape == w.shape
+            tol = 256 * np.finfo(w.dtype).eps
+            np.testing.assert_allclose(g, w, rtol=tol, atol=10 * tol)
+
+
+def patterns(dtype):
+    """(name, inputs, outputs) of fused patterns over 2-d x, y and a row vector b."""
+    x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
+    b = T.vector("b", dtype=dtype)
+    return [
+        ("chain", [x, y, b], [T.exp(x) * y + b]),
+        ("multi-output", [x, y, b], [x * y + b, T.tanh(x - y), T.sqrt(T.abs(x)) * 2]),
+        ("reduce-rows", [x, y, b], [T.sum(T.exp(x) * y, axis=1)]),
+        ("reduce-cols", [x, y, b], [T.max(x + b, axis=0), T.min(x * y, axis=0)]),
+        ("reduce-all", [x, y, b], [T.sum(x * y), T.prod(T.sign(x))]),
+        ("softmax", [x, y, b], [T.nnet.softmax(x + b)]),
+        ("logsumexp", [x, y, b], [T.logsumexp(x, axis=1)]),
+        ("compare-switch", [x, y, b], [T.switch(x > y, x, y * b), T.cast(x >= 0.5, "int8")]),
+        ("mean-var", [x, y, b], [T.mean(x, axis=0), T.var(y, axis=1)]),
+    ]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", [p[0] for p in patterns("float64")])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_fused_patterns_match_reference(dtype, name, data):
+    _, inputs, outputs = next(p for p in patterns(dtype) if p[0] == name)
+    fns = _compiled(dtype, name, inputs, outputs)
+    shape = data.draw(shapes(2, max_side=6))
+    if name in ("softmax", "logsumexp", "reduce-cols") or "reduce" in name:
+        shape = (max(shape[0], 1), max(shape[1], 1))  # max/min of nothing raises
+    elems = st.floats(-3, 3, width=32 if dtype == "float32" else 64)
+    xv = data.draw(operand(shape, dtype, elems))
+    yv = data.draw(operand(data.draw(broadcast_to(shape)), dtype, elems))
+    bv = data.draw(operand((shape[1],), dtype, elems))
+    if name.startswith("reduce") or name in ("mean-var",):
+        yv = np.ascontiguousarray(np.broadcast_to(yv, shape)) if name == "mean-var" else yv
+    check(fns, [xv, yv, bv])
+
+
+_CACHE: dict = {}
+
+
+def _compiled(dtype, name, inputs, outputs):
+    key = (dtype, name)
+    if key not in _CACHE:
+        _CACHE[key] = both(inputs, outputs)
+    return _CACHE[key]
+
+
+def test_black_scholes_is_one_kernel_and_accurate():
+    """The issue's compute-bound workload: one fused kernel; error vs float64 numpy
+    within 1e-12 (float64) and 1e-4 (float32)."""
+    from scipy.special import erf
+
+    rng = np.random.default_rng(0)
+    args = [rng.uniform(50, 150, 5000), rng.uniform(50, 150, 5000), rng.uniform(.25, 2, 5000)]
+    sqrt_t = np.sqrt(args[2])
+    d1 = (np.log(args[0] / args[1]) + 0.065 * args[2]) / (0.3 * sqrt_t)
+    d2 = d1 - 0.3 * sqrt_t
+    want = args[0] * (0.5 + 0.5 * erf(d1 / np.sqrt(2))) - args[1] * np.exp(-0.02 * args[2]) \
+        * (0.5 + 0.5 * erf(d2 / np.sqrt(2)))
+    for dtype, tol in (("float64", 1e-11), ("float32", 2e-3)):
+        with tensordsl.config.change_flags(floatX=dtype):
+            S, K, Tm = (T.vector(n, dtype=dtype) for n in "SKT")
+            st_ = T.sqrt(Tm)
+            e1 = (T.log(S / K) + 0.065 * Tm) / (0.3 * st_)
+            e2 = e1 - 0.3 * st_
+            out = S * (0.5 + 0.5 * T.erf(e1 * 0.7071067811865476)) - K * T.exp(-0.02 * Tm) \
+                * (0.5 + 0.5 * T.erf(e2 * 0.7071067811865476))
+            f = tensordsl.function([S, K, Tm], out)
+        nodes = f.maker.fgraph.toposort()
+        assert len(nodes) == 1 and isinstance(nodes[0].op, FusedElemwise)
+        got = f(*[a.astype(dtype) for a in args])
+        assert got.dtype == dtype
+        assert np.max(np.abs(got - want)) < tol
+
+
+def test_fallback_ops_run_and_are_logged_once(caplog):
+    x = T.dmatrix("x")
+    with caplog.at_level(logging.INFO, logger="tensordsl.backends.c"):
+        f = tensordsl.function([x], [T.argmax(x, axis=1), T.dot(x, x.T) + 1], mode=C_RUN)
+    lines = [r for r in caplog.records if "numpy perform" in r.getMessage()]
+    assert len(lines) == 1 and "Argmax" in lines[0].getMessage()
+    a = np.random.default_rng(1).random((4, 4))
+    am, d = f(a)
+    np.testing.assert_array_equal(am, np.argmax(a, axis=1))
+    np.testing.assert_allclose(d, a @ a.T + 1, rtol=1e-12)
+
+
+def test_single_kernel_function_is_one_foreign_call():
+    a, b = T.dscalar("a"), T.dscalar("b")
+    f = tensordsl.function([a, b], a + b, mode=C_RUN)
+    assert len(f.thunk.steps) == 1 and hasattr(f.thunk, "call")
+    assert f(1.5, 2.25) == 3.75 and f(np.float64(1), 2.0).dtype == np.float64
+
+
+def test_outputs_are_fresh_every_call():
+    x = T.dvector("x")
+    f = tensordsl.function([x], [x * 2, x + 1], mode=C_RUN)
+    v = np.arange(4.0)
+    first, second = f(v), f(v)
+    for p, q in zip(first, second):
+        assert not np.may_share_memory(p, q) and not np.may_share_memory(p, v)
+    first[0][:] = -1
+    np.testing.assert_array_equal(f(v)[0], v * 2)
+
+
+def test_shape_mismatch_is_a_value_error_naming_the_input():
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    f = tensordsl.function([x, y], x + y, mode=C_RUN)
+    with pytest.raises(ValueError, match="'?x'?.*shape \\(2, 3\\).*'?y'?.*shape \\(2, 4\\)"):
+        f(np.zeros((2, 3)), np.zeros((2, 4)))
+
+
+def test_runner_rejects_wrong_dtype_and_rank_before_running():
+    from tensordsl.ops import scalar as ps
+
+    kernel = multi_op_kernel(2, ("float64", "float64"), [(ps.add, (0, 1))])
+    with pytest.raises(ValueError, match="in1.*dtype float64, got int64"):
+        run_c(kernel, [np.zeros((2, 2)), np.zeros((2, 2), dtype="int64")])
+    with pytest.raises(ValueError, match="in0.*2-d"):
+        run_c(kernel, [np.zeros(2), np.zeros((2, 2))])
+    swapped = np.arange(4.0).reshape(2, 2).astype(">f8")  # same values, other byte order
+    np.testing.assert_array_equal(run_c(kernel, [swapped, swapped])[0], 2 * swapped)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_integer_and_bool_graphs(dtype, data):
+    x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
+    if dtype == "bool":
+        outs = [x & y, x | ~y, T.sum(x, axis=0), T.any(x, axis=1), T.all(y)]
+    else:
+        outs = [x // y, x % y, x * y - 3, T.maximum(x, y), T.sum(x * y, axis=1), T.max(x)]
+    fns = _compiled(dtype, "int", [x, y], outs)
+    shape = data.draw(shapes(2, max_side=5))
+    shape = (max(shape[0], 1), max(shape[1], 1))
+    xv = data.draw(operand(shape, dtype))
+    yv = data.draw(operand(data.draw(broadcast_to(shape)), dtype))
+    check(fns, [xv, yv], inexact=False)
+
+
+def test_seed_training_is_digit_exact_under_fast_run():
+    """The seed's training loop: FAST_RUN (C) prints exactly what numpy computes."""
+    x, target = T.fvector("x"), T.fscalar("target")
+    results = []
+    for mode in (C_RUN, REFERENCE):
+        W = tensordsl.shared(np.asarray([0.1, 0.25, 0.15, 0.3]), "W")
+        y = (x * W).sum()
+        cost = T.sqr(target - y)
+        (gW,) = tensordsl.grad(cost, [W])
+        f = tensordsl.function([x, target], y, updates=[(W, W - 0.1 * gW)], mode=mode)
+        trace = []
+        for _ in range(10):
+            trace.append(repr(f([1.0, 1.0, 1.0, 1.0], 100.0)))
+            trace.append(repr(W.get_value()))
+        results.append(trace)
+    assert results[0] == results[1]

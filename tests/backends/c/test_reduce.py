@@ -1,0 +1,117 @@
+"""Reductions (add, mul, maximum, minimum, and_, or_) over any axes, against numpy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tensordsl import dtypes
+from tensordsl.kernel.evaluate import evaluate_kernel
+from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
+from tensordsl.ops import scalar as ps
+
+from .kernels import run_c
+from .strategies import operand, shapes
+
+KINDS = ("add", "mul", "maximum", "minimum")
+
+
+def reduce_kernel(dtype: str, ndim: int, axes: tuple[int, ...], kinds=KINDS) -> Kernel:
+    """x -> [kind(x) over axes for each kind]; integer/bool sums accumulate in 64 bits."""
+    body = (ScalarNode(dtype, input=0),)
+    outs, accs = [], []
+    for kind in kinds:
+        if kind in ("add", "mul"):
+            outs.append(dtypes.sum_dtype(dtype))
+        elif kind in ("and_", "or_"):
+            outs.append("bool")
+        else:
+            outs.append(dtype)
+        accs.append(outs[-1])
+    return Kernel(ndim, (KernelInput(dtype, (False,) * ndim),), body, (0,) * len(kinds),
+                  tuple(outs), reduce_axes=axes, reduce_kinds=tuple(kinds),
+                  acc_dtypes=tuple(accs), name="test reduce")
+
+
+def assert_reduced(got, want, kind, x, axes):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, want.dtype)
+    if got.dtype.kind != "f" or kind in ("maximum", "minimum"):
+        np.testing.assert_array_equal(got, want)
+        return
+    # Summation order differs from numpy's pairwise one: bound by n*eps*sum|x| (or the
+    # relative product error), NaN/inf positions equal.
+    n = max(1, int(np.prod([x.shape[a] for a in axes])))
+    eps = np.finfo(got.dtype).eps
+    with np.errstate(all="ignore"):
+        if kind == "add":
+            scale = np.sum(np.abs(x.astype("float64")), axis=axes)
+        else:
+            scale = np.abs(want.astype("float64"))
+        ok = (got == want) | (np.isnan(got) & np.isnan(want)) | (
+            np.abs(got - want.astype("float64")) <= 2 * n * eps * scale)
+    assert ok.all(), f"{kind}: got {got[~ok][:5]} want {want[~ok][:5]}"
+
+
+CASES = [(1, (0,)), (2, (0,)), (2, (1,)), (2, (0, 1)), (3, (0, 2)), (3, (1,)),
+         (3, (0, 1, 2))]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int32", "uint8"])
+@pytest.mark.parametrize("ndim,axes", CASES)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_reductions_match_numpy(dtype, ndim, axes, data):
+    kernel = reduce_kernel(dtype, ndim, axes)
+    shape = data.draw(shapes(ndim, max_side=6 if ndim < 3 else 4))
+    elems = st.floats(-3, 3, width=32 if dtype == "float32" else 64) \
+        if dtype.startswith("float") else None
+    x = data.draw(operand(shape, dtype, elems))
+    if any(shape[a] == 0 for a in axes):  # max/min of nothing: numpy raises, so do we
+        kernel = reduce_kernel(dtype, ndim, axes, ("add", "mul"))
+    got = run_c(kernel, [x])
+    want = evaluate_kernel(kernel, [x])
+    for kind, g, w in zip(kernel.reduce_kinds, got, want):
+        assert_reduced(g, w, kind, x, axes)
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_logical_reductions(data):
+    kernel = reduce_kernel("bool", 2, (1,), ("and_", "or_", "add"))
+    x = data.draw(operand(data.draw(shapes(2)), "bool"))
+    for g, w in zip(run_c(kernel, [x]), evaluate_kernel(kernel, [x])):
+        np.testing.assert_array_equal(g, w)
+        assert g.dtype == w.dtype
+
+
+def test_nan_propagates_through_max_and_min():
+    kernel = reduce_kernel("float64", 1, (0,), ("maximum", "minimum"))
+    for x in ([1.0, np.nan, 3.0], [np.nan, 1.0], [1.0, 2.0, np.nan] * 20):
+        got = run_c(kernel, [np.array(x)])
+        assert np.isnan(got[0]) and np.isnan(got[1])
+
+
+def test_empty_max_is_a_value_error():
+    kernel = reduce_kernel("float64", 2, (1,), ("maximum",))
+    with pytest.raises(ValueError, match="empty"):
+        run_c(kernel, [np.zeros((3, 0))])
+
+
+def test_fused_sum_of_products_large_is_deterministic():
+    """sum(x*y) over 1M elements (parallel blocks): accurate and the same every call."""
+    body = (ScalarNode("float64", input=0), ScalarNode("float64", input=1),
+            ScalarNode("float64", op=ps.mul, args=(0, 1)))
+    kernel = Kernel(1, (KernelInput("float64", (False,)),) * 2, body, (2,), ("float64",),
+                    reduce_axes=(0,), reduce_kinds=("add",), acc_dtypes=("float64",))
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(1_000_001), rng.standard_normal(1_000_001)
+    first = run_c(kernel, [x, y])[0]
+    exact = math.fsum(x * y)
+    assert abs(first - exact) <= 1e-12 * np.sum(np.abs(x * y))
+    for _ in range(3):
+        assert run_c(kernel, [x, y])[0] == first

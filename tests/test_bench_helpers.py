@@ -1,0 +1,192 @@
+"""Unit tests of the benchmark suite's pure helpers (ratios, formatting, checks, timing).
+
+The suite itself (tools/bench.py --quick) runs in CI as a smoke test; speed is never
+asserted here.
+"""
+
+import importlib
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+report = importlib.import_module("benchsuite.report")
+checks = importlib.import_module("benchsuite.checks")
+timing = importlib.import_module("benchsuite.timing")
+cases = importlib.import_module("benchsuite.cases")
+
+positive = st.floats(min_value=1e-9, max_value=1e3, allow_nan=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from(["numpy", "numba", "jax", "pytensor"]), positive,
+                       min_size=1))
+def test_best_peer_is_the_smallest_time(medians):
+    name, seconds = report.best_peer(medians)
+    assert seconds == min(medians.values())
+    assert medians[name] == seconds
+
+
+def test_best_peer_ignores_missing_and_nan():
+    assert report.best_peer({}) is None
+    assert report.best_peer({"numpy": math.nan, "jax": None}) is None
+    assert report.best_peer({"numpy": math.nan, "jax": 0.5}) == ("jax", 0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(positive, positive)
+def test_ratio_is_time_over_reference(seconds, reference):
+    assert report.ratio(seconds, reference) == pytest.approx(seconds / reference)
+    assert report.ratio(seconds, reference) * report.ratio(reference, seconds) == \
+        pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan])
+def test_ratio_of_non_positive_or_nan_is_nan(bad):
+    assert math.isnan(report.ratio(bad, 1.0))
+    assert math.isnan(report.ratio(1.0, bad))
+
+
+@settings(max_examples=40, deadline=None)
+@given(positive, positive)
+def test_percent_of_limit(achieved, limit):
+    assert report.percent_of_limit(achieved, limit) == pytest.approx(100 * achieved / limit)
+
+
+def test_percent_of_unknown_limit_is_nan():
+    assert math.isnan(report.percent_of_limit(10.0, None))
+    assert math.isnan(report.percent_of_limit(10.0, 0.0))
+    assert math.isnan(report.percent_of_limit(math.nan, 5.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=1e-10, max_value=1e4, allow_nan=False))
+def test_fmt_time_round_trips_to_three_digits(seconds):
+    value, unit = report.fmt_time(seconds).split()
+    scale = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9}[unit]
+    assert float(value) * scale == pytest.approx(seconds, rel=5e-3)
+    assert unit == "s" or float(value) < 1000  # the unit is the largest that fits
+
+
+def test_fmt_missing_values_are_dashes():
+    assert report.fmt_time(None) == report.fmt_time(math.nan) == "—"
+    assert report.fmt_ratio(math.nan) == report.fmt_percent(math.nan) == "—"
+    assert report.fmt_rate(None, "GB/s") == "—"
+
+
+def test_footnotes_share_numbers_for_equal_texts():
+    notes = report.Footnotes()
+    first, second, again = notes.ref("a"), notes.ref("b"), notes.ref("a")
+    assert first == again != second
+    assert notes.lines() == ["1. a", "2. b"]
+
+
+def test_table_has_header_rule_and_escapes_pipes():
+    lines = report.table(["x", "y"], [["1", "a|b"]])
+    assert len(lines) == 3
+    assert lines[1].count("---") == 2
+    assert lines[2].count("|") == 3  # the cell's own '|' is replaced
+
+
+def test_compare_accepts_equal_and_flags_different_values():
+    rng = np.random.default_rng(0)
+    a = rng.random(50)
+    assert checks.compare((a, 1.0), (a.copy(), 1.0), 1e-12, 0).ok
+    bad = a.copy()
+    bad[7] += 1e-3
+    result = checks.compare(bad, a, 1e-9, 0)
+    assert not result.ok
+    assert result.max_abs_err == pytest.approx(1e-3)
+
+
+def test_compare_flags_shape_and_arity_mismatches():
+    assert not checks.compare(np.zeros(3), np.zeros((3, 1)), 1, 1).ok
+    assert not checks.compare((np.zeros(3),), (np.zeros(3), np.zeros(3)), 1, 1).ok
+
+
+def test_dtype_note_only_when_dtypes_differ():
+    a32 = np.ones(3, np.float32)
+    assert checks.dtype_note(a32, a32) == ""
+    assert "float64" in checks.dtype_note(a32.astype(np.float64), a32)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(min_value=1e-9, max_value=1.0), st.floats(min_value=1e-4, max_value=0.1))
+def test_inner_count_makes_samples_long_enough(per_call, min_sample):
+    inner = timing.inner_count(per_call, min_sample, max_inner=10**9)
+    assert inner * per_call >= min_sample * (1 - 1e-9)
+    assert inner == 1 or (inner - 1) * per_call < min_sample
+
+
+def test_interleaved_times_every_callable_at_least_seven_times():
+    calls = {"a": 0, "b": 0}
+
+    def make(name):
+        def run():
+            calls[name] += 1
+        return run
+
+    result = timing.interleaved({n: make(n) for n in calls}, repeats=7, min_sample_s=0.0)
+    for name, t in result.items():
+        assert len(t.samples) == 7
+        assert calls[name] == 1 + 7 * t.inner  # one warm-up, then the rounds
+        assert t.best <= t.median
+    with pytest.raises(ValueError):
+        timing.interleaved({"a": make("a")}, repeats=0)
+
+
+def test_stepper_advances_its_own_copy_of_the_state():
+    w0 = np.zeros(3)
+    run = cases.stepper(lambda x, w: (float(w.sum()), w + x), (np.ones(3),), (w0,))
+    first, second = run(), run()
+    assert first[0] == 0.0 and second[0] == 3.0
+    np.testing.assert_array_equal(second[1], 2 * np.ones(3))
+    np.testing.assert_array_equal(w0, np.zeros(3))  # the caller's array is untouched
+
+
+def test_run_case_turns_every_failure_into_a_cell():
+    runner = importlib.import_module("benchsuite.runner")
+    env = importlib.import_module("benchsuite.env")
+
+    def raises(exc):
+        def factory(_inputs):
+            raise exc
+        return factory
+
+    def failing_run(_inputs):
+        def run():
+            raise ZeroDivisionError("inside the call")
+        return run
+
+    impls = {
+        "numpy": lambda i: lambda: i["x"] * 2,
+        "same": lambda i: lambda: i["x"] + i["x"],
+        "wrong": lambda i: lambda: i["x"] * 3,
+        "n/a": raises(cases.NotApplicable("no way")),
+        "missing": raises(env.NotInstalled("somelib")),
+        "build fails": raises(RuntimeError("bad build")),
+        "call fails": failing_run,
+    }
+    case = cases.Case("t", "x", lambda: {"x": np.arange(5.0)}, impls)
+    result = runner.run_case(case, runner.Limits(), repeats=7, min_sample_s=0.0)
+    status = {name: cell.status for name, cell in result.cells.items()}
+    assert status == {"numpy": "ok", "same": "ok", "wrong": "mismatch", "n/a": "n/a",
+                      "missing": "not installed", "build fails": "error",
+                      "call fails": "error"}
+    assert "ZeroDivisionError" in result.cells["call fails"].note
+    assert len(result.cells["same"].timing.samples) == 7
+    assert result.cells["wrong"].timing is None  # a wrong result is never timed
+    text = "\n".join(report.workload_section("t", [result], ["same", "wrong", "missing"], "doc"))
+    assert "✗ wrong result" in text and "not installed" in text
+
+
+def test_interleaved_counts_a_long_checked_call_as_the_warm_up():
+    calls = []
+    result = timing.interleaved({"slow": lambda: calls.append(1)}, repeats=7,
+                                min_sample_s=0.0, warmed={"slow": timing.LONG_CALL_S})
+    assert len(calls) == 7 and result["slow"].inner == 1

@@ -1,0 +1,19 @@
+"""Benchmark tensordsl against numpy, numexpr, numba, PyTensor and JAX, and the machine.
+
+    python tools/bench.py [--quick] [--only NAME[,NAME]] [--out docs/benchmarks.md]
+
+The suite lives in tools/benchsuite/ (see its __init__ for the module map).
+"""
+
+import sys
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+for path in (TOOLS.parent, TOOLS):  # the repository (tensordsl) and tools/ (benchsuite)
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from benchsuite.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

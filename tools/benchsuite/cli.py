@@ -1,0 +1,189 @@
+"""`python tools/bench.py [--quick] [--only NAME[,NAME]] [--out docs/benchmarks.md]`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchsuite import env, report, tdsl
+from benchsuite.runner import CaseResult, measure_limits, run_case
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _workloads() -> dict[str, tuple[Callable[[bool], list], str]]:
+    from benchsuite import wl_elemwise, wl_gemm, wl_overhead, wl_reduce, wl_train
+
+    return {
+        "axpy": (wl_elemwise.axpy_cases, DOCS["axpy"]),
+        "black_scholes": (wl_elemwise.black_scholes_cases, DOCS["black_scholes"]),
+        "reduce": (wl_reduce.reduce_cases, DOCS["reduce"]),
+        "gemm": (wl_gemm.gemm_cases, DOCS["gemm"]),
+        "logreg_step": (wl_train.logreg_cases, DOCS["logreg_step"]),
+        "mlp_step": (wl_train.mlp_cases, DOCS["mlp_step"]),
+        "call_overhead": (wl_overhead.overhead_cases, DOCS["call_overhead"]),
+    }
+
+
+DOCS = {
+    "limits": "The ceilings. Memory: a STREAM triad `a = b + s*c` in C (gcc -O3 -march=native "
+              "-fopenmp, all cores, float64, 3 arrays counted). Compute: numpy's BLAS GEMM. "
+              "Memory-bound rows also time the triad in their own rounds and compare with "
+              "that figure, since bandwidth drifts on a shared host.",
+    "axpy": "`z = a*x + y`: the simplest memory-bound loop (3 arrays streamed). "
+            "Limit: the triad, which does exactly this in C.",
+    "black_scholes": "Call price with log, sqrt, exp and an erf normal CDF: a long fused "
+                     "elementwise expression, bound by transcendental throughput more than by "
+                     "memory; the triad (4 arrays counted) is the floor no implementation "
+                     "can beat.",
+    "reduce": "`sum(x*y)` (a fused elementwise+reduction, 2 arrays read) and a row-wise "
+              "logsumexp (max, exp, sum, log over rows). Limit: the triad.",
+    "gemm": "Matrix products: `dot` of two 2048² matrices and a dense layer `relu(x @ W + b)`. "
+            "Limit: numpy's BLAS GEMM in the same dtype.",
+    "logreg_step": "One logistic-regression training step (Theano tutorial): sigmoid of a "
+                   "matrix-vector product, cross-entropy + L2 cost, gradients, updates of "
+                   "shared w and b. N=4000, 784 features, float64. Bound by reading X twice "
+                   "(limit: the triad, 2 passes over X counted).",
+    "mlp_step": "One SGD step of a 784-512-10 MLP (ReLU, softmax cross-entropy), batch 256, "
+                "float32: forward, backward, update. Mostly GEMMs (limit: BLAS float32, "
+                "3 GEMM-sized products per layer counted).",
+    "call_overhead": "`f(a, b) = a + b` on float64 scalars: the fixed cost of one call "
+                     "(argument checks, dispatch). No physical limit applies.",
+    "compile_time": "Black-Scholes (float64) compiled in a fresh process: cold with an empty "
+                    "cache directory, then warm with the cache the cold run filled. "
+                    "compile = build + first call - second call, on N=1000; imports excluded.",
+}
+
+
+LOADED = (" — other processes were using the cores: multi-threaded BLAS/OpenMP rows "
+          "suffer most (a 2-thread GEMM whose threads are descheduled stalls at every barrier)")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes, no peers' compile-time runs (CI smoke test)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated workloads to run (limits always run)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"),
+                        help="markdown file to write")
+    parser.add_argument("--repeats", type=int, default=7, help="timed rounds (at least 7)")
+    return parser.parse_args(argv)
+
+
+def _selected(only: str, known: list[str]) -> list[str]:
+    if not only:
+        return known
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known + ["limits"]]
+    if unknown:
+        raise SystemExit(f"unknown workload(s) {', '.join(unknown)}; known: "
+                         f"limits, {', '.join(known)}")
+    return [n for n in known if n in names]
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _header(command: str, wall_s: float, quick: bool, load_start: float) -> list[str]:
+    from tensordsl.compile.mode import get_mode
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    vers = ", ".join(f"{k} {v}" for k, v in env.versions().items())
+    return [
+        "# tensordsl benchmarks", "",
+        f"_Made by `{command}` on {now}, tensordsl commit {_git_commit()}, in {wall_s:.0f} s"
+        f"{' (quick sizes: a smoke test, not a measurement)' if quick else ''}._", "",
+        f"- Machine: {env.machine_line()}",
+        f"- Versions: {vers}",
+        f"- numpy BLAS (threadpoolctl): {env.blas_info()}",
+        f"- Environment: {env.blas_env()}",
+        f"- Threads: {env.threading_notes()}",
+        f"- Load (1-min loadavg, {os.cpu_count()} cores): {load_start:.2f} at start, "
+        f"{os.getloadavg()[0]:.2f} at end{LOADED if load_start > 1 else ''}",
+        f"- tensordsl columns: {', '.join(tdsl.column_labels())} "
+        f"(FAST_RUN backend: {get_mode('FAST_RUN').backend})",
+        "- Method: every implementation's first call is checked against numpy (a wrong result "
+        "is shown, not timed); then one warm-up (the checked call itself when it took ≥ 1 s) "
+        "and at least 7 rounds in which all "
+        "implementations of a case are timed in turn (interleaved, order rotating); figures "
+        "are medians. Short calls are looped so each sample lasts ≥ 20 ms. The host is shared, "
+        "so compare only figures from the same run.", "",
+    ]
+
+
+def _how_to_read() -> list[str]:
+    lines = ["## How to read this", "",
+             "Each workload table has a column per library; cells are median time per call "
+             "(lower is better). The second table puts each tensordsl column against the "
+             "fastest peer in the same rounds (÷ best peer < 1: tensordsl is faster) and, where "
+             "a physical limit applies, gives the achieved GB/s or GFLOP/s as a percentage of "
+             "that ceiling measured in this run. 'n/a' means the library cannot express the "
+             "workload (or the tensordsl feature is not there yet); the note says why.", ""]
+    lines += [f"- **{name}**: {text}" for name, text in DOCS.items()]
+    return lines + [""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected workloads and write the markdown report."""
+    args = parse_args(argv)
+    if args.repeats < 7:
+        raise SystemExit("--repeats must be at least 7 (medians of >= 7 runs)")
+    started, load_start = time.perf_counter(), os.getloadavg()[0]
+    workloads = _workloads()
+    names = _selected(args.only, list(workloads) + ["compile_time"])
+    tdsl_columns = tdsl.column_labels()
+    min_sample = 0.005 if args.quick else 0.02
+    print(f"[bench] limits ({'quick' if args.quick else 'full'} sizes)", flush=True)
+    limits = measure_limits(args.quick, args.repeats)
+    body = report.limits_section(limits, DOCS["limits"])
+    for name in names:
+        print(f"[bench] {name}", flush=True)
+        if name == "compile_time":
+            from benchsuite import compile_time
+
+            body += compile_time.section(args.quick, DOCS[name])
+            continue
+        cases_fn, doc = workloads[name]
+        results: list[CaseResult] = []
+        for case in cases_fn(args.quick):
+            results.append(run_case(case, limits, args.repeats, min_sample))
+            print(f"[bench]   {case.label}: {results[-1].wall_s:.1f} s", flush=True)
+        body += report.workload_section(name, results, tdsl_columns, doc)
+    body += _rewrite_section()
+    command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start)
+    text += _how_to_read() + body
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(text).rstrip() + "\n")
+    print(f"[bench] wrote {out} in {time.perf_counter() - started:.0f} s", flush=True)
+    return 0
+
+
+def _rewrite_section() -> list[str]:
+    """tools/bench_rewrite.py's output, when that tool exists (rewrite engine timing)."""
+    tool = ROOT / "tools" / "bench_rewrite.py"
+    if not tool.exists():
+        return []
+    try:
+        proc = subprocess.run([sys.executable, str(tool)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+        out = (proc.stdout.strip() or proc.stderr.strip())[-3000:]
+    except subprocess.TimeoutExpired:
+        out = "timed out after 120 s"
+    return ["## rewrite engine", "", "Output of `python tools/bench_rewrite.py`:", "",
+            "```", out, "```", ""]

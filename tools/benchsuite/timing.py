@@ -1,0 +1,85 @@
+"""Timing: warm-up, calibrated inner loops, round-robin interleaved repeats, medians.
+
+All implementations of one case are timed in turn within each round (the order rotates
+every round), so a burst of load from other tenants of a shared machine hits them all
+alike instead of spoiling one column. Each figure is the median of the rounds.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+MIN_REPEATS = 7
+LONG_CALL_S = 1.0  # a call this long was warmed up by its (checked) first call
+
+
+@dataclass
+class Timing:
+    """Per-call seconds of the timed rounds of one implementation."""
+
+    samples: list[float] = field(default_factory=list)
+    inner: int = 1  # calls per sample (short calls are batched so the clock can see them)
+    first_call_s: float = math.nan  # the checked first call, compile included
+
+    @property
+    def median(self) -> float:
+        """Median seconds per call."""
+        return statistics.median(self.samples) if self.samples else math.nan
+
+    @property
+    def best(self) -> float:
+        """Fastest seconds per call."""
+        return min(self.samples) if self.samples else math.nan
+
+
+def inner_count(seconds_per_call: float, min_sample_s: float, max_inner: int = 200_000) -> int:
+    """How many calls one sample needs so that it lasts at least `min_sample_s`."""
+    if not seconds_per_call > 0:
+        return max_inner
+    return max(1, min(max_inner, math.ceil(min_sample_s / seconds_per_call)))
+
+
+def _sample(fn: Callable[[], object], inner: int) -> float:
+    start = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - start) / inner
+
+
+def interleaved(callables: dict[str, Callable[[], object]], repeats: int = MIN_REPEATS,
+                min_sample_s: float = 0.02, warmed: dict[str, float] | None = None
+                ) -> dict[str, Timing]:
+    """Warm each callable up once, then time `repeats` interleaved rounds of all of them.
+
+    `warmed` maps names to the seconds of a call already made (the checked first call);
+    one of at least LONG_CALL_S counts as the warm-up, so slow calls are not run twice.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    warmed = warmed or {}
+    timings = {}
+    for name, fn in callables.items():  # warm-up, also calibrates the inner loop
+        if warmed.get(name, 0.0) >= LONG_CALL_S:
+            timings[name] = Timing(inner=1)
+        else:
+            timings[name] = Timing(inner=inner_count(_sample(fn, 1), min_sample_s))
+    names = list(callables)
+    gc_was_enabled = gc.isenabled()
+    try:
+        for round_no in range(repeats):
+            gc.collect()
+            gc.disable()  # a collection inside one sample would be charged to one library
+            shift = round_no % len(names)
+            for name in names[shift:] + names[:shift]:
+                timings[name].samples.append(_sample(callables[name], timings[name].inner))
+            if gc_was_enabled:
+                gc.enable()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return timings
