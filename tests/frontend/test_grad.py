@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import tensordsl
 from tensordsl import tensor as T
 from tests.frontend import corpus
+from tests.frontend.conftest import available_targets
 
 
 def loss_mlp(W, x, b):
@@ -64,10 +65,12 @@ def test_grad_mlp(args):
                                    rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("target", available_targets())
 @settings(max_examples=15, deadline=None)
-@given(floats((3, 4)))
-def test_value_and_grad_softmax(x):
-    value, grad = tensordsl.value_and_grad(tensordsl.compile(loss_softmax))(x)
+@given(x=floats((3, 4)))
+def test_value_and_grad_softmax(x, target):
+    compiled = tensordsl.compile(loss_softmax, target=target)
+    value, grad = tensordsl.value_and_grad(compiled)(x)
     np.testing.assert_allclose(value, loss_softmax(x), rtol=1e-10)
     np.testing.assert_allclose(grad, numeric_grad(loss_softmax, (x,), 0), rtol=1e-5,
                                atol=1e-6)
