@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "printing": ("tensordsl.printing", None),
     "gradient": ("tensordsl.gradient", None),
-    "grad": ("tensordsl.gradient", "grad"),
+    "grad": ("tensordsl.frontend", "grad"),  # symbolic grad, or grad of a Python function
     "ifelse": ("tensordsl.ifelse", None),
     "scan": ("tensordsl.scan", "scan"),
     "rewrite": ("tensordsl.rewrite", None),
