@@ -88,7 +88,7 @@ def shared_updates_inplace(fgraph: FunctionGraph) -> int:
 
 def inplace_pass(fgraph: FunctionGraph) -> int:
     """Make elementwise nodes write into dead inputs; returns how many were changed."""
-    changed = shared_updates_inplace(fgraph)
+    changed = 0
     for node in fgraph.toposort():
         op = node.op
         if isinstance(op, Elemwise) and not op.inplace_pattern:

@@ -6,6 +6,7 @@
     stabilize         numerically stable forms                          (local)
     specialize        Gemm, dot, reciprocal, sqr                        (local)
     fusion            elementwise (+ reduce) regions -> Kernel nodes    (global)
+    inplace_update    shared updates computed in the shared buffer      (global, opt-in)
     inplace           dead inputs' buffers reused                       (global)
 
 merge and constant folding run again after every local stage that changed the graph,
@@ -23,7 +24,7 @@ from tensordsl.rewrite import canonicalize, specialize, stabilize  # noqa: F401 
 from tensordsl.rewrite.engine import History, Query, run_local, select
 from tensordsl.rewrite.fusion import fuse
 from tensordsl.rewrite.global_passes import merge_pass, remove_dead
-from tensordsl.rewrite.inplace import inplace_pass
+from tensordsl.rewrite.inplace import inplace_pass, shared_updates_inplace
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("stabilize"),
     Stage("specialize"),
     Stage("fusion", fuse),
+    # Not in fast_run: a shared variable updated in its own buffer is already changed
+    # if a later node of the same call raises, and a failed call must change nothing.
+    Stage("inplace_update", shared_updates_inplace),
     Stage("inplace", inplace_pass),
 )
 _TIDY = (MERGE, CONSTANT_FOLDING)

@@ -26,7 +26,8 @@ from tests.rewrite.helpers import (
 
 def test_pass_order_is_one_table():
     assert [s.name for s in PIPELINE] == ["merge", "constant_folding", "canonicalize",
-                                          "stabilize", "specialize", "fusion", "inplace"]
+                                          "stabilize", "specialize", "fusion",
+                                          "inplace_update", "inplace"]
 
 
 def test_every_rewrite_has_a_stage_tag():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tensordsl as td
 from tensordsl import tensor as T
+from tensordsl.compile.mode import get_mode
 from tests.rewrite.helpers import NO_REWRITES, array_of, assert_values_equal, compile_fn, only
 
 
@@ -65,8 +67,11 @@ def _train(mode):
     return f, W
 
 
+INPLACE_UPDATES = get_mode("FAST_RUN").including("inplace_update")
+
+
 def test_shared_update_happens_in_place():
-    f, W = _train("FAST_RUN")
+    f, W = _train(INPLACE_UPDATES)
     assert any(n.op.destroy_map and W in n.inputs for n in f.maker.fgraph.toposort())
     g, V = _train(NO_REWRITES)
     buffer = W.get_value(borrow=True)
@@ -93,10 +98,23 @@ def test_argument_aliasing_an_updated_shared_buffer_is_protected():
     x = T.dvector("x")
     W = td.shared(np.array([1.0, 2.0, 3.0]), "W")
     V = td.shared(np.zeros(3), "V")
-    f = td.function([x], [], updates=[(W, W - 0.5 * x), (V, V + x)], mode="FAST_RUN")
+    f = td.function([x], [], updates=[(W, W - 0.5 * x), (V, V + x)], mode=INPLACE_UPDATES)
     assert f._overwritten  # W's update is computed into W's buffer
     alias = W.get_value(borrow=True)  # the caller passes W's own buffer as x
     before = alias.copy()
     f(alias)
     assert_values_equal(W.get_value(), before - 0.5 * before)
     assert_values_equal(V.get_value(), before)  # V's update read x after W's update ran
+
+
+def test_fast_run_updates_leave_shared_unchanged_when_a_call_fails():
+    # FAST_RUN does not compute updates in shared buffers: a call that raises after the
+    # update's node ran must still leave W as it was.
+    f, W = _train("FAST_RUN")
+    assert not any(n.op.destroy_map and W in n.inputs for n in f.maker.fgraph.toposort())
+    x, y = T.dvector("x"), T.dvector("y")
+    W = td.shared(np.array([1.0, 2.0, 3.0]), "W")
+    g = td.function([x, y], (x * y).sum(), updates=[(W, W * 2 + x)], mode="FAST_RUN")
+    with pytest.raises(ValueError):
+        g(np.ones(3), np.ones(2))
+    np.testing.assert_array_equal(W.get_value(), [1.0, 2.0, 3.0])
