@@ -13,12 +13,12 @@ import importlib
 from typing import Any
 
 from tensordsl import tensor
-from tensordsl.compile.function import Function, In, Param, function
-from tensordsl.compile.mode import Mode
-from tensordsl.compile.shared import SharedVariable, shared
 from tensordsl.config import config
 from tensordsl.errors import CompileError, UnusedInputError
 from tensordsl.graph import Apply, Constant, FunctionGraph, Op, TensorType, Variable
+from tensordsl.runtime.function import Function, In, Param, function
+from tensordsl.runtime.mode import Mode
+from tensordsl.runtime.shared import SharedVariable, shared
 
 __version__ = "0.1.0"
 

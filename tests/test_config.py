@@ -112,7 +112,7 @@ def test_config_flags_are_listed():
 
 
 def test_mode_flag_selects_the_default_mode():
-    from tensordsl.compile.mode import get_mode
+    from tensordsl.runtime.mode import get_mode
 
     with tensordsl.config.change_flags(mode="FAST_COMPILE"):
         assert get_mode().name == "FAST_COMPILE"

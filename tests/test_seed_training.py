@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from tensordsl.compile.mode import PREDEFINED
+from tensordsl.runtime.mode import PREDEFINED
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "seed_training.py"

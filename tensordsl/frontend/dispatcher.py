@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.compile.function import _owned
 from tensordsl.config import config
 from tensordsl.errors import CompileError
 from tensordsl.frontend import signature as sig
@@ -25,6 +24,7 @@ from tensordsl.frontend.statements import parsed
 from tensordsl.graph.basic import Variable
 from tensordsl.graph.convert import constant
 from tensordsl.graph.type import TensorType
+from tensordsl.runtime.function import _owned
 
 TARGETS = ("numpy", "c", "opencl")
 _DEFAULT = object()
@@ -32,7 +32,7 @@ _DEFAULT = object()
 
 def target_mode(target: str, mode: Any) -> Any:
     """The compilation Mode of `target`, raising CompileError if its backend is missing."""
-    from tensordsl.compile.mode import get_mode
+    from tensordsl.runtime.mode import get_mode
 
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; known targets: {', '.join(TARGETS)}")
@@ -221,7 +221,7 @@ class CompiledFunction:
         return spec
 
     def _function(self, inputs: list[Variable], outputs: list[Variable]) -> Any:
-        from tensordsl.compile.function import function
+        from tensordsl.runtime.function import function
 
         self.stats["compiles"] += 1
         with config.change_flags(cast_policy="numpy"):

@@ -83,8 +83,8 @@ def verify_grad(fn: Callable[..., Any], pt: Sequence[Any], rng: Any = None,
     are tried (Theano's default is 2; 1 here). `out_type`, `cast_to_output_type` and
     `no_debug_ref` are accepted for Theano compatibility and ignored.
     """
-    from tensordsl.compile.function import function
     from tensordsl.gradient.core import grad
+    from tensordsl.runtime.function import function
     from tensordsl.tensor import math as tm
 
     points = _as_points(pt)

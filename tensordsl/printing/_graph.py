@@ -34,7 +34,7 @@ class GraphView:
 
 def as_graph_view(obj: Any, who: str) -> GraphView:
     """Normalise a Variable, list of Variables, FunctionGraph or Function for printing."""
-    from tensordsl.compile.function import Function
+    from tensordsl.runtime.function import Function
 
     if isinstance(obj, Function):
         fgraph = obj.maker.fgraph

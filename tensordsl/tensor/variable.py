@@ -192,7 +192,7 @@ class TensorVariable(Variable):
 
     def eval(self, inputs_to_values: dict | None = None) -> Any:
         """Compile and run this variable with the given {input: value} (Theano's eval)."""
-        from tensordsl.compile.function import function
+        from tensordsl.runtime.function import function
 
         inputs_to_values = inputs_to_values or {}
         fn = function(list(inputs_to_values), self, mode="FAST_COMPILE")

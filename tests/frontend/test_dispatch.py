@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import tensordsl
-import tensordsl.compile.function as function_module
 import tensordsl.frontend.dispatcher as dispatcher_module
 import tensordsl.frontend.statements as statements_module
+import tensordsl.runtime.function as function_module
 from tensordsl import tensor as T
 
 

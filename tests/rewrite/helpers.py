@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 import tensordsl as td
-from tensordsl.compile.debugmode import values_equal
-from tensordsl.compile.mode import Mode
 from tensordsl.ops.fused import FusedElemwise
+from tensordsl.runtime.debugmode import values_equal
+from tensordsl.runtime.mode import Mode
 
 NO_REWRITES = Mode("NONE")
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import tensordsl as td
 from tensordsl import tensor as T
-from tensordsl.compile.mode import get_mode
+from tensordsl.runtime.mode import get_mode
 from tests.rewrite.helpers import NO_REWRITES, array_of, assert_values_equal, compile_fn, only
 
 

@@ -7,11 +7,11 @@ import pytest
 
 import tensordsl as td
 from tensordsl import tensor as T
-from tensordsl.compile.debugmode import DebugModeError
-from tensordsl.compile.mode import PREDEFINED, get_mode
 from tensordsl.rewrite import REGISTRY
 from tensordsl.rewrite.engine import LocalRewrite, add_rewrite
 from tensordsl.rewrite.util import op
+from tensordsl.runtime.debugmode import DebugModeError
+from tensordsl.runtime.mode import PREDEFINED, get_mode
 from tests.rewrite.helpers import assert_values_equal, compile_fn, count_kernels, op_names
 
 

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tensordsl import tensor as T
-from tensordsl.compile.debugmode import values_equal
 from tensordsl.graph.basic import ancestors
+from tensordsl.runtime.debugmode import values_equal
 from tests.rewrite.helpers import NO_REWRITES, array_of, compile_fn
 
 DTYPES = ["float32", "float64", "int8", "int32", "int64"]

@@ -103,7 +103,7 @@ def _git_commit() -> str:
 
 def _header(command: str, wall_s: float, quick: bool, load_start: float,
             min_sample_s: float) -> list[str]:
-    from tensordsl.compile.mode import get_mode
+    from tensordsl.runtime.mode import get_mode
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     vers = ", ".join(f"{k} {v}" for k, v in env.versions().items())

@@ -12,11 +12,9 @@ import importlib.util
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from types import ModuleType
 from typing import Any
 
 from benchsuite.cases import Factory, NotApplicable, Run, noted, stepper
-from benchsuite.env import optional
 
 DECORATOR = "tensordsl @compile"
 
@@ -38,7 +36,7 @@ def _backend_present(name: str) -> bool:
 
 def symbolic_columns() -> list[Column]:
     """FAST_COMPILE, FAST_RUN, and FAST_RUN on each other backend that exists."""
-    from tensordsl.compile.mode import get_mode
+    from tensordsl.runtime.mode import get_mode
 
     fast_compile, fast_run = get_mode("FAST_COMPILE"), get_mode("FAST_RUN")
     cols = [Column(f"tensordsl FAST_COMPILE ({fast_compile.backend})", fast_compile),
@@ -63,13 +61,8 @@ def decorator() -> Callable[[Callable], Callable]:
         compile_ = tensordsl.compile
     except (AttributeError, ImportError) as exc:
         raise NotApplicable(f"tensordsl.compile not available ({type(exc).__name__})") from None
-    if isinstance(compile_, ModuleType) or not callable(compile_):
-        # the name may still be the tensordsl.compile package (function(), modes) that
-        # shadows the lazy attribute; the decorator itself lives in tensordsl.frontend
-        frontend = optional("tensordsl.frontend")
-        if frontend is None or not callable(getattr(frontend, "compile", None)):
-            raise NotApplicable("tensordsl.compile decorator not available yet (frontend)")
-        compile_ = frontend.compile
+    if not callable(compile_):
+        raise NotApplicable("tensordsl.compile is not callable")
     return compile_
 
 

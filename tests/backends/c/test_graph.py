@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import tensordsl
 from tensordsl import tensor as T
-from tensordsl.compile.mode import Mode, get_mode
 from tensordsl.ops.fused import FusedElemwise
+from tensordsl.runtime.mode import Mode, get_mode
 
 from .kernels import assert_matches, multi_op_kernel, run_c
 from .strategies import broadcast_to, operand, shapes

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.compile.mode import Mode, apply_rewrites, get_mode, make_thunk
-from tensordsl.compile.shared import SharedVariable
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.runtime.mode import Mode, apply_rewrites, get_mode, make_thunk
+from tensordsl.runtime.shared import SharedVariable
 
 _NO_DEFAULT = object()
 

@@ -5,7 +5,7 @@ FAST_RUN      every rewrite (tensordsl.rewrite.pipeline.PIPELINE), the C backend
               (numpy, with one warning, when no C compiler is found)
 DEBUG_MODE    FAST_RUN's rewrites, run side by side with the un-rewritten reference;
               a difference raises DebugModeError naming the first rewrite that changed
-              a value (tensordsl.compile.debugmode)
+              a value (tensordsl.runtime.debugmode)
 
 `include`/`exclude` hold rewrite tags (canonicalize, stabilize, specialize, fusion,
 inplace, merge, constant_folding, or `fast_run` for all of them) or rewrite names.
@@ -73,7 +73,7 @@ def get_mode(mode: Any = None) -> Mode:
 def apply_rewrites(fgraph: Any, mode: Mode) -> None:
     """Run the mode's rewrites on `fgraph` in place."""
     if mode.debug:
-        from tensordsl.compile import debugmode
+        from tensordsl.runtime import debugmode
 
         debugmode.prepare(fgraph)
     if not mode.include:
@@ -89,7 +89,7 @@ def make_thunk(fgraph: Any, mode: Mode) -> Any:
 
     backend = get_backend(mode.backend)
     if mode.debug:
-        from tensordsl.compile import debugmode
+        from tensordsl.runtime import debugmode
 
         return debugmode.make_thunk(fgraph, backend)
     return backend.make_thunk(fgraph)
