@@ -61,9 +61,12 @@ class CRenderer:
     restrict = "restrict"
     export = ""  # qualifier of the exported entry
 
-    def __init__(self, openmp: bool = True, parallel_threshold: int = 1 << 15) -> None:
+    def __init__(self, openmp: bool = True, parallel_threshold: int = 1 << 15,
+                 aliasing: bool = False) -> None:
         self.openmp = openmp
         self.threshold = parallel_threshold
+        if aliasing:  # an output may be written into an input's buffer: no `restrict`
+            self.restrict = ""
 
     # -- dialect hooks ---------------------------------------------------------------
     def type_name(self, dtype: str) -> str:
@@ -180,12 +183,13 @@ class CRenderer:
 
     def flat_params(self, reduce: bool = False) -> str:
         r = self.restrict
-        ins = [f"const {self.in_type(j)} *{r} in{j}" for j in range(len(self.kernel.inputs))]
+        r = f"{r} " if r else ""
+        ins = [f"const {self.in_type(j)} *{r}in{j}" for j in range(len(self.kernel.inputs))]
         if reduce:
             outs = [f"{self.type_name(self.acc_dtype(j))} *res{j}"
                     for j in range(len(self.kernel.outputs))]
         else:
-            outs = [f"{self.out_type(j)} *{r} out{j}" for j in range(len(self.kernel.outputs))]
+            outs = [f"{self.out_type(j)} *{r}out{j}" for j in range(len(self.kernel.outputs))]
         return ", ".join(["long long lo", "long long hi"] + ins + outs)
 
     def flat_loads(self, index: str) -> tuple[list[str], list[str]]:

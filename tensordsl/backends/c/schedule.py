@@ -28,22 +28,24 @@ ENTRY = "td_kernel"
 _compiled: dict[tuple, Any] = {}
 
 
-def kernel_source(kernel: Kernel, check: bool = True) -> str:
+def kernel_source(kernel: Kernel, check: bool = True, aliasing: bool = False) -> str:
     """The C unit of `kernel`, validated unless `check` is False (raises Unsupported if
-    the kernel cannot be lowered)."""
-    source = CRenderer(openmp=config.openmp).render(kernel, ENTRY)
+    the kernel cannot be lowered). `aliasing`: outputs may share an input's buffer."""
+    source = CRenderer(openmp=config.openmp, aliasing=aliasing).render(kernel, ENTRY)
     if check:
         validate.check_source(source)
     return source
 
 
-def compile_kernel(kernel: Kernel) -> Any:
-    """The loaded entry of `kernel` (cached in process and on disk)."""
-    key = (kernel, config.cxx, config.cflags, config.openmp, config.compiledir)
+def compile_kernel(kernel: Kernel, aliasing: bool = False) -> Any:
+    """The loaded entry of `kernel` (cached in process and on disk); `aliasing` builds
+    the variant whose outputs may be written into input buffers (no `restrict`)."""
+    key = (kernel, aliasing, config.cxx, config.cflags, config.openmp, config.compiledir)
     fn = _compiled.get(key)
     if fn is None:
         # validated only when it is built: a cached library was checked at its build
-        path = cache.get_library(kernel_source(kernel, check=False), validate.check_source)
+        source = kernel_source(kernel, check=False, aliasing=aliasing)
+        path = cache.get_library(source, validate.check_source)
         fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
                                 release_gil=kernel.ndim > 0)
         _compiled[key] = fn
@@ -53,7 +55,8 @@ def compile_kernel(kernel: Kernel) -> Any:
 def kernel_runner(kernel: Kernel, labels: list[str], who: str,
                   inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
-    return runtime.KernelRunner(kernel, compile_kernel(kernel), labels, who, inplace)
+    fn = compile_kernel(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
+    return runtime.KernelRunner(kernel, fn, labels, who, inplace)
 
 
 def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
