@@ -59,14 +59,46 @@ def kernel_runner(kernel: Kernel, labels: list[str], who: str,
     return runtime.KernelRunner(kernel, fn, labels, who, inplace)
 
 
+def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
+    """The node's (output, kernel input) in-place pairs."""
+    pattern = getattr(node.op, "inplace_pattern", ())
+    return tuple((o, loaded.index(i)) for o, i in pattern if i in loaded)
+
+
+def prebuild(nodes: list[Apply]) -> None:
+    """Build the libraries of all these nodes' kernels at once (one compiler process per
+    missing kernel, run concurrently); `compile_kernel` then finds them in the cache."""
+    sources = []
+    for node in nodes:
+        lowered = lower_node(node)
+        if lowered is None:
+            continue
+        aliasing = bool(_inplace(node, lowered[1])) and not lowered[0].is_reduction
+        key = (lowered[0], aliasing, config.cxx, config.cflags, config.openmp,
+               config.compiledir)
+        if key in _compiled:
+            continue
+        try:
+            sources.append(kernel_source(lowered[0], check=False, aliasing=key[1]))
+        except Unsupported:
+            continue
+    if len(set(sources)) < 2:
+        return  # nothing to overlap
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(8, len(set(sources)))) as pool:
+        for future in [pool.submit(cache.get_library, src, validate.check_source)
+                       for src in dict.fromkeys(sources)]:
+            future.result()
+
+
 def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
     lowered = lower_node(node)
     if lowered is None:
         return type(node.op).__name__
     kernel, loaded = lowered
     labels = [repr(node.inputs[i]) for i in loaded]
-    pattern = getattr(node.op, "inplace_pattern", ())
-    inplace = tuple((o, loaded.index(i)) for o, i in pattern if i in loaded)
+    inplace = _inplace(node, loaded)
     try:
         return kernel_runner(kernel, labels, str(node.op), inplace), loaded
     except Unsupported as why:
@@ -86,7 +118,9 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
 
     input_slots = [slot(v) for v in fgraph.inputs]
     steps, fallbacks, fresh = [], collections.Counter(), set()
-    for node in fgraph.toposort():
+    order = fgraph.toposort()
+    prebuild(order)
+    for node in order:
         outs = [slot(v) for v in node.outputs]
         lowered = _try_lower(node)
         if isinstance(lowered, str):
