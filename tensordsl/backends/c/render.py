@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import re
 
-from tensordsl.backends.c.lowering import Lowering, c_const, c_type, is_float
+from tensordsl.backends.c.lowering import Lowering, c_const, c_type
+from tensordsl.backends.c.render_reduce import ReductionPaths
 from tensordsl.kernel.ir import Kernel
 from tensordsl.ops.scalar import SCALAR_OPS
 
-LANES = 16  # accumulator lanes of the contiguous full reduction (fixed => deterministic)
 MAX_THREADS = 256
 
 PRELUDE = """\
@@ -47,23 +47,23 @@ typedef struct {
 } td_array;
 """
 
-_REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
-
-
 def sanitize_comment(text: str) -> str:
     """`text` made safe for a C comment: printable ASCII words only, short."""
     return re.sub(r"[^A-Za-z0-9_.,:=+\- ]", "_", text)[:80]
 
 
-class CRenderer:
+class CRenderer(ReductionPaths):
     """Renders a Kernel as C99 text (hooks for C-family dialects at the top)."""
 
     restrict = "restrict"
     export = ""  # qualifier of the exported entry
 
-    def __init__(self, openmp: bool = True, parallel_threshold: int = 1 << 15) -> None:
+    def __init__(self, openmp: bool = True, parallel_threshold: int = 1 << 15,
+                 aliasing: bool = False) -> None:
         self.openmp = openmp
         self.threshold = parallel_threshold
+        if aliasing:  # an output may be written into an input's buffer: no `restrict`
+            self.restrict = ""
 
     # -- dialect hooks ---------------------------------------------------------------
     def type_name(self, dtype: str) -> str:
@@ -170,22 +170,15 @@ class CRenderer:
     def out_type(self, j: int) -> str:
         return self.type_name(self.kernel.output_dtypes[j])
 
-    def acc_dtype(self, j: int) -> str:
-        k = self.kernel
-        if k.reduce_kinds[j] in ("add", "mul") and k.acc_dtypes:
-            return k.acc_dtypes[j]
-        if k.reduce_kinds[j] in ("and_", "or_"):
-            return "bool"
-        return k.body[k.outputs[j]].dtype
-
     def flat_params(self, reduce: bool = False) -> str:
         r = self.restrict
-        ins = [f"const {self.in_type(j)} *{r} in{j}" for j in range(len(self.kernel.inputs))]
+        r = f"{r} " if r else ""
+        ins = [f"const {self.in_type(j)} *{r}in{j}" for j in range(len(self.kernel.inputs))]
         if reduce:
             outs = [f"{self.type_name(self.acc_dtype(j))} *res{j}"
                     for j in range(len(self.kernel.outputs))]
         else:
-            outs = [f"{self.out_type(j)} *{r} out{j}" for j in range(len(self.kernel.outputs))]
+            outs = [f"{self.out_type(j)} *{r}out{j}" for j in range(len(self.kernel.outputs))]
         return ", ".join(["long long lo", "long long hi"] + ins + outs)
 
     def flat_loads(self, index: str) -> tuple[list[str], list[str]]:
@@ -293,127 +286,6 @@ class CRenderer:
         lines += [f"{ind}*({self.out_type(j)} *){self.strided_access(nin + j, dims)} = v{o};"
                   for j, o in enumerate(k.outputs)]
         lines += ["    " * (len(dims) - i) + "}" for i in range(len(dims))]
-        return "\n".join(lines + ["}", ""])
-
-    # -- reductions -------------------------------------------------------------------------
-    def acc_init(self, j: int) -> str:
-        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
-        if kind in _REDUCE_INIT:
-            return c_const(_REDUCE_INIT[kind], dtype)
-        if is_float(dtype):
-            return c_const(float("-inf") if kind == "maximum" else float("inf"), dtype)
-        import numpy as np
-
-        info = np.iinfo(dtype) if dtype != "bool" else None
-        if info is None:
-            return "0" if kind == "maximum" else "1"
-        return c_const(info.min if kind == "maximum" else info.max, dtype)
-
-    def combine(self, j: int, acc: str, value: str) -> str:
-        """`acc` updated with `value` (already of the accumulator dtype)."""
-        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
-        if kind == "add":
-            return f"{acc} + {value}"
-        if kind == "mul":
-            return f"{acc} * {value}"
-        if kind == "and_":
-            return f"{acc} && {value}"
-        if kind == "or_":
-            return f"{acc} || {value}"
-        cmp = ">" if kind == "maximum" else "<"
-        nan = f" || {value} != {value}" if is_float(dtype) else ""
-        return f"(({value} {cmp} {acc}{nan}) ? {value} : {acc})"
-
-    def acc_value(self, j: int) -> str:
-        dtype = self.acc_dtype(j)
-        value = f"v{self.kernel.outputs[j]}"
-        if self.kernel.reduce_kinds[j] in ("and_", "or_"):
-            return f"({value} != 0)"
-        if self.kernel.body[self.kernel.outputs[j]].dtype != dtype:
-            return f"(({self.type_name(dtype)}){value})"
-        return value
-
-    def flat_reduction(self) -> str:
-        """Full reduction of a contiguous block [lo, hi): LANES lanes, then the tail."""
-        k = self.kernel
-        nout = len(k.outputs)
-        hoisted, load = self.flat_loads("i + l")
-        _, tail_load = self.flat_loads("i")
-        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
-        lines = [f"static void {self.name}_flatred({self.flat_params(reduce=True)})", "{",
-                 *hoisted, "    long long i = lo;"]
-        lines += [f"    {t} lane{j}[{LANES}];" for t, j in accs]
-        lines += [f"    for (int l = 0; l < {LANES}; l++) {{"]
-        lines += [f"        lane{j}[l] = {self.acc_init(j)};" for _, j in accs]
-        lines += ["    }", f"    for (; i + {LANES} <= hi; i += {LANES}) {{"]
-        lines += ["        " + p for p in self.pragma("simd")]
-        lines += [f"        for (int l = 0; l < {LANES}; l++) {{"]
-        lines += self.body(load, "            ")
-        lines += [f"            lane{j}[l] = {self.combine(j, f'lane{j}[l]', self.acc_value(j))};"
-                  for _, j in accs]
-        lines += ["        }", "    }"]
-        lines += [f"    {t} acc{j} = lane{j}[0];" for t, j in accs]
-        lines += [f"    for (int l = 1; l < {LANES}; l++) {{"]
-        lines += [f"        acc{j} = {self.combine(j, f'acc{j}', f'lane{j}[l]')};"
-                  for _, j in accs]
-        lines += ["    }", "    for (; i < hi; i++) {"]
-        lines += self.body(tail_load, "        ")
-        lines += [f"        acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
-                  for _, j in accs]
-        lines += ["    }"]
-        lines += [f"    *res{j} = acc{j};" for _, j in accs]
-        return "\n".join(lines + ["}", ""])
-
-    def strided_reduction(self) -> str:
-        """Kept dims outer (parallel), reduced dims inner. The innermost reduced dim runs
-        in LANES-wide steps into fixed lanes (vectorised, and an order that does not
-        depend on the data's address), its tail into one accumulator; the lanes are then
-        combined in order, then the tail."""
-        k = self.kernel
-        nin, nout = len(k.inputs), len(k.outputs)
-        kept = [d for d in range(k.ndim) if d not in k.reduce_axes]
-        red = list(k.reduce_axes)
-        last = red[-1]
-        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
-        lines = [f"static void {self.name}_reduce({self.strided_params()})", "{"]
-        outer, ind = self.loop_nest(kept, "    ", True, False)
-        lines += outer
-        lines += [f"{ind}{t} acc{j} = {self.acc_init(j)};" for t, j in accs]
-        lines += [f"{ind}{t} lane{j}[{LANES}];" for t, j in accs]
-        lines += [f"{ind}for (int l = 0; l < {LANES}; l++) {{"]
-        lines += [f"{ind}    lane{j}[l] = {self.acc_init(j)};" for _, j in accs]
-        lines += [f"{ind}}}"]
-        inner, ind2 = self.loop_nest(red[:-1], ind, False, False)
-        dims = kept + red
-        lines += inner
-        lines += [f"{ind2}long long i{last} = 0;",
-                  f"{ind2}for (; i{last} + {LANES} <= shape[{last}]; i{last} += {LANES}) {{"]
-        lines += [ind2 + "    " + p for p in self.pragma("simd")]
-        lines += [f"{ind2}    for (int l = 0; l < {LANES}; l++) {{"]
-        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims, last)}"
-                for j in range(nin)]
-        lines += self.body(load, ind2 + "        ")
-        lines += [f"{ind2}        lane{j}[l] = "
-                  f"{self.combine(j, f'lane{j}[l]', self.acc_value(j))};" for _, j in accs]
-        lines += [f"{ind2}    }}", f"{ind2}}}", f"{ind2}for (; i{last} < shape[{last}]; "
-                                                  f"i{last}++) {{"]
-        load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
-                for j in range(nin)]
-        lines += self.body(load, ind2 + "    ")
-        lines += [f"{ind2}    acc{j} = {self.combine(j, f'acc{j}', self.acc_value(j))};"
-                  for _, j in accs]
-        lines += [f"{ind2}}}"]
-        for depth in range(len(red) - 1, 0, -1):
-            lines.append("    " * (len(kept) + depth) + "}")
-        for t, j in accs:
-            lines += [f"{ind}{t} all{j} = lane{j}[0];",
-                      f"{ind}for (int l = 1; l < {LANES}; l++) "
-                      f"all{j} = {self.combine(j, f'all{j}', f'lane{j}[l]')};",
-                      f"{ind}all{j} = {self.combine(j, f'all{j}', f'acc{j}')};"]
-        lines += [f"{ind}*({self.out_type(j)} *){self.strided_access(nin + j, kept)} = "
-                  f"({self.out_type(j)})all{j};" for j in range(nout)]
-        for depth in range(len(kept), 0, -1):
-            lines.append("    " * depth + "}")
         return "\n".join(lines + ["}", ""])
 
     # -- the entry ------------------------------------------------------------------------

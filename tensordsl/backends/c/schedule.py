@@ -28,22 +28,24 @@ ENTRY = "td_kernel"
 _compiled: dict[tuple, Any] = {}
 
 
-def kernel_source(kernel: Kernel, check: bool = True) -> str:
+def kernel_source(kernel: Kernel, check: bool = True, aliasing: bool = False) -> str:
     """The C unit of `kernel`, validated unless `check` is False (raises Unsupported if
-    the kernel cannot be lowered)."""
-    source = CRenderer(openmp=config.openmp).render(kernel, ENTRY)
+    the kernel cannot be lowered). `aliasing`: outputs may share an input's buffer."""
+    source = CRenderer(openmp=config.openmp, aliasing=aliasing).render(kernel, ENTRY)
     if check:
         validate.check_source(source)
     return source
 
 
-def compile_kernel(kernel: Kernel) -> Any:
-    """The loaded entry of `kernel` (cached in process and on disk)."""
-    key = (kernel, config.cxx, config.cflags, config.openmp, config.compiledir)
+def compile_kernel(kernel: Kernel, aliasing: bool = False) -> Any:
+    """The loaded entry of `kernel` (cached in process and on disk); `aliasing` builds
+    the variant whose outputs may be written into input buffers (no `restrict`)."""
+    key = (kernel, aliasing, config.cxx, config.cflags, config.openmp, config.compiledir)
     fn = _compiled.get(key)
     if fn is None:
         # validated only when it is built: a cached library was checked at its build
-        path = cache.get_library(kernel_source(kernel, check=False), validate.check_source)
+        source = kernel_source(kernel, check=False, aliasing=aliasing)
+        path = cache.get_library(source, validate.check_source)
         fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
                                 release_gil=kernel.ndim > 0)
         _compiled[key] = fn
@@ -53,7 +55,41 @@ def compile_kernel(kernel: Kernel) -> Any:
 def kernel_runner(kernel: Kernel, labels: list[str], who: str,
                   inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
-    return runtime.KernelRunner(kernel, compile_kernel(kernel), labels, who, inplace)
+    fn = compile_kernel(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
+    return runtime.KernelRunner(kernel, fn, labels, who, inplace)
+
+
+def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
+    """The node's (output, kernel input) in-place pairs."""
+    pattern = getattr(node.op, "inplace_pattern", ())
+    return tuple((o, loaded.index(i)) for o, i in pattern if i in loaded)
+
+
+def prebuild(nodes: list[Apply]) -> None:
+    """Build the libraries of all these nodes' kernels at once (one compiler process per
+    missing kernel, run concurrently); `compile_kernel` then finds them in the cache."""
+    sources = []
+    for node in nodes:
+        lowered = lower_node(node)
+        if lowered is None:
+            continue
+        aliasing = bool(_inplace(node, lowered[1])) and not lowered[0].is_reduction
+        key = (lowered[0], aliasing, config.cxx, config.cflags, config.openmp,
+               config.compiledir)
+        if key in _compiled:
+            continue
+        try:
+            sources.append(kernel_source(lowered[0], check=False, aliasing=key[1]))
+        except Unsupported:
+            continue
+    if len(set(sources)) < 2:
+        return  # nothing to overlap
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(8, len(set(sources)))) as pool:
+        for future in [pool.submit(cache.get_library, src, validate.check_source)
+                       for src in dict.fromkeys(sources)]:
+            future.result()
 
 
 def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
@@ -62,8 +98,7 @@ def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
         return type(node.op).__name__
     kernel, loaded = lowered
     labels = [repr(node.inputs[i]) for i in loaded]
-    pattern = getattr(node.op, "inplace_pattern", ())
-    inplace = tuple((o, loaded.index(i)) for o, i in pattern if i in loaded)
+    inplace = _inplace(node, loaded)
     try:
         return kernel_runner(kernel, labels, str(node.op), inplace), loaded
     except Unsupported as why:
@@ -83,7 +118,9 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
 
     input_slots = [slot(v) for v in fgraph.inputs]
     steps, fallbacks, fresh = [], collections.Counter(), set()
-    for node in fgraph.toposort():
+    order = fgraph.toposort()
+    prebuild(order)
+    for node in order:
         outs = [slot(v) for v in node.outputs]
         lowered = _try_lower(node)
         if isinstance(lowered, str):
