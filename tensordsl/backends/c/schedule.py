@@ -17,9 +17,9 @@ from tensordsl.backends.c import cache, runtime, validate
 from tensordsl.backends.c.lower import lower_node
 from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.render import CRenderer
-from tensordsl.backends.numpy.vm import _CONTEXT_ERRORS, node_context
+from tensordsl.backends.numpy.vm import Storage, interpret
 from tensordsl.config import config
-from tensordsl.graph.basic import Apply, Constant
+from tensordsl.graph.basic import Apply
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.kernel.ir import Kernel
 
@@ -107,15 +107,8 @@ def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
 
 def make_thunk(fgraph: FunctionGraph) -> Any:
     """A callable running `fgraph`: list of input arrays -> list of output arrays."""
-    slots: dict[Any, int] = {}
-    template: list[Any] = []
-
-    def slot(var: Any) -> int:
-        if var not in slots:
-            slots[var] = len(template)
-            template.append(var.data if isinstance(var, Constant) else None)
-        return slots[var]
-
+    storage = Storage()
+    slot = storage.slot
     input_slots = [slot(v) for v in fgraph.inputs]
     steps, fallbacks, fresh = [], collections.Counter(), set()
     order = fgraph.toposort()
@@ -143,7 +136,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             and steps[0][3] == output_slots):
         run = _direct(steps[0][0])
     else:
-        run = _interpret(template, input_slots, steps, output_slots)
+        run = interpret(storage.template, input_slots, steps, output_slots)
     run.fresh_outputs = fresh_outputs  # type: ignore[attr-defined]
     run.steps = steps  # type: ignore[attr-defined]
     return run
@@ -153,22 +146,4 @@ def _direct(call: Any) -> Any:
     def run(values: list[Any]) -> list[Any]:
         return call(values)
     run.call = call  # type: ignore[attr-defined]
-    return run
-
-
-def _interpret(template: list[Any], input_slots: list[int], steps: list[tuple],
-               output_slots: list[int]) -> Any:
-    def run(values: list[Any]) -> list[Any]:
-        storage = list(template)
-        for s, value in zip(input_slots, values):
-            storage[s] = value
-        for fn, node, ins, outs, compiled in steps:
-            args = [storage[i] for i in ins]
-            try:
-                results = fn(args) if compiled else fn(node, args)
-            except _CONTEXT_ERRORS as err:
-                raise type(err)(f"{err}\n  ({node_context(node, args)})") from None
-            for o, r in zip(outs, results):
-                storage[o] = r
-        return [storage[i] for i in output_slots]
     return run

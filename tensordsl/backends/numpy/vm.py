@@ -40,33 +40,34 @@ def _rebuilt(err: Exception, message: str) -> Exception:
         return base(message)
 
 
-def make_thunk(fgraph: FunctionGraph) -> Any:
-    """A callable running `fgraph` with numpy: list of input arrays -> list of outputs."""
-    slots: dict[Any, int] = {}
-    template: list[Any] = []
+class Storage:
+    """Slot numbers for a graph's variables; constants' slots are pre-filled."""
 
-    def slot(var: Any) -> int:
-        if var not in slots:
-            slots[var] = len(template)
-            template.append(var.data if isinstance(var, Constant) else None)
-        return slots[var]
+    def __init__(self) -> None:
+        self.slots: dict[Any, int] = {}
+        self.template: list[Any] = []
 
-    input_slots = [slot(v) for v in fgraph.inputs]
-    steps = []
-    for node in fgraph.toposort():
-        ins = [slot(v) for v in node.inputs]
-        outs = [slot(v) for v in node.outputs]
-        steps.append((node.op.perform, node, ins, outs))
-    output_slots = [slot(v) for v in fgraph.outputs]
+    def slot(self, var: Any) -> int:
+        """The slot of `var` (allocated on first use)."""
+        if var not in self.slots:
+            self.slots[var] = len(self.template)
+            self.template.append(var.data if isinstance(var, Constant) else None)
+        return self.slots[var]
 
+
+def interpret(template: list[Any], input_slots: list[int], steps: list[tuple],
+              output_slots: list[int]) -> Any:
+    """A thunk running `steps`, each (fn, node, input slots, output slots, compiled):
+    a compiled step is called as fn(args), a reference one as fn(node, args). Errors
+    from a step get the node and its input shapes appended."""
     def run(values: list[Any]) -> list[Any]:
         storage = list(template)
         for s, value in zip(input_slots, values):
             storage[s] = value
-        for perform, node, ins, outs in steps:
+        for fn, node, ins, outs, compiled in steps:
             args = [storage[i] for i in ins]
             try:
-                results = perform(node, args)
+                results = fn(args) if compiled else fn(node, args)
             except _CONTEXT_ERRORS as err:
                 raise _rebuilt(err, with_context(str(err), node, args)) from None
             for o, r in zip(outs, results):
@@ -75,6 +76,16 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
 
     run.steps = steps  # type: ignore[attr-defined]
     return run
+
+
+def make_thunk(fgraph: FunctionGraph) -> Any:
+    """A callable running `fgraph` with numpy: list of input arrays -> list of outputs."""
+    storage = Storage()
+    input_slots = [storage.slot(v) for v in fgraph.inputs]
+    steps = [(node.op.perform, node, [storage.slot(v) for v in node.inputs],
+              [storage.slot(v) for v in node.outputs], False) for node in fgraph.toposort()]
+    output_slots = [storage.slot(v) for v in fgraph.outputs]
+    return interpret(storage.template, input_slots, steps, output_slots)
 
 
 def evaluate(fgraph: FunctionGraph, values: list[np.ndarray]) -> list[np.ndarray]:
