@@ -91,6 +91,11 @@ class _Grower:
             node = stack.pop()
             for var in node.inputs:
                 producer = var.owner
+                if producer in region.duplicates:
+                    if self._all_users_inside(producer, region):
+                        region.duplicates.discard(producer)  # nothing left outside:
+                        stack.append(producer)  # it joins, and so may its producers
+                    continue
                 if producer in region.nodes or producer in banned:
                     continue
                 if self._joins(producer, region, pattern, allow_escapes):
@@ -112,6 +117,12 @@ class _Grower:
             return False
         users = self.fgraph.clients.get(producer.outputs[0], [])
         return all(c != OUTPUT and isinstance(c.op, (Elemwise, Reduce)) for c, _ in users)
+
+    def _all_users_inside(self, node: Apply, region: Region) -> bool:
+        """Whether every user of `node` is a (not recomputed) node of the region: a
+        duplicate whose last user has joined is no longer needed outside."""
+        return all(c != OUTPUT and c in region.nodes and c not in region.duplicates
+                   for out in node.outputs for c, _ in self.fgraph.clients.get(out, []))
 
     def _joins(self, producer: Any, region: Region, pattern: tuple, allow_escapes: bool
                ) -> bool:

@@ -97,6 +97,23 @@ def test_region_stays_acyclic_around_a_reduction():
                    "Fused{add,true_div,mul,sub}"]
 
 
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), dtype=st.sampled_from(["float32", "float64"]))
+def test_twice_used_cheap_producer_inside_one_region_leaves_no_node_outside(data, dtype):
+    """Black-Scholes' `sigma*sqrt(T)`: the cheap `c` feeds two nodes of one region and is
+    first reached from one of them while the other has not joined yet, so it starts as a
+    recomputed copy; once its last user joins it joins too (nothing outside reads it), and
+    so does the costly sqrt behind it: one kernel, no node left outside."""
+    x, z = T.vector("x", dtype=dtype), T.vector("z", dtype=dtype)
+    c = 3 * T.sqrt(z)
+    d1 = x / c
+    out = T.exp(d1 * 2) * T.tanh(d1 - c)
+    values = shared_shape(data.draw, [x.type, z.type])
+    f = same_bits([x, z], out, values)
+    assert [str(n.op) for n in f.maker.fgraph.toposort()] \
+        == ["Fused{sqrt,mul,true_div,mul,exp,sub,tanh,mul}"]
+
+
 @pytest.mark.parametrize("xs,ys", [((1,), (3,)), ((3,), (1,)), ((2,), (2,)), ((0,), (1,))])
 def test_runtime_broadcast_of_extra_outputs(xs, ys):
     """An extra output must keep numpy's shape when inputs broadcast only at run time."""
