@@ -21,9 +21,12 @@ from tensordsl.frontend.dispatcher import TARGETS, CompiledFunction
 from tensordsl.frontend.statements import MAX_UNROLL
 
 
-def compile(fn: Callable | None = None, *, target: str = "numpy", signature: Any = None,
+def compile(fn: Callable | None = None, *, target: str | None = None, signature: Any = None,
             mode: Any = None, static_argnames: Any = ()) -> Any:
     """Compile a numpy function: `@compile`, `@compile(target='c')`, `compile(fn, ...)`.
+
+    The default target is FAST_RUN's backend: 'c' when a C compiler is found, else
+    'numpy' (the reference).
 
     Each call's argument types (dtype, ndim, size-1 dims; Python numbers as weak
     scalars) select a specialisation, compiled on first use. `signature`

@@ -41,7 +41,7 @@ def value_and_grad(fn: Any, argnums: int | Sequence[int] = 0) -> Any:
 
 def _differentiated(fn: Any, argnums: int | Sequence[int], with_value: bool
                     ) -> CompiledFunction:
-    target, mode = "numpy", None
+    target, mode = None, None  # None: the default target (FAST_RUN's backend)
     if isinstance(fn, CompiledFunction):
         target, mode, fn = fn.target, fn._mode_arg, fn.py_func
     if not callable(fn):

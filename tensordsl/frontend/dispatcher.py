@@ -30,6 +30,14 @@ TARGETS = ("numpy", "c", "opencl")
 _DEFAULT = object()
 
 
+def default_target() -> str:
+    """FAST_RUN's backend (C when a compiler is found), as the decorator's target."""
+    from tensordsl.runtime.mode import get_mode
+
+    backend = get_mode("FAST_RUN").backend
+    return backend if backend in TARGETS else "numpy"
+
+
 def target_mode(target: str, mode: Any) -> Any:
     """The compilation Mode of `target`, raising CompileError if its backend is missing."""
     from tensordsl.runtime.mode import get_mode
@@ -101,12 +109,12 @@ def _all_fresh(results: list[Any], values: list[Any]) -> bool:
 class CompiledFunction:
     """A Python function compiled per argument signature (`@tensordsl.compile`)."""
 
-    def __init__(self, py_func: Any, target: str = "numpy", signature: Any = None,
+    def __init__(self, py_func: Any, target: str | None = None, signature: Any = None,
                  mode: Any = None, transform: Any = None,
                  static_argnames: Any = ()) -> None:
         self.py_func = py_func
-        self.target = target
-        self.mode = target_mode(target, mode)
+        self.target = target or default_target()
+        self.mode = target_mode(self.target, mode)
         self._mode_arg = mode
         self._transform = transform  # (params, inputs, outputs) -> outputs (e.g. gradients)
         self._signature = inspect.signature(py_func)

@@ -141,8 +141,14 @@ def test_symbolic_call_inside_function():
     np.testing.assert_allclose(g(a, b), 3.0 * scaled_sum(a, b))
 
 
+def test_default_target_is_fast_runs_backend():
+    from tensordsl.runtime.mode import get_mode
+
+    assert tensordsl.compile(scaled_sum).target == get_mode("FAST_RUN").backend
+
+
 def test_graph_source_inspect():
-    f = tensordsl.compile(scaled_sum)
+    f = tensordsl.compile(scaled_sum, target="numpy")  # FAST_COMPILE: Reduce stays unfused
     x = np.arange(3.0)
     f(x, x)
     fgraph = f.graph(x, x)
