@@ -6,6 +6,15 @@ text, using the `lowering` table), `validate` (pycparser), `build` (compiler com
 `cache` (on-disk cache), `runtime` (load and call), `schedule` (the FunctionGraph thunk).
 """
 
-from tensordsl.backends.c.schedule import make_thunk
+import os
+
+# OpenMP worker threads spin after each parallel region by default; on a 2-core machine
+# they then steal the cores that numpy's BLAS threads need next, and an MLP training step
+# ran 7x slower (27.6 ms vs 4.0 ms, docs/benchmarks.md). Sleeping threads cost a few
+# microseconds per region, which only kernels far above the parallel threshold start.
+# libgomp reads this when the first kernel library loads it; users may set it otherwise.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from tensordsl.backends.c.schedule import make_thunk  # noqa: E402
 
 __all__ = ["make_thunk"]
