@@ -5,8 +5,15 @@
 The suite lives in tools/benchsuite/ (see its __init__ for the module map).
 """
 
+import os
 import sys
 from pathlib import Path
+
+# libgomp reads its wait policy once, when the first library using it loads; peers
+# (numba's omp layer) may load it before tensordsl can choose. Spinning OpenMP workers
+# starve the BLAS threads on 2 cores, so set tensordsl's default (see
+# tensordsl/backends/c/__init__.py) for the whole run; the report lists it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 TOOLS = Path(__file__).resolve().parent
 for path in (TOOLS.parent, TOOLS):  # the repository (tensordsl) and tools/ (benchsuite)

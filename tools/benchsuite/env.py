@@ -95,7 +95,8 @@ def blas_info() -> str:
     return "; ".join(parts) or "no BLAS found by threadpoolctl"
 
 
-BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY",
+            "OMP_NUM_THREADS",
             "NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER")
 
 
