@@ -18,17 +18,9 @@ from tensordsl.ops.reduce import Reduce
 from tensordsl.ops.shape import Shape
 from tensordsl.rewrite.engine import register
 from tensordsl.rewrite.patterns import C, E, R, match, rule
-from tensordsl.rewrite.util import is_float, op, out_of, single_client
+from tensordsl.rewrite.util import is_float, op, out_of, same_float_dtype, single_client
 
 SPEC = ("specialize", "fast_run")
-
-
-def _same_dtype(build: Any) -> Any:
-    def run(node: Apply, x: Variable, **_: Any) -> Any:
-        if not is_float(x) or x.dtype != out_of(node).dtype:
-            return None
-        return build(x)
-    return run
 
 
 RULES = [
@@ -37,7 +29,7 @@ RULES = [
     ("reciprocal_sqrt_to_rsqrt", E("reciprocal", E("sqrt", "x")), lambda x: op("rsqrt", x)),
 ]
 for _name, _pattern, _build in RULES:
-    rule(_name, SPEC, _pattern, _same_dtype(_build))
+    rule(_name, SPEC, _pattern, same_float_dtype(_build))
 
 
 @register(*SPEC, tracks=(Elemwise,))

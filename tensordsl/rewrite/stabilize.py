@@ -16,20 +16,11 @@ from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.ops.reduce import Reduce
 from tensordsl.rewrite.engine import register
 from tensordsl.rewrite.patterns import DS, C, E, R, match, rule, scalar_constant
-from tensordsl.rewrite.util import const_like, is_float, op, out_of
+from tensordsl.rewrite.util import const_like, is_float, op, out_of, same_float_dtype
 from tensordsl.tensor import math as tm
 from tensordsl.tensor.basic import dimshuffle
 
 STAB = ("stabilize", "fast_run")
-
-
-def _same_float(build: Any) -> Any:
-    """Apply only to floats whose result keeps x's dtype."""
-    def run(node: Apply, x: Variable, **_: Any) -> Any:
-        if not is_float(x) or x.dtype != out_of(node).dtype:
-            return None
-        return build(x)
-    return run
 
 
 RULES = [
@@ -42,7 +33,7 @@ RULES = [
     ("log1p_exp_to_softplus", E("log1p", E("exp", "x")), lambda x: op("softplus", x)),
 ]
 for _name, _pattern, _build in RULES:
-    rule(_name, STAB, _pattern, _same_float(_build))
+    rule(_name, STAB, _pattern, same_float_dtype(_build))
 
 
 # -- max subtraction -------------------------------------------------------------------------

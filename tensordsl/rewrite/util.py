@@ -55,3 +55,13 @@ def is_float(var: Variable) -> bool:
 def is_int(var: Variable) -> bool:
     """True for integer (not bool) dtypes."""
     return dtypes.is_int(var.dtype)
+
+
+def same_float_dtype(build: Any) -> Any:
+    """A rule body calling `build(x)` only when x is a float and the matched node's result
+    keeps x's dtype (a replacement must not change the dtype)."""
+    def run(node: Apply, x: Variable, **_: Any) -> Any:
+        if not is_float(x) or x.dtype != out_of(node).dtype:
+            return None
+        return build(x)
+    return run
