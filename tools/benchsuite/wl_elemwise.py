@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy.special import erf
 
-from benchsuite import bs_limit, tdsl
+from benchsuite import bs_limit, bs_loop, tdsl
 from benchsuite.cases import Case, NotApplicable, Run
 from benchsuite.env import jax_modules
 from benchsuite.peers import jax_run, numba_jit, numba_run, numexpr_run, pytensor_run
@@ -59,21 +58,7 @@ def _numba_axpy() -> Any:
 
 @cache
 def _numba_bs() -> Any:
-    from numba import prange
-
-    @numba_jit()
-    def kernel(S, K, T):
-        out = np.empty_like(S)
-        for i in prange(S.size):
-            sqrt_t = math.sqrt(T[i])
-            d1 = (math.log(S[i] / K[i]) + (0.02 + 0.5 * 0.3 * 0.3) * T[i]) / (0.3 * sqrt_t)
-            d2 = d1 - 0.3 * sqrt_t
-            cnd1 = 0.5 + 0.5 * math.erf(d1 * 0.7071067811865476)
-            cnd2 = 0.5 + 0.5 * math.erf(d2 * 0.7071067811865476)
-            out[i] = S[i] * cnd1 - K[i] * math.exp(-0.02 * T[i]) * cnd2
-        return out
-
-    return kernel
+    return bs_loop.numba_kernel(numba_jit())
 
 
 # ---------------------------------------------------------------- axpy
