@@ -20,7 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tensordsl.graph.fgraph import FunctionGraph
-from tensordsl.rewrite import canonicalize, specialize, stabilize  # noqa: F401 (registers)
+from tensordsl.rewrite import (  # noqa: F401 (registers)
+    canonicalize,
+    shapes,
+    specialize,
+    stabilize,
+)
 from tensordsl.rewrite.engine import History, Query, run_local, select
 from tensordsl.rewrite.fusion import fuse
 from tensordsl.rewrite.global_passes import merge_pass, remove_dead
