@@ -5,6 +5,7 @@
     canonicalize      algebraic identities, chains collapsed            (local)
     stabilize         numerically stable forms                          (local)
     specialize        Gemm, dot, reciprocal, sqr                        (local)
+    rowblock          X @ w -> row kernel -> X.T @ g as one node        (global)
     fusion            elementwise (+ reduce) regions -> Kernel nodes    (global)
     inplace_update    shared updates computed in the shared buffer      (global, opt-in)
     inplace           dead inputs' buffers reused                       (global)
@@ -30,6 +31,7 @@ from tensordsl.rewrite.engine import History, Query, run_local, select
 from tensordsl.rewrite.fusion import fuse
 from tensordsl.rewrite.global_passes import merge_pass, remove_dead
 from tensordsl.rewrite.inplace import inplace_pass, shared_updates_inplace
+from tensordsl.rewrite.rowblock import rowblock_pass
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("canonicalize"),
     Stage("stabilize"),
     Stage("specialize"),
+    # before fusion: it sees Elemwise nodes (the row kernel is built from them)
+    Stage("rowblock", rowblock_pass),
     Stage("fusion", fuse),
     # Not in fast_run: a shared variable updated in its own buffer is already changed
     # if a later node of the same call raises, and a failed call must change nothing.
@@ -109,7 +113,7 @@ def _check(fgraph: FunctionGraph, stage: str) -> None:
 # Tags that stand for a whole mode's selection.
 _ALIASES = {
     "fast_run": ("merge", "constant_folding", "canonicalize", "stabilize", "specialize",
-                 "fusion", "inplace"),
+                 "rowblock", "fusion", "inplace"),
     "fast_compile": ("merge", "constant_folding"),
 }
 

@@ -92,7 +92,13 @@ def prebuild(nodes: list[Apply]) -> None:
             future.result()
 
 
-def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
+def _try_lower(node: Apply) -> tuple[Any, list[int]] | str:
+    c_step = getattr(node.op, "c_step", None)  # an op with its own compiled call
+    if c_step is not None:
+        try:
+            return _Stepper(c_step(node)), list(range(len(node.inputs)))
+        except Unsupported as why:
+            return f"{node.op} ({why})"
     lowered = lower_node(node)
     if lowered is None:
         return type(node.op).__name__
@@ -103,6 +109,13 @@ def _try_lower(node: Apply) -> tuple[runtime.KernelRunner, list[int]] | str:
         return kernel_runner(kernel, labels, str(node.op), inplace), loaded
     except Unsupported as why:
         return f"{node.op} ({why})"
+
+
+class _Stepper:
+    """Adapts an op's own compiled call (`op.c_step(node)`) to a runner's `call`."""
+
+    def __init__(self, call: Any) -> None:
+        self.call = call
 
 
 def make_thunk(fgraph: FunctionGraph) -> Any:

@@ -1,0 +1,269 @@
+"""The C unit and the checked caller of a RowBlock node (tensordsl/ops/rowblock.py).
+
+One pass over X: the rows are split in one contiguous range per thread (OpenMP,
+static), each range is walked in blocks of BLOCK rows. Per block:
+
+1. `d_r = X_r . w` for its rows (4 rows at a time, sharing the loads of w);
+2. the row kernel (rendered by `CRenderer.body`) gives g_r, the row outputs, and adds
+   the summed values into per-thread accumulators;
+3. `acc += g_r * X_r` into the thread's F-vector accumulator while the block is still
+   in L1/L2 (4 rows per sweep of acc, added in row order).
+
+After the parallel region the per-thread accumulators (and sums) are combined in thread
+order, then `out = alpha * acc + beta * c`: the summation order is fixed for a given
+thread count. The entry takes raw pointers (C-contiguous operands; the runner copies
+others) and sizes; the runner checks shapes and dtypes first and falls back to the
+node's numpy `perform` whenever a row vector does not have X's row count (numpy would
+broadcast it: the reference handles every such case, and every error message).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.c import cache, validate
+from tensordsl.backends.c.lowering import Lowering
+from tensordsl.backends.c.render import CRenderer, sanitize_comment
+from tensordsl.config import config
+from tensordsl.graph.basic import Apply
+from tensordsl.kernel.ir import Kernel
+
+BLOCK = 16  # rows per block: 16 rows of 784 doubles are 100 KB, in L2 between the passes
+ENTRY = "td_rowblock"
+PARALLEL_MIN = 1 << 16  # N * F below this runs on one thread
+
+
+def render_rowblock(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool) -> str:
+    """The C99 unit of a RowBlock kernel (no system header), entry `td_rowblock`."""
+    r = CRenderer(openmp=openmp)
+    r.kernel = kernel
+    r.low = Lowering()
+    r.name = ENTRY
+    t = r.type_name(kernel.output_dtypes[0])
+    nin = len(kernel.inputs)
+    scalar = [all(x.broadcastable) for x in kernel.inputs]
+    load = ["d[r]"] + [f"s{j}" if scalar[j] else f"in{j}[i]" for j in range(1, nin)]
+    body = r.body(load, "            ")
+    leaves = [f"const {r.in_type(j)} *restrict in{j}" for j in range(1, nin)]
+    routs = [f"{r.out_type(1 + k)} *restrict rout{k}" for k in range(n_rows_out)]
+    sums = [f"{r.out_type(1 + n_rows_out + k)} *restrict part{k}" for k in range(n_sums)]
+    params = ", ".join(["long long lo", "long long hi", "long long f",
+                        f"const {t} *restrict X", f"const {t} *restrict w",
+                        f"{t} *restrict acc", *leaves, *routs, *sums])
+    sum_vars = [f"sum{k}" for k in range(n_sums)]
+    g = kernel.outputs[0]
+    lines = [f"static void rows({params})", "{", f"    {t} d[{BLOCK}], gv[{BLOCK}];"]
+    lines += [f"    const {r.in_type(j)} s{j} = in{j}[0];" for j in range(1, nin) if scalar[j]]
+    lines += [f"    {r.out_type(1 + n_rows_out + k)} sum{k} = 0;" for k in range(n_sums)]
+    lines += ["    for (long long j = 0; j < f; j++) acc[j] = 0;",
+              f"    for (long long r0 = lo; r0 < hi; r0 += {BLOCK}) {{",
+              f"        long long nb = hi - r0 < {BLOCK} ? hi - r0 : {BLOCK};",
+              "        long long r = 0;",
+              "        for (; r + 4 <= nb; r += 4) {",
+              "            const " + t + " *x0 = X + (r0 + r) * f, *x1 = x0 + f, "
+              "*x2 = x1 + f, *x3 = x2 + f;",
+              f"            {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0;"]
+    lines += ["            " + p for p in r.pragma("simd reduction(+:a0,a1,a2,a3)")]
+    lines += ["            for (long long j = 0; j < f; j++) {",
+              "                a0 += x0[j] * w[j]; a1 += x1[j] * w[j];",
+              "                a2 += x2[j] * w[j]; a3 += x3[j] * w[j];",
+              "            }",
+              "            d[r] = a0; d[r + 1] = a1; d[r + 2] = a2; d[r + 3] = a3;",
+              "        }",
+              "        for (; r < nb; r++) {",
+              f"            const {t} *x0 = X + (r0 + r) * f;",
+              f"            {t} a0 = 0;"]
+    lines += ["            " + p for p in r.pragma("simd reduction(+:a0)")]
+    lines += ["            for (long long j = 0; j < f; j++) a0 += x0[j] * w[j];",
+              "            d[r] = a0;",
+              "        }"]
+    red = f"simd reduction(+:{','.join(sum_vars)})" if sum_vars else "simd"
+    lines += ["        " + p for p in r.pragma(red)]
+    lines += ["        for (long long r = 0; r < nb; r++) {",
+              "            long long i = r0 + r;"]
+    lines += body
+    lines += [f"            gv[r] = v{g};"]
+    lines += [f"            rout{k}[i] = v{o};"
+              for k, o in enumerate(kernel.outputs[1:1 + n_rows_out])]
+    lines += [f"            sum{k} += v{o};"
+              for k, o in enumerate(kernel.outputs[1 + n_rows_out:])]
+    lines += ["        }",
+              "        r = 0;",
+              "        for (; r + 4 <= nb; r += 4) {",
+              "            const " + t + " *x0 = X + (r0 + r) * f, *x1 = x0 + f, "
+              "*x2 = x1 + f, *x3 = x2 + f;",
+              f"            {t} g0 = gv[r], g1 = gv[r + 1], g2 = gv[r + 2], g3 = gv[r + 3];"]
+    lines += ["            " + p for p in r.pragma("simd")]
+    lines += ["            for (long long j = 0; j < f; j++) {",
+              f"                {t} s = acc[j];",
+              "                s += g0 * x0[j]; s += g1 * x1[j]; s += g2 * x2[j]; "
+              "s += g3 * x3[j];",
+              "                acc[j] = s;",
+              "            }",
+              "        }",
+              "        for (; r < nb; r++) {",
+              f"            const {t} *x0 = X + (r0 + r) * f;",
+              f"            {t} g0 = gv[r];"]
+    lines += ["            " + p for p in r.pragma("simd")]
+    lines += ["            for (long long j = 0; j < f; j++) acc[j] += g0 * x0[j];",
+              "        }",
+              "    }"]
+    lines += [f"    part{k}[0] = sum{k};" for k in range(n_sums)]
+    lines += ["}", ""]
+    funcs = ["\n".join(lines), _entry(r, kernel, n_rows_out, n_sums, t)]
+    header = (f"/* tensordsl row-block kernel: ops "
+              f"{sanitize_comment(','.join(n.op.name for n in kernel.body if n.op))} */\n")
+    threads = "int td_rowblock_threads(void) { return "
+    threads += "omp_get_max_threads(); }\n" if openmp else "1; }\n"
+    return "\n".join([header, r.declarations(), *r.low.helpers.values(), *funcs, threads])
+
+
+def _entry(r: CRenderer, kernel: Kernel, n_rows_out: int, n_sums: int, t: str) -> str:
+    nin = len(kernel.inputs)
+    st = [r.out_type(1 + n_rows_out + k) for k in range(n_sums)]
+    params = ["long long n", "long long f", "int nt", f"const {t} *X", f"const {t} *w",
+              f"{t} *out", f"const {t} *c", "long long c_step", f"{t} alpha", f"{t} beta",
+              "int has_c", f"{t} *acc"]
+    params += [f"{st[k]} *part{k}" for k in range(n_sums)]
+    params += [f"{st[k]} *sum{k}" for k in range(n_sums)]
+    params += [f"const {r.in_type(j)} *in{j}" for j in range(1, nin)]
+    params += [f"{r.out_type(1 + k)} *rout{k}" for k in range(n_rows_out)]
+
+    def call(lo: str, hi: str, tid: str) -> str:
+        args = [lo, hi, "f", "X", "w", f"acc + (long long){tid} * f"]
+        args += [f"in{j}" for j in range(1, nin)]
+        args += [f"rout{k}" for k in range(n_rows_out)]
+        args += [f"part{k} + {tid}" for k in range(n_sums)]
+        return f"rows({', '.join(args)});"
+
+    lines = [f"void {ENTRY}({', '.join(params)})", "{"]
+    if r.openmp:
+        lines += ["    if (nt > 1) {",
+                  "        int got = nt;",
+                  "#pragma omp parallel num_threads(nt)",
+                  "        {",
+                  "            int tid = omp_get_thread_num(), m = omp_get_num_threads();",
+                  "            long long lo = n / m * tid + (tid < n % m ? tid : n % m);",
+                  "            long long hi = lo + n / m + (tid < n % m ? 1 : 0);",
+                  "            " + call("lo", "hi", "tid"),
+                  "            if (tid == 0) got = m;  /* the runtime may give fewer */",
+                  "        }",
+                  "        nt = got;",
+                  "    } else {",
+                  "        " + call("0", "n", "0"),
+                  "    }"]
+    else:
+        lines += ["    nt = 1;", "    " + call("0", "n", "0")]
+    lines += ["    for (long long j = 0; j < f; j++) {",
+              f"        {t} s = acc[j];",
+              "        for (int p = 1; p < nt; p++) s += acc[(long long)p * f + j];",
+              "        s = alpha * s;",
+              "        if (has_c) s += beta * c[j * c_step];",
+              "        out[j] = s;",
+              "    }"]
+    for k in range(n_sums):
+        lines += [f"    {{ {st[k]} s = part{k}[0];",
+                  f"      for (int p = 1; p < nt; p++) s += part{k}[p];",
+                  f"      sum{k}[0] = s; }}"]
+    return "\n".join(lines + ["}", ""])
+
+
+@functools.cache
+def _library(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool, cxx: str,
+             cflags: str, compiledir: Any) -> tuple[Any, int]:
+    source = render_rowblock(kernel, n_rows_out, n_sums, openmp)
+    path = cache.get_library(source, validate.check_source)
+    lib = ctypes.CDLL(path)
+    fn = getattr(lib, ENTRY)
+    fn.restype = None
+    nthreads = lib.td_rowblock_threads
+    nthreads.restype = ctypes.c_int
+    return fn, max(1, int(nthreads()))
+
+
+def rowblock_runner(op: Any, node: Apply) -> Any:
+    """The checked call of a RowBlock node: list of input arrays -> output arrays."""
+    fn, max_threads = _library(op.kernel, op.n_rows_out, op.n_sums, config.openmp,
+                               config.cxx, str(config.cflags), config.compiledir)
+    return RowBlockRunner(op, node, fn, max_threads).call
+
+
+class RowBlockRunner:
+    """Checks operands, takes the compiled path when every row vector is X's length."""
+
+    def __init__(self, op: Any, node: Apply, fn: Any, max_threads: int) -> None:
+        self.op, self.node, self.fn, self.max_threads = op, node, fn, max_threads
+        k = op.kernel
+        self.dtype = np.dtype(k.output_dtypes[0])
+        self.scalar = [all(x.broadcastable) for x in k.inputs[1:]]
+        self.leaf_dtypes = [np.dtype(x.dtype) for x in k.inputs[1:]]
+        self.row_dtypes = [np.dtype(d) for d in k.output_dtypes[1:1 + op.n_rows_out]]
+        self.sum_dtypes = [np.dtype(d) for d in k.output_dtypes[1 + op.n_rows_out:]]
+        self.labels = [repr(v) for v in node.inputs]
+        c = ctypes
+        ct = c.c_double if self.dtype == np.float64 else c.c_float
+        self.ctype = ct
+        n_ptrs = 2 + op.n_sums * 2 + len(self.scalar) + op.n_rows_out
+        fn.argtypes = ([c.c_longlong, c.c_longlong, c.c_int, c.c_void_p, c.c_void_p,
+                        c.c_void_p, c.c_void_p, c.c_longlong, ct, ct, c.c_int, c.c_void_p]
+                       + [c.c_void_p] * (n_ptrs - 2))
+
+    def fallback(self, arrays: list[Any]) -> list[Any]:
+        return self.op.perform(self.node, list(arrays))
+
+    def _checked(self, j: int, value: Any, dtype: np.dtype) -> np.ndarray:
+        if not isinstance(value, np.ndarray):
+            value = np.asarray(value)
+        if value.dtype != dtype:
+            raise ValueError(f"{self.op}: input {self.labels[j]} must have dtype "
+                             f"{dtype.name}, got {value.dtype.name}")
+        return value
+
+    def call(self, arrays: list[Any]) -> list[Any]:
+        """Check, then one foreign call (or the numpy reference for broadcast rows)."""
+        op, dt = self.op, self.dtype
+        x = self._checked(0, arrays[0], dt)
+        w = self._checked(1, arrays[1], dt)
+        if x.ndim != 2 or w.ndim != 1 or w.shape[0] != x.shape[1]:
+            return self.fallback(arrays)  # the reference raises the dot's error
+        n, f = x.shape
+        has_c, c, alpha, beta = 0, None, 1.0, 0.0
+        if op.gemm:
+            c = self._checked(2, arrays[2], dt)
+            a, b = (self._checked(j, arrays[j], dt) for j in (3, 4))
+            if c.ndim != 1 or c.shape[0] not in (1, f) or a.ndim or b.ndim:
+                return self.fallback(arrays)
+            has_c, alpha, beta = 1, float(a), float(b)
+        leaves = []
+        for j, (value, scalar, ldt) in enumerate(zip(arrays[op.n_fixed:], self.scalar,
+                                                      self.leaf_dtypes)):
+            value = self._checked(op.n_fixed + j, value, ldt)
+            if scalar:
+                if value.size != 1 or value.ndim > 1:
+                    return self.fallback(arrays)
+            elif value.ndim != 1 or value.shape[0] != n:
+                return self.fallback(arrays)  # numpy broadcasting between rows
+            leaves.append(np.ascontiguousarray(value))
+        x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+        if c is not None:
+            c = np.ascontiguousarray(c)
+        nt = min(self.max_threads, 256) if n * f >= PARALLEL_MIN else 1
+        out = np.empty(f, dt)
+        acc = np.empty((nt, max(f, 1)), dt)
+        parts = [np.zeros(nt, sd) for sd in self.sum_dtypes]
+        sums = [np.empty((), sd) for sd in self.sum_dtypes]
+        routs = [np.empty(n, rd) for rd in self.row_dtypes]
+
+        def ptr(a: np.ndarray) -> int:
+            return a.__array_interface__["data"][0]
+
+        c_ptr = ptr(c) if c is not None else None
+        c_step = 1 if c is not None and c.shape[0] == f and f != 1 else 0
+        self.fn(n, f, nt, ptr(x), ptr(w), ptr(out), c_ptr, c_step, alpha, beta, has_c,
+                ptr(acc), *[ptr(p) for p in parts], *[ptr(s) for s in sums],
+                *[ptr(v) for v in leaves], *[ptr(v) for v in routs])
+        return [out, *routs, *sums]
