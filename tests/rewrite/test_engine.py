@@ -26,7 +26,7 @@ from tests.rewrite.helpers import (
 
 def test_pass_order_is_one_table():
     assert [s.name for s in PIPELINE] == ["merge", "constant_folding", "canonicalize",
-                                          "stabilize", "specialize", "fusion",
+                                          "stabilize", "specialize", "rowblock", "fusion",
                                           "inplace_update", "inplace"]
 
 

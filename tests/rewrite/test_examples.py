@@ -12,7 +12,7 @@ from tests.rewrite.helpers import NO_REWRITES, assert_values_equal, count_kernel
 
 # FAST_RUN fused kernels and all nodes per example; see docs/rewrites.md
 SEED_KERNELS, SEED_NODES = 4, 6
-LOGREG_KERNELS, LOGREG_NODES = 9, 23
+LOGREG_KERNELS, LOGREG_NODES = 4, 13
 SOFTMAX_CE_KERNELS, SOFTMAX_CE_NODES = 4, 14
 
 
@@ -33,7 +33,7 @@ def test_logistic_regression_kernels_and_values():
     train, (w, b) = logistic_regression("FAST_RUN")
     assert count_kernels(train) == LOGREG_KERNELS, op_names(train)
     assert len(op_names(train)) == LOGREG_NODES, op_names(train)
-    assert "Gemm" in op_names(train)
+    assert any(name.startswith("RowBlock") for name in op_names(train))  # one pass over x
     ref, (w0, b0) = logistic_regression(NO_REWRITES)
     rng = np.random.default_rng(5)
     data = rng.standard_normal((20, 5)), rng.integers(0, 2, 20).astype("float64")
