@@ -110,6 +110,7 @@ class _Region:
         self.z = z
         self.below_z = below_z
         self.nodes: list[Apply] = []
+        self.pre: list[Apply] = []  # producers of leaves that only the region reads
         self.row: dict[Variable, bool] = {z: True}  # region values: row vector or not
         self.sums: list[Apply] = []
 
@@ -150,6 +151,48 @@ class _Region:
         self.nodes.append(node)
         return True
 
+    def absorb_upstream(self, position: dict[Apply, int]) -> None:
+        """Pull in the Elemwise (and rank-padding DimShuffle) producers of leaves that
+        only the region reads (y -> 1 - y, a bias scalar padded to a vector): one node
+        fewer each, and the kernel reads y instead of a stored 1 - y."""
+        changed = True
+        while changed:
+            changed = False
+            members = set(self.pre) | set(self.nodes)
+            for node in list(members):
+                for var in node.inputs:
+                    producer = var.owner
+                    if producer is None or producer in members or var in self.row:
+                        continue
+                    cls = self._upstream_class(producer, members)
+                    if cls is not None:
+                        self.pre.append(producer)
+                        self.row[var] = cls
+                        changed = True
+                        members.add(producer)
+        self.pre.sort(key=position.__getitem__)
+
+    def _upstream_class(self, node: Apply, members: set[Apply]) -> bool | None:
+        out = node.outputs[0]
+        if len(node.outputs) != 1 or any(c == "output" or c not in members
+                                         for c, _ in self.fgraph.clients.get(out, [])):
+            return None
+        op = node.op
+        if isinstance(op, DimShuffle):
+            inner = node.inputs[0]
+            if op.new_order == ("x",) and inner.ndim == 0 \
+                    and self.leaf_class(inner) is not None:
+                return False
+            return None
+        if not isinstance(op, Elemwise) or op.inplace_pattern or out.ndim != 1 \
+                or dtypes.is_complex(out.dtype):
+            return None
+        classes = [self.value_class(v) for v in node.inputs]
+        if None in classes:
+            return None
+        is_row = any(classes)
+        return None if is_row == (out.type.shape == (1,)) else is_row
+
     def try_sum(self, node: Apply) -> bool:
         op = node.op
         if not isinstance(op, Reduce) or op.kind != "add" or op.axis != (0,):
@@ -181,6 +224,7 @@ def _grow(fgraph: FunctionGraph, order: list[Apply], first: Apply, second: Apply
             region.try_sum(node)
     if g not in region.row or not region.row[g]:
         return None
+    region.absorb_upstream({node: i for i, node in enumerate(order)})
     return region
 
 
@@ -227,13 +271,17 @@ def build(region: _Region, first: Apply
 
     if isinstance(first.op, Gemm):  # z = alpha * d + beta * c, as Gemm computes it
         c, alpha, _, _, beta = first.inputs
+        if c.owner is not None and isinstance(c.owner.op, DimShuffle) \
+                and c.owner.op.new_order == ("x",):
+            c = c.owner.inputs[0]  # a bias scalar padded to a vector: read the scalar
         scaled = apply("mul", value(alpha), 0)
         slot[z] = apply("add", scaled, apply("mul", value(beta), value(c)))
     else:
         slot[z] = 0
-    for node in region.nodes:
-        if isinstance(node.op, SumToShape):  # rows have X's length: nothing to sum
-            slot[node.outputs[0]] = slot[node.inputs[0]]
+    for node in region.pre + region.nodes:
+        if isinstance(node.op, (SumToShape, DimShuffle)):
+            # rows have X's length: nothing to sum; a padded scalar is the scalar
+            slot[node.outputs[0]] = value(node.inputs[0])
             continue
         args = tuple(value(v) for v in node.inputs)
         body.append(ScalarNode(node.outputs[0].dtype, op=node.op.scalar_op, args=args))
@@ -269,7 +317,7 @@ def _replace(fgraph: FunctionGraph, order: list[Apply], first: Apply, second: Ap
     if region is None or not _operands_ok(fgraph, first, second, x, g, region.below_z):
         return False
     body, inputs, leaves, slot = build(region, first)
-    inside = set(region.nodes) | set(region.sums) | {second}
+    inside = set(region.pre) | set(region.nodes) | set(region.sums) | {second}
     z = first.outputs[0]
     row_outs = [v for v in [z, *(n.outputs[0] for n in region.nodes)]
                 if any(c == "output" or c not in inside for c, _ in fgraph.clients.get(v, []))]

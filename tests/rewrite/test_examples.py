@@ -12,7 +12,7 @@ from tests.rewrite.helpers import NO_REWRITES, assert_values_equal, count_kernel
 
 # FAST_RUN fused kernels and all nodes per example; see docs/rewrites.md
 SEED_KERNELS, SEED_NODES = 4, 6
-LOGREG_KERNELS, LOGREG_NODES = 4, 13
+LOGREG_KERNELS, LOGREG_NODES = 4, 9
 SOFTMAX_CE_KERNELS, SOFTMAX_CE_NODES = 4, 14
 
 

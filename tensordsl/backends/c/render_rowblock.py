@@ -3,7 +3,8 @@
 One pass over X: the rows are split in one contiguous range per thread (OpenMP,
 static), each range is walked in blocks of BLOCK rows. Per block:
 
-1. `d_r = X_r . w` for its rows (4 rows at a time, sharing the loads of w);
+1. `d_r = X_r . w` for its rows, one row at a time (4 rows at a time, sharing the loads
+   of w, measured slower here: 4 streams 6 KB apart);
 2. the row kernel (rendered by `CRenderer.body`) gives g_r, the row outputs, and adds
    the summed values into per-thread accumulators;
 3. `acc += g_r * X_r` into the thread's F-vector accumulator while the block is still
@@ -32,7 +33,7 @@ from tensordsl.config import config
 from tensordsl.graph.basic import Apply
 from tensordsl.kernel.ir import Kernel
 
-BLOCK = 16  # rows per block: 16 rows of 784 doubles are 100 KB, in L2 between the passes
+BLOCK = 32  # rows per block: 32 rows of 784 doubles are 200 KB, still in L2 for the 2nd pass
 ENTRY = "td_rowblock"
 PARALLEL_MIN = 1 << 16  # N * F below this runs on one thread
 
@@ -63,17 +64,6 @@ def render_rowblock(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool) 
               f"    for (long long r0 = lo; r0 < hi; r0 += {BLOCK}) {{",
               f"        long long nb = hi - r0 < {BLOCK} ? hi - r0 : {BLOCK};",
               "        long long r = 0;",
-              "        for (; r + 4 <= nb; r += 4) {",
-              "            const " + t + " *x0 = X + (r0 + r) * f, *x1 = x0 + f, "
-              "*x2 = x1 + f, *x3 = x2 + f;",
-              f"            {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0;"]
-    lines += ["            " + p for p in r.pragma("simd reduction(+:a0,a1,a2,a3)")]
-    lines += ["            for (long long j = 0; j < f; j++) {",
-              "                a0 += x0[j] * w[j]; a1 += x1[j] * w[j];",
-              "                a2 += x2[j] * w[j]; a3 += x3[j] * w[j];",
-              "            }",
-              "            d[r] = a0; d[r + 1] = a1; d[r + 2] = a2; d[r + 3] = a3;",
-              "        }",
               "        for (; r < nb; r++) {",
               f"            const {t} *x0 = X + (r0 + r) * f;",
               f"            {t} a0 = 0;"]
