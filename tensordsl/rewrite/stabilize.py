@@ -1,6 +1,6 @@
 """Numerical stabilisation: rewrite formulas that overflow or cancel into stable forms.
 
-log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log1p(exp(x)) -> softplus(x),
+1/(1+exp(-x)) -> sigmoid(x), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log1p(exp(x)) -> softplus(x),
 log(sigmoid(x)) -> -softplus(-x) and log(1-sigmoid(x)) -> -softplus(x) (these two make
 the binary cross-entropy of sigmoid(logits) stable), softmax and log-softmax with the
 max subtracted, log(sum(exp(x))) -> logsumexp with the max subtracted. Floats only.
@@ -24,6 +24,10 @@ STAB = ("stabilize", "fast_run")
 
 
 RULES = [
+    # Theano's local_sigm: 1/(1+exp(-x)) is recognised as sigmoid(x), so the two rules
+    # below make the cross-entropy of a hand-written logistic stable too
+    ("sigmoid_form", E("true_div", C(1), E("add", C(1), E("exp", E("neg", "x")))),
+     lambda x: op("sigmoid", x)),
     ("log1p", E("log", E("add", C(1), "x")), lambda x: op("log1p", x)),
     ("expm1", E("sub", E("exp", "x"), C(1)), lambda x: op("expm1", x)),
     ("log_sigmoid", E("log", E("sigmoid", "x")),
