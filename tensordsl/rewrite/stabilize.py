@@ -1,6 +1,7 @@
 """Numerical stabilisation: rewrite formulas that overflow or cancel into stable forms.
 
-1/(1+exp(-x)) -> sigmoid(x), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x), log1p(exp(x)) -> softplus(x),
+1/(1+exp(-x)) -> sigmoid(x), log(1+x) -> log1p(x), exp(x)-1 -> expm1(x),
+log1p(exp(x)) -> softplus(x),
 log(sigmoid(x)) -> -softplus(-x) and log(1-sigmoid(x)) -> -softplus(x) (these two make
 the binary cross-entropy of sigmoid(logits) stable), softmax and log-softmax with the
 max subtracted, log(sum(exp(x))) -> logsumexp with the max subtracted. Floats only.
