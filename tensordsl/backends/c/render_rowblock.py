@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.backends.c import cache, validate
+from tensordsl.backends.c import cache, runtime, validate
 from tensordsl.backends.c.lowering import Lowering
-from tensordsl.backends.c.render import CRenderer, sanitize_comment
+from tensordsl.backends.c.render import PRELUDE, CRenderer, sanitize_comment
 from tensordsl.config import config
 from tensordsl.graph.basic import Apply
 from tensordsl.kernel.ir import Kernel
@@ -109,19 +109,25 @@ def render_rowblock(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool) 
               f"{sanitize_comment(','.join(n.op.name for n in kernel.body if n.op))} */\n")
     threads = "int td_rowblock_threads(void) { return "
     threads += "omp_get_max_threads(); }\n" if openmp else "1; }\n"
-    return "\n".join([header, r.declarations(), *r.low.helpers.values(), *funcs, threads])
+    return "\n".join([header, PRELUDE, r.declarations(), *r.low.helpers.values(), *funcs,
+                      threads])
 
 
 def _entry(r: CRenderer, kernel: Kernel, n_rows_out: int, n_sums: int, t: str) -> str:
     nin = len(kernel.inputs)
     st = [r.out_type(1 + n_rows_out + k) for k in range(n_sums)]
-    params = ["long long n", "long long f", "int nt", f"const {t} *X", f"const {t} *w",
-              f"{t} *out", f"const {t} *c", "long long c_step", f"{t} alpha", f"{t} beta",
-              "int has_c", f"{t} *acc"]
-    params += [f"{st[k]} *part{k}" for k in range(n_sums)]
-    params += [f"{st[k]} *sum{k}" for k in range(n_sums)]
-    params += [f"const {r.in_type(j)} *in{j}" for j in range(1, nin)]
-    params += [f"{r.out_type(1 + k)} *rout{k}" for k in range(n_rows_out)]
+    # arrays come as the ndarrays themselves (td_array heads: no pointer marshalling in
+    # Python); the runner makes them C-contiguous
+    arrays = [(f"const {t}", "X"), (f"const {t}", "w"), (t, "out"), (f"const {t}", "c"),
+              (t, "acc")]
+    arrays += [(st[k], f"part{k}") for k in range(n_sums)]
+    arrays += [(st[k], f"sum{k}") for k in range(n_sums)]
+    arrays += [(f"const {r.in_type(j)}", f"in{j}") for j in range(1, nin)]
+    arrays += [(r.out_type(1 + k), f"rout{k}") for k in range(n_rows_out)]
+    params = ["long long c_step", f"{t} alpha", f"{t} beta", "int has_c", "int nt"]
+    params += [f"td_array *{name}_a" for _, name in arrays]
+    unpack = [f"    {ty} *{name} = ({ty} *){name}_a->data;" for ty, name in arrays]
+    unpack += ["    long long n = X_a->dims[0], f = X_a->dims[1];"]
 
     def call(lo: str, hi: str, tid: str) -> str:
         args = [lo, hi, "f", "X", "w", f"acc + (long long){tid} * f"]
@@ -130,7 +136,7 @@ def _entry(r: CRenderer, kernel: Kernel, n_rows_out: int, n_sums: int, t: str) -
         args += [f"part{k} + {tid}" for k in range(n_sums)]
         return f"rows({', '.join(args)});"
 
-    lines = [f"void {ENTRY}({', '.join(params)})", "{"]
+    lines = [f"void {ENTRY}({', '.join(params)})", "{", *unpack]
     if r.openmp:
         lines += ["    if (nt > 1) {",
                   "        int got = nt;",
@@ -167,6 +173,7 @@ def _library(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool, cxx: st
              cflags: str, compiledir: Any) -> tuple[Any, int]:
     source = render_rowblock(kernel, n_rows_out, n_sums, openmp)
     path = cache.get_library(source, validate.check_source)
+    runtime.check_layout()
     lib = ctypes.CDLL(path)
     fn = getattr(lib, ENTRY)
     fn.restype = None
@@ -196,11 +203,8 @@ class RowBlockRunner:
         self.labels = [repr(v) for v in node.inputs]
         c = ctypes
         ct = c.c_double if self.dtype == np.float64 else c.c_float
-        self.ctype = ct
-        n_ptrs = 2 + op.n_sums * 2 + len(self.scalar) + op.n_rows_out
-        fn.argtypes = ([c.c_longlong, c.c_longlong, c.c_int, c.c_void_p, c.c_void_p,
-                        c.c_void_p, c.c_void_p, c.c_longlong, ct, ct, c.c_int, c.c_void_p]
-                       + [c.c_void_p] * (n_ptrs - 2))
+        n_arrays = 5 + 2 * op.n_sums + len(self.scalar) + op.n_rows_out
+        fn.argtypes = [c.c_longlong, ct, ct, c.c_int, c.c_int] + [c.py_object] * n_arrays
 
     def fallback(self, arrays: list[Any]) -> list[Any]:
         return self.op.perform(self.node, list(arrays))
@@ -243,17 +247,11 @@ class RowBlockRunner:
             c = np.ascontiguousarray(c)
         nt = min(self.max_threads, 256) if n * f >= PARALLEL_MIN else 1
         out = np.empty(f, dt)
-        acc = np.empty((nt, max(f, 1)), dt)
+        acc = np.empty((nt, f), dt)
         parts = [np.zeros(nt, sd) for sd in self.sum_dtypes]
         sums = [np.empty((), sd) for sd in self.sum_dtypes]
         routs = [np.empty(n, rd) for rd in self.row_dtypes]
-
-        def ptr(a: np.ndarray) -> int:
-            return a.__array_interface__["data"][0]
-
-        c_ptr = ptr(c) if c is not None else None
         c_step = 1 if c is not None and c.shape[0] == f and f != 1 else 0
-        self.fn(n, f, nt, ptr(x), ptr(w), ptr(out), c_ptr, c_step, alpha, beta, has_c,
-                ptr(acc), *[ptr(p) for p in parts], *[ptr(s) for s in sums],
-                *[ptr(v) for v in leaves], *[ptr(v) for v in routs])
+        self.fn(c_step, alpha, beta, has_c, nt, x, w, out, out if c is None else c, acc,
+                *parts, *sums, *leaves, *routs)
         return [out, *routs, *sums]
