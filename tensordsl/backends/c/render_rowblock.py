@@ -12,8 +12,8 @@ static), each range is walked in blocks of BLOCK rows. Per block:
 
 After the parallel region the per-thread accumulators (and sums) are combined in thread
 order, then `out = alpha * acc + beta * c`: the summation order is fixed for a given
-thread count. The entry takes raw pointers (C-contiguous operands; the runner copies
-others) and sizes; the runner checks shapes and dtypes first and falls back to the
+thread count. The entry takes the ndarrays (`td_array` heads, C-contiguous: the runner
+copies others) and a few scalars; the runner checks shapes and dtypes first and falls back to the
 node's numpy `perform` whenever a row vector does not have X's row count (numpy would
 broadcast it: the reference handles every such case, and every error message).
 """
