@@ -1,7 +1,7 @@
 """The C unit and the checked caller of a RowBlock node (tensordsl/ops/rowblock.py).
 
-One pass over X: the rows are split in one contiguous range per thread (OpenMP,
-static), each range is walked in blocks of BLOCK rows. Per block:
+One pass over X: the rows are split in fixed chunks (one F-vector accumulator each) that
+OpenMP threads take dynamically; each chunk is walked in blocks of BLOCK rows. Per block:
 
 1. `d_r = X_r . w` for its rows, one row at a time (4 rows at a time, sharing the loads
    of w, measured slower here: 4 streams 6 KB apart);
@@ -10,9 +10,8 @@ static), each range is walked in blocks of BLOCK rows. Per block:
 3. `acc += g_r * X_r` into the thread's F-vector accumulator while the block is still
    in L1/L2 (4 rows per sweep of acc, added in row order).
 
-After the parallel region the per-thread accumulators (and sums) are combined in thread
-order, then `out = alpha * acc + beta * c`: the summation order is fixed for a given
-thread count. The entry takes the ndarrays (`td_array` heads, C-contiguous: the runner
+After the loop the chunk accumulators (and sums) are combined in chunk order, then
+`out = alpha * acc + beta * c`: the summation order does not depend on the threads. The entry takes the ndarrays (`td_array` heads, C-contiguous: the runner
 copies others) and a few scalars; the runner checks shapes and dtypes first and falls back to the
 node's numpy `perform` whenever a row vector does not have X's row count (numpy would
 broadcast it: the reference handles every such case, and every error message).
@@ -36,6 +35,8 @@ from tensordsl.kernel.ir import Kernel
 BLOCK = 32  # rows per block: 32 rows of 784 doubles are 200 KB, still in L2 for the 2nd pass
 ENTRY = "td_rowblock"
 PARALLEL_MIN = 1 << 16  # N * F below this runs on one thread
+CHUNKS = 16  # fixed row chunks (one F-vector accumulator each), combined in order
+CHUNK_MIN_ROWS = 64
 
 
 def render_rowblock(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool) -> str:
@@ -136,34 +137,29 @@ def _entry(r: CRenderer, kernel: Kernel, n_rows_out: int, n_sums: int, t: str) -
         args += [f"part{k} + {tid}" for k in range(n_sums)]
         return f"rows({', '.join(args)});"
 
-    lines = [f"void {ENTRY}({', '.join(params)})", "{", *unpack]
-    if r.openmp:
-        lines += ["    if (nt > 1) {",
-                  "        int got = nt;",
-                  "#pragma omp parallel num_threads(nt)",
-                  "        {",
-                  "            int tid = omp_get_thread_num(), m = omp_get_num_threads();",
-                  "            long long lo = n / m * tid + (tid < n % m ? tid : n % m);",
-                  "            long long hi = lo + n / m + (tid < n % m ? 1 : 0);",
-                  "            " + call("lo", "hi", "tid"),
-                  "            if (tid == 0) got = m;  /* the runtime may give fewer */",
-                  "        }",
-                  "        nt = got;",
-                  "    } else {",
-                  "        " + call("0", "n", "0"),
-                  "    }"]
-    else:
-        lines += ["    nt = 1;", "    " + call("0", "n", "0")]
-    lines += ["    for (long long j = 0; j < f; j++) {",
+    # the rows are split in `nc` fixed chunks (acc has one F-vector per chunk), run in
+    # any order by any thread and combined in chunk order: the result does not depend
+    # on the thread count or on which thread ran what, and a descheduled thread does
+    # not hold the others up (dynamic schedule)
+    lines = [f"void {ENTRY}({', '.join(params)})", "{", *unpack,
+             "    long long nc = acc_a->dims[0];"]
+    lines += ["    " + p for p in r.pragma("parallel for schedule(dynamic, 1) num_threads(nt) "
+                                          "if (nt > 1)")]
+    lines += ["    for (long long ch = 0; ch < nc; ch++) {",
+              "        long long lo = n / nc * ch + (ch < n % nc ? ch : n % nc);",
+              "        long long hi = lo + n / nc + (ch < n % nc ? 1 : 0);",
+              "        " + call("lo", "hi", "ch"),
+              "    }",
+              "    for (long long j = 0; j < f; j++) {",
               f"        {t} s = acc[j];",
-              "        for (int p = 1; p < nt; p++) s += acc[(long long)p * f + j];",
+              "        for (long long p = 1; p < nc; p++) s += acc[p * f + j];",
               "        s = alpha * s;",
               "        if (has_c) s += beta * c[j * c_step];",
               "        out[j] = s;",
               "    }"]
     for k in range(n_sums):
         lines += [f"    {{ {st[k]} s = part{k}[0];",
-                  f"      for (int p = 1; p < nt; p++) s += part{k}[p];",
+                  f"      for (long long p = 1; p < nc; p++) s += part{k}[p];",
                   f"      sum{k}[0] = s; }}"]
     return "\n".join(lines + ["}", ""])
 
@@ -246,9 +242,10 @@ class RowBlockRunner:
         if c is not None:
             c = np.ascontiguousarray(c)
         nt = min(self.max_threads, 256) if n * f >= PARALLEL_MIN else 1
+        chunks = max(1, min(CHUNKS, n // CHUNK_MIN_ROWS))
         out = np.empty(f, dt)
-        acc = np.empty((nt, f), dt)
-        parts = [np.zeros(nt, sd) for sd in self.sum_dtypes]
+        acc = np.empty((chunks, f), dt)
+        parts = [np.zeros(chunks, sd) for sd in self.sum_dtypes]
         sums = [np.empty((), sd) for sd in self.sum_dtypes]
         routs = [np.empty(n, rd) for rd in self.row_dtypes]
         c_step = 1 if c is not None and c.shape[0] == f and f != 1 else 0

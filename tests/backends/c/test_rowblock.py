@@ -171,3 +171,19 @@ def test_the_unit_has_no_system_header_and_parses():
                                             node.op.n_sums, openmp=False)
     assert "omp" not in plain
     validate.check_source(plain)
+
+
+def test_result_does_not_depend_on_the_thread_count():
+    f = model("FAST_RUN", "logistic", "float64", True, 50)
+    (call,) = [step[0] for step in f.thunk.steps if isinstance(step[1].op, RowBlock)]
+    runner = call.__self__
+    rng = np.random.default_rng(3)
+    args = [0.1 * rng.standard_normal((3000, 50)), (rng.random(3000) > 0.5).astype(float),
+            rng.standard_normal(50), np.asarray(0.3)]
+    results = []
+    for threads in (1, 2, 3):
+        runner.max_threads = threads
+        results.append(f(*args))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)  # fixed row chunks, combined in order
