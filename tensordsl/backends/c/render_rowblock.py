@@ -6,13 +6,14 @@ OpenMP threads take dynamically; each chunk is walked in blocks of BLOCK rows. P
 1. `d_r = X_r . w` for its rows, one row at a time (4 rows at a time, sharing the loads
    of w, measured slower here: 4 streams 6 KB apart);
 2. the row kernel (rendered by `CRenderer.body`) gives g_r, the row outputs, and adds
-   the summed values into per-thread accumulators;
-3. `acc += g_r * X_r` into the thread's F-vector accumulator while the block is still
+   the summed values into the chunk's accumulators;
+3. `acc += g_r * X_r` into the chunk's F-vector accumulator while the block is still
    in L1/L2 (4 rows per sweep of acc, added in row order).
 
 After the loop the chunk accumulators (and sums) are combined in chunk order, then
-`out = alpha * acc + beta * c`: the summation order does not depend on the threads. The entry takes the ndarrays (`td_array` heads, C-contiguous: the runner
-copies others) and a few scalars; the runner checks shapes and dtypes first and falls back to the
+`out = alpha * acc + beta * c`: the summation order does not depend on the threads.
+The entry takes the ndarrays (`td_array` heads, C-contiguous: the runner copies others)
+and a few scalars; the runner checks shapes and dtypes first and falls back to the
 node's numpy `perform` whenever a row vector does not have X's row count (numpy would
 broadcast it: the reference handles every such case, and every error message).
 """
