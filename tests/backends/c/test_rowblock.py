@@ -187,3 +187,27 @@ def test_result_does_not_depend_on_the_thread_count():
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)  # fixed row chunks, combined in order
+
+
+@pytest.mark.parametrize("form", ["xt_dot", "dot_x", "gemm"])
+def test_product_forms_and_escaping_row_values(form):
+    x, y, w, c = T.dmatrix("x"), T.dvector("y"), T.dvector("w"), T.dvector("c")
+    z = T.dot(x, w)
+    g = T.tanh(z) * y
+    if form == "xt_dot":
+        out = T.dot(x.T, g)
+    elif form == "dot_x":
+        out = T.dot(g, x)
+    else:
+        out = T.dot(x.T, g) + c
+    outputs = [out, g, z, T.sum(g)]
+    fast = tensordsl.function([x, y, w, c], outputs, on_unused_input="ignore")
+    ref = tensordsl.function([x, y, w, c], outputs, mode="FAST_COMPILE",
+                             on_unused_input="ignore")
+    (node,) = rowblocks(fast)
+    assert node.op.n_rows_out == 2 and node.op.n_sums == 1  # g and z stored, sum(g) summed
+    rng = np.random.default_rng(7)
+    args = [rng.standard_normal((70, 30)), rng.standard_normal(70), rng.standard_normal(30),
+            rng.standard_normal(30)]
+    for got, want in zip(fast(*args), ref(*args)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
