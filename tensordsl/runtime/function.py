@@ -8,6 +8,7 @@ then writes the updates, so a failed call leaves every shared variable unchanged
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -242,6 +243,24 @@ class Function:
                                and not updates)
         self._lean = self._outputs_fresh and not shared_vars and not trust_input
         self._single = kind == "single"
+        self._fast_call = None
+        make_fast_call = getattr(thunk, "fast_call", None)
+        if make_fast_call is not None and self._outputs_fresh and not shared_vars:
+            self._use_fast_call(make_fast_call)
+
+    def _use_fast_call(self, make_fast_call: Any) -> None:
+        """Make the backend's fast call (e.g. the C trampoline of a 0-d kernel) this
+        Function's `__call__`; it hands every call it does not take to the Python path.
+        Python looks `__call__` up on the type, so this Function gets its own subclass
+        (the fast call has no `__get__`: it receives the call's arguments as they are)."""
+        fast = make_fast_call(types.MethodType(Function.__call__, self), self.kind,
+                              self._types, self.trust_input)
+        if fast is None:
+            return
+        self._fast_call = fast
+        self.__class__ = type("Function", (Function,), {
+            "__call__": fast, "__module__": Function.__module__,
+            "__qualname__": Function.__qualname__, "__slots__": ()})
 
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"

@@ -4,16 +4,19 @@ Each node becomes one step. Kernel-shaped nodes (see `lower.py`) go through the
 pipeline render -> validate -> build (disk cache) -> load -> `KernelRunner`; every other
 node (matrix products included: numpy's dot calls the optimised BLAS) runs its numpy
 `perform`, and one log line lists those. A graph that is a single kernel over the
-function's inputs gets the kernel's checked call itself as its thunk: one foreign call.
+function's inputs gets the kernel's checked call itself as its thunk: one foreign call;
+when that kernel is 0-d the thunk also offers `fast_call`, which makes the C trampoline
+(`trampoline.py`) the Function can use as its `__call__`.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 from typing import Any
 
-from tensordsl.backends.c import cache, runtime, validate
+from tensordsl.backends.c import cache, runtime, trampoline, validate
 from tensordsl.backends.c.lower import lower_node
 from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.render import CRenderer
@@ -40,23 +43,30 @@ def kernel_source(kernel: Kernel, check: bool = True, aliasing: bool = False) ->
 def compile_kernel(kernel: Kernel, aliasing: bool = False) -> Any:
     """The loaded entry of `kernel` (cached in process and on disk); `aliasing` builds
     the variant whose outputs may be written into input buffers (no `restrict`)."""
+    return _load(kernel, aliasing)[0]
+
+
+def _load(kernel: Kernel, aliasing: bool) -> tuple[Any, str]:
+    """(loaded entry, library path) of `kernel`."""
     key = (kernel, aliasing, config.cxx, config.cflags, config.openmp, config.compiledir)
-    fn = _compiled.get(key)
-    if fn is None:
+    hit = _compiled.get(key)
+    if hit is None:
         # validated only when it is built: a cached library was checked at its build
         source = kernel_source(kernel, check=False, aliasing=aliasing)
         path = cache.get_library(source, validate.check_source)
         fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
                                 release_gil=kernel.ndim > 0)
-        _compiled[key] = fn
-    return fn
+        hit = _compiled[key] = (fn, path)
+    return hit
 
 
 def kernel_runner(kernel: Kernel, labels: list[str], who: str,
                   inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
-    fn = compile_kernel(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
-    return runtime.KernelRunner(kernel, fn, labels, who, inplace)
+    fn, path = _load(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
+    runner = runtime.KernelRunner(kernel, fn, labels, who, inplace)
+    runner.library = path
+    return runner
 
 
 def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
@@ -110,7 +120,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
     storage = Storage()
     slot = storage.slot
     input_slots = [slot(v) for v in fgraph.inputs]
-    steps, fallbacks, fresh = [], collections.Counter(), set()
+    steps, fallbacks, fresh, runners = [], collections.Counter(), set(), []
     order = fgraph.toposort()
     prebuild(order)
     for node in order:
@@ -121,6 +131,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             steps.append((node.op.perform, node, [slot(v) for v in node.inputs], outs, False))
         else:
             runner, loaded = lowered
+            runners.append(runner)
             ins = [slot(node.inputs[i]) for i in loaded]
             steps.append((runner.call, node, ins, outs, True))
             if not node.op.destroy_map:
@@ -135,11 +146,21 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
     if (len(steps) == 1 and steps[0][4] and steps[0][2] == input_slots
             and steps[0][3] == output_slots):
         run = _direct(steps[0][0])
+        if runners[0].kernel.ndim == 0 and not runners[0].inplace:
+            run.fast_call = functools.partial(_fast_call, runners[0])  # type: ignore
     else:
         run = interpret(storage.template, input_slots, steps, output_slots)
     run.fresh_outputs = fresh_outputs  # type: ignore[attr-defined]
     run.steps = steps  # type: ignore[attr-defined]
     return run
+
+
+def _fast_call(runner: runtime.KernelRunner, fallback: Any, kind: str, in_types: list[Any],
+               trusted: bool) -> Any | None:
+    """The C trampoline for a Function whose graph is the 0-d kernel of `runner`, taking
+    every call it cannot do itself to `fallback` (None when there is no trampoline)."""
+    return trampoline.scalar_call(runner.library, ENTRY, runner.in_dtypes, runner.out_dtypes,
+                                  fallback, kind, in_types, trusted)
 
 
 def _direct(call: Any) -> Any:

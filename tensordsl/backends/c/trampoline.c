@@ -1,0 +1,270 @@
+/* tensordsl's trampoline: a fixed, hand-written CPython extension (not a generated unit).
+ *
+ * Generated kernel units include no system header so that pycparser parses exactly what
+ * gcc compiles; this file is different: it is shipped with the package, never rendered,
+ * and it includes Python.h and numpy's headers (it implements a Python type), so it is
+ * not pycparser-checked. `trampoline.py` builds it on first use with the configured
+ * compiler and caches it like a kernel (the key covers the Python and numpy versions).
+ *
+ * ScalarCall(fnptr, in_types, in_floats, out_types, kind, fallback, keepalive) is the
+ * `__call__` of a Function whose graph is one 0-d kernel. A call with exactly `nin`
+ * positional arguments, each a Python float (for a float64/float32 input, as marked in
+ * `in_floats`) or an exact 0-d ndarray of the input's numpy type number (aligned, native
+ * byte order), runs the kernel's raw entry `void raw(void *const *args)` (args: pointers
+ * to each input's value, then to each output's) on new 0-d output arrays, with the GIL
+ * held. Every other call (keywords, ints, lists, numpy scalars, other dtypes,
+ * subclasses, a float32 cast that overflows or underflows) returns
+ * `fallback(*args, **kwargs)`: the full Python path, so its results and errors are the
+ * Python path's own.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+#include <float.h>
+
+#define TD_MAX_OPERANDS 16 /* inputs, and outputs, at most (the loader checks) */
+
+enum { TD_NO_FLOAT = 0, TD_FLOAT64 = 1, TD_FLOAT32 = 2 };
+enum { TD_SINGLE = 0, TD_LIST = 1, TD_TUPLE = 2 };
+
+typedef void (*td_raw_entry)(void *const *args);
+
+typedef struct {
+    PyObject_HEAD
+    td_raw_entry fn;
+    int nin, nout, kind;
+    int in_types[TD_MAX_OPERANDS];  /* numpy type numbers */
+    int in_floats[TD_MAX_OPERANDS]; /* what a Python float becomes, if accepted */
+    PyArray_Descr *out_descrs[TD_MAX_OPERANDS];
+    PyObject *fallback;
+    PyObject *keepalive; /* whatever keeps the kernel's library loaded */
+} ScalarCall;
+
+/* A Python float as float32 without the overflow/underflow numpy would report (it may
+ * warn or raise on those under np.errstate): only NaN, exact or normal results qualify. */
+static int td_float32_of(double d, float *out)
+{
+    float f = (float)d;
+    float m = f < 0 ? -f : f;
+    if (d == d && (double)f != d && !(m >= FLT_MIN && m <= FLT_MAX))
+        return 0;
+    *out = f;
+    return 1;
+}
+
+static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
+{
+    ScalarCall *self = (ScalarCall *)obj;
+    void *ptrs[2 * TD_MAX_OPERANDS];
+    double f64[TD_MAX_OPERANDS];
+    float f32[TD_MAX_OPERANDS];
+    PyObject *outs[TD_MAX_OPERANDS];
+    int nin = self->nin, i;
+
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) || PyTuple_GET_SIZE(args) != nin)
+        goto fallback;
+    for (i = 0; i < nin; i++) {
+        PyObject *a = PyTuple_GET_ITEM(args, i);
+        if (PyFloat_CheckExact(a)) {
+            if (self->in_floats[i] == TD_FLOAT64) {
+                f64[i] = PyFloat_AS_DOUBLE(a);
+                ptrs[i] = &f64[i];
+            } else if (self->in_floats[i] == TD_FLOAT32
+                       && td_float32_of(PyFloat_AS_DOUBLE(a), &f32[i])) {
+                ptrs[i] = &f32[i];
+            } else {
+                goto fallback;
+            }
+        } else if (PyArray_CheckExact(a)) {
+            PyArrayObject *arr = (PyArrayObject *)a;
+            if (PyArray_NDIM(arr) != 0 || PyArray_TYPE(arr) != self->in_types[i]
+                    || !PyArray_ISNOTSWAPPED(arr) || !PyArray_ISALIGNED(arr))
+                goto fallback;
+            ptrs[i] = PyArray_DATA(arr);
+        } else {
+            goto fallback;
+        }
+    }
+    for (i = 0; i < self->nout; i++) {
+        Py_INCREF(self->out_descrs[i]); /* stolen by NewFromDescr */
+        outs[i] = PyArray_NewFromDescr(&PyArray_Type, self->out_descrs[i], 0, NULL, NULL,
+                                       NULL, 0, NULL);
+        if (outs[i] == NULL) {
+            while (--i >= 0)
+                Py_DECREF(outs[i]);
+            return NULL;
+        }
+        ptrs[nin + i] = PyArray_DATA((PyArrayObject *)outs[i]);
+    }
+    self->fn(ptrs);
+    if (self->kind == TD_SINGLE)
+        return outs[0];
+    {
+        PyObject *seq = self->kind == TD_TUPLE ? PyTuple_New(self->nout)
+                                               : PyList_New(self->nout);
+        if (seq == NULL) {
+            for (i = 0; i < self->nout; i++)
+                Py_DECREF(outs[i]);
+            return NULL;
+        }
+        for (i = 0; i < self->nout; i++) {  /* the references move into seq */
+            if (self->kind == TD_TUPLE)
+                PyTuple_SET_ITEM(seq, i, outs[i]);
+            else
+                PyList_SET_ITEM(seq, i, outs[i]);
+        }
+        return seq;
+    }
+fallback:
+    return PyObject_Call(self->fallback, args, kwargs);
+}
+
+static int td_int_tuple(PyObject *seq, int *out, int *count, const char *what)
+{
+    Py_ssize_t n, i;
+    if (!PyTuple_Check(seq)) {
+        PyErr_Format(PyExc_TypeError, "ScalarCall: %s must be a tuple", what);
+        return -1;
+    }
+    n = PyTuple_GET_SIZE(seq);
+    if (n > TD_MAX_OPERANDS) {
+        PyErr_Format(PyExc_ValueError, "ScalarCall: at most %d %s", TD_MAX_OPERANDS, what);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        long v = PyLong_AsLong(PyTuple_GET_ITEM(seq, i));
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        out[i] = (int)v;
+    }
+    *count = (int)n;
+    return 0;
+}
+
+static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *address, *in_types, *in_floats, *out_types, *fallback, *keepalive;
+    int kind, nfloats, out_nums[TD_MAX_OPERANDS], i;
+    ScalarCall *self;
+    void *fn;
+
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "ScalarCall takes positional arguments only");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OOOOiOO:ScalarCall", &address, &in_types, &in_floats,
+                          &out_types, &kind, &fallback, &keepalive))
+        return NULL;
+    fn = PyLong_AsVoidPtr(address);
+    if (fn == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "ScalarCall: null entry address");
+        return NULL;
+    }
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "ScalarCall: fallback must be callable");
+        return NULL;
+    }
+    if (kind < TD_SINGLE || kind > TD_TUPLE) {
+        PyErr_SetString(PyExc_ValueError, "ScalarCall: kind must be 0, 1 or 2");
+        return NULL;
+    }
+    self = (ScalarCall *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->fn = (td_raw_entry)fn;
+    self->kind = kind;
+    if (td_int_tuple(in_types, self->in_types, &self->nin, "in_types") < 0
+            || td_int_tuple(in_floats, self->in_floats, &nfloats, "in_floats") < 0
+            || td_int_tuple(out_types, out_nums, &self->nout, "out_types") < 0)
+        goto fail;
+    if (nfloats != self->nin || self->nout < 1 || (kind == TD_SINGLE && self->nout != 1)) {
+        PyErr_SetString(PyExc_ValueError, "ScalarCall: inconsistent operand counts");
+        goto fail;
+    }
+    for (i = 0; i < self->nout; i++) {
+        self->out_descrs[i] = PyArray_DescrFromType(out_nums[i]);
+        if (self->out_descrs[i] == NULL)
+            goto fail;
+    }
+    Py_INCREF(fallback);
+    self->fallback = fallback;
+    Py_INCREF(keepalive);
+    self->keepalive = keepalive;
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static int scalar_call_traverse(PyObject *obj, visitproc visit, void *arg)
+{
+    ScalarCall *self = (ScalarCall *)obj;
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->keepalive);
+    return 0;
+}
+
+static int scalar_call_clear(PyObject *obj)
+{
+    ScalarCall *self = (ScalarCall *)obj;
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->keepalive);
+    return 0;
+}
+
+static void scalar_call_dealloc(PyObject *obj)
+{
+    ScalarCall *self = (ScalarCall *)obj;
+    int i;
+    PyObject_GC_UnTrack(obj);
+    scalar_call_clear(obj);
+    for (i = 0; i < TD_MAX_OPERANDS; i++)
+        Py_CLEAR(self->out_descrs[i]);
+    Py_TYPE(obj)->tp_free(obj);
+}
+
+static PyObject *scalar_call_repr(PyObject *obj)
+{
+    ScalarCall *self = (ScalarCall *)obj;
+    return PyUnicode_FromFormat("<tensordsl trampoline: %d in, %d out>", self->nin,
+                                self->nout);
+}
+
+static PyTypeObject ScalarCallType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_td_trampoline.ScalarCall",
+    .tp_doc = "A 0-d kernel's call: fast for floats and exact 0-d arrays, else fallback.",
+    .tp_basicsize = sizeof(ScalarCall),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = scalar_call_new,
+    .tp_call = scalar_call,
+    .tp_traverse = scalar_call_traverse,
+    .tp_clear = scalar_call_clear,
+    .tp_dealloc = scalar_call_dealloc,
+    .tp_repr = scalar_call_repr,
+};
+
+static struct PyModuleDef td_module = {
+    PyModuleDef_HEAD_INIT, "_td_trampoline",
+    "tensordsl's C trampoline (see tensordsl/backends/c/trampoline.py)", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__td_trampoline(void)
+{
+    PyObject *module;
+    import_array();
+    if (PyType_Ready(&ScalarCallType) < 0)
+        return NULL;
+    module = PyModule_Create(&td_module);
+    if (module == NULL)
+        return NULL;
+    Py_INCREF(&ScalarCallType);
+    if (PyModule_AddObject(module, "ScalarCall", (PyObject *)&ScalarCallType) < 0) {
+        Py_DECREF(&ScalarCallType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -1,0 +1,133 @@
+"""The C trampoline: a Function's `__call__` for graphs that are one 0-d kernel.
+
+A call of such a Function through Python (argument filters, the thunk, ctypes, a
+0-d `np.empty`) costs over a microsecond, nearly all of it interpreter work around a
+kernel that runs in nanoseconds. `trampoline.c`, a fixed CPython extension shipped with
+the package, does the same call in C: it checks the common arguments (Python floats,
+exact 0-d ndarrays of the input's dtype), allocates the 0-d outputs and calls the
+kernel's raw entry (`<entry>_raw(void *const *args)`, rendered for every 0-d kernel)
+through a function pointer. Any other call goes to the `fallback` it is given, the
+Function's Python path, so results and errors are that path's own.
+
+The extension is built on first use with the configured compiler (`-O2`, the Python
+and numpy include dirs) and cached like a kernel (`cache.get_library`; the source text
+it is keyed by starts with the Python and numpy versions it is built against). It is
+not a generated unit, so it is not pycparser-checked (it includes Python.h). Without a
+compiler, Python headers or numpy headers, or if anything fails, there is no trampoline
+and Functions keep their Python path: never an error.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import importlib.machinery
+import importlib.util
+import logging
+import os
+import sys
+import sysconfig
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from tensordsl.config import config
+
+log = logging.getLogger("tensordsl.backends.c")
+MODULE = "_td_trampoline"  # the extension's module name (its PyInit_ function)
+SOURCE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.c")
+MAX_OPERANDS = 16  # TD_MAX_OPERANDS in trampoline.c
+KINDS = {"single": 0, "list": 1, "tuple": 2}
+# what a Python float becomes for an input of this dtype (TD_FLOAT64 / TD_FLOAT32)
+FLOAT_MODES = {"float64": 1, "float32": 2}
+
+
+def include_dirs() -> list[str] | None:
+    """Python's and numpy's C header directories, or None when either is missing."""
+    py_include = sysconfig.get_paths().get("include") or ""
+    np_include = np.get_include()
+    if not os.path.isfile(os.path.join(py_include, "Python.h")) or \
+            not os.path.isfile(os.path.join(np_include, "numpy", "arrayobject.h")):
+        return None
+    return [py_include, np_include]
+
+
+def source() -> str:
+    """The extension's source, headed by what it is built against (part of the key)."""
+    with open(SOURCE_PATH, encoding="utf-8") as f:
+        text = f.read()
+    abi = sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag
+    head = (f"/* built for {sys.implementation.name} {sys.version.split()[0]} ({abi}), "
+            f"numpy {np.__version__} */\n")
+    return head + text
+
+
+def load() -> ModuleType | None:
+    """The loaded extension for the current compiler and cache dir, or None."""
+    return _load(config.cxx, config.compiledir)
+
+
+@functools.cache
+def _load(cxx: str, compiledir: str) -> ModuleType | None:
+    try:
+        return _build_and_import()
+    except Exception as err:  # no trampoline is never an error: the Python path stays
+        log.info("C backend: no trampoline (%s: %s); scalar calls take the Python path",
+                 type(err).__name__, str(err).splitlines()[0] if str(err) else "")
+        return None
+
+
+def _build_and_import() -> ModuleType | None:
+    from tensordsl.backends.c import build, cache
+
+    includes = include_dirs()
+    if includes is None or build.find_compiler() is None:
+        log.info("C backend: no trampoline (no compiler or no Python/numpy headers)")
+        return None
+    flags = ["-O2", *[f"-I{d}" for d in includes]]
+    path = cache.get_library(source(), own_flags=flags)
+    loader = importlib.machinery.ExtensionFileLoader(MODULE, path)
+    spec = importlib.util.spec_from_file_location(MODULE, path, loader=loader)
+    if spec is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def raw_entry(path: str, name: str) -> Any:
+    """The ctypes function `name` of the kernel library `path` (keeps it loaded)."""
+    return getattr(ctypes.PyDLL(path), name)
+
+
+def scalar_call(library: str, entry: str, in_dtypes: Sequence[np.dtype],
+                out_dtypes: Sequence[np.dtype], fallback: Callable[..., Any], kind: str,
+                in_types: Sequence[Any], trusted: bool) -> Any | None:
+    """A trampoline calling the 0-d kernel `entry` (raw entry `<entry>_raw` of `library`)
+    for the Function whose input types are `in_types`, or None when there is none.
+
+    `fallback` gets every call the trampoline does not take itself. `trusted`
+    (trust_input): the Python path passes arguments to the kernel runner unfiltered,
+    which refuses a Python float for a float32 input, so the trampoline does too."""
+    if kind not in KINDS or not 0 < len(out_dtypes) <= MAX_OPERANDS \
+            or len(in_dtypes) > MAX_OPERANDS or (kind == "single" and len(out_dtypes) != 1):
+        return None
+    if len(in_types) != len(in_dtypes) or any(
+            t.ndim != 0 or np.dtype(t.dtype) != d for t, d in zip(in_types, in_dtypes)):
+        return None  # the Function's inputs are not the kernel's: keep the Python path
+    module = load()
+    if module is None:
+        return None
+    try:
+        fn = raw_entry(library, entry + "_raw")
+        address = ctypes.cast(fn, ctypes.c_void_p).value
+        floats = tuple(0 if trusted and d.name == "float32" else FLOAT_MODES.get(d.name, 0)
+                       for d in in_dtypes)
+        return module.ScalarCall(address, tuple(d.num for d in in_dtypes), floats,
+                                 tuple(d.num for d in out_dtypes), KINDS[kind], fallback, fn)
+    except Exception as err:
+        log.info("C backend: no trampoline for %s (%s)", entry, err)
+        return None
