@@ -146,21 +146,37 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
     if (len(steps) == 1 and steps[0][4] and steps[0][2] == input_slots
             and steps[0][3] == output_slots):
         run = _direct(steps[0][0])
-        if runners[0].kernel.ndim == 0 and not runners[0].inplace:
-            run.fast_call = functools.partial(_fast_call, runners[0])  # type: ignore
     else:
         run = interpret(storage.template, input_slots, steps, output_slots)
+    fast_call = _fast_call_maker(steps, runners, input_slots, output_slots)
+    if fast_call is not None:
+        run.fast_call = fast_call  # type: ignore[attr-defined]
     run.fresh_outputs = fresh_outputs  # type: ignore[attr-defined]
     run.steps = steps  # type: ignore[attr-defined]
     return run
 
 
-def _fast_call(runner: runtime.KernelRunner, fallback: Any, kind: str, in_types: list[Any],
-               trusted: bool) -> Any | None:
+def _fast_call_maker(steps: list[tuple], runners: list[runtime.KernelRunner],
+                     input_slots: list[int], output_slots: list[int]) -> Any | None:
+    """When the graph is one 0-d kernel over some of its inputs (in any order) computing
+    exactly its outputs: `make(fallback, kind, in_types, trusted)`, which makes the C
+    trampoline a Function can use as its `__call__` (or None)."""
+    if len(steps) != 1 or not steps[0][4] or steps[0][3] != output_slots:
+        return None
+    runner = runners[0]
+    if runner.kernel.ndim != 0 or runner.inplace or any(s not in input_slots
+                                                        for s in steps[0][2]):
+        return None
+    order = tuple(input_slots.index(s) for s in steps[0][2])
+    return functools.partial(_fast_call, runner, order)
+
+
+def _fast_call(runner: runtime.KernelRunner, order: tuple[int, ...], fallback: Any, kind: str,
+               in_types: list[Any], trusted: bool) -> Any | None:
     """The C trampoline for a Function whose graph is the 0-d kernel of `runner`, taking
     every call it cannot do itself to `fallback` (None when there is no trampoline)."""
-    return trampoline.scalar_call(runner.library, ENTRY, runner.in_dtypes, runner.out_dtypes,
-                                  fallback, kind, in_types, trusted)
+    return trampoline.scalar_call(runner.library, ENTRY, order, runner.in_dtypes,
+                                  runner.out_dtypes, fallback, kind, in_types, trusted)
 
 
 def _direct(call: Any) -> Any:

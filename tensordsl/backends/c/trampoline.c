@@ -6,13 +6,13 @@
  * not pycparser-checked. `trampoline.py` builds it on first use with the configured
  * compiler and caches it like a kernel (the key covers the Python and numpy versions).
  *
- * ScalarCall(fnptr, in_types, in_floats, out_types, kind, fallback, keepalive) is the
- * `__call__` of a Function whose graph is one 0-d kernel. A call with exactly `nin`
+ * ScalarCall(fnptr, in_types, in_floats, order, out_types, kind, fallback, keepalive) is
+ * the `__call__` of a Function whose graph is one 0-d kernel. A call with exactly `nin`
  * positional arguments, each a Python float (for a float64/float32 input, as marked in
  * `in_floats`) or an exact 0-d ndarray of the input's numpy type number (aligned, native
  * byte order), runs the kernel's raw entry `void raw(void *const *args)` (args: pointers
- * to each input's value, then to each output's) on new 0-d output arrays, with the GIL
- * held. Every other call (keywords, ints, lists, numpy scalars, other dtypes,
+ * to each kernel input's value, kernel input k being argument order[k], then to each
+ * output's) on new 0-d output arrays, with the GIL held. Every other call (keywords, ints, lists, numpy scalars, other dtypes,
  * subclasses, a float32 cast that overflows or underflows) returns
  * `fallback(*args, **kwargs)`: the full Python path, so its results and errors are the
  * Python path's own.
@@ -33,8 +33,9 @@ typedef void (*td_raw_entry)(void *const *args);
 typedef struct {
     PyObject_HEAD
     td_raw_entry fn;
-    int nin, nout, kind;
-    int in_types[TD_MAX_OPERANDS];  /* numpy type numbers */
+    int nin, nker, nout, kind;
+    int in_types[TD_MAX_OPERANDS];  /* numpy type numbers of the arguments */
+    int order[TD_MAX_OPERANDS];     /* kernel input k is argument order[k] */
     int in_floats[TD_MAX_OPERANDS]; /* what a Python float becomes, if accepted */
     PyArray_Descr *out_descrs[TD_MAX_OPERANDS];
     PyObject *fallback;
@@ -56,11 +57,11 @@ static int td_float32_of(double d, float *out)
 static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
 {
     ScalarCall *self = (ScalarCall *)obj;
-    void *ptrs[2 * TD_MAX_OPERANDS];
+    void *values[TD_MAX_OPERANDS], *ptrs[2 * TD_MAX_OPERANDS];
     double f64[TD_MAX_OPERANDS];
     float f32[TD_MAX_OPERANDS];
     PyObject *outs[TD_MAX_OPERANDS];
-    int nin = self->nin, i;
+    int nin = self->nin, nker = self->nker, i;
 
     if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) || PyTuple_GET_SIZE(args) != nin)
         goto fallback;
@@ -69,10 +70,10 @@ static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
         if (PyFloat_CheckExact(a)) {
             if (self->in_floats[i] == TD_FLOAT64) {
                 f64[i] = PyFloat_AS_DOUBLE(a);
-                ptrs[i] = &f64[i];
+                values[i] = &f64[i];
             } else if (self->in_floats[i] == TD_FLOAT32
                        && td_float32_of(PyFloat_AS_DOUBLE(a), &f32[i])) {
-                ptrs[i] = &f32[i];
+                values[i] = &f32[i];
             } else {
                 goto fallback;
             }
@@ -81,11 +82,13 @@ static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
             if (PyArray_NDIM(arr) != 0 || PyArray_TYPE(arr) != self->in_types[i]
                     || !PyArray_ISNOTSWAPPED(arr) || !PyArray_ISALIGNED(arr))
                 goto fallback;
-            ptrs[i] = PyArray_DATA(arr);
+            values[i] = PyArray_DATA(arr);
         } else {
             goto fallback;
         }
     }
+    for (i = 0; i < nker; i++)
+        ptrs[i] = values[self->order[i]];
     for (i = 0; i < self->nout; i++) {
         Py_INCREF(self->out_descrs[i]); /* stolen by NewFromDescr */
         outs[i] = PyArray_NewFromDescr(&PyArray_Type, self->out_descrs[i], 0, NULL, NULL,
@@ -95,7 +98,7 @@ static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
                 Py_DECREF(outs[i]);
             return NULL;
         }
-        ptrs[nin + i] = PyArray_DATA((PyArrayObject *)outs[i]);
+        ptrs[nker + i] = PyArray_DATA((PyArrayObject *)outs[i]);
     }
     self->fn(ptrs);
     if (self->kind == TD_SINGLE)
@@ -144,7 +147,7 @@ static int td_int_tuple(PyObject *seq, int *out, int *count, const char *what)
 
 static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *address, *in_types, *in_floats, *out_types, *fallback, *keepalive;
+    PyObject *address, *in_types, *in_floats, *order, *out_types, *fallback, *keepalive;
     int kind, nfloats, out_nums[TD_MAX_OPERANDS], i;
     ScalarCall *self;
     void *fn;
@@ -153,8 +156,8 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
         PyErr_SetString(PyExc_TypeError, "ScalarCall takes positional arguments only");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OOOOiOO:ScalarCall", &address, &in_types, &in_floats,
-                          &out_types, &kind, &fallback, &keepalive))
+    if (!PyArg_ParseTuple(args, "OOOOOiOO:ScalarCall", &address, &in_types, &in_floats,
+                          &order, &out_types, &kind, &fallback, &keepalive))
         return NULL;
     fn = PyLong_AsVoidPtr(address);
     if (fn == NULL) {
@@ -177,8 +180,15 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
     self->kind = kind;
     if (td_int_tuple(in_types, self->in_types, &self->nin, "in_types") < 0
             || td_int_tuple(in_floats, self->in_floats, &nfloats, "in_floats") < 0
+            || td_int_tuple(order, self->order, &self->nker, "order") < 0
             || td_int_tuple(out_types, out_nums, &self->nout, "out_types") < 0)
         goto fail;
+    for (i = 0; i < self->nker; i++) {
+        if (self->order[i] < 0 || self->order[i] >= self->nin) {
+            PyErr_SetString(PyExc_ValueError, "ScalarCall: order out of range");
+            goto fail;
+        }
+    }
     if (nfloats != self->nin || self->nout < 1 || (kind == TD_SINGLE && self->nout != 1)) {
         PyErr_SetString(PyExc_ValueError, "ScalarCall: inconsistent operand counts");
         goto fail;

@@ -103,20 +103,23 @@ def raw_entry(path: str, name: str) -> Any:
     return getattr(ctypes.PyDLL(path), name)
 
 
-def scalar_call(library: str, entry: str, in_dtypes: Sequence[np.dtype],
+def scalar_call(library: str, entry: str, order: Sequence[int], kernel_dtypes: Sequence[np.dtype],
                 out_dtypes: Sequence[np.dtype], fallback: Callable[..., Any], kind: str,
                 in_types: Sequence[Any], trusted: bool) -> Any | None:
     """A trampoline calling the 0-d kernel `entry` (raw entry `<entry>_raw` of `library`)
-    for the Function whose input types are `in_types`, or None when there is none.
+    for a Function whose input types are `in_types`, or None when there is none.
 
+    Kernel input k (of dtype `kernel_dtypes[k]`) is the Function's argument `order[k]`;
     `fallback` gets every call the trampoline does not take itself. `trusted`
     (trust_input): the Python path passes arguments to the kernel runner unfiltered,
     which refuses a Python float for a float32 input, so the trampoline does too."""
     if kind not in KINDS or not 0 < len(out_dtypes) <= MAX_OPERANDS \
-            or len(in_dtypes) > MAX_OPERANDS or (kind == "single" and len(out_dtypes) != 1):
+            or (kind == "single" and len(out_dtypes) != 1) \
+            or len(in_types) > MAX_OPERANDS or len(order) > MAX_OPERANDS:
         return None
-    if len(in_types) != len(in_dtypes) or any(
-            t.ndim != 0 or np.dtype(t.dtype) != d for t, d in zip(in_types, in_dtypes)):
+    arg_dtypes = [np.dtype(t.dtype) for t in in_types]
+    if any(t.ndim != 0 for t in in_types) or len(order) != len(kernel_dtypes) or any(
+            arg_dtypes[i] != d for i, d in zip(order, kernel_dtypes)):
         return None  # the Function's inputs are not the kernel's: keep the Python path
     module = load()
     if module is None:
@@ -125,9 +128,10 @@ def scalar_call(library: str, entry: str, in_dtypes: Sequence[np.dtype],
         fn = raw_entry(library, entry + "_raw")
         address = ctypes.cast(fn, ctypes.c_void_p).value
         floats = tuple(0 if trusted and d.name == "float32" else FLOAT_MODES.get(d.name, 0)
-                       for d in in_dtypes)
-        return module.ScalarCall(address, tuple(d.num for d in in_dtypes), floats,
-                                 tuple(d.num for d in out_dtypes), KINDS[kind], fallback, fn)
+                       for d in arg_dtypes)
+        return module.ScalarCall(address, tuple(d.num for d in arg_dtypes), floats,
+                                 tuple(order), tuple(d.num for d in out_dtypes), KINDS[kind],
+                                 fallback, fn)
     except Exception as err:
         log.info("C backend: no trampoline for %s (%s)", entry, err)
         return None
