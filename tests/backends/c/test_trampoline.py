@@ -96,9 +96,11 @@ def argument(draw, dtype):
     value = draw(st.integers(-5, 5)) + draw(st.sampled_from([0.0, 0.5, 0.25]))
     if dtype.startswith("int"):
         value = float(int(value))
-    kind = draw(st.sampled_from(["float", "float", "array", "array", "readonly", "scalar",
-                                 "int", "list", "wrong dtype", "swapped", "subclass",
-                                 "1-d", "string"]))
+    if draw(st.integers(0, 3)):  # mostly what the trampoline takes itself
+        kind = draw(st.sampled_from(["float", "array", "readonly"]))
+    else:
+        kind = draw(st.sampled_from(["scalar", "int", "list", "wrong dtype", "swapped",
+                                     "subclass", "1-d", "string"]))
     if kind == "float":
         return value
     if kind == "array":
@@ -135,7 +137,7 @@ def test_random_scalar_graphs_match_python_path_and_reference(data):
     for _ in range(3):
         args = [argument(data.draw, x.dtype) for x in inputs]
         keep = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        by_name = data.draw(st.booleans())
+        by_name = data.draw(st.integers(0, 3)) == 0
         kwargs = {x.name: a for x, a in zip(inputs, args)} if by_name else {}
         pos = () if by_name else tuple(args)
         got = outcome(f, pos, kwargs)
