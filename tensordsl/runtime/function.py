@@ -245,7 +245,8 @@ class Function:
         self._single = kind == "single"
         self._fast_call = None
         make_fast_call = getattr(thunk, "fast_call", None)
-        if make_fast_call is not None and self._outputs_fresh and not shared_vars:
+        if make_fast_call is not None and self._outputs_fresh and not shared_vars \
+                and type(self) is Function:  # a subclass keeps its own __call__
             self._use_fast_call(make_fast_call)
 
     def _use_fast_call(self, make_fast_call: Any) -> None:

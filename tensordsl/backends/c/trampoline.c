@@ -257,8 +257,10 @@ static PyTypeObject ScalarCallType = {
 };
 
 static struct PyModuleDef td_module = {
-    PyModuleDef_HEAD_INIT, "_td_trampoline",
-    "tensordsl's C trampoline (see tensordsl/backends/c/trampoline.py)", -1, NULL,
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "_td_trampoline",
+    .m_doc = "tensordsl's C trampoline (see tensordsl/backends/c/trampoline.py)",
+    .m_size = -1,
 };
 
 PyMODINIT_FUNC PyInit__td_trampoline(void)
