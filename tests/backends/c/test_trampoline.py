@@ -60,13 +60,20 @@ def outcome(fn, args, kwargs):
 
 
 def same_result(got, want, exact):
-    """Same container, array types and dtypes; equal values (within ulps unless exact)."""
+    """Same container, array types and dtypes; equal values, or unless `exact` close:
+    glibc's exp and numpy's differ by a few ulp, which a chain of ops amplifies (the
+    C backend's own property tests bound one op; here 256 eps relative, as in
+    test_graph.py)."""
     assert type(got) is type(want)
     got_l, want_l = (got, want) if isinstance(got, (list, tuple)) else ([got], [want])
     assert len(got_l) == len(want_l)
     for g, w in zip(got_l, want_l):
         assert type(g) is np.ndarray and g.ndim == 0, type(g)
-        assert_matches(g, w, not exact, "trampoline output")
+        if exact or w.dtype.kind != "f":
+            assert_matches(g, w, False, "trampoline output")
+        else:
+            assert g.dtype == w.dtype
+            np.testing.assert_allclose(g, w, rtol=256 * np.finfo(w.dtype).eps, atol=0)
 
 
 @st.composite
