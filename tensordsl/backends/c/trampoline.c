@@ -6,16 +6,18 @@
  * not pycparser-checked. `trampoline.py` builds it on first use with the configured
  * compiler and caches it like a kernel (the key covers the Python and numpy versions).
  *
- * ScalarCall(fnptr, in_types, in_floats, order, out_types, kind, fallback, keepalive) is
+ * ScalarCall(fnptr, in_types, accepts, order, out_types, kind, fallback, keepalive) is
  * the `__call__` of a Function whose graph is one 0-d kernel. A call with exactly `nin`
- * positional arguments, each a Python float (for a float64/float32 input, as marked in
- * `in_floats`) or an exact 0-d ndarray of the input's numpy type number (aligned, native
- * byte order), runs the kernel's raw entry `void raw(void *const *args)` (args: pointers
- * to each kernel input's value, kernel input k being argument order[k], then to each
- * output's) on new 0-d output arrays, with the GIL held. Every other call (keywords, ints, lists, numpy scalars, other dtypes,
- * subclasses, a float32 cast that overflows or underflows) returns
- * `fallback(*args, **kwargs)`: the full Python path, so its results and errors are the
- * Python path's own.
+ * positional arguments, each an exact 0-d ndarray of the input's numpy type number
+ * (aligned, native byte order), or, as `accepts[i]` allows, a Python float (a float64 or
+ * float32 input), a Python int (float64 and int64 inputs) or a numpy scalar of exactly
+ * the input's type, runs the kernel's raw entry `void raw(void *const *args)` (args:
+ * pointers to each kernel input's value, kernel input k being argument order[k], then
+ * to each output's) on new 0-d output arrays, with the GIL held. Every other call
+ * (keywords, lists, other types and dtypes, subclasses, a float32 cast that overflows or
+ * underflows, an int that does not fit) returns `fallback(*args, **kwargs)`: the full
+ * Python path, so its results and errors are the Python path's own; what the trampoline
+ * takes itself, that path converts to the same value.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -24,8 +26,21 @@
 #include <float.h>
 
 #define TD_MAX_OPERANDS 16 /* inputs, and outputs, at most (the loader checks) */
+#if defined(NPY_ABI_VERSION) && NPY_ABI_VERSION >= 0x02000000 /* numpy 2 */
+#define TD_ELSIZE(descr) PyDataType_ELSIZE(descr)
+#else
+#define TD_ELSIZE(descr) ((descr)->elsize)
+#endif
+#define TD_EXACT_INT 9007199254740992LL /* 2**53: ints up to this are exact doubles */
 
-enum { TD_NO_FLOAT = 0, TD_FLOAT64 = 1, TD_FLOAT32 = 2 };
+/* accepts[i]: bits saying which Python/numpy scalars argument i may be */
+enum {
+    TD_FLOAT_AS_F64 = 1,   /* a Python float, for a float64 input */
+    TD_FLOAT_AS_F32 = 2,   /* a Python float cast to float32 (exact or normal results) */
+    TD_INT_AS_F64 = 4,     /* a Python int of magnitude <= 2**53, for a float64 input */
+    TD_INT_AS_I64 = 8,     /* a Python int that fits, for an int64 input */
+    TD_NUMPY_SCALAR = 16,  /* a numpy scalar of exactly the input's type */
+};
 enum { TD_SINGLE = 0, TD_LIST = 1, TD_TUPLE = 2 };
 
 typedef void (*td_raw_entry)(void *const *args);
@@ -36,7 +51,8 @@ typedef struct {
     int nin, nker, nout, kind;
     int in_types[TD_MAX_OPERANDS];  /* numpy type numbers of the arguments */
     int order[TD_MAX_OPERANDS];     /* kernel input k is argument order[k] */
-    int in_floats[TD_MAX_OPERANDS]; /* what a Python float becomes, if accepted */
+    int accepts[TD_MAX_OPERANDS];   /* TD_* bits */
+    PyTypeObject *scalar_types[TD_MAX_OPERANDS]; /* the numpy scalar type of each input */
     PyArray_Descr *out_descrs[TD_MAX_OPERANDS];
     PyObject *fallback;
     PyObject *keepalive; /* whatever keeps the kernel's library loaded */
@@ -58,8 +74,7 @@ static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
 {
     ScalarCall *self = (ScalarCall *)obj;
     void *values[TD_MAX_OPERANDS], *ptrs[2 * TD_MAX_OPERANDS];
-    double f64[TD_MAX_OPERANDS];
-    float f32[TD_MAX_OPERANDS];
+    union { double f64; float f32; long long i64; char bytes[16]; } buf[TD_MAX_OPERANDS];
     PyObject *outs[TD_MAX_OPERANDS];
     int nin = self->nin, nker = self->nker, i;
 
@@ -67,16 +82,30 @@ static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
         goto fallback;
     for (i = 0; i < nin; i++) {
         PyObject *a = PyTuple_GET_ITEM(args, i);
+        int accepts = self->accepts[i];
+        values[i] = &buf[i];
         if (PyFloat_CheckExact(a)) {
-            if (self->in_floats[i] == TD_FLOAT64) {
-                f64[i] = PyFloat_AS_DOUBLE(a);
-                values[i] = &f64[i];
-            } else if (self->in_floats[i] == TD_FLOAT32
-                       && td_float32_of(PyFloat_AS_DOUBLE(a), &f32[i])) {
-                values[i] = &f32[i];
+            if (accepts & TD_FLOAT_AS_F64)
+                buf[i].f64 = PyFloat_AS_DOUBLE(a);
+            else if (!(accepts & TD_FLOAT_AS_F32)
+                     || !td_float32_of(PyFloat_AS_DOUBLE(a), &buf[i].f32))
+                goto fallback;
+        } else if (PyLong_CheckExact(a) && (accepts & (TD_INT_AS_F64 | TD_INT_AS_I64))) {
+            int overflow;
+            long long v = PyLong_AsLongLongAndOverflow(a, &overflow);
+            if (overflow || (v == -1 && PyErr_Occurred())) {
+                PyErr_Clear();
+                goto fallback;
+            }
+            if (accepts & TD_INT_AS_I64) {
+                buf[i].i64 = v;
+            } else if (v <= TD_EXACT_INT && v >= -TD_EXACT_INT) {
+                buf[i].f64 = (double)v;
             } else {
                 goto fallback;
             }
+        } else if (Py_TYPE(a) == self->scalar_types[i] && (accepts & TD_NUMPY_SCALAR)) {
+            PyArray_ScalarAsCtype(a, &buf[i]);
         } else if (PyArray_CheckExact(a)) {
             PyArrayObject *arr = (PyArrayObject *)a;
             if (PyArray_NDIM(arr) != 0 || PyArray_TYPE(arr) != self->in_types[i]
@@ -147,8 +176,8 @@ static int td_int_tuple(PyObject *seq, int *out, int *count, const char *what)
 
 static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *address, *in_types, *in_floats, *order, *out_types, *fallback, *keepalive;
-    int kind, nfloats, out_nums[TD_MAX_OPERANDS], i;
+    PyObject *address, *in_types, *accepts, *order, *out_types, *fallback, *keepalive;
+    int kind, naccepts, out_nums[TD_MAX_OPERANDS], i;
     ScalarCall *self;
     void *fn;
 
@@ -156,7 +185,7 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
         PyErr_SetString(PyExc_TypeError, "ScalarCall takes positional arguments only");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OOOOOiOO:ScalarCall", &address, &in_types, &in_floats,
+    if (!PyArg_ParseTuple(args, "OOOOOiOO:ScalarCall", &address, &in_types, &accepts,
                           &order, &out_types, &kind, &fallback, &keepalive))
         return NULL;
     fn = PyLong_AsVoidPtr(address);
@@ -179,7 +208,7 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
     self->fn = (td_raw_entry)fn;
     self->kind = kind;
     if (td_int_tuple(in_types, self->in_types, &self->nin, "in_types") < 0
-            || td_int_tuple(in_floats, self->in_floats, &nfloats, "in_floats") < 0
+            || td_int_tuple(accepts, self->accepts, &naccepts, "accepts") < 0
             || td_int_tuple(order, self->order, &self->nker, "order") < 0
             || td_int_tuple(out_types, out_nums, &self->nout, "out_types") < 0)
         goto fail;
@@ -189,7 +218,7 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
             goto fail;
         }
     }
-    if (nfloats != self->nin || self->nout < 1 || (kind == TD_SINGLE && self->nout != 1)) {
+    if (naccepts != self->nin || self->nout < 1 || (kind == TD_SINGLE && self->nout != 1)) {
         PyErr_SetString(PyExc_ValueError, "ScalarCall: inconsistent operand counts");
         goto fail;
     }
@@ -197,6 +226,16 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
         self->out_descrs[i] = PyArray_DescrFromType(out_nums[i]);
         if (self->out_descrs[i] == NULL)
             goto fail;
+    }
+    for (i = 0; i < self->nin; i++) {
+        PyArray_Descr *descr = PyArray_DescrFromType(self->in_types[i]);
+        if (descr == NULL)
+            goto fail;
+        if (TD_ELSIZE(descr) > 16)  /* buf's size */
+            self->accepts[i] &= ~TD_NUMPY_SCALAR;
+        self->scalar_types[i] = descr->typeobj;
+        Py_INCREF(descr->typeobj);
+        Py_DECREF(descr);
     }
     Py_INCREF(fallback);
     self->fallback = fallback;
@@ -230,8 +269,10 @@ static void scalar_call_dealloc(PyObject *obj)
     int i;
     PyObject_GC_UnTrack(obj);
     scalar_call_clear(obj);
-    for (i = 0; i < TD_MAX_OPERANDS; i++)
+    for (i = 0; i < TD_MAX_OPERANDS; i++) {
         Py_CLEAR(self->out_descrs[i]);
+        Py_CLEAR(self->scalar_types[i]);
+    }
     Py_TYPE(obj)->tp_free(obj);
 }
 

@@ -40,8 +40,10 @@ MODULE = "_td_trampoline"  # the extension's module name (its PyInit_ function)
 SOURCE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trampoline.c")
 MAX_OPERANDS = 16  # TD_MAX_OPERANDS in trampoline.c
 KINDS = {"single": 0, "list": 1, "tuple": 2}
-# what a Python float becomes for an input of this dtype (TD_FLOAT64 / TD_FLOAT32)
-FLOAT_MODES = {"float64": 1, "float32": 2}
+# the TD_* bits of trampoline.c: which scalars an argument may be besides a 0-d ndarray
+FLOAT_AS_F64, FLOAT_AS_F32, INT_AS_F64, INT_AS_I64, NUMPY_SCALAR = 1, 2, 4, 8, 16
+SCALAR_DTYPES = frozenset("bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 "
+                          "float32 float64".split())
 
 
 def include_dirs() -> list[str] | None:
@@ -97,6 +99,23 @@ def _build_and_import() -> ModuleType | None:
     return module
 
 
+def accepted(dtype: np.dtype, trusted: bool) -> int:
+    """Which scalars (TD_* bits) the trampoline takes for an input of `dtype`: those the
+    Python path turns into exactly that dtype and value. Python floats (float64 and
+    float32 inputs: `function._fast_filter` casts them), Python ints (float64 inputs up
+    to 2**53, int64 inputs: `TensorType.filter` converts them exactly) and numpy scalars
+    of the input's own type. With trust_input the arguments go unfiltered to the kernel
+    runner, which refuses a Python float for float32 and a Python int for float64."""
+    bits = NUMPY_SCALAR if dtype.name in SCALAR_DTYPES else 0
+    if dtype.name == "float64":
+        bits |= FLOAT_AS_F64 | (0 if trusted else INT_AS_F64)
+    elif dtype.name == "float32" and not trusted:
+        bits |= FLOAT_AS_F32
+    elif dtype.name == "int64":
+        bits |= INT_AS_I64
+    return bits
+
+
 @functools.cache
 def raw_entry(path: str, name: str) -> Any:
     """The ctypes function `name` of the kernel library `path` (keeps it loaded)."""
@@ -110,9 +129,8 @@ def scalar_call(library: str, entry: str, order: Sequence[int], kernel_dtypes: S
     for a Function whose input types are `in_types`, or None when there is none.
 
     Kernel input k (of dtype `kernel_dtypes[k]`) is the Function's argument `order[k]`;
-    `fallback` gets every call the trampoline does not take itself. `trusted`
-    (trust_input): the Python path passes arguments to the kernel runner unfiltered,
-    which refuses a Python float for a float32 input, so the trampoline does too."""
+    `fallback` gets every call the trampoline does not take itself. `trusted`: the
+    Function has trust_input (see `accepted`)."""
     if kind not in KINDS or not 0 < len(out_dtypes) <= MAX_OPERANDS \
             or (kind == "single" and len(out_dtypes) != 1) \
             or len(in_types) > MAX_OPERANDS or len(order) > MAX_OPERANDS:
@@ -127,9 +145,8 @@ def scalar_call(library: str, entry: str, order: Sequence[int], kernel_dtypes: S
     try:
         fn = raw_entry(library, entry + "_raw")
         address = ctypes.cast(fn, ctypes.c_void_p).value
-        floats = tuple(0 if trusted and d.name == "float32" else FLOAT_MODES.get(d.name, 0)
-                       for d in arg_dtypes)
-        return module.ScalarCall(address, tuple(d.num for d in arg_dtypes), floats,
+        accepts = tuple(accepted(d, trusted) for d in arg_dtypes)
+        return module.ScalarCall(address, tuple(d.num for d in arg_dtypes), accepts,
                                  tuple(order), tuple(d.num for d in out_dtypes), KINDS[kind],
                                  fallback, fn)
     except Exception as err:

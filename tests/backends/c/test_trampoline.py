@@ -318,3 +318,23 @@ def test_kernel_inputs_in_another_order_or_unused():
             same_result(got[1], slow[1], exact=True)
         else:
             assert got[1:3] == slow[1:3]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32", "uint8", "bool"])
+def test_python_ints_and_numpy_scalars_like_the_python_path(dtype):
+    x = T.scalar("x", dtype=dtype)
+    f = tensordsl.function([x], T.maximum(x, x) if dtype == "bool" else x * 1 + x)
+    if HAVE_TRAMPOLINE:
+        assert f._fast_call is not None
+    big = [2**53, 2**53 + 1, -(2**53) - 1, 2**62, 2**63 - 1, 2**63, -(2**63), 2**64, -(2**70)]
+    values = [0, 1, -3, 255, 256, True, 1.5, *big, np.float64(2.5), np.float32(2.5),
+              np.int64(7), np.longlong(7), np.int32(-4), np.uint8(200), np.bool_(True),
+              np.array(3, np.longlong), np.float16(1.5)]
+    for value in values:
+        got, slow = outcome(f, (value,), {}), outcome(lambda v: python_path(f, v), (value,), {})
+        assert got[0] == slow[0], (value, got, slow)
+        if got[0] == "ok":
+            same_result(got[1], slow[1], exact=True)
+            assert got[2] == slow[2]
+        else:
+            assert got[1:3] == slow[1:3]
