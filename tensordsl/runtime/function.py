@@ -255,7 +255,7 @@ class Function:
         Python looks `__call__` up on the type, so this Function gets its own subclass
         (the fast call has no `__get__`: it receives the call's arguments as they are)."""
         fast = make_fast_call(types.MethodType(Function.__call__, self), self.kind,
-                              self._types, self.trust_input)
+                              self._types, self._by_name, self.trust_input)
         if fast is None:
             return
         self._fast_call = fast

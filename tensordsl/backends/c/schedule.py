@@ -159,7 +159,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
 def _fast_call_maker(steps: list[tuple], runners: list[runtime.KernelRunner],
                      input_slots: list[int], output_slots: list[int]) -> Any | None:
     """When the graph is one 0-d kernel over some of its inputs (in any order) computing
-    exactly its outputs: `make(fallback, kind, in_types, trusted)`, which makes the C
+    exactly its outputs: `make(fallback, kind, in_types, names, trusted)`, which makes the C
     trampoline a Function can use as its `__call__` (or None)."""
     if len(steps) != 1 or not steps[0][4] or steps[0][3] != output_slots:
         return None
@@ -172,11 +172,11 @@ def _fast_call_maker(steps: list[tuple], runners: list[runtime.KernelRunner],
 
 
 def _fast_call(runner: runtime.KernelRunner, order: tuple[int, ...], fallback: Any, kind: str,
-               in_types: list[Any], trusted: bool) -> Any | None:
+               in_types: list[Any], names: dict[str, int], trusted: bool) -> Any | None:
     """The C trampoline for a Function whose graph is the 0-d kernel of `runner`, taking
     every call it cannot do itself to `fallback` (None when there is no trampoline)."""
     return trampoline.scalar_call(runner.library, ENTRY, order, runner.in_dtypes,
-                                  runner.out_dtypes, fallback, kind, in_types, trusted)
+                                  runner.out_dtypes, fallback, kind, in_types, names, trusted)
 
 
 def _direct(call: Any) -> Any:

@@ -6,15 +6,16 @@
  * not pycparser-checked. `trampoline.py` builds it on first use with the configured
  * compiler and caches it like a kernel (the key covers the Python and numpy versions).
  *
- * ScalarCall(fnptr, in_types, accepts, order, out_types, kind, fallback, keepalive) is
- * the `__call__` of a Function whose graph is one 0-d kernel. A call with exactly `nin`
- * positional arguments, each an exact 0-d ndarray of the input's numpy type number
+ * ScalarCall(fnptr, in_types, accepts, order, out_types, kind, names, fallback,
+ * keepalive) is the `__call__` of a Function whose graph is one 0-d kernel. A call giving
+ * each of the `nin` inputs exactly one value (positional, then keywords by input name),
+ * each an exact 0-d ndarray of the input's numpy type number
  * (aligned, native byte order), or, as `accepts[i]` allows, a Python float (a float64 or
  * float32 input), a Python int (float64 and int64 inputs) or a numpy scalar of exactly
  * the input's type, runs the kernel's raw entry `void raw(void *const *args)` (args:
  * pointers to each kernel input's value, kernel input k being argument order[k], then
  * to each output's) on new 0-d output arrays, with the GIL held. Every other call
- * (keywords, lists, other types and dtypes, subclasses, a float32 cast that overflows or
+ * (missing or repeated inputs, unknown keywords, lists, other types and dtypes, subclasses, a float32 cast that overflows or
  * underflows, an int that does not fit) returns `fallback(*args, **kwargs)`: the full
  * Python path, so its results and errors are the Python path's own; what the trampoline
  * takes itself, that path converts to the same value.
@@ -54,6 +55,7 @@ typedef struct {
     int accepts[TD_MAX_OPERANDS];   /* TD_* bits */
     PyTypeObject *scalar_types[TD_MAX_OPERANDS]; /* the numpy scalar type of each input */
     PyArray_Descr *out_descrs[TD_MAX_OPERANDS];
+    PyObject *names;    /* dict: input name -> position (keyword arguments) */
     PyObject *fallback;
     PyObject *keepalive; /* whatever keeps the kernel's library loaded */
 } ScalarCall;
@@ -70,6 +72,40 @@ static int td_float32_of(double d, float *out)
     return 1;
 }
 
+/* given[i] = argument i: the positional ones, then keywords by input name (`names`,
+ * the Function's name -> position dict). -1 unless every input gets exactly one value:
+ * the fallback then binds (defaults, errors). No exception is left set. */
+static int td_bind(ScalarCall *self, PyObject *args, PyObject *kwargs, PyObject **given)
+{
+    Py_ssize_t npos = PyTuple_GET_SIZE(args), nkw, pos = 0, i;
+    PyObject *key, *value;
+
+    nkw = kwargs == NULL ? 0 : PyDict_GET_SIZE(kwargs);
+    if (npos + nkw != self->nin)
+        return -1;
+    for (i = 0; i < npos; i++)
+        given[i] = PyTuple_GET_ITEM(args, i);
+    if (nkw == 0)
+        return 0;
+    for (i = npos; i < self->nin; i++)
+        given[i] = NULL;
+    while (PyDict_Next(kwargs, &pos, &key, &value)) {
+        PyObject *where = PyDict_GetItemWithError(self->names, key); /* borrowed */
+        long at;
+        if (where == NULL || !PyLong_CheckExact(where)) {
+            PyErr_Clear();
+            return -1;
+        }
+        at = PyLong_AsLong(where);
+        if (at < npos || at >= self->nin || given[at] != NULL) {
+            PyErr_Clear();
+            return -1;
+        }
+        given[at] = value;
+    }
+    return 0;  /* nin values, none twice: every slot is filled */
+}
+
 static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
 {
     ScalarCall *self = (ScalarCall *)obj;
@@ -78,10 +114,12 @@ static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
     PyObject *outs[TD_MAX_OPERANDS];
     int nin = self->nin, nker = self->nker, i;
 
-    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) || PyTuple_GET_SIZE(args) != nin)
+    PyObject *given[TD_MAX_OPERANDS];
+
+    if (td_bind(self, args, kwargs, given) < 0)
         goto fallback;
     for (i = 0; i < nin; i++) {
-        PyObject *a = PyTuple_GET_ITEM(args, i);
+        PyObject *a = given[i];
         int accepts = self->accepts[i];
         values[i] = &buf[i];
         if (PyFloat_CheckExact(a)) {
@@ -176,7 +214,7 @@ static int td_int_tuple(PyObject *seq, int *out, int *count, const char *what)
 
 static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *address, *in_types, *accepts, *order, *out_types, *fallback, *keepalive;
+    PyObject *address, *in_types, *accepts, *order, *out_types, *names, *fallback, *keepalive;
     int kind, naccepts, out_nums[TD_MAX_OPERANDS], i;
     ScalarCall *self;
     void *fn;
@@ -185,8 +223,9 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
         PyErr_SetString(PyExc_TypeError, "ScalarCall takes positional arguments only");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OOOOOiOO:ScalarCall", &address, &in_types, &accepts,
-                          &order, &out_types, &kind, &fallback, &keepalive))
+    if (!PyArg_ParseTuple(args, "OOOOOiO!OO:ScalarCall", &address, &in_types, &accepts,
+                          &order, &out_types, &kind, &PyDict_Type, &names, &fallback,
+                          &keepalive))
         return NULL;
     fn = PyLong_AsVoidPtr(address);
     if (fn == NULL) {
@@ -237,6 +276,8 @@ static PyObject *scalar_call_new(PyTypeObject *type, PyObject *args, PyObject *k
         Py_INCREF(descr->typeobj);
         Py_DECREF(descr);
     }
+    Py_INCREF(names);
+    self->names = names;
     Py_INCREF(fallback);
     self->fallback = fallback;
     Py_INCREF(keepalive);
@@ -250,6 +291,7 @@ fail:
 static int scalar_call_traverse(PyObject *obj, visitproc visit, void *arg)
 {
     ScalarCall *self = (ScalarCall *)obj;
+    Py_VISIT(self->names);
     Py_VISIT(self->fallback);
     Py_VISIT(self->keepalive);
     return 0;
@@ -258,6 +300,7 @@ static int scalar_call_traverse(PyObject *obj, visitproc visit, void *arg)
 static int scalar_call_clear(PyObject *obj)
 {
     ScalarCall *self = (ScalarCall *)obj;
+    Py_CLEAR(self->names);
     Py_CLEAR(self->fallback);
     Py_CLEAR(self->keepalive);
     return 0;

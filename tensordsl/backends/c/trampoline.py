@@ -124,13 +124,15 @@ def raw_entry(path: str, name: str) -> Any:
 
 def scalar_call(library: str, entry: str, order: Sequence[int], kernel_dtypes: Sequence[np.dtype],
                 out_dtypes: Sequence[np.dtype], fallback: Callable[..., Any], kind: str,
-                in_types: Sequence[Any], trusted: bool) -> Any | None:
+                in_types: Sequence[Any], names: dict[str, int], trusted: bool
+                ) -> Any | None:
     """A trampoline calling the 0-d kernel `entry` (raw entry `<entry>_raw` of `library`)
     for a Function whose input types are `in_types`, or None when there is none.
 
     Kernel input k (of dtype `kernel_dtypes[k]`) is the Function's argument `order[k]`;
-    `fallback` gets every call the trampoline does not take itself. `trusted`: the
-    Function has trust_input (see `accepted`)."""
+    `names` maps input names to positions (keyword arguments); `fallback` gets every
+    call the trampoline does not take itself. `trusted`: the Function has trust_input
+    (see `accepted`)."""
     if kind not in KINDS or not 0 < len(out_dtypes) <= MAX_OPERANDS \
             or (kind == "single" and len(out_dtypes) != 1) \
             or len(in_types) > MAX_OPERANDS or len(order) > MAX_OPERANDS:
@@ -148,7 +150,7 @@ def scalar_call(library: str, entry: str, order: Sequence[int], kernel_dtypes: S
         accepts = tuple(accepted(d, trusted) for d in arg_dtypes)
         return module.ScalarCall(address, tuple(d.num for d in arg_dtypes), accepts,
                                  tuple(order), tuple(d.num for d in out_dtypes), KINDS[kind],
-                                 fallback, fn)
+                                 dict(names), fallback, fn)
     except Exception as err:
         log.info("C backend: no trampoline for %s (%s)", entry, err)
         return None

@@ -338,3 +338,25 @@ def test_python_ints_and_numpy_scalars_like_the_python_path(dtype):
             assert got[2] == slow[2]
         else:
             assert got[1:3] == slow[1:3]
+
+
+def test_keyword_calls_like_the_python_path():
+    a, b = T.dscalars("a", "b")
+    c = T.fscalar("c")
+    f = tensordsl.function([a, tensordsl.In(b, name="bee"), tensordsl.In(c, value=0.5)],
+                           a * 2 - b + c)
+    if HAVE_TRAMPOLINE:
+        assert f._fast_call is not None
+    calls = [((1.0,), {"bee": 2.0, "c": 4.0}), ((), {"c": 1.0, "a": 3.0, "bee": 2.0}),
+             ((1.0, 2.0), {"c": np.float32(1.5)}), ((1.0,), {"bee": 2.0}),
+             ((1.0,), {"b": 2.0, "c": 1.0}), ((1.0,), {"a": 2.0, "c": 1.0}),
+             ((1.0, 2.0, 3.0), {"c": 1.0}), ((), {"a": "x", "bee": 1.0, "c": 1.0}),
+             ((), {"a": 1, "bee": np.array(2.0), "c": 2**30})]
+    for args, kwargs in calls:
+        got = outcome(f, args, kwargs)
+        slow = outcome(lambda *a, **k: python_path(f, *a, **k), args, kwargs)
+        assert got[0] == slow[0], (args, kwargs, got, slow)
+        if got[0] == "ok":
+            same_result(got[1], slow[1], exact=True)
+        else:
+            assert got[1:3] == slow[1:3]
