@@ -3,8 +3,9 @@
 A call of such a Function through Python (argument filters, the thunk, ctypes, a
 0-d `np.empty`) costs over a microsecond, nearly all of it interpreter work around a
 kernel that runs in nanoseconds. `trampoline.c`, a fixed CPython extension shipped with
-the package, does the same call in C: it checks the common arguments (Python floats,
-exact 0-d ndarrays of the input's dtype), allocates the 0-d outputs and calls the
+the package, does the same call in C: it binds positional and keyword arguments,
+checks the common ones (exact 0-d ndarrays of the input's dtype, and the Python floats
+and ints and numpy scalars that `accepted` lists), allocates the 0-d outputs and calls the
 kernel's raw entry (`<entry>_raw(void *const *args)`, rendered for every 0-d kernel)
 through a function pointer. Any other call goes to the `fallback` it is given, the
 Function's Python path, so results and errors are that path's own.
