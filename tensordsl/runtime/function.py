@@ -8,6 +8,7 @@ then writes the updates, so a failed call leaves every shared variable unchanged
 
 from __future__ import annotations
 
+import inspect
 import types
 import warnings
 from collections.abc import Mapping, Sequence
@@ -261,7 +262,8 @@ class Function:
         self._fast_call = fast
         self.__class__ = type("Function", (Function,), {
             "__call__": fast, "__module__": Function.__module__,
-            "__qualname__": Function.__qualname__, "__slots__": ()})
+            "__qualname__": Function.__qualname__, "__doc__": Function.__doc__,
+            "__signature__": property(_python_call_signature), "__slots__": ()})
 
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
@@ -348,6 +350,11 @@ class Function:
     def copy(self) -> Function:
         """Theano compatibility: functions are stateless apart from shared variables."""
         return self
+
+
+def _python_call_signature(fn: Function) -> inspect.Signature:
+    """inspect.signature of a Function with a fast call: that of `Function.__call__`."""
+    return inspect.signature(types.MethodType(Function.__call__, fn))
 
 
 def _overwritten_shared(fgraph: FunctionGraph, shared_vars: list[SharedVariable]

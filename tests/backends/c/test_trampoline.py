@@ -6,6 +6,7 @@ once and cached; absent (results unchanged) when it cannot be built."""
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import subprocess
 import sys
@@ -172,6 +173,8 @@ def test_add_uses_the_trampoline_and_keeps_function_identity():
     assert isinstance(f, tensordsl.Function) and type(f).__name__ == "Function"
     assert repr(f) == "<tensordsl.Function add('a', 'b')>"
     assert f.maker.fgraph is not None and f.copy() is f
+    plain = tensordsl.function([a, b], a + b, mode=REFERENCE)
+    assert inspect.signature(f) == inspect.signature(plain) and f.__doc__ == plain.__doc__
     out = f(1.0, 2.25)
     assert type(out) is np.ndarray and out.dtype == np.float64 and out.shape == () \
         and out == 3.25
