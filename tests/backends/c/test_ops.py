@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tensordsl.ops import scalar as ps
 
-from .kernels import check_kernel, lowerable, multi_op_kernel
+from .kernels import check_kernel, lowerable, multi_op_kernel, run_c
 from .strategies import ALL, broadcast_to, elements, operand, shapes
 
 UNARY = [op for op in ps.SCALAR_OPS.values() if op.nin == 1]
@@ -98,3 +98,28 @@ def test_integer_division_by_zero_does_not_trap():
         y = np.array([0, 2, -1, 0, -3, 0], dtype=dtype) if info.min < 0 else \
             np.array([0, 0, 1, 2], dtype=dtype)
         check_kernel(kernel, [x, y])
+
+
+def test_float32_erf_accuracy_sweep():
+    """float32 erf is the unit's rational approximation (lowering.py): within 1.5 ulp of
+    scipy's float64 erf on a sweep of float32 values of both signs (every 997th bit
+    pattern up to 5, where erf is 1.0f, plus denormals), exact at 0, +-1 at +-inf, NaN
+    at NaN."""
+    from scipy.special import erf
+
+    bits = np.arange(0, np.float32(5.0).view(np.uint32) + 1, 997, dtype=np.uint32)
+    sweep = bits.view(np.float32)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 1e-38, 3.919206,
+                         3.9192057, 100.0], dtype=np.float32)
+    x = np.concatenate([sweep, -sweep, specials])
+    kernel = multi_op_kernel(1, ("float32",), [(ps.get("erf"), (0,))])
+    (got,) = run_c(kernel, [x])
+    want = erf(x.astype(np.float64))
+    finite = np.isfinite(x)
+    ulp = np.spacing(np.abs(want[finite]).astype(np.float32)).astype(np.float64)
+    worst = np.max(np.abs(got[finite].astype(np.float64) - want[finite]) / ulp)
+    assert worst <= 1.5, worst
+    assert got.dtype == np.float32
+    assert np.array_equal(got[~finite], np.array([1, -1, np.nan], np.float32), equal_nan=True)
+    zeros = got[x == 0]
+    assert np.all(zeros == 0) and np.array_equal(np.signbit(zeros), np.signbit(x[x == 0]))
