@@ -101,10 +101,10 @@ def test_integer_division_by_zero_does_not_trap():
 
 
 def test_float32_erf_accuracy_sweep():
-    """float32 erf is the unit's rational approximation (lowering.py): within 1.5 ulp of
-    scipy's float64 erf on a sweep of float32 values of both signs (every 997th bit
-    pattern up to 5, where erf is 1.0f, plus denormals), exact at 0, +-1 at +-inf, NaN
-    at NaN."""
+    """float32 erf is the unit's rational approximation (lowering.py): within 6 ulp of
+    scipy's float64 erf (5.72 measured on 155M values, docs/c_backend.md) on a sweep of
+    float32 values of both signs (every 997th bit pattern up to 5, where erf is 1.0f,
+    plus denormals), exact at 0, +-1 at +-inf, NaN at NaN."""
     from scipy.special import erf
 
     bits = np.arange(0, np.float32(5.0).view(np.uint32) + 1, 997, dtype=np.uint32)
@@ -118,8 +118,24 @@ def test_float32_erf_accuracy_sweep():
     finite = np.isfinite(x)
     ulp = np.spacing(np.abs(want[finite]).astype(np.float32)).astype(np.float64)
     worst = np.max(np.abs(got[finite].astype(np.float64) - want[finite]) / ulp)
-    assert worst <= 1.5, worst
+    assert worst <= 6, worst
     assert got.dtype == np.float32
     assert np.array_equal(got[~finite], np.array([1, -1, np.nan], np.float32), equal_nan=True)
     zeros = got[x == 0]
     assert np.all(zeros == 0) and np.array_equal(np.signbit(zeros), np.signbit(x[x == 0]))
+
+
+def test_float32_erf_helper_is_inlined():
+    """The erf helper must be inlined into the loops (a call left in an `omp simd` loop
+    keeps it scalar, 10x slower): the built library has no `td_erf_f32` symbol."""
+    import subprocess
+
+    from tensordsl.backends.c import cache
+    from tensordsl.backends.c.schedule import kernel_source
+
+    kernel = multi_op_kernel(1, ("float32",), [(ps.get("erf"), (0,))])
+    source = kernel_source(kernel)
+    assert "td_erf_f32" in source
+    symbols = subprocess.run(["nm", cache.get_library(source)], capture_output=True,
+                             text=True, check=True).stdout
+    assert "td_erf_f32" not in symbols
