@@ -432,12 +432,14 @@ def _pow(low: Lowering, a: list[str], cd: str) -> str:
         return f"{low.libm('pow', cd, 2)}({a[0]}, {a[1]})"
     if cd == "bool":
         raise Unsupported("power of bools")
+    if is_signed(cd):
+        # numpy raises on a negative integer exponent and a kernel has no way to raise:
+        # the node runs through numpy, which does
+        raise Unsupported(f"{cd} power (numpy raises on negative exponents)")
     t, s = c_type(cd), suffix(cd)
-    neg = ("    if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);\n"
-           if is_signed(cd) else "")
     name = low.helper(f"td_ipow_{s}", (
         f"static {t} td_ipow_{s}({t} a, {t} b)\n{{\n"
-        f"{neg}    {t} r = 1;\n"
+        f"    {t} r = 1;\n"
         "    while (b) { if (b & 1) r *= a; a *= a; b >>= 1; }\n"
         "    return r;\n}\n"))
     return f"{name}({a[0]}, {a[1]})"
