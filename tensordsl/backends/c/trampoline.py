@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl.config import config
+from tensordsl.graph.type import TensorType
 
 log = logging.getLogger("tensordsl.backends.c")
 MODULE = "_td_trampoline"  # the extension's module name (its PyInit_ function)
@@ -138,10 +139,13 @@ def scalar_call(library: str, entry: str, order: Sequence[int], kernel_dtypes: S
             or (kind == "single" and len(out_dtypes) != 1) \
             or len(in_types) > MAX_OPERANDS or len(order) > MAX_OPERANDS:
         return None
+    # plain 0-d TensorTypes (whose filter the trampoline mirrors) matching the kernel's
+    if any(type(t) is not TensorType or t.ndim != 0 for t in in_types):
+        return None
     arg_dtypes = [np.dtype(t.dtype) for t in in_types]
-    if any(t.ndim != 0 for t in in_types) or len(order) != len(kernel_dtypes) or any(
+    if len(order) != len(kernel_dtypes) or any(
             arg_dtypes[i] != d for i, d in zip(order, kernel_dtypes)):
-        return None  # the Function's inputs are not the kernel's: keep the Python path
+        return None
     module = load()
     if module is None:
         return None
