@@ -111,10 +111,8 @@ static PyObject *scalar_call(PyObject *obj, PyObject *args, PyObject *kwargs)
     ScalarCall *self = (ScalarCall *)obj;
     void *values[TD_MAX_OPERANDS], *ptrs[2 * TD_MAX_OPERANDS];
     union { double f64; float f32; long long i64; char bytes[16]; } buf[TD_MAX_OPERANDS];
-    PyObject *outs[TD_MAX_OPERANDS];
+    PyObject *given[TD_MAX_OPERANDS], *outs[TD_MAX_OPERANDS];
     int nin = self->nin, nker = self->nker, i;
-
-    PyObject *given[TD_MAX_OPERANDS];
 
     if (td_bind(self, args, kwargs, given) < 0)
         goto fallback;
