@@ -295,8 +295,7 @@ class Function:
                                     f"for input {self._labels[pos]} (input {pos})")
                 out.append(default)
             else:
-                out.append(self._types[pos].filter(value, name=self._labels[pos],
-                                                   allow_downcast=self._downcast[pos]))
+                out.append(self._fast_filters[pos](value))  # TensorType.filter's results
         return out
 
     def _what(self) -> str:
