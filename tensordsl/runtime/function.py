@@ -8,6 +8,8 @@ then writes the updates, so a failed call leaves every shared variable unchanged
 
 from __future__ import annotations
 
+import inspect
+import types
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -242,6 +244,26 @@ class Function:
                                and not updates)
         self._lean = self._outputs_fresh and not shared_vars and not trust_input
         self._single = kind == "single"
+        self._fast_call = None
+        make_fast_call = getattr(thunk, "fast_call", None)
+        if make_fast_call is not None and self._outputs_fresh and not shared_vars \
+                and type(self) is Function:  # a subclass keeps its own __call__
+            self._use_fast_call(make_fast_call)
+
+    def _use_fast_call(self, make_fast_call: Any) -> None:
+        """Make the backend's fast call (e.g. the C trampoline of a 0-d kernel) this
+        Function's `__call__`; it hands every call it does not take to the Python path.
+        Python looks `__call__` up on the type, so this Function gets its own subclass
+        (the fast call has no `__get__`: it receives the call's arguments as they are)."""
+        fast = make_fast_call(types.MethodType(Function.__call__, self), self.kind,
+                              self._types, self._by_name, self.trust_input)
+        if fast is None:
+            return
+        self._fast_call = fast
+        self.__class__ = type("Function", (Function,), {
+            "__call__": fast, "__module__": Function.__module__,
+            "__qualname__": Function.__qualname__, "__doc__": Function.__doc__,
+            "__signature__": property(_python_call_signature), "__slots__": ()})
 
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
@@ -273,8 +295,7 @@ class Function:
                                     f"for input {self._labels[pos]} (input {pos})")
                 out.append(default)
             else:
-                out.append(self._types[pos].filter(value, name=self._labels[pos],
-                                                   allow_downcast=self._downcast[pos]))
+                out.append(self._fast_filters[pos](value))  # TensorType.filter's results
         return out
 
     def _what(self) -> str:
@@ -328,6 +349,11 @@ class Function:
     def copy(self) -> Function:
         """Theano compatibility: functions are stateless apart from shared variables."""
         return self
+
+
+def _python_call_signature(fn: Function) -> inspect.Signature:
+    """inspect.signature of a Function with a fast call: that of `Function.__call__`."""
+    return inspect.signature(types.MethodType(Function.__call__, fn))
 
 
 def _overwritten_shared(fgraph: FunctionGraph, shared_vars: list[SharedVariable]

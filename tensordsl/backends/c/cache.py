@@ -70,16 +70,18 @@ def _valid(lib: str, digest: str) -> bool:
         return False
 
 
-def get_library(source: str, check: Callable[[str], None] | None = None) -> str:
+def get_library(source: str, check: Callable[[str], None] | None = None,
+                own_flags: list[str] | None = None) -> str:
     """Path of the compiled library for `source`, building it (once) if needed.
 
     `check(source)` runs before a build (the pycparser validation); a cache hit was
-    checked when it was built."""
+    checked when it was built. `own_flags` replaces the kernel flags (see
+    `build.command`; they are part of the key)."""
     cc = build.find_compiler()
     if cc is None:
         raise CompileError(f"no C compiler found (config.cxx={config.cxx!r})")
     folder = cache_dir()
-    key = build.build_key(source, cc)
+    key = build.build_key(source, cc, own_flags)
     lib = os.path.join(folder, f"td_{key[:40]}.so")
     digest = lib[:-3] + ".sha256"
     if _valid(lib, digest):
@@ -91,16 +93,17 @@ def get_library(source: str, check: Callable[[str], None] | None = None) -> str:
             return lib
         if check is not None:
             check(source)
-        _build_atomically(source, lib, digest, cc)
+        _build_atomically(source, lib, digest, cc, own_flags)
     return lib
 
 
-def _build_atomically(source: str, lib: str, digest: str, cc: str) -> None:
+def _build_atomically(source: str, lib: str, digest: str, cc: str,
+                      own_flags: list[str] | None) -> None:
     folder = os.path.dirname(lib)
     fd, tmp = tempfile.mkstemp(suffix=".so", prefix="td_tmp_", dir=folder)
     os.close(fd)
     try:
-        build.compile_library(source, tmp, cc)
+        build.compile_library(source, tmp, cc, own_flags)
         value = file_hash(tmp)
         os.replace(tmp, lib)
         fd, tmp_digest = tempfile.mkstemp(suffix=".sha256", prefix="td_tmp_", dir=folder)

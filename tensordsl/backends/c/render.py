@@ -15,7 +15,10 @@ Per kernel the unit has:
   run in parallel); a full reduction of contiguous operands splits the range into one
   block per thread, each summed in a fixed lane pattern, and combines the blocks in
   thread order, so the summation order is fixed for a given thread count;
-* `<name>`: the entry. It reads shapes/strides from the arrays and picks a path.
+* `<name>`: the entry. It reads shapes/strides from the arrays and picks a path;
+* 0-d kernels also export `<name>_raw(void *const *args)`: args[i] points at input i's
+  value, then at each output's; it loads, computes and stores. One signature for every
+  kernel, so the C trampoline (`trampoline.c`) calls any of them through a pointer.
 
 `CRenderer` is a C-family renderer: a dialect (OpenCL) overrides the hooks near the
 top (types, qualifiers, loop pragmas, the entry) and keeps the body rendering.
@@ -57,6 +60,7 @@ class CRenderer(ReductionPaths):
 
     restrict = "restrict"
     export = ""  # qualifier of the exported entry
+    raw_entry_wanted = True  # 0-d kernels export `<name>_raw` (a dialect may turn it off)
 
     def __init__(self, openmp: bool = True, parallel_threshold: int = 1 << 15,
                  aliasing: bool = False) -> None:
@@ -119,6 +123,8 @@ class CRenderer(ReductionPaths):
             funcs.append(self.flat_elementwise())
             funcs.append(self.strided_elementwise())
         funcs.append(self.entry())
+        if self.raw_entry_wanted and kernel.ndim == 0 and not kernel.is_reduction:
+            funcs.append(self.raw_entry())
         return "\n".join([self.header(), PRELUDE, self.declarations(),
                           *self.low.helpers.values(), *funcs])
 
@@ -311,6 +317,18 @@ class CRenderer(ReductionPaths):
             extent = "shape[0]" if nd else "1"
             fn = f"{self.name}_strided"
         lines += self.run_range(fn, extent, "shape, data, st", "    ")
+        return "\n".join(lines + ["}", ""])
+
+    def raw_entry(self) -> str:
+        """`<name>_raw(args)` of a 0-d kernel: args[i] points at input i's value, then at
+        the outputs' (the trampoline's uniform signature: no array heads to read)."""
+        k = self.kernel
+        nin = len(k.inputs)
+        load = [f"*(const {self.in_type(j)} *)args[{j}]" for j in range(nin)]
+        lines = [f"{self.export}void {self.name}_raw(void *const *args)", "{"]
+        lines += self.body(load, "    ")
+        lines += [f"    *({self.out_type(j)} *)args[{nin + j}] = v{o};"
+                  for j, o in enumerate(k.outputs)]
         return "\n".join(lines + ["}", ""])
 
     def entry_flat(self, arrays: list[str]) -> list[str]:

@@ -86,6 +86,7 @@ class KernelRunner:
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
                       for x in kernel.inputs]
         self.spare: dict[int, np.ndarray] = {}  # large outputs of the last call
+        self.library = ""  # path of the kernel's library (its raw entry, for 0-d kernels)
         # the checked call: list of input arrays -> list of fresh output arrays
         self.call = self.scalar_call() if kernel.ndim == 0 and not self.inplace else self.run
 

@@ -4,16 +4,19 @@ Each node becomes one step. Kernel-shaped nodes (see `lower.py`) go through the
 pipeline render -> validate -> build (disk cache) -> load -> `KernelRunner`; every other
 node (matrix products included: numpy's dot calls the optimised BLAS) runs its numpy
 `perform`, and one log line lists those. A graph that is a single kernel over the
-function's inputs gets the kernel's checked call itself as its thunk: one foreign call.
+function's inputs gets the kernel's checked call itself as its thunk: one foreign call;
+when that kernel is 0-d the thunk also offers `fast_call`, which makes the C trampoline
+(`trampoline.py`) the Function can use as its `__call__`.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 from typing import Any
 
-from tensordsl.backends.c import cache, runtime, validate
+from tensordsl.backends.c import cache, runtime, trampoline, validate
 from tensordsl.backends.c.lower import lower_node
 from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.render import CRenderer
@@ -40,23 +43,30 @@ def kernel_source(kernel: Kernel, check: bool = True, aliasing: bool = False) ->
 def compile_kernel(kernel: Kernel, aliasing: bool = False) -> Any:
     """The loaded entry of `kernel` (cached in process and on disk); `aliasing` builds
     the variant whose outputs may be written into input buffers (no `restrict`)."""
+    return _load(kernel, aliasing)[0]
+
+
+def _load(kernel: Kernel, aliasing: bool) -> tuple[Any, str]:
+    """(loaded entry, library path) of `kernel`."""
     key = (kernel, aliasing, config.cxx, config.cflags, config.openmp, config.compiledir)
-    fn = _compiled.get(key)
-    if fn is None:
+    hit = _compiled.get(key)
+    if hit is None:
         # validated only when it is built: a cached library was checked at its build
         source = kernel_source(kernel, check=False, aliasing=aliasing)
         path = cache.get_library(source, validate.check_source)
         fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
                                 release_gil=kernel.ndim > 0)
-        _compiled[key] = fn
-    return fn
+        hit = _compiled[key] = (fn, path)
+    return hit
 
 
 def kernel_runner(kernel: Kernel, labels: list[str], who: str,
                   inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
-    fn = compile_kernel(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
-    return runtime.KernelRunner(kernel, fn, labels, who, inplace)
+    fn, path = _load(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
+    runner = runtime.KernelRunner(kernel, fn, labels, who, inplace)
+    runner.library = path
+    return runner
 
 
 def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
@@ -123,7 +133,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
     storage = Storage()
     slot = storage.slot
     input_slots = [slot(v) for v in fgraph.inputs]
-    steps, fallbacks, fresh = [], collections.Counter(), set()
+    steps, fallbacks, fresh, runners = [], collections.Counter(), set(), []
     order = fgraph.toposort()
     prebuild(order)
     for node in order:
@@ -134,6 +144,7 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
             steps.append((node.op.perform, node, [slot(v) for v in node.inputs], outs, False))
         else:
             runner, loaded = lowered
+            runners.append(runner)
             ins = [slot(node.inputs[i]) for i in loaded]
             steps.append((runner.call, node, ins, outs, True))
             if not node.op.destroy_map:
@@ -150,9 +161,35 @@ def make_thunk(fgraph: FunctionGraph) -> Any:
         run = _direct(steps[0][0])
     else:
         run = interpret(storage.template, input_slots, steps, output_slots)
+    fast_call = _fast_call_maker(steps, runners, input_slots, output_slots)
+    if fast_call is not None:
+        run.fast_call = fast_call  # type: ignore[attr-defined]
     run.fresh_outputs = fresh_outputs  # type: ignore[attr-defined]
     run.steps = steps  # type: ignore[attr-defined]
     return run
+
+
+def _fast_call_maker(steps: list[tuple], runners: list[runtime.KernelRunner],
+                     input_slots: list[int], output_slots: list[int]) -> Any | None:
+    """When the graph is one 0-d kernel over some of its inputs (in any order) computing
+    exactly its outputs: `make(fallback, kind, in_types, names, trusted)`, which makes the C
+    trampoline a Function can use as its `__call__` (or None)."""
+    if len(steps) != 1 or not steps[0][4] or steps[0][3] != output_slots:
+        return None
+    runner = runners[0]
+    if runner.kernel.ndim != 0 or runner.inplace or any(s not in input_slots
+                                                        for s in steps[0][2]):
+        return None
+    order = tuple(input_slots.index(s) for s in steps[0][2])
+    return functools.partial(_fast_call, runner, order)
+
+
+def _fast_call(runner: runtime.KernelRunner, order: tuple[int, ...], fallback: Any, kind: str,
+               in_types: list[Any], names: dict[str, int], trusted: bool) -> Any | None:
+    """The C trampoline for a Function whose graph is the 0-d kernel of `runner`, taking
+    every call it cannot do itself to `fallback` (None when there is no trampoline)."""
+    return trampoline.scalar_call(runner.library, ENTRY, order, runner.in_dtypes,
+                                  runner.out_dtypes, fallback, kind, in_types, names, trusted)
 
 
 def _direct(call: Any) -> Any:

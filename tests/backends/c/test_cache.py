@@ -109,12 +109,14 @@ def test_key_depends_on_flags_and_source():
 def test_library_calls_glibc_vector_maths(dtype, vector_prefix):
     """With `omp declare simd` prototypes and -fno-math-errno, the omp simd loop calls
     libmvec's variants (e.g. _ZGVdN4v_exp / _ZGVdN8v_erff)."""
-    ops = [(ps.get(name), (0,)) for name in ("exp", "log", "erf")]
+    # float32 erf is the unit's own rational approximation (lowering.py), not erff
+    names = ("exp", "log", "erf") if dtype == "float64" else ("exp", "log")
+    ops = [(ps.get(name), (0,)) for name in names]
     kernel = multi_op_kernel(1, (dtype,), ops)
     path = cache.get_library(kernel_source(kernel))
     symbols = subprocess.run(["nm", "-D", path], capture_output=True, text=True).stdout
     f = "f" if dtype == "float32" else ""
-    for name in ("exp", "log", "erf"):
+    for name in names:
         assert any(line.split()[-1].startswith(vector_prefix) and
                    line.split()[-1].split("_", 2)[-1].split("@")[0] == name + f
                    for line in symbols.splitlines() if line.strip()), (name, symbols)
