@@ -177,6 +177,8 @@ def _fast_call_maker(steps: list[tuple], runners: list[runtime.KernelRunner],
     if len(steps) != 1 or not steps[0][4] or steps[0][3] != output_slots:
         return None
     runner = runners[0]
+    if not isinstance(runner, runtime.KernelRunner):  # an op's own call (RowBlock)
+        return None
     if runner.kernel.ndim != 0 or runner.inplace or any(s not in input_slots
                                                         for s in steps[0][2]):
         return None
