@@ -49,8 +49,9 @@ DOCS = {
             "Limit: numpy's BLAS GEMM in the same dtype.",
     "logreg_step": "One logistic-regression training step (Theano tutorial): sigmoid of a "
                    "matrix-vector product, cross-entropy + L2 cost, gradients, updates of "
-                   "shared w and b. N=4000, 784 features, float64. Bound by reading X twice "
-                   "(limit: the triad, 2 passes over X counted).",
+                   "shared w and b. N=4000, 784 features, float64. Bound by reading X: "
+                   "numpy's two matrix-vector products read it twice, a fused step once "
+                   "(limit: the triad rate over one pass of X).",
     "mlp_step": "One SGD step of a 784-512-10 MLP (ReLU, softmax cross-entropy), batch 256, "
                 "float32: forward, backward, update. Mostly GEMMs (limit: BLAS float32, "
                 "3 GEMM-sized products per layer counted).",
