@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from tensordsl import dtypes
 from tensordsl.gradient.sum_to import SumToShape
-from tensordsl.graph.basic import Apply, Variable
+from tensordsl.graph.basic import Apply, Variable, ancestors
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
 from tensordsl.ops import scalar as ps
@@ -86,19 +86,6 @@ def _descendants(fgraph: FunctionGraph, var: Variable) -> set[Variable]:
         for client, _ in fgraph.clients.get(v, []):
             if client != "output":
                 stack.extend(client.outputs)
-    return seen
-
-
-def _ancestors(var: Variable) -> set[Variable]:
-    seen: set[Variable] = set()
-    stack = [var]
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen.add(v)
-        if v.owner is not None:
-            stack.extend(v.owner.inputs)
     return seen
 
 
@@ -210,7 +197,7 @@ def _grow(fgraph: FunctionGraph, order: list[Apply], first: Apply, second: Apply
     below_z = _descendants(fgraph, z)
     if g not in below_z:
         return None
-    above_g = _ancestors(g)
+    above_g = set(ancestors([g]))
     region = _Region(fgraph, z, below_z)
     start = order.index(first)
     for node in order[start + 1:]:
