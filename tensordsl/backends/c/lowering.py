@@ -354,14 +354,17 @@ def _softplus(low: Lowering, a: list[str], cd: str) -> str:
     t = c_type(cd)
     exp, log1p = low.libm("exp", cd), low.libm("log1p", cd)
     ln2 = c_const(np.log(2.0), cd)
+    zero = c_const(0, cd)
+    # numpy's logaddexp(0, y) case by case: y < 0 -> 0 + log1p(exp(y)), y > 0 -> y +
+    # log1p(exp(-y)), y == 0 -> ln 2, NaN -> NaN; written without branches (selects on
+    # both sides) and `inline`, so the loop calling it vectorises (libmvec exp/log1p)
     name = low.helper(f"td_softplus_{suffix(cd)}", (
-        f"static {t} td_softplus_{suffix(cd)}({t} y)\n{{\n"
-        f"    /* numpy's logaddexp(0, y) */\n"
-        f"    {t} tmp = -y;\n"
-        f"    if (y == 0) return {ln2};\n"
-        f"    if (tmp > 0) return {log1p}({exp}(y));\n"
-        f"    if (tmp <= 0) return y + {log1p}({exp}(tmp));\n"
-        f"    return tmp;\n}}\n"))
+        f"static inline {t} td_softplus_{suffix(cd)}({t} y)\n{{\n"
+        "    /* numpy's logaddexp(0, y) */\n"
+        f"    {t} pos = y > 0 ? y : {zero};\n"
+        f"    {t} neg_abs = y > 0 ? -y : y;\n"
+        f"    {t} r = pos + {log1p}({exp}(neg_abs));\n"
+        f"    return y == 0 ? {ln2} : r;\n}}\n"))
     return f"{name}({a[0]})"
 
 
