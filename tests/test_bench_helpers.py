@@ -191,3 +191,19 @@ def test_interleaved_counts_a_long_checked_call_as_the_warm_up():
     result = timing.interleaved({"slow": lambda: calls.append(1)}, repeats=7,
                                 min_sample_s=0.0, warmed={"slow": timing.LONG_CALL_S})
     assert len(calls) == 7 and result["slow"].inner == 1
+
+
+def test_interleaved_pauses_before_every_sample_when_asked(monkeypatch):
+    """With settle_s, each sample is preceded by a pause (the previous library's spinning
+    worker threads go idle); without it, there is none."""
+    events: list[str] = []
+    monkeypatch.setattr(timing.time, "sleep", lambda s: events.append(f"sleep {s}"))
+    timing.interleaved({"a": lambda: events.append("a"), "b": lambda: events.append("b")},
+                       repeats=7, min_sample_s=0.0, settle_s=0.25)
+    timed = events[events.index("sleep 0.25"):]  # after the warm-ups
+    assert timed.count("sleep 0.25") == 14
+    assert all(timed[i] == "sleep 0.25" and timed[i + 1] in "ab"
+               for i in range(0, len(timed), 2))
+    events.clear()
+    timing.interleaved({"a": lambda: events.append("a")}, repeats=7, min_sample_s=0.0)
+    assert not any(e.startswith("sleep") for e in events)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchsuite import env, report, tdsl
 from benchsuite.runner import CaseResult, measure_limits, run_case
+from benchsuite.timing import SETTLE_S
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,7 +125,9 @@ def _header(command: str, wall_s: float, quick: bool, load_start: float,
         "- Method: every implementation's first call is checked against numpy (a wrong result "
         "is shown, not timed); then one warm-up (the checked call itself when it took ≥ 1 s) "
         "and at least 7 rounds in which all "
-        "implementations of a case are timed in turn (interleaved, order rotating); figures "
+        "implementations of a case are timed in turn (interleaved, order rotating), each "
+        f"sample after a {SETTLE_S:g} s pause (full runs) so that the previous library's "
+        "spinning worker threads (OpenBLAS spins after each call) are idle; figures "
         f"are medians. Short calls are looped so each sample lasts ≥ {min_sample_s * 1e3:g} ms. "
         "The host is shared, "
         "so compare only figures from the same run.", "",
@@ -157,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     names = _selected(args.only, list(workloads) + ["compile_time"])
     tdsl_columns = tdsl.column_labels()
     min_sample = 0.005 if args.quick else 0.02
+    settle = 0.0 if args.quick else SETTLE_S
     print(f"[bench] limits ({'quick' if args.quick else 'full'} sizes)", flush=True)
     limits = measure_limits(args.quick, args.repeats)
     body = report.limits_section(limits, DOCS["limits"])
@@ -170,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         cases_fn, doc = workloads[name]
         results: list[CaseResult] = []
         for case in cases_fn(args.quick):
-            results.append(run_case(case, limits, args.repeats, min_sample))
+            results.append(run_case(case, limits, args.repeats, min_sample, settle))
             print(f"[bench]   {case.label}: {results[-1].wall_s:.1f} s", flush=True)
         body += report.workload_section(name, results, tdsl_columns, doc)
     body += _rewrite_section()

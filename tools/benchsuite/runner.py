@@ -80,7 +80,8 @@ def _build_and_check(case: Case, inputs: dict[str, Any], column: str, factory: A
     return Cell("ok", Timing(first_call_s=first), check, note), run, result
 
 
-def run_case(case: Case, limits: Limits, repeats: int, min_sample_s: float) -> CaseResult:
+def run_case(case: Case, limits: Limits, repeats: int, min_sample_s: float,
+             settle_s: float = 0.0) -> CaseResult:
     """Check then time every implementation of `case` (numpy first: it is the reference)."""
     start, load_before = time.perf_counter(), os.getloadavg()[0]
     inputs = case.make_inputs()
@@ -101,7 +102,8 @@ def run_case(case: Case, limits: Limits, repeats: int, min_sample_s: float) -> C
         runs[ceiling[0]] = ceiling[1]
         cells[ceiling[0]] = Cell("ok", Timing())
     warmed = {c: cells[c].timing.first_call_s for c in runs if cells[c].timing}
-    for column, timing in interleaved(runs, repeats, min_sample_s, warmed).items():
+    timings = interleaved(runs, repeats, min_sample_s, warmed, settle_s)
+    for column, timing in timings.items():
         timing.first_call_s = cells[column].timing.first_call_s
         cells[column].timing = timing
     return CaseResult(case, cells, _limit_rate(case, cells, limits),

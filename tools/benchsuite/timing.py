@@ -3,6 +3,14 @@
 All implementations of one case are timed in turn within each round (the order rotates
 every round), so a burst of load from other tenants of a shared machine hits them all
 alike instead of spoiling one column. Each figure is the median of the rounds.
+
+Libraries in one process disturb each other through their worker threads: OpenBLAS's
+workers spin for a while after each call (2**28 cycles, its THREAD_TIMEOUT default),
+taking a core from whichever implementation is timed next. Measured on the logistic
+regression step: a two-thread OpenMP step timed right after numpy's step ran 1.42-1.55
+ms, the same step after a 0.2 s pause 1.10-1.32 ms. A pause of `settle_s` before each
+sample lets the previous implementation's workers go idle, so each sample sees the
+machine as a program using that library alone would.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MIN_REPEATS = 7
+SETTLE_S = 0.2  # pause before each sample of a full run (see above)
 LONG_CALL_S = 1.0  # a call this long was warmed up by its (checked) first call
 
 
@@ -52,8 +61,8 @@ def _sample(fn: Callable[[], object], inner: int) -> float:
 
 
 def interleaved(callables: dict[str, Callable[[], object]], repeats: int = MIN_REPEATS,
-                min_sample_s: float = 0.02, warmed: dict[str, float] | None = None
-                ) -> dict[str, Timing]:
+                min_sample_s: float = 0.02, warmed: dict[str, float] | None = None,
+                settle_s: float = 0.0) -> dict[str, Timing]:
     """Warm each callable up once, then time `repeats` interleaved rounds of all of them.
 
     `warmed` maps names to the seconds of a call already made (the checked first call);
@@ -76,6 +85,8 @@ def interleaved(callables: dict[str, Callable[[], object]], repeats: int = MIN_R
             gc.disable()  # a collection inside one sample would be charged to one library
             shift = round_no % len(names)
             for name in names[shift:] + names[:shift]:
+                if settle_s:
+                    time.sleep(settle_s)  # the previous library's spinning workers idle
                 timings[name].samples.append(_sample(callables[name], timings[name].inner))
             if gc_was_enabled:
                 gc.enable()
