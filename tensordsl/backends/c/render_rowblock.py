@@ -207,12 +207,7 @@ class RowBlockRunner:
         return self.op.perform(self.node, list(arrays))
 
     def _checked(self, j: int, value: Any, dtype: np.dtype) -> np.ndarray:
-        if not isinstance(value, np.ndarray):
-            value = np.asarray(value)
-        if value.dtype != dtype:
-            raise ValueError(f"{self.op}: input {self.labels[j]} must have dtype "
-                             f"{dtype.name}, got {value.dtype.name}")
-        return value
+        return runtime.as_operand(value, dtype, str(self.op), self.labels[j])
 
     def call(self, arrays: list[Any]) -> list[Any]:
         """Check, then one foreign call (or the numpy reference for broadcast rows)."""

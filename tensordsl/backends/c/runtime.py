@@ -65,11 +65,26 @@ def load_entry(path: str, name: str, nargs: int, release_gil: bool = True) -> An
     return fn
 
 
+def as_operand(value: Any, expected: np.dtype, who: str, label: str) -> np.ndarray:
+    """`value` as a plain ndarray of dtype `expected` (a non-native byte order is
+    converted: same values), or a ValueError naming the input `label` of `who`."""
+    if not isinstance(value, _ndarray):
+        value = np.asarray(value)
+    if value.dtype != expected:
+        if value.dtype.name != expected.name:
+            raise ValueError(f"{who}: input {label} must have dtype {expected.name}, "
+                             f"got {value.dtype.name}")
+        value = value.astype(expected)
+    elif type(value) is not _ndarray:
+        value = value.view(_ndarray)
+    return value
+
+
 class KernelRunner:
     """Calls one compiled kernel: checks operands, allocates outputs, one foreign call."""
 
     def __init__(self, kernel: Kernel, fn: Any, labels: Sequence[str], who: str,
-                 inplace: Sequence[tuple[int, int]] = ()) -> None:
+                 inplace: Sequence[tuple[int, int]] = (), library: str = "") -> None:
         self.kernel = kernel
         # (output, kernel input) pairs: write the output into that input's buffer when
         # its shape and dtype allow (the graph's destroy_map says nobody reads it later)
@@ -86,23 +101,13 @@ class KernelRunner:
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
                       for x in kernel.inputs]
         self.spare: dict[int, np.ndarray] = {}  # large outputs of the last call
-        self.library = ""  # path of the kernel's library (its raw entry, for 0-d kernels)
+        self.library = library  # the kernel's library (its raw entry, for 0-d kernels)
         # the checked call: list of input arrays -> list of fresh output arrays
         self.call = self.scalar_call() if kernel.ndim == 0 and not self.inplace else self.run
 
     def operand(self, j: int, value: Any) -> np.ndarray:
         """`value` as an ndarray of input j's dtype and rank, or a ValueError naming it."""
-        expected = self.in_dtypes[j]
-        if not isinstance(value, _ndarray):
-            value = np.asarray(value)
-        if value.dtype != expected:
-            if value.dtype.name == expected.name:  # non-native byte order: same values
-                value = value.astype(expected)
-            else:
-                raise ValueError(f"{self.who}: input {self.labels[j]} must have dtype "
-                                 f"{expected.name}, got {value.dtype.name}")
-        elif type(value) is not _ndarray:
-            value = value.view(_ndarray)
+        value = as_operand(value, self.in_dtypes[j], self.who, self.labels[j])
         if value.ndim != self.ndim:
             raise ValueError(f"{self.who}: input {self.labels[j]} must be {self.ndim}-d, "
                              f"got shape {value.shape}")

@@ -64,9 +64,7 @@ def kernel_runner(kernel: Kernel, labels: list[str], who: str,
                   inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
     fn, path = _load(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
-    runner = runtime.KernelRunner(kernel, fn, labels, who, inplace)
-    runner.library = path
-    return runner
+    return runtime.KernelRunner(kernel, fn, labels, who, inplace, library=path)
 
 
 def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
