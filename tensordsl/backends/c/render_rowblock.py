@@ -198,6 +198,7 @@ class RowBlockRunner:
         self.row_dtypes = [np.dtype(d) for d in k.output_dtypes[1:1 + op.n_rows_out]]
         self.sum_dtypes = [np.dtype(d) for d in k.output_dtypes[1 + op.n_rows_out:]]
         self.labels = [repr(v) for v in node.inputs]
+        self.who = str(op)  # named in error messages; built once (it lists the kernel's ops)
         c = ctypes
         ct = c.c_double if self.dtype == np.float64 else c.c_float
         n_arrays = 5 + 2 * op.n_sums + len(self.scalar) + op.n_rows_out
@@ -207,7 +208,7 @@ class RowBlockRunner:
         return self.op.perform(self.node, list(arrays))
 
     def _checked(self, j: int, value: Any, dtype: np.dtype) -> np.ndarray:
-        return runtime.as_operand(value, dtype, str(self.op), self.labels[j])
+        return runtime.as_operand(value, dtype, self.who, self.labels[j])
 
     def call(self, arrays: list[Any]) -> list[Any]:
         """Check, then one foreign call (or the numpy reference for broadcast rows)."""
