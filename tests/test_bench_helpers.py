@@ -207,3 +207,47 @@ def test_interleaved_pauses_before_every_sample_when_asked(monkeypatch):
     events.clear()
     timing.interleaved({"a": lambda: events.append("a")}, repeats=7, min_sample_s=0.0)
     assert not any(e.startswith("sleep") for e in events)
+
+
+def _result(workload, label, medians, work=0.0, limit=None, limit_rate=None):
+    runner = importlib.import_module("benchsuite.runner")
+    cells = {col: runner.Cell("ok", timing=timing.Timing(samples=[t]))
+             for col, t in medians.items()}
+    case = cases.Case(workload, label, dict, {}, work=work, limit=limit)
+    return runner.CaseResult(case, cells, limit_rate, 1.0, (0.0, 0.0))
+
+
+def test_bars_judge_each_bar_from_the_run_medians():
+    bars = importlib.import_module("benchsuite.bars")
+    ours = "tensordsl FAST_RUN (c)"
+    results = [
+        _result("black_scholes", "float64", {"jax": 0.30, "numba": 0.39, ours: 0.06,
+                                             bars.C_LOOP: 0.05}),
+        _result("black_scholes", "float32", {"jax": 0.045, ours: 0.016, bars.C_LOOP: 0.02}),
+        # 240 MB in 10 ms = 24 GB/s against a 30 GB/s triad: 80%
+        _result("axpy", "float64", {"numpy": 0.03, ours: 0.01}, work=240e6, limit="triad",
+                limit_rate=30.0),
+        _result("reduce", "sum(x*y) float64", {"numpy": 0.01, ours: 0.006}, work=160e6,
+                limit="triad", limit_rate=30.0),
+        _result("reduce", "logsumexp rows", {"numpy": 0.05, ours: 0.01}),
+        _result("gemm", "dot float32", {"numpy": 0.096, ours: 0.1}),
+        _result("logreg_step", "float64", {"numpy": 1.5e-3, "jax": 1.4e-3, ours: 1.41e-3}),
+        _result("call_overhead", "a + b", {"numba": 2e-7, ours: 1.4e-6}),
+        _result("mlp_step", "float32", {"numpy": 3e-3, ours: 4e-3}),
+    ]
+    verdicts = bars.judge(results, ours, {"cold_s": 0.29, "warm_s": 0.051})
+    assert [v.met for v in verdicts] == [True, True, False, True, False, True, True,
+                                         False, True, False]
+    assert len({v.bar for v in verdicts}) == len(verdicts)
+    assert "5.00x jax" in verdicts[0].figure and "80.0%" in verdicts[4].figure
+    assert "1.007x jax" in verdicts[7].figure  # logreg against the best peer, not numpy
+    assert "not measured" not in "".join(v.figure for v in verdicts)
+    text = "\n".join(bars.section(verdicts, ours))
+    assert "6 of 10 met" in text and text.count("**missed**") == 4
+
+
+def test_bars_without_a_figure_are_not_judged():
+    bars = importlib.import_module("benchsuite.bars")
+    ours = "tensordsl FAST_RUN (c)"
+    (verdict,) = bars.judge([_result("gemm", "dot float64", {ours: 0.2})], ours, None)
+    assert verdict.met is None and verdict.figure == "not measured"

@@ -11,8 +11,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchsuite import env, report, tdsl
+from benchsuite import bars, env, report, tdsl
 from benchsuite.runner import CaseResult, measure_limits, run_case
 from benchsuite.timing import SETTLE_S
 
@@ -164,12 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[bench] limits ({'quick' if args.quick else 'full'} sizes)", flush=True)
     limits = measure_limits(args.quick, args.repeats)
     body = report.limits_section(limits, DOCS["limits"])
+    all_results: list[CaseResult] = []
+    compile_times: dict[str, dict[str, Any]] = {}
     for name in names:
         print(f"[bench] {name}", flush=True)
         if name == "compile_time":
             from benchsuite import compile_time
 
-            body += compile_time.section(args.quick, DOCS[name])
+            compile_times = compile_time.measure_all(args.quick)
+            body += compile_time.section(compile_times, args.quick, DOCS[name])
             continue
         cases_fn, doc = workloads[name]
         results: list[CaseResult] = []
@@ -177,11 +181,15 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_case(case, limits, args.repeats, min_sample, settle))
             print(f"[bench]   {case.label}: {results[-1].wall_s:.1f} s", flush=True)
         body += report.workload_section(name, results, tdsl_columns, doc)
+        all_results += results
     body += _rewrite_section()
+    fast_run = next((c for c in tdsl_columns if c.startswith("tensordsl FAST_RUN")), None)
+    verdicts = bars.judge(all_results, fast_run, compile_times.get(fast_run)) if fast_run \
+        else []
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
     text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start,
                    min_sample)
-    text += _how_to_read() + body
+    text += bars.section(verdicts, fast_run or "", args.quick) + _how_to_read() + body
     out = Path(args.out) if args.out else _default_out(args.quick)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(text).rstrip() + "\n")

@@ -69,14 +69,19 @@ def measure(kind: str, pairs: int) -> dict[str, Any]:
             "warm_s": statistics.median(warm), "pairs": pairs}
 
 
-def section(quick: bool, doc: str) -> list[str]:
-    """The compile_time markdown section (peers skipped with --quick)."""
+def measure_all(quick: bool) -> dict[str, dict[str, Any]]:
+    """Each library's compile-time figures (`measure`), peers skipped with --quick."""
     kinds = ([] if quick else list(PEER_KINDS)) + tdsl.column_labels()
     pairs = 1 if quick else 3
     results = {}
     for kind in kinds:
         print(f"[bench]   compile_time {kind}", flush=True)
         results[kind] = measure(kind, pairs)
+    return results
+
+
+def section(results: dict[str, dict[str, Any]], quick: bool, doc: str) -> list[str]:
+    """The compile_time markdown section of `measure_all`'s figures."""
     best = best_peer({k: results[k].get("cold_s", math.nan) for k in PEER_KINDS
                       if k in results})
     rows = []
