@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def kernel_source(dtype: str) -> str:
     """The C unit FAST_RUN builds for Black-Scholes in `dtype`."""
+    from benchsuite.wl_elemwise import bs_expr
+
     import tensordsl
     from tensordsl import tensor as T
     from tensordsl.backends.c.lower import lower_node
     from tensordsl.backends.c.schedule import kernel_source as render
-
-    from benchsuite.wl_elemwise import bs_expr
 
     with tensordsl.config.change_flags(floatX=dtype):
         S, K, Tm = (T.vector(name, dtype=dtype) for name in ("S", "K", "T"))
