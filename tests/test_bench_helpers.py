@@ -251,3 +251,16 @@ def test_bars_without_a_figure_are_not_judged():
     ours = "tensordsl FAST_RUN (c)"
     (verdict,) = bars.judge([_result("gemm", "dot float64", {ours: 0.2})], ours, None)
     assert verdict.met is None and verdict.figure == "not measured"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bs_knockout_variants_remove_one_part_each(dtype):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    profile = importlib.import_module("profile_bs_kernel")
+    parts = profile.variants(profile.kernel_source(dtype), dtype)
+    f = "f" if dtype == "float32" else ""
+    erf = "td_erf_f32(" if dtype == "float32" else "erf("
+    assert erf in parts["full"] and erf not in parts["no erf"]
+    assert f"log{f}(" not in parts["no log"] and f"exp{f}(" in parts["no log"]
+    assert f"exp{f}(" not in parts["no exp"] and " / " not in parts["no divisions"]
+    assert len(set(parts.values())) == len(parts)  # every variant is a different loop
