@@ -330,7 +330,7 @@ def test_kernel_inputs_in_another_order_or_unused():
 def test_a_graph_rewritten_to_its_input_has_no_trampoline_and_copies():
     """-(-x) is rewritten to x: no kernel, so the Python path returns a copy of x."""
     x = T.dscalar("x")
-    f = tensordsl.function([x], -(-x))
+    f = tensordsl.function([x], T.neg(T.neg(x)))
     assert f.maker.fgraph.toposort() == [] and f._fast_call is None
     if HAVE_TRAMPOLINE:
         assert not isinstance(type(f).__call__, trampoline.load().ScalarCall)
