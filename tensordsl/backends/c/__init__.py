@@ -10,8 +10,9 @@ import os
 
 # OpenMP worker threads spin after each parallel region by default; on a 2-core machine
 # they then steal the cores that numpy's BLAS threads need next, and an MLP training step
-# ran 7x slower (27.6 ms vs 4.0 ms, docs/benchmarks.md). Sleeping threads cost a few
-# microseconds per region, which only kernels far above the parallel threshold start.
+# ran 7x slower (27.6 ms vs 4.0 ms, docs/benchmarks.md). Waking sleeping threads costs
+# tens of microseconds per region (~60 us on the 2-core development VM), which is why a
+# kernel only goes parallel when one thread would take far longer (render.PARALLEL_NS).
 # libgomp reads this when the first kernel library loads it; users may set it otherwise.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

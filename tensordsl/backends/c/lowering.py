@@ -281,6 +281,34 @@ for _name in ["exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "
     RULES[_name] = _libm_rule(_name)
 
 
+# What one element of a loop body costs on one thread, roughly (ns, measured orders of
+# magnitude on the 2-core development host): the memory traffic, then per scalar op.
+# Only used to decide whether a kernel is worth waking the OpenMP workers (tens of
+# microseconds per parallel region with sleeping workers: docs/c_backend.md).
+ELEMENT_BASE_NS = 0.3
+TRANSCENDENTAL_NS = 0.6  # a libm or inlined exp/log/erf/... call
+DIVISION_NS = 0.15  # divisions, remainders and square roots
+ARITHMETIC_NS = 0.05  # everything else: add, multiply, compare, select, cast
+_TRANSCENDENTAL = frozenset(["exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sin",
+                             "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+                             "tanh", "arcsinh", "arccosh", "arctanh", "erf", "erfc",
+                             "arctan2", "pow", "sigmoid", "softplus"])
+_DIVISION = frozenset(["true_div", "int_div", "mod", "reciprocal", "sqrt", "rsqrt"])
+
+
+def element_ns(op_names: list[str]) -> float:
+    """Estimated single-thread nanoseconds per element of a loop computing `op_names`."""
+    cost = ELEMENT_BASE_NS
+    for name in op_names:
+        if name in _TRANSCENDENTAL:
+            cost += TRANSCENDENTAL_NS
+        elif name in _DIVISION:
+            cost += DIVISION_NS
+        else:
+            cost += ARITHMETIC_NS
+    return cost
+
+
 # erf in float32: XLA's rational approximation (ErfImpl32: odd numerator of degree 9,
 # even denominator of degree 12 in x, argument clamped at erfinv(1 - 2**-23)), evaluated
 # in float32 with fmaf (one rounding per Horner step). It costs about half of libmvec's

@@ -13,11 +13,13 @@ import numpy as np
 from tensordsl.backends.c.lowering import c_const, is_float
 
 LANES = 16  # accumulator lanes of vectorised reduction loops (fixed => deterministic)
+TILE = 256  # kept elements of the last dim accumulated at once by the rows path
 _REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
 
 
 class ReductionPaths:
-    """`flat_reduction` and `strided_reduction` plus the accumulator helpers."""
+    """`flat_reduction`, `strided_reduction` and `rows_reduction` plus the accumulator
+    helpers."""
 
     def acc_dtype(self, j: int) -> str:
         k = self.kernel
@@ -143,4 +145,72 @@ class ReductionPaths:
                   f"({self.out_type(j)})all{j};" for j in range(nout)]
         for depth in range(len(kept), 0, -1):
             lines.append("    " * depth + "}")
+        return "\n".join(lines + ["}", ""])
+
+    def has_rows_path(self) -> bool:
+        """True when the last dim is kept: `rows_reduction` can then run along it."""
+        k = self.kernel
+        return k.ndim >= 2 and k.ndim - 1 not in k.reduce_axes
+
+    def rows_unit(self) -> str:
+        """C condition for the rows path: every input contiguous along the last dim
+        (inputs statically broadcast along it are read once per row)."""
+        k = self.kernel
+        nd, last = k.ndim, k.ndim - 1
+        conds = [f"st[{j * nd + last}] == sizeof({self.in_type(j)})"
+                 for j in range(len(k.inputs)) if not k.inputs[j].broadcastable[last]]
+        return " && ".join(conds) or "1"
+
+    def rows_reduction(self) -> str:
+        """Reductions that keep the last dim (a sum over rows, `x.sum(axis=0)`): tiles of
+        TILE kept elements, the reduced dims looped around a contiguous `omp simd` loop
+        that adds each row into the tile's accumulators. Every output element is
+        accumulated over the reduced indices in row-major order, one after the other
+        (numpy's order for such reductions), whatever the tiling and the threads; the
+        strided path would instead walk down each column with a stride."""
+        k = self.kernel
+        nin, nout, nd = len(k.inputs), len(k.outputs), k.ndim
+        last = nd - 1
+        kept = [d for d in range(nd) if d not in k.reduce_axes]
+        red = list(k.reduce_axes)
+        outer = kept[:-1]
+        accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
+        lines = [f"static void {self.name}_reduce_rows({self.strided_params()})", "{"]
+        nest, ind = self.loop_nest(outer, "    ", True, False)
+        lines += nest
+        span = ("lo", "hi") if not outer else ("0", f"shape[{last}]")
+        lines += [f"{ind}for (long long t0 = {span[0]}; t0 < {span[1]}; t0 += {TILE}) {{",
+                  f"{ind}    long long tn = {span[1]} - t0 < {TILE} ? {span[1]} - t0 : {TILE};"]
+        ind1 = ind + "    "
+        lines += [f"{ind1}{t} acc{j}[{TILE}];" for t, j in accs]
+        lines += [f"{ind1}for (long long i = 0; i < tn; i++) {{"]
+        lines += [f"{ind1}    acc{j}[i] = {self.acc_init(j)};" for _, j in accs]
+        lines += [f"{ind1}}}"]
+        inner, ind2 = self.loop_nest(red, ind1, False, False)
+        lines += inner
+        dims = outer + red
+        steady = [k.inputs[j].broadcastable[last] for j in range(nin)]
+        for j in range(nin):
+            base = self.strided_access(j, dims)
+            if steady[j]:
+                lines.append(f"{ind2}const {self.in_type(j)} h{j} = "
+                             f"*(const {self.in_type(j)} *){base};")
+            else:
+                lines.append(f"{ind2}const {self.in_type(j)} *p{j} = "
+                             f"(const {self.in_type(j)} *)({base} + t0 * st[{j * nd + last}]);")
+        lines += [ind2 + p for p in self.pragma("simd")]
+        lines += [f"{ind2}for (long long i = 0; i < tn; i++) {{"]
+        lines += self.body([f"h{j}" if steady[j] else f"p{j}[i]" for j in range(nin)],
+                           ind2 + "    ")
+        lines += [f"{ind2}    acc{j}[i] = {self.combine(j, f'acc{j}[i]', self.acc_value(j))};"
+                  for _, j in accs]
+        lines += [f"{ind2}}}"]
+        lines += ["    " * (len(outer) + 1 + depth) + "}" for depth in range(len(red), 0, -1)]
+        lines += [f"{ind1}for (long long i = 0; i < tn; i++) {{"]
+        for j in range(nout):
+            a = nin + j
+            lines.append(f"{ind1}    *({self.out_type(j)} *)({self.strided_access(a, outer)} + "
+                         f"(t0 + i) * st[{a * nd + last}]) = ({self.out_type(j)})acc{j}[i];")
+        lines += [f"{ind1}}}", f"{ind}}}"]
+        lines += ["    " * depth + "}" for depth in range(len(outer), 0, -1)]
         return "\n".join(lines + ["}", ""])

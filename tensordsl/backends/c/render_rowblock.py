@@ -35,7 +35,7 @@ from tensordsl.kernel.ir import Kernel
 
 BLOCK = 32  # rows per block: 32 rows of 784 doubles are 200 KB, still in L2 for the 2nd pass
 ENTRY = "td_rowblock"
-PARALLEL_MIN = 1 << 16  # N * F below this runs on one thread
+PARALLEL_MIN = 1 << 19  # N * F below this runs on one thread (render.PARALLEL_NS)
 CHUNKS = 16  # fixed row chunks (one F-vector accumulator each), combined in order
 CHUNK_MIN_ROWS = 64
 

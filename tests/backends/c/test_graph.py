@@ -269,3 +269,39 @@ def test_rop_graph_with_inplace_fusion_matches_reference():
     got = tensordsl.function([x, W, v], out, mode=C_RUN)(*args)
     want = tensordsl.function([x, W, v], out, mode=REFERENCE)(*args)
     np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def _thresholds(f):
+    """The parallel threshold of each kernel node of compiled function `f`."""
+    from tensordsl.backends.c.lower import lower_node
+    from tensordsl.backends.c.render import parallel_threshold
+
+    lowered = [lower_node(n) for n in f.maker.fgraph.toposort()]
+    return [parallel_threshold(kernel) for kernel, _ in filter(None, lowered)]
+
+
+def test_large_elementwise_kernels_split_across_threads_match_numpy():
+    """Sizes above the parallel threshold, on the flat path (contiguous), the strided path
+    (a transposed operand, a broadcast row) and with a transcendental (lower threshold)."""
+    rng = np.random.default_rng(3)
+    x, y, r = T.dmatrix("x"), T.dmatrix("y"), T.drow("r")
+    f = tensordsl.function([x, y, r], [x * 2.0 + y, T.exp(x) * r], mode=C_RUN)
+    a, b = rng.standard_normal((900, 700)), rng.standard_normal((700, 900)).T
+    row = rng.standard_normal((1, 700))
+    assert all(a.size > t for t in _thresholds(f)) and _thresholds(f)
+    for args in ((a, np.ascontiguousarray(b), row), (a, b, row), (a.T.copy().T, b, row)):
+        got = f(*args)
+        np.testing.assert_array_equal(got[0], args[0] * 2.0 + args[1])
+        assert_matches(got[1], np.exp(args[0]) * args[2], True, "exp(x) * r", "exp")
+
+
+def test_parallel_threshold_follows_the_kernels_cost():
+    """Cheap kernels need many elements before waking the workers pays, costly ones few."""
+    from tensordsl.backends.c.render import PARALLEL_NS
+
+    x = T.dvector("x")
+    add, exp, erf = (_thresholds(tensordsl.function([x], expr, mode=C_RUN))
+                     for expr in (x + 1.0, T.exp(x) * 2.0,
+                                  T.erf(T.log(x) / T.sqrt(x)) + T.exp(x)))
+    assert add[0] > exp[0] > erf[0] >= 1
+    assert add[0] * 0.35 >= PARALLEL_NS  # a cheap element is estimated at 0.35 ns

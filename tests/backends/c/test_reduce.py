@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tensordsl import dtypes
+from tensordsl.backends.c.render import parallel_threshold
+from tensordsl.backends.c.schedule import kernel_source
 from tensordsl.kernel.evaluate import evaluate_kernel
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
 from tensordsl.ops import scalar as ps
@@ -58,7 +60,7 @@ def assert_reduced(got, want, kind, x, axes):
     assert ok.all(), f"{kind}: got {got[~ok][:5]} want {want[~ok][:5]}"
 
 
-CASES = [(1, (0,)), (2, (0,)), (2, (1,)), (2, (0, 1)), (3, (0, 2)), (3, (1,)),
+CASES = [(1, (0,)), (2, (0,)), (2, (1,)), (2, (0, 1)), (3, (0, 2)), (3, (1,)), (3, (0, 1)),
          (3, (0, 1, 2))]
 
 
@@ -116,3 +118,33 @@ def test_fused_sum_of_products_large_is_deterministic():
     assert abs(first - exact) <= 1e-12 * np.sum(np.abs(x * y))
     for _ in range(3):
         assert run_c(kernel, [x, y])[0] == first
+
+
+@pytest.mark.parametrize("shape,axes", [((1000, 300), (0,)), ((7, 40, 33), (0, 1)),
+                                        ((5, 9, 4), (1,)), ((3, 1), (0,))])
+def test_sums_keeping_the_last_dim_add_rows_in_numpy_order(shape, axes):
+    """The rows path adds whole rows into tile accumulators, in order: for a C-contiguous
+    input that is numpy's own order, so the float32 sums are bit for bit numpy's."""
+    kernel = reduce_kernel("float32", len(shape), axes, ("add", "maximum"))
+    assert "_reduce_rows" in kernel_source(kernel)
+    x = np.random.default_rng(1).standard_normal(shape).astype("float32")
+    total, largest = run_c(kernel, [x])
+    np.testing.assert_array_equal(total, x.sum(axis=axes))
+    np.testing.assert_array_equal(largest, x.max(axis=axes))
+    # a transposed input is not contiguous along the last dim: the strided path
+    xt = np.ascontiguousarray(np.swapaxes(x, 0, -1)).swapaxes(0, -1)
+    assert_reduced(run_c(kernel, [xt])[0], x.sum(axis=axes), "add", x, axes)
+
+
+@pytest.mark.parametrize("shape,axes", [((2000, 800), (0,)), ((2000, 800), (1,)),
+                                        ((40, 50, 700), (0, 1)), ((1_200_000,), (0,))])
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+def test_large_reductions_split_across_threads_match_numpy(shape, axes, dtype):
+    """Sizes above the parallel threshold: every path's split over threads."""
+    kernel = reduce_kernel(dtype, len(shape), axes, ("add", "minimum"))
+    assert math.prod(shape) > parallel_threshold(kernel)
+    x = np.random.default_rng(2).integers(-1000, 1000, shape).astype(dtype)
+    for got, want, kind in zip(run_c(kernel, [x]), evaluate_kernel(kernel, [x]),
+                               kernel.reduce_kinds):
+        assert_reduced(got, want, kind, x, axes)
+        assert got.dtype == want.dtype
