@@ -19,8 +19,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+# A bool array element is a byte holding 0 or 1, as in numpy, not C's `_Bool`, and a bool
+# value inside a loop body is an `int` (`render.CRenderer.value_type`): gcc 12 vectorises
+# neither a `_Bool` nor an `unsigned char` temporary between float operations, so one
+# comparison result kept in such a variable left a whole fused loop scalar (a
+# ReLU-gradient kernel ran 10x slower). Every conversion to bool is therefore written
+# `(x != 0)` (`convert`), never a cast.
 C_TYPES = {
-    "bool": "_Bool", "int8": "signed char", "int16": "short", "int32": "int",
+    "bool": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
     "int64": "long long", "uint8": "unsigned char", "uint16": "unsigned short",
     "uint32": "unsigned int", "uint64": "unsigned long long", "float32": "float",
     "float64": "double",
@@ -71,6 +77,13 @@ def suffix(dtype: str) -> str:
         return "b"
     bits = dtype.lstrip("abcdefghijklmnopqrstuvwxyz")
     return ("u" if dtype.startswith("u") else dtype[0]) + bits
+
+
+def convert(expr: str, dtype: str) -> str:
+    """C expression of `expr` converted to `dtype` (to bool: nonzero is true)."""
+    if dtype == "bool":
+        return f"(({expr}) != 0)"
+    return f"(({c_type(dtype)})({expr}))"
 
 
 def c_const(value: object, dtype: str) -> str:
@@ -125,7 +138,7 @@ class Lowering:
         for _, d in args:
             c_type(d)
         if op_name.startswith("cast_"):
-            return f"(({c_type(out_dtype)})({args[0][0]}))"
+            return convert(args[0][0], out_dtype)
         rule = RULES.get(op_name)
         if rule is None:
             raise Unsupported(f"scalar op {op_name} has no C lowering")
@@ -140,11 +153,10 @@ class Lowering:
             cd = in_dtypes[0]
         else:
             cd = np.result_type(*in_dtypes).name
-        conv = [e if d == cd else f"(({c_type(cd)})({e}))" for e, d in args]
+        conv = [e if d == cd else convert(e, cd) for e, d in args]
         if op_name == "switch":
             conv = [f"({args[0][0]} != 0)"] + conv[1:]
-        expr = rule(self, conv, cd)
-        return f"(({c_type(out_dtype)})({expr}))"
+        return convert(rule(self, conv, cd), out_dtype)  # bool: true + true is 2 as a byte
 
 
 Rule = Callable[[Lowering, list[str], str], str]

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 
-from tensordsl.backends.c.lowering import Lowering, c_const, c_type, element_ns
+from tensordsl.backends.c.lowering import Lowering, c_const, c_type, convert, element_ns
 from tensordsl.backends.c.render_reduce import ReductionPaths
 from tensordsl.kernel.ir import Kernel
 from tensordsl.ops.scalar import SCALAR_OPS
@@ -85,8 +85,13 @@ class CRenderer(ReductionPaths):
 
     # -- dialect hooks ---------------------------------------------------------------
     def type_name(self, dtype: str) -> str:
-        """The C type of `dtype`."""
+        """The C type of an array element of `dtype`."""
         return c_type(dtype)
+
+    def value_type(self, dtype: str) -> str:
+        """The C type of a loop-body value of `dtype`: bools are ints there (0 or 1), which
+        the vectoriser handles, unlike byte-sized temporaries (lowering.C_TYPES)."""
+        return "int" if dtype == "bool" else self.type_name(dtype)
 
     def pragma(self, text: str) -> list[str]:
         """An OpenMP pragma line (nothing when OpenMP is off)."""
@@ -170,12 +175,12 @@ class CRenderer(ReductionPaths):
         lines = []
         k = self.kernel
         for i, node in enumerate(k.body):
-            t = self.type_name(node.dtype)
+            t = self.value_type(node.dtype)
             if node.kind == "load":
                 src = k.inputs[node.input].dtype  # type: ignore[index]
                 expr = load[node.input]  # type: ignore[index]
                 if src != node.dtype:
-                    expr = f"(({t})({expr}))"
+                    expr = convert(expr, node.dtype)
             elif node.kind == "const":
                 expr = c_const(node.value, node.dtype)
             else:

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tensordsl.backends.c.schedule import kernel_source
+from tensordsl.kernel.ir import Kernel, ScalarNode
 from tensordsl.ops import scalar as ps
 
 from .kernels import check_kernel, lowerable, multi_op_kernel, run_c
@@ -103,6 +105,40 @@ def test_casts(src, data):
     n = data.draw(st.integers(0, 7))
     x = data.draw(operand((n,), src, elems))
     check_kernel(kernel, [x], [f"cast_{t}" for t in CAST_TARGETS])
+
+
+@pytest.mark.parametrize("src,values", [
+    ("int16", [256, -256, 512, 1, 0]), ("int32", [1 << 16, 1 << 24, -(1 << 8), 0]),
+    ("int64", [1 << 32, 1 << 40, -(1 << 56), 0]), ("uint16", [256, 65280, 0]),
+    ("float64", [0.0, -0.0, 1e-300, 0.5, 256.0, np.nan, np.inf, -np.inf]),
+    ("float32", [0.0, -0.0, 1e-40, 0.25, 512.0, np.nan, -np.inf])])
+def test_casts_to_bool_test_for_nonzero(src, values):
+    """A bool is a 0/1 byte in arrays and an int inside loops: every conversion to it is
+    `x != 0`, never a truncation (256 would be false as a byte)."""
+    kernel = multi_op_kernel(1, (src,), [(ps.Cast("bool"), (0,))])
+    x = np.array(values * 3, dtype=src)
+    (got,) = run_c(kernel, [x])
+    np.testing.assert_array_equal(got, x.astype(bool))
+    assert got.dtype == np.bool_
+
+
+def test_bool_arithmetic_stays_bool_and_loops_vectorise_through_comparisons():
+    """true + true is true; a comparison between float operations (a ReLU gradient) keeps
+    an int temporary, which gcc vectorises (a byte-sized one left the loop scalar)."""
+    add = multi_op_kernel(1, ("bool", "bool"), [(ps.add, (0, 1)), (ps.maximum, (0, 1)),
+                                                (ps.mul, (0, 1))])
+    a, b = np.array([True, True, False, False] * 5), np.array([True, False, True, False] * 5)
+    check_kernel(add, [a, b])
+    relu_grad = multi_op_kernel(1, ("float32", "float32"), [(ps.SCALAR_OPS["gt"], (0, 1))])
+    body = list(relu_grad.body) + [ScalarNode("float32", op=ps.Cast("float32"), args=(2,))]
+    body.append(ScalarNode("float32", op=ps.mul, args=(3, 1)))
+    kernel = Kernel(1, relu_grad.inputs, tuple(body), (4,), ("float32",), name="relu grad")
+    source = kernel_source(kernel)
+    assert "_Bool" not in source and "    int v2 = " in source
+    x = np.random.default_rng(4).standard_normal(1000).astype("float32")
+    y = np.random.default_rng(5).standard_normal(1000).astype("float32")
+    (got,) = run_c(kernel, [x, y])
+    np.testing.assert_array_equal(got, (x > y).astype("float32") * y)
 
 
 def test_integer_division_by_zero_does_not_trap():
