@@ -85,7 +85,8 @@ def test_reductions_match_numpy(dtype, ndim, axes, data):
 @settings(max_examples=20, deadline=None)
 @given(data=st.data())
 def test_logical_reductions(data):
-    kernel = reduce_kernel("bool", 2, (1,), ("and_", "or_", "add"))
+    axes = data.draw(st.sampled_from([(1,), (0,)]))  # (0,): the rows path
+    kernel = reduce_kernel("bool", 2, axes, ("and_", "or_", "add"))
     x = data.draw(operand(data.draw(shapes(2)), "bool"))
     for g, w in zip(run_c(kernel, [x]), evaluate_kernel(kernel, [x])):
         np.testing.assert_array_equal(g, w)
