@@ -79,7 +79,6 @@ class CRenderer(ReductionPaths):
                  aliasing: bool = False) -> None:
         self.openmp = openmp
         self.fixed_threshold = parallel_threshold  # elements; None: from the kernel's cost
-        self.threshold = parallel_threshold or 1
         if aliasing:  # an output may be written into an input's buffer: no `restrict`
             self.restrict = ""
 
