@@ -73,6 +73,8 @@ def main(dtype: str = "float32", n: int = 1 << 18, rounds: int = 30) -> None:
     from tensordsl.backends.c import build
     from tensordsl.config import config
 
+    if dtype not in ("float32", "float64"):
+        raise SystemExit(f"profile_bs_kernel.py: dtype must be float32 or float64, got {dtype!r}")
     source = kernel_source(dtype)
     parts = variants(source, dtype)
     unit = source[:source.index("static void td_kernel_flat(")] + "\n".join(parts.values())
