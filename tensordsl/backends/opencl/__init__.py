@@ -1,0 +1,1 @@
+"""The OpenCL backend (kernels in OpenCL C, run through pyopencl)."""
