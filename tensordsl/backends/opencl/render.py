@@ -1,0 +1,286 @@
+"""Kernel IR -> one OpenCL C program (the scalar body from the shared C-family lowering).
+
+Per elementwise kernel the program has two `__kernel`s, one work-item per element:
+* `<name>_flat`: every operand contiguous of the full shape, or a statically broadcast
+  scalar: `in[off + i]`;
+* `<name>_strided`: any shape and element strides (broadcast dims have stride 0;
+  transposed, sliced and negative strides work), passed as `long` kernel arguments;
+  the global id is unravelled over the shape (last dim fastest).
+Outputs are always new contiguous arrays, indexed by the flat id.
+
+Per reducing kernel (`reduce_axes`): `<name>_part` runs `G` work-groups per output
+element; each work-item accumulates a strided share of its group's chunk of the
+reduced range, then the group combines its items' values in a tree in local memory
+(a fixed order, so the result depends on the shape and launch sizes only, never on
+timing). With G == 1 the group writes the output (`<name>_final`); otherwise it
+writes a partial and `<name>_combine` reduces the G partials of each output the same
+way. Accumulators start at the kind's identity (-inf/+inf or the integer extremes for
+maximum/minimum) and maximum/minimum propagate NaN, as numpy does.
+
+Floating-point contraction is off (`FP_CONTRACT OFF`): a*b+c is two roundings, as in
+numpy and the C backend (-ffp-contract=off).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tensordsl.backends.cfamily.dialect import OPENCL, is_float
+from tensordsl.backends.cfamily.lowering import Lowering
+from tensordsl.backends.c.render import sanitize_comment
+from tensordsl.kernel.ir import Kernel
+from tensordsl.ops.scalar import SCALAR_OPS
+
+_REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
+
+
+def uses_float64(kernel: Kernel) -> bool:
+    """True when any value of `kernel` (input, body, output, accumulator) is float64."""
+    dtypes = [x.dtype for x in kernel.inputs] + [n.dtype for n in kernel.body]
+    dtypes += list(kernel.output_dtypes) + list(kernel.acc_dtypes)
+    return "float64" in dtypes
+
+
+def prelude(fp64: bool) -> list[str]:
+    """The program's first lines: fp64 enabled when used, no contraction."""
+    lines = ["#pragma OPENCL FP_CONTRACT OFF"]
+    if fp64:
+        lines.insert(0, "#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
+    return lines
+
+
+class OpenCLRenderer:
+    """Renders a Kernel as an OpenCL C program."""
+
+    dialect = OPENCL
+
+    def render(self, kernel: Kernel, name: str = "td") -> str:
+        """The program text; its kernels are named `<name>_...`."""
+        self.kernel = kernel
+        self.name = name
+        self.low = Lowering(self.dialect)
+        self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
+        if kernel.is_reduction:
+            funcs = [self.reduce_kernel(final=False), self.reduce_kernel(final=True),
+                     self.combine_kernel()]
+        else:
+            funcs = [self.flat_kernel(), self.strided_kernel()]
+        ops = ",".join(n.op.name for n in kernel.body if n.kind == "op")  # type: ignore
+        header = (f"/* tensordsl kernel {sanitize_comment(kernel.name)}: {kernel.ndim}-d, "
+                  f"{len(kernel.inputs)} in, {len(kernel.outputs)} out, ops "
+                  f"{sanitize_comment(ops)} */")
+        return "\n".join([header, *prelude(uses_float64(kernel)), "",
+                          *self.low.helpers.values(), *funcs])
+
+    # -- types -------------------------------------------------------------------------
+    def type_name(self, dtype: str) -> str:
+        return self.dialect.type_name(dtype)
+
+    def value_type(self, dtype: str) -> str:
+        """Loop-body values: a bool is an int 0/1 (what OpenCL comparisons return)."""
+        return "int" if dtype == "bool" else self.type_name(dtype)
+
+    def in_type(self, j: int) -> str:
+        return self.type_name(self.kernel.inputs[j].dtype)
+
+    def out_type(self, j: int) -> str:
+        return self.type_name(self.kernel.output_dtypes[j])
+
+    # -- the scalar body ---------------------------------------------------------------
+    def body(self, load: list[str], indent: str) -> list[str]:
+        """`T vI = ...;` lines for the scalar DAG, given each input's load expression."""
+        lines = []
+        k = self.kernel
+        for i, node in enumerate(k.body):
+            t = self.value_type(node.dtype)
+            if node.kind == "load":
+                src = k.inputs[node.input].dtype  # type: ignore[index]
+                expr = load[node.input]  # type: ignore[index]
+                if src != node.dtype or node.dtype == "bool":
+                    expr = self.low.convert(expr, node.dtype)
+            elif node.kind == "const":
+                expr = self.low.const(node.value, node.dtype)
+            else:
+                op = node.op
+                args = [(f"v{a}", k.body[a].dtype) for a in node.args]
+                compute_in_out = SCALAR_OPS.get(op.name, op).compute_in_out  # type: ignore
+                expr = self.low.lower_op(op.name, args, node.dtype,  # type: ignore[union-attr]
+                                         compute_in_out)
+            lines.append(f"{indent}{t} v{i} = {expr};")
+        return lines
+
+    def input_params(self, strides: list[str]) -> list[str]:
+        """Each input's pointer, element offset and the named element strides."""
+        params = []
+        for j in range(len(self.kernel.inputs)):
+            params += [f"__global const {self.in_type(j)} *in{j}", f"const long off{j}"]
+            params += [f"const long st{j}_{s}" for s in strides]
+        return params
+
+    def output_store(self, index: str, indent: str) -> list[str]:
+        k = self.kernel
+        return [f"{indent}out{j}[{index}] = "
+                f"{self.low.convert(f'v{o}', k.output_dtypes[j])};"
+                for j, o in enumerate(k.outputs)]
+
+    # -- elementwise -------------------------------------------------------------------
+    def flat_kernel(self) -> str:
+        k = self.kernel
+        params = ["const long n"]
+        for j in range(len(k.inputs)):
+            params += [f"__global const {self.in_type(j)} *in{j}", f"const long off{j}"]
+        params += [f"__global {self.out_type(j)} *out{j}" for j in range(len(k.outputs))]
+        load = [f"in{j}[off{j}]" if s else f"in{j}[off{j} + i]"
+                for j, s in enumerate(self.scalar_inputs)]
+        lines = [f"__kernel void {self.name}_flat({', '.join(params)})", "{",
+                 "    const long i = get_global_id(0);", "    if (i >= n) return;"]
+        lines += self.body(load, "    ") + self.output_store("i", "    ")
+        return "\n".join(lines + ["}", ""])
+
+    def strided_kernel(self) -> str:
+        k = self.kernel
+        nd = k.ndim
+        params = ["const long n"] + [f"const long sh{d}" for d in range(nd)]
+        params += self.input_params([str(d) for d in range(nd)])
+        params += [f"__global {self.out_type(j)} *out{j}" for j in range(len(k.outputs))]
+        lines = [f"__kernel void {self.name}_strided({', '.join(params)})", "{",
+                 "    const long i = get_global_id(0);", "    if (i >= n) return;"]
+        lines += [f"    long p{j} = off{j};" for j in range(len(k.inputs))]
+        if nd:
+            lines.append("    long r = i, c;")
+        for d in reversed(range(nd)):  # unravel: the last dim moves fastest
+            lines.append(f"    c = r % sh{d}; r /= sh{d};" if d else f"    c = r;")
+            lines += [f"    p{j} += c * st{j}_{d};" for j in range(len(k.inputs))]
+        load = [f"in{j}[p{j}]" for j in range(len(k.inputs))]
+        lines += self.body(load, "    ") + self.output_store("i", "    ")
+        return "\n".join(lines + ["}", ""])
+
+    # -- reductions ----------------------------------------------------------------------
+    def kept(self) -> list[int]:
+        return [d for d in range(self.kernel.ndim) if d not in self.kernel.reduce_axes]
+
+    def acc_dtype(self, j: int) -> str:
+        k = self.kernel
+        if k.reduce_kinds[j] in ("add", "mul") and k.acc_dtypes:
+            return k.acc_dtypes[j]
+        if k.reduce_kinds[j] in ("and_", "or_"):
+            return "bool"
+        return k.body[k.outputs[j]].dtype
+
+    def acc_init(self, j: int) -> str:
+        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
+        if kind in _REDUCE_INIT:
+            return self.low.const(_REDUCE_INIT[kind], dtype)
+        if is_float(dtype):
+            return self.low.const(float("-inf") if kind == "maximum" else float("inf"),
+                                  dtype)
+        if dtype == "bool":
+            return "0" if kind == "maximum" else "1"
+        info = np.iinfo(dtype)
+        return self.low.const(info.min if kind == "maximum" else info.max, dtype)
+
+    def combine(self, j: int, acc: str, value: str) -> str:
+        """`acc` combined with `value` (both of the accumulator dtype)."""
+        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
+        if kind == "add":
+            return f"({acc} + {value})"
+        if kind == "mul":
+            return f"({acc} * {value})"
+        if kind == "and_":
+            return f"({acc} && {value})"
+        if kind == "or_":
+            return f"({acc} || {value})"
+        cmp = ">" if kind == "maximum" else "<"
+        nan = f" || {value} != {value}" if is_float(dtype) else ""
+        return f"(({value} {cmp} {acc}{nan}) ? {value} : {acc})"
+
+    def acc_types(self) -> list[str]:
+        return [self.value_type(self.acc_dtype(j)) for j in range(len(self.kernel.outputs))]
+
+    def tree(self, accs: list[str], indent: str) -> list[str]:
+        """Combine local[0..L) into local[0]: a fixed pairwise tree (L a power of two)."""
+        nout = len(self.kernel.outputs)
+        lines = [f"{indent}barrier(CLK_LOCAL_MEM_FENCE);",
+                 f"{indent}for (int s = L / 2; s > 0; s >>= 1) {{",
+                 f"{indent}    if (l < s) {{"]
+        lines += [f"{indent}        loc{j}[l] = "
+                  f"{self.combine(j, f'loc{j}[l]', f'loc{j}[l + s]')};" for j in range(nout)]
+        return lines + [f"{indent}    }}", f"{indent}    barrier(CLK_LOCAL_MEM_FENCE);",
+                        f"{indent}}}"]
+
+    def reduce_kernel(self, final: bool) -> str:
+        """`_part` (final=False, writes acc partials) or `_final` (writes outputs)."""
+        k = self.kernel
+        kept, red = self.kept(), list(k.reduce_axes)
+        nout = len(k.outputs)
+        accs = self.acc_types()
+        params = ["const long R", "const long G", "const long chunk"]
+        params += [f"const long ks{d}" for d in kept] + [f"const long rs{d}" for d in red]
+        params += self.input_params([str(d) for d in kept + red])
+        if final:
+            params += [f"__global {self.out_type(j)} *out{j}" for j in range(nout)]
+        else:
+            params += [f"__global {self.type_name(self.acc_dtype(j))} *part{j}"
+                       for j in range(nout)]
+        params += [f"__local {accs[j]} *loc{j}" for j in range(nout)]
+        suffix = "final" if final else "part"
+        lines = [f"__kernel void {self.name}_{suffix}({', '.join(params)})", "{",
+                 "    const long grp = get_group_id(0);",
+                 "    const long m = grp / G, g = grp % G;",
+                 "    const int l = get_local_id(0), L = get_local_size(0);"]
+        lines += [f"    long b{j} = off{j};" for j in range(len(k.inputs))]
+        if kept:
+            lines.append("    long r = m, c;")
+        for d in reversed(kept):
+            lines.append(f"    c = r % ks{d}; r /= ks{d};")
+            lines += [f"    b{j} += c * st{j}_{d};" for j in range(len(k.inputs))]
+        lines += [f"    {accs[j]} acc{j} = {self.acc_init(j)};" for j in range(nout)]
+        lines += ["    const long lo = g * chunk;",
+                  "    const long hi = lo + chunk < R ? lo + chunk : R;",
+                  "    for (long t = lo + l; t < hi; t += L) {",
+                  "        long q = t, e;"]
+        lines += [f"        long p{j} = b{j};" for j in range(len(k.inputs))]
+        for pos, d in enumerate(reversed(red)):
+            last = pos == len(red) - 1
+            lines.append("        e = q;" if last else f"        e = q % rs{d}; q /= rs{d};")
+            lines += [f"        p{j} += e * st{j}_{d};" for j in range(len(k.inputs))]
+        lines += self.body([f"in{j}[p{j}]" for j in range(len(k.inputs))], "        ")
+        for j, o in enumerate(k.outputs):
+            value = self.low.convert(f"v{o}", self.acc_dtype(j))
+            lines += [f"        acc{j} = {self.combine(j, f'acc{j}', value)};"]
+        lines += ["    }"]
+        lines += [f"    loc{j}[l] = acc{j};" for j in range(nout)]
+        lines += self.tree(accs, "    ")
+        lines += ["    if (l == 0) {"]
+        for j in range(nout):
+            if final:
+                lines.append(f"        out{j}[m] = "
+                             f"{self.low.convert(f'loc{j}[0]', k.output_dtypes[j])};")
+            else:
+                lines.append(f"        part{j}[grp] = loc{j}[0];")
+        return "\n".join(lines + ["    }", "}", ""])
+
+    def combine_kernel(self) -> str:
+        """`_combine`: output m is the tree-combination of its G partials."""
+        k = self.kernel
+        nout = len(k.outputs)
+        accs = self.acc_types()
+        params = ["const long G"]
+        params += [f"__global const {self.type_name(self.acc_dtype(j))} *part{j}"
+                   for j in range(nout)]
+        params += [f"__global {self.out_type(j)} *out{j}" for j in range(nout)]
+        params += [f"__local {accs[j]} *loc{j}" for j in range(nout)]
+        lines = [f"__kernel void {self.name}_combine({', '.join(params)})", "{",
+                 "    const long m = get_group_id(0);",
+                 "    const int l = get_local_id(0), L = get_local_size(0);"]
+        lines += [f"    {accs[j]} acc{j} = {self.acc_init(j)};" for j in range(nout)]
+        lines += ["    for (long t = l; t < G; t += L) {"]
+        lines += [f"        acc{j} = {self.combine(j, f'acc{j}', f'part{j}[m * G + t]')};"
+                  for j in range(nout)]
+        lines += ["    }"]
+        lines += [f"    loc{j}[l] = acc{j};" for j in range(nout)]
+        lines += self.tree(accs, "    ")
+        lines += ["    if (l == 0) {"]
+        lines += [f"        out{j}[m] = {self.low.convert(f'loc{j}[0]', k.output_dtypes[j])};"
+                  for j in range(nout)]
+        return "\n".join(lines + ["    }", "}", ""])
