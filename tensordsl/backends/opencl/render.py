@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tensordsl.backends.c.render import sanitize_comment
 from tensordsl.backends.cfamily.dialect import OPENCL, is_float
 from tensordsl.backends.cfamily.lowering import Lowering
-from tensordsl.backends.c.render import sanitize_comment
 from tensordsl.kernel.ir import Kernel
 from tensordsl.ops.scalar import SCALAR_OPS
 
@@ -149,7 +149,7 @@ class OpenCLRenderer:
         if nd:
             lines.append("    long r = i, c;")
         for d in reversed(range(nd)):  # unravel: the last dim moves fastest
-            lines.append(f"    c = r % sh{d}; r /= sh{d};" if d else f"    c = r;")
+            lines.append(f"    c = r % sh{d}; r /= sh{d};" if d else "    c = r;")
             lines += [f"    p{j} += c * st{j}_{d};" for j in range(len(k.inputs))]
         load = [f"in{j}[p{j}]" for j in range(len(k.inputs))]
         lines += self.body(load, "    ") + self.output_store("i", "    ")

@@ -1,0 +1,310 @@
+"""Calling OpenCL kernels: operands onto the device, launch sizes, fresh outputs.
+
+Runners take and return `pyopencl.array.Array`s: a numpy operand is copied to the
+device (counted in `TRANSFERS`), a device array is used in place (one from another
+context is a ValueError naming the input). Shapes and element strides travel as
+kernel arguments, so one built program serves every shape and layout. Outputs come
+from a per-device memory pool, so buffers are reused across calls once nobody holds
+them.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.opencl import build
+from tensordsl.backends.opencl.device import Runtime, import_pyopencl
+from tensordsl.backends.opencl.gemm import gemm_source
+from tensordsl.backends.opencl.render import OpenCLRenderer, uses_float64
+from tensordsl.errors import CompileError
+from tensordsl.kernel.ir import Kernel
+
+# host <-> device copies made by the backend ("to_device", "to_host"): tests count them
+TRANSFERS: Counter = Counter()
+WORK_GROUP = 256  # work-items per group of elementwise kernels and reductions
+
+
+@functools.cache
+def allocator(rt: Runtime) -> Any:
+    """The device's memory pool (buffers of dead arrays are reused)."""
+    from pyopencl.tools import ImmediateAllocator, MemoryPool
+
+    return MemoryPool(ImmediateAllocator(rt.queue))
+
+
+def empty(rt: Runtime, shape: tuple[int, ...], dtype: Any) -> Any:
+    """A new device array from the pool."""
+    import pyopencl.array as cla
+
+    return cla.empty(rt.queue, shape, np.dtype(dtype), allocator=allocator(rt))
+
+
+def is_device_array(value: Any) -> bool:
+    """True for a pyopencl.array.Array (without importing pyopencl for numpy values)."""
+    return type(value).__module__.startswith("pyopencl")
+
+
+def to_device(rt: Runtime, value: Any, who: str, label: str) -> Any:
+    """`value` as a device array of `rt`'s context: numpy copied (once), device arrays
+    checked and used as they are."""
+    if is_device_array(value):
+        if value.context != rt.context:
+            raise ValueError(f"{who}: input {label} is a pyopencl array of another OpenCL "
+                             f"context ({value.context.devices}); this function runs on "
+                             f"{rt.info.spec} {rt.info.name}: copy it with .get() first")
+        return value
+    import pyopencl.array as cla
+
+    host = np.ascontiguousarray(value)
+    TRANSFERS["to_device"] += 1
+    return cla.to_device(rt.queue, host, allocator=allocator(rt))
+
+
+def to_host(value: Any) -> Any:
+    """`value` as a numpy array (device arrays copied back, counted)."""
+    if is_device_array(value):
+        TRANSFERS["to_host"] += 1
+        return value.get()
+    return value
+
+
+def check_fp64(rt: Runtime, what: str) -> None:
+    """CompileError when `what` needs float64 and the device lacks cl_khr_fp64."""
+    if not rt.fp64:
+        raise CompileError(f"{what} needs float64, but OpenCL device {rt.info.spec} "
+                           f"({rt.info.name}) does not report cl_khr_fp64; use "
+                           f"config.floatX='float32' (and float32 inputs) on this device")
+
+
+def elem_strides(value: Any, shape: Sequence[int]) -> list[int]:
+    """Element strides of `value` against the broadcast `shape` (0 on broadcast dims)."""
+    size = value.dtype.itemsize
+    return [0 if n == 1 else st // size for n, st in zip(value.shape, value.strides)]
+
+
+def group_size(rt: Runtime, limit: int = WORK_GROUP) -> int:
+    """The largest power of two <= limit the device takes as a work-group size."""
+    most = min(limit, rt.device.max_work_group_size)
+    return 1 << (most.bit_length() - 1)
+
+
+class KernelRunner:
+    """Runs one elementwise or reducing Kernel on a device (a step's `call`)."""
+
+    def __init__(self, kernel: Kernel, rt: Runtime, labels: Sequence[str], who: str) -> None:
+        if uses_float64(kernel):
+            check_fp64(rt, who)
+        self.kernel = kernel
+        self.rt = rt
+        self.labels = list(labels)
+        self.who = who
+        self.source = OpenCLRenderer().render(kernel, "td")
+        self.program = build.build(rt.context, self.source, rt.info.name)
+        self.in_dtypes = [np.dtype(x.dtype) for x in kernel.inputs]
+        self.out_dtypes = [np.dtype(d) for d in kernel.output_dtypes]
+        self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
+                      for x in kernel.inputs]
+        self.scalar = [all(x.broadcastable) for x in kernel.inputs]
+        self.kept = [d for d in range(kernel.ndim) if d not in kernel.reduce_axes]
+        names = (("part", "final", "combine") if kernel.is_reduction
+                 else ("flat", "strided"))
+        self.fns = {n: getattr(self.program, f"td_{n}") for n in names}
+        self.wg = group_size(rt)
+
+    def operand(self, j: int, value: Any) -> Any:
+        """Input j on the device, of the kernel's dtype and rank (else ValueError)."""
+        if not is_device_array(value):
+            value = np.asarray(value)
+        if value.dtype != self.in_dtypes[j]:
+            raise ValueError(f"{self.who}: input {self.labels[j]} must have dtype "
+                             f"{self.in_dtypes[j].name}, got {value.dtype}")
+        if value.ndim != self.kernel.ndim:
+            raise ValueError(f"{self.who}: input {self.labels[j]} must be "
+                             f"{self.kernel.ndim}-d, got shape {value.shape}")
+        for d in self.bcast[j]:
+            if value.shape[d] != 1:
+                raise ValueError(f"{self.who}: input {self.labels[j]} is broadcastable in "
+                                 f"dim {d} but has shape {value.shape}")
+        return to_device(self.rt, value, self.who, self.labels[j])
+
+    def shape(self, arrays: list[Any]) -> tuple[int, ...]:
+        try:
+            return tuple(np.broadcast_shapes(*[a.shape for a in arrays])) if arrays else ()
+        except ValueError:
+            shapes = ", ".join(f"{lab} {a.shape}" for lab, a in zip(self.labels, arrays))
+            raise ValueError(f"{self.who}: input shapes do not broadcast: {shapes}") from None
+
+    def call(self, values: list[Any]) -> list[Any]:
+        """Device arrays of the outputs for `values` (numpy or device arrays)."""
+        arrays = [self.operand(j, v) for j, v in enumerate(values)]
+        full = self.shape(arrays)
+        if self.kernel.ndim and not arrays:
+            raise ValueError(f"{self.who}: a {self.kernel.ndim}-d kernel without inputs")
+        if self.kernel.is_reduction:
+            return self.reduce(arrays, full)
+        return self.elementwise(arrays, full)
+
+    def elementwise(self, arrays: list[Any], full: tuple[int, ...]) -> list[Any]:
+        outs = [empty(self.rt, full, d) for d in self.out_dtypes]
+        n = math.prod(full)
+        if n == 0:
+            return outs
+        flat = all((a.flags.c_contiguous and a.shape == full) or self.scalar[j]
+                   for j, a in enumerate(arrays))
+        args: list[Any] = [np.int64(n)]
+        if flat:
+            for a in arrays:
+                args += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
+            fn = self.fns["flat"]
+        else:
+            args += [np.int64(s) for s in full]
+            for a in arrays:
+                args += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
+                args += [np.int64(s) for s in elem_strides(a, full)]
+            fn = self.fns["strided"]
+        args += [o.base_data for o in outs]
+        wg = self.wg
+        fn(self.rt.queue, (-(-n // wg) * wg,), (wg,), *args)
+        return outs
+
+    def reduce(self, arrays: list[Any], full: tuple[int, ...]) -> list[Any]:
+        k = self.kernel
+        kept_shape = tuple(full[d] for d in self.kept)
+        outs = [empty(self.rt, kept_shape, d) for d in self.out_dtypes]
+        m = math.prod(kept_shape)
+        r = math.prod(full[d] for d in k.reduce_axes)
+        if m == 0:
+            return outs
+        if r == 0 and any(kind in ("maximum", "minimum") for kind in k.reduce_kinds):
+            raise ValueError(f"{self.who}: cannot reduce an empty dim (input shape {full}) "
+                             f"with {'/'.join(k.reduce_kinds)}: it has no identity")
+        lsize = min(self.wg, 1 << max(0, (r - 1).bit_length()))
+        wanted = 4 * self.rt.device.max_compute_units  # groups that keep the device busy
+        groups = max(1, min(-(-wanted // m), -(-r // lsize)))
+        chunk = max(1, -(-r // groups))
+        groups = max(1, -(-r // chunk))
+        renderer = OpenCLRenderer()
+        renderer.kernel = k
+        acc_items = [np.dtype("int32" if renderer.acc_dtype(j) == "bool"
+                              else renderer.acc_dtype(j)).itemsize for j in range(len(outs))]
+        import pyopencl as cl
+
+        args: list[Any] = [np.int64(r), np.int64(groups), np.int64(chunk)]
+        args += [np.int64(full[d]) for d in self.kept]
+        args += [np.int64(full[d]) for d in k.reduce_axes]
+        order = self.kept + list(k.reduce_axes)
+        for a in arrays:
+            st = elem_strides(a, full)
+            args += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
+            args += [np.int64(st[d]) for d in order]
+        local = [cl.LocalMemory(size * lsize) for size in acc_items]
+        queue = self.rt.queue
+        if groups == 1:
+            self.fns["final"](queue, (m * lsize,), (lsize,), *args,
+                              *[o.base_data for o in outs], *local)
+            return outs
+        parts = [empty(self.rt, (m * groups,), "uint8" if renderer.acc_dtype(j) == "bool"
+                       else renderer.acc_dtype(j)) for j in range(len(outs))]
+        self.fns["part"](queue, (m * groups * lsize,), (lsize,), *args,
+                         *[p.base_data for p in parts], *local)
+        csize = min(self.wg, 1 << max(0, (groups - 1).bit_length()))
+        local = [cl.LocalMemory(size * csize) for size in acc_items]
+        self.fns["combine"](queue, (m * csize,), (csize,), np.int64(groups),
+                            *[p.base_data for p in parts], *[o.base_data for o in outs],
+                            *local)
+        return outs
+
+
+class GemmRunner:
+    """alpha * a @ b + beta * c on the device (Gemm), or a @ b (Dot), 1-d or 2-d."""
+
+    def __init__(self, dtype: str, with_c: bool, rt: Runtime, labels: Sequence[str],
+                 who: str) -> None:
+        if dtype == "float64":
+            check_fp64(rt, who)
+        self.dtype = np.dtype(dtype)
+        self.with_c = with_c
+        self.rt = rt
+        self.labels = list(labels)
+        self.who = who
+        self.tile = 16 if rt.device.max_work_group_size >= 256 else 8
+        self.source = gemm_source(dtype, self.tile, with_c)
+        self.program = build.build(rt.context, self.source, rt.info.name)
+        self.fn = self.program.td_gemm
+
+    def operand(self, j: int, value: Any) -> Any:
+        if not is_device_array(value):
+            value = np.asarray(value)
+        if value.dtype != self.dtype:
+            raise ValueError(f"{self.who}: input {self.labels[j]} must have dtype "
+                             f"{self.dtype.name}, got {value.dtype}")
+        return to_device(self.rt, value, self.who, self.labels[j])
+
+    def call(self, values: list[Any]) -> list[Any]:
+        """[result] as a device array."""
+        if self.with_c:
+            c, alpha, a, b, beta = values
+            alpha, beta = (np.asarray(to_host(v), self.dtype).reshape(()) for v in (alpha, beta))
+            a, b, c = self.operand(2, a), self.operand(3, b), self.operand(0, c)
+        else:
+            a, b = (self.operand(j, v) for j, v in enumerate(values))
+        ka, kb = a.shape[-1], (b.shape[-2] if b.ndim >= 2 else b.shape[0])
+        if ka != kb:
+            first = self.labels[2 if self.with_c else 0]
+            raise ValueError(f"{self.who}: shapes {a.shape} ({first}) and {b.shape} are not "
+                             f"aligned: {ka} != {kb}")
+        sa = elem_strides(a, a.shape)
+        sb = elem_strides(b, b.shape)
+        m, sam, sak = (a.shape[0], sa[0], sa[1]) if a.ndim == 2 else (1, 0, sa[0])
+        n, sbk, sbn = (b.shape[1], sb[0], sb[1]) if b.ndim == 2 else (1, sb[0], 0)
+        shape = (a.shape[:-1]) + (b.shape[-1:] if b.ndim == 2 else ())
+        args: list[Any] = [np.int64(m), np.int64(n), np.int64(ka)]
+        out = empty(self.rt, shape, self.dtype)
+        if self.with_c:
+            try:
+                np.broadcast_shapes(c.shape, shape)
+            except ValueError:
+                raise ValueError(f"{self.who}: c of shape {c.shape} does not broadcast "
+                                 f"against the product's {shape}") from None
+            if np.broadcast_shapes(c.shape, shape) != shape:
+                raise ValueError(f"{self.who}: c of shape {c.shape} would enlarge the "
+                                 f"product's shape {shape}")
+            sc = elem_strides(c, shape)
+            if len(shape) == 2:
+                scm, scn = sc
+            elif a.ndim == 2:  # (M,)
+                scm, scn = sc[0], 0
+            elif b.ndim == 2:  # (N,)
+                scm, scn = 0, sc[0]
+            else:
+                scm = scn = 0
+        if m * n == 0:
+            return [out]
+        for x, (s1, s2) in ((a, (sam, sak)), (b, (sbk, sbn))):
+            args += [_buffer(self.rt, x), np.int64(x.offset // x.dtype.itemsize),
+                     np.int64(s1), np.int64(s2)]
+        args.append(out.base_data)
+        if self.with_c:
+            args += [c.base_data, np.int64(c.offset // c.dtype.itemsize), np.int64(scm),
+                     np.int64(scn), alpha.astype(self.dtype)[()], beta.astype(self.dtype)[()]]
+        t = self.tile
+        gsize = (-(-n // t) * t, -(-m // t) * t)
+        self.fn(self.rt.queue, gsize, (t, t), *args)
+        return [out]
+
+
+def _buffer(rt: Runtime, x: Any) -> Any:
+    """x's buffer; an empty operand (K == 0) has none, so a 1-element dummy stands in."""
+    if x.base_data is not None:
+        return x.base_data
+    return empty(rt, (1,), x.dtype).base_data
+
+
+__all__ = ["TRANSFERS", "GemmRunner", "KernelRunner", "import_pyopencl", "to_device",
+           "to_host"]
