@@ -21,6 +21,7 @@ BUILD_OPTIONS: tuple[str, ...] = ()  # strict IEEE: no fast-math, no mad contrac
 _observers: list[Callable[[str], None]] = []
 _local = threading.local()
 _programs: dict[tuple[int, str], Any] = {}
+_kernels: dict[tuple[int, str, str], Any] = {}
 _lock = threading.Lock()
 
 
@@ -91,3 +92,15 @@ def build(context: Any, source: str, device_name: str) -> Any:
     with _lock:
         _programs[key] = program
     return program
+
+
+def kernel(context: Any, source: str, device_name: str, name: str) -> Any:
+    """The `name` kernel of the program of `source` (one pyopencl Kernel object per
+    program and name: each retrieval would create a new one)."""
+    key = (id(context), source, name)
+    found = _kernels.get(key)
+    if found is None:
+        import pyopencl as cl
+
+        found = _kernels[key] = cl.Kernel(build(context, source, device_name), name)
+    return found

@@ -105,7 +105,6 @@ class KernelRunner:
         self.labels = list(labels)
         self.who = who
         self.source = OpenCLRenderer().render(kernel, "td")
-        self.program = build.build(rt.context, self.source, rt.info.name)
         self.in_dtypes = [np.dtype(x.dtype) for x in kernel.inputs]
         self.out_dtypes = [np.dtype(d) for d in kernel.output_dtypes]
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
@@ -114,7 +113,8 @@ class KernelRunner:
         self.kept = [d for d in range(kernel.ndim) if d not in kernel.reduce_axes]
         names = (("part", "final", "combine") if kernel.is_reduction
                  else ("flat", "strided"))
-        self.fns = {n: getattr(self.program, f"td_{n}") for n in names}
+        self.fns = {n: build.kernel(rt.context, self.source, rt.info.name, f"td_{n}")
+                    for n in names}
         self.wg = group_size(rt)
 
     def operand(self, j: int, value: Any) -> Any:
@@ -235,8 +235,7 @@ class GemmRunner:
         self.who = who
         self.tile = 16 if rt.device.max_work_group_size >= 256 else 8
         self.source = gemm_source(dtype, self.tile, with_c)
-        self.program = build.build(rt.context, self.source, rt.info.name)
-        self.fn = self.program.td_gemm
+        self.fn = build.kernel(rt.context, self.source, rt.info.name, "td_gemm")
 
     def operand(self, j: int, value: Any) -> Any:
         if not is_device_array(value):
