@@ -134,13 +134,19 @@ class Runtime:
         return self.info.fp64
 
 
-@functools.cache
+_RUNTIMES: dict[tuple[int, int], Runtime] = {}
+
+
 def _runtime(platform: int, device: int) -> Runtime:
+    found = _RUNTIMES.get((platform, device))
+    if found is not None:
+        return found
     cl = import_pyopencl()
     for info, dev in _table():
         if (info.platform, info.device) == (platform, device):
             context = cl.Context([dev])
-            return Runtime(info, dev, context, cl.CommandQueue(context))
+            found = Runtime(info, dev, context, cl.CommandQueue(context))
+            return _RUNTIMES.setdefault((platform, device), found)
     raise AssertionError("unreachable: select() checked the device")  # pragma: no cover
 
 
@@ -148,3 +154,11 @@ def runtime(spec: str = "opencl") -> Runtime:
     """The cached context and queue of the device `spec` names."""
     info = select(spec)
     return _runtime(info.platform, info.device)
+
+
+def runtime_of(context: Any) -> Runtime:
+    """The cached runtime whose context is `context` (ValueError if none is)."""
+    for rt in list(_RUNTIMES.values()):
+        if rt.context == context:
+            return rt
+    raise ValueError("this pyopencl context is not one tensordsl created")

@@ -61,17 +61,38 @@ def to_device(rt: Runtime, value: Any, who: str, label: str) -> Any:
         return value
     import pyopencl.array as cla
 
-    host = np.ascontiguousarray(value)
+    host = np.asarray(value)
+    if not host.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
+        host = host.copy(order="C")
     TRANSFERS["to_device"] += 1
     return cla.to_device(rt.queue, host, allocator=allocator(rt))
 
 
 def to_host(value: Any) -> Any:
-    """`value` as a numpy array (device arrays copied back, counted)."""
+    """`value` as a numpy array (device arrays copied back, counted; a strided view is
+    made contiguous on the device first)."""
     if is_device_array(value):
+        if not value.flags.c_contiguous and value.size:
+            value = contiguous(value)
         TRANSFERS["to_host"] += 1
         return value.get()
     return value
+
+
+def contiguous(value: Any) -> Any:
+    """A C-contiguous device copy of the device array `value` (a strided copy kernel)."""
+    from tensordsl.backends.opencl.device import runtime_of
+
+    return _copier(runtime_of(value.context), value.dtype.name, value.ndim).call([value])[0]
+
+
+@functools.cache
+def _copier(rt: Runtime, dtype: str, ndim: int) -> KernelRunner:
+    from tensordsl.kernel.ir import KernelInput, ScalarNode
+
+    kernel = Kernel(ndim, (KernelInput(dtype, (False,) * ndim),), (ScalarNode(dtype, input=0),),
+                    (0,), (dtype,), name="copy")
+    return KernelRunner(kernel, rt, ["'x'"], "copy")
 
 
 def check_fp64(rt: Runtime, what: str) -> None:

@@ -31,7 +31,7 @@ def device_view(x: np.ndarray):
     while isinstance(base.base, np.ndarray):
         base = base.base
     if x.size == 0 or not base.flags.c_contiguous or base is x:
-        return cla.to_device(rt().queue, np.ascontiguousarray(x))
+        return cla.to_device(rt().queue, x.copy(order="C"))
     buf = cla.to_device(rt().queue, base)
     offset = x.ctypes.data - base.ctypes.data
     return cla.Array(rt().queue, x.shape, x.dtype, strides=x.strides, data=buf.base_data,
@@ -62,3 +62,12 @@ def check_kernel(kernel, arrays, names=None, on_device: bool = True) -> None:
         node = kernel.body[kernel.outputs[j]]
         name = names[j] if names else (node.op.name if node.op else f"out{j}")
         assert_matches(g, w, name in INEXACT, f"output {j} ({name})", name)
+
+
+def opencl_mode():
+    """FAST_RUN's rewrites with the OpenCL backend."""
+    import dataclasses
+
+    from tensordsl.runtime.mode import get_mode
+
+    return dataclasses.replace(get_mode("FAST_RUN"), name="OPENCL", backend="opencl")
