@@ -102,16 +102,16 @@ def select(spec: str) -> DeviceInfo:
     if not isinstance(spec, str) or not (spec == "opencl" or spec.startswith("opencl:")):
         raise ValueError(f"expected an OpenCL device string 'opencl' or 'opencl:P:D', "
                          f"got {spec!r}")
+    parts = spec.split(":")[1:]
+    if spec != "opencl" and (len(parts) != 2 or not all(p.isdigit() for p in parts)):
+        raise ValueError(f"expected 'opencl:P:D' with integer platform P and device D, "
+                         f"got {spec!r}")
     rows = devices()
     if not rows:
         raise CompileError(f"device {spec!r} asked, but {_listing()}")
     if spec == "opencl":
         gpus = [r for r in rows if "GPU" in r.type.split("/")]
         return (gpus or rows)[0]
-    parts = spec.split(":")[1:]
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"expected 'opencl:P:D' with integer platform P and device D, "
-                         f"got {spec!r}")
     p, d = int(parts[0]), int(parts[1])
     for row in rows:
         if (row.platform, row.device) == (p, d):

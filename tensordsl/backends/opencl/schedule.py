@@ -32,6 +32,7 @@ from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.kernel.ir import Kernel
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
+from tensordsl.ops.shape import Shape
 
 try:  # the seam moves node -> Kernel lowering next to the kernel IR
     from tensordsl.kernel.lower import lower_node
@@ -50,9 +51,13 @@ class DeviceStep:
     call: Callable[[list], list]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
-    where: str  # "device" (compiled), "view" (device view, no copy) or "host" (perform)
+    where: str  # "device" (compiled), "view" (device view, no copy), "shape" (reads
+    # only the shape, wherever the value is) or "host" (numpy perform)
     kernel: Kernel | None = None
     runner: Any = None
+    # a 0-d kernel whose inputs all happen to be on the host (shape arithmetic) runs
+    # its numpy perform there, over these slots (every node input): no launch, no copy
+    host_inputs: tuple[int, ...] | None = None
 
     @property
     def compiled(self) -> bool:
@@ -89,6 +94,8 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
     """(where, runner or call, kernel input positions, kernel), or why it runs on the host."""
     op = node.op
     labels = [repr(v) for v in node.inputs]
+    if isinstance(op, Shape):
+        return "shape", (lambda args: [np.asarray(args[0].shape, dtype="int64")]), [0], None
     if isinstance(op, DimShuffle):
         order = op.new_order
         return "view", (lambda args: [dimshuffle_view(args[0], order)]), [0], None
@@ -130,8 +137,10 @@ def make_thunk(fgraph: FunctionGraph, device_outputs: bool = False) -> Any:
             continue
         where, runner, loaded, kernel = lowered
         call = runner.call if hasattr(runner, "call") else runner
+        scalar = kernel is not None and kernel.ndim == 0 and not kernel.is_reduction
         steps.append(DeviceStep(node, call, tuple(slot(node.inputs[i]) for i in loaded), outs,
-                                where, kernel, runner))
+                                where, kernel, runner,
+                                tuple(slot(v) for v in node.inputs) if scalar else None))
     output_slots = [slot(v) for v in fgraph.outputs]
     _log_host_steps(steps, output_slots)
     constants = {i: v for i, v in enumerate(storage.template) if v is not None}
@@ -147,11 +156,12 @@ def _log_host_steps(steps: list[DeviceStep], output_slots: list[int]) -> None:
     """One line per host step: the node, why, and the copies it costs per call."""
     on_device: set[int] = set()
     for k, step in enumerate(steps):
-        if step.where != "host":
+        if step.where in ("device", "view"):
             on_device.update(step.outputs)
+        if step.where != "host":
             continue
         down = sum(1 for s in set(step.inputs) if s in on_device)
-        later = [s for t in steps[k + 1:] if t.where != "host" for s in t.inputs]
+        later = [s for t in steps[k + 1:] if t.where in ("device", "view") for s in t.inputs]
         up = sum(1 for s in step.outputs if s in later)
         log.info("opencl: %s runs on the host (numpy perform; %s): %d device->host and "
                  "%d host->device copies per call", step.node.op, step.runner, down, up)
@@ -206,13 +216,18 @@ class _Run:
             return host[s]
 
         for step in self.steps:
-            if step.where == "host":
-                args = [on_host(s) for s in step.inputs]
+            where = step.where
+            if step.host_inputs is not None and all(s in host for s in step.host_inputs):
+                where, args = "host", [host[s] for s in step.host_inputs]
+                call = step.node.op.perform
+            elif where == "host":
+                args, call = [on_host(s) for s in step.inputs], step.call
+            elif where == "shape":
+                args, call = [dev[s] if s in dev else host[s] for s in step.inputs], step.call
             else:
-                args = [on_device(s) for s in step.inputs]
+                args, call = [on_device(s) for s in step.inputs], step.call
             try:
-                results = step.call(step.node, args) if step.where == "host" else \
-                    step.call(args)
+                results = call(step.node, args) if where == "host" else call(args)
             except _CONTEXT_ERRORS as err:
                 message = with_context(str(err), step.node, args)
                 try:
@@ -220,8 +235,8 @@ class _Run:
                 except Exception:
                     new = ValueError(message)
                 raise new from None
-            target = host if step.where == "host" else dev
-            other = dev if step.where == "host" else host
+            target = host if where in ("host", "shape") else dev
+            other = dev if target is host else host
             for o, r in zip(step.outputs, results):
                 target[o] = r
                 other.pop(o, None)

@@ -20,7 +20,7 @@ RECORDS = (test_ops_elemwise.RECORDS + test_ops_nnet.RECORDS + test_ops_reduce.R
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=ids(RECORDS))
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(data=st.data())
 def test_record_matches_numpy_on_opencl(record, data):
     check_record(record, data, mode=opencl_mode())
