@@ -142,3 +142,19 @@ class OpenCLDialect(Dialect):
 
 C = Dialect()
 OPENCL = OpenCLDialect()
+
+
+class OpenCLVectorDialect(OpenCLDialect):
+    """OpenCL C over `width`-wide float vectors (float8, double8): the same expressions,
+    each value holding `width` consecutive elements. Only float values are vectors (a
+    kernel rendered with it has no bool or integer values, see opencl/render.py);
+    literals stay scalars, which OpenCL widens; `((float8)(x))` is a vector literal, so
+    a conversion of a value to its own type is the identity."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.name = f"opencl{width}"
+
+    def type_name(self, dtype: str) -> str:
+        base = super().type_name(dtype)
+        return f"{base}{self.width}" if is_float(dtype) else base

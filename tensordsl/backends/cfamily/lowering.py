@@ -324,17 +324,18 @@ def _erf(low: Lowering, a: list[str], cd: str) -> str:
     if cd != "float32":
         return f"{low.libm('erf', cd)}({a[0]})"
     fma = low.libm("fma", "float32", 3)
+    t = low.type("float32")  # a vector type in the OpenCL vector dialect
     name = low.helper("td_erf_f32", (
-        "static inline float td_erf_f32(float x0)\n{\n"
+        f"static inline {t} td_erf_f32({t} x0)\n{{\n"
         "    /* XLA's rational approximation, <= 5.4 ulp (see lowering.py) */\n"
         f"    const float lim = {low.const(ERF32_CLAMP, 'float32')};\n"
         f"    const float one = {low.const(ERF32_ONE, 'float32')};\n"
-        "    float x = x0 > lim ? lim : x0;  /* NaN stays NaN */\n"
+        f"    {t} x = x0 > lim ? lim : x0;  /* NaN stays NaN */\n"
         "    x = x < -lim ? -lim : x;\n"
-        "    float x2 = x * x;\n"
-        f"    float p = {_horner_fma(low, fma, ERF32_NUMERATOR, 'x2')};\n"
-        f"    float q = {_horner_fma(low, fma, ERF32_DENOMINATOR, 'x2')};\n"
-        "    float r = x * p / q;\n"
+        f"    {t} x2 = x * x;\n"
+        f"    {t} p = {_horner_fma(low, fma, ERF32_NUMERATOR, 'x2')};\n"
+        f"    {t} q = {_horner_fma(low, fma, ERF32_DENOMINATOR, 'x2')};\n"
+        f"    {t} r = x * p / q;\n"
         "    r = x0 >= one ? 1.0f : r;\n"
         "    r = x0 <= -one ? -1.0f : r;\n"
         "    return r;\n}\n"))

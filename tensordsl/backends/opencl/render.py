@@ -26,12 +26,49 @@ from __future__ import annotations
 import numpy as np
 
 from tensordsl.backends.c.render import sanitize_comment
-from tensordsl.backends.cfamily.dialect import OPENCL, is_float
+from tensordsl.backends.cfamily.dialect import OPENCL, OpenCLVectorDialect, Unsupported, is_float
 from tensordsl.backends.cfamily.lowering import Lowering
 from tensordsl.kernel.ir import Kernel
 from tensordsl.ops.scalar import SCALAR_OPS
 
 _REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
+
+# Elements per work-item of the vector path. PoCL evaluates its math builtins one
+# element at a time inside a scalar kernel but calls its SLEEF vector variants on
+# vector arguments: on the 2-core development host, exp/log/erf of 1M doubles took
+# 27/61/60 ms as scalars and 4.8/9.5/~10 ms as double8 (docs/opencl.md).
+VECTOR_WIDTH = 8
+# Ops whose lowering is the same expression on vectors (float in, same float out; no
+# branches in helpers, no bool values). Anything else keeps the kernel scalar. Not pow,
+# sin, cos, tan: PoCL 3.0's vector variants let one lane's special value corrupt the
+# others (double8 pow(0.25, 1) = inf beside a pow(0, 1) lane; float8 sin(0.0038) off
+# by 1815 ulp beside an inf lane), found by the tests and a lane probe (docs/opencl.md).
+VECTOR_OPS = frozenset(
+    "add sub mul true_div neg abs sqr maximum minimum clip identity second exp exp2 log "
+    "log2 log10 log1p expm1 sqrt arcsin arccos arctan sinh cosh tanh arcsinh "
+    "arccosh arctanh erf erfc sigmoid softplus reciprocal rsqrt floor ceil trunc "
+    "round_half_to_even arctan2".split())
+
+
+def vector_dtype(kernel: Kernel) -> str | None:
+    """The float dtype of `kernel` when the vector path can run it: elementwise, every
+    input, computed value and output of that one float dtype (a float64 kernel may
+    hold float32 constants: a scalar literal converts), every op in VECTOR_OPS."""
+    if kernel.is_reduction:
+        return None
+    dtypes = {x.dtype for x in kernel.inputs} | {n.dtype for n in kernel.body
+                                                 if n.kind != "const"}
+    dtypes |= set(kernel.output_dtypes)
+    if len(dtypes) != 1 or not is_float(next(iter(dtypes))):
+        return None
+    # a constant may be narrower (a float32 literal in a float64 kernel), never wider: a
+    # float64 constant would make float32 ops compute in double (mixed vector types)
+    allowed = {"float32", next(iter(dtypes))}
+    if any(n.kind == "const" and n.dtype not in allowed for n in kernel.body):
+        return None
+    if any(n.kind == "op" and n.op.name not in VECTOR_OPS for n in kernel.body):  # type: ignore
+        return None
+    return next(iter(dtypes))
 
 
 def uses_float64(kernel: Kernel) -> bool:
@@ -58,7 +95,7 @@ class OpenCLRenderer:
         """The program text; its kernels are named `<name>_...`."""
         self.kernel = kernel
         self.name = name
-        self.low = Lowering(self.dialect)
+        self.low = Lowering(OPENCL)
         self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
         if kernel.is_reduction:
             funcs = [self.reduce_kernel(final=False), self.reduce_kernel(final=True),
@@ -72,13 +109,48 @@ class OpenCLRenderer:
         return "\n".join([header, *prelude(uses_float64(kernel)), "",
                           *self.low.helpers.values(), *funcs])
 
+    def render_vector(self, kernel: Kernel, name: str = "td",
+                      width: int = VECTOR_WIDTH) -> str | None:
+        """The vector program of `kernel` (`<name>_vec`: `width` contiguous elements per
+        work-item), or None when `vector_dtype(kernel)` says it cannot have one."""
+        if vector_dtype(kernel) is None:
+            return None
+        self.kernel = kernel
+        self.name = name
+        self.low = Lowering(OpenCLVectorDialect(width))
+        self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
+        try:
+            func = self.vector_kernel(width)
+        except Unsupported:
+            return None
+        header = (f"/* tensordsl kernel {sanitize_comment(kernel.name)}: {width}-wide vector "
+                  f"path */")
+        return "\n".join([header, *prelude(uses_float64(kernel)), "",
+                          *self.low.helpers.values(), func])
+
+    def vector_kernel(self, width: int) -> str:
+        k = self.kernel
+        vtype = self.low.type(k.output_dtypes[0])
+        params = ["const long nv"]
+        for j in range(len(k.inputs)):
+            params += [f"__global const {self.in_type(j)} *in{j}", f"const long off{j}"]
+        params += [f"__global {self.out_type(j)} *out{j}" for j in range(len(k.outputs))]
+        load = [f"(({vtype})(in{j}[off{j}]))" if s else f"vload{width}(i, in{j} + off{j})"
+                for j, s in enumerate(self.scalar_inputs)]
+        lines = [f"__kernel void {self.name}_vec({', '.join(params)})", "{",
+                 "    const long i = get_global_id(0);", "    if (i >= nv) return;"]
+        lines += self.body(load, "    ")
+        lines += [f"    vstore{width}(v{o}, i, out{j});" for j, o in enumerate(k.outputs)]
+        return "\n".join(lines + ["}", ""])
+
     # -- types -------------------------------------------------------------------------
     def type_name(self, dtype: str) -> str:
         return self.dialect.type_name(dtype)
 
     def value_type(self, dtype: str) -> str:
-        """Loop-body values: a bool is an int 0/1 (what OpenCL comparisons return)."""
-        return "int" if dtype == "bool" else self.type_name(dtype)
+        """Loop-body values: a bool is an int 0/1 (what OpenCL comparisons return); in
+        the vector path a float value is the dialect's vector type."""
+        return "int" if dtype == "bool" else self.low.type(dtype)
 
     def in_type(self, j: int) -> str:
         return self.type_name(self.kernel.inputs[j].dtype)
@@ -93,6 +165,8 @@ class OpenCLRenderer:
         k = self.kernel
         for i, node in enumerate(k.body):
             t = self.value_type(node.dtype)
+            if node.kind == "const" and node.dtype != "bool":
+                t = self.type_name(node.dtype)  # a scalar, also in the vector path
             if node.kind == "load":
                 src = k.inputs[node.input].dtype  # type: ignore[index]
                 expr = load[node.input]  # type: ignore[index]
@@ -126,14 +200,14 @@ class OpenCLRenderer:
     # -- elementwise -------------------------------------------------------------------
     def flat_kernel(self) -> str:
         k = self.kernel
-        params = ["const long n"]
+        params = ["const long n", "const long base"]  # base: where the vector path ended
         for j in range(len(k.inputs)):
             params += [f"__global const {self.in_type(j)} *in{j}", f"const long off{j}"]
         params += [f"__global {self.out_type(j)} *out{j}" for j in range(len(k.outputs))]
         load = [f"in{j}[off{j}]" if s else f"in{j}[off{j} + i]"
                 for j, s in enumerate(self.scalar_inputs)]
         lines = [f"__kernel void {self.name}_flat({', '.join(params)})", "{",
-                 "    const long i = get_global_id(0);", "    if (i >= n) return;"]
+                 "    const long i = base + get_global_id(0);", "    if (i >= n) return;"]
         lines += self.body(load, "    ") + self.output_store("i", "    ")
         return "\n".join(lines + ["}", ""])
 

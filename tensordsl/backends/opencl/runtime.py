@@ -21,7 +21,7 @@ import numpy as np
 from tensordsl.backends.opencl import build
 from tensordsl.backends.opencl.device import Runtime, import_pyopencl
 from tensordsl.backends.opencl.gemm import gemm_source
-from tensordsl.backends.opencl.render import OpenCLRenderer, uses_float64
+from tensordsl.backends.opencl.render import VECTOR_WIDTH, OpenCLRenderer, uses_float64
 from tensordsl.errors import CompileError
 from tensordsl.kernel.ir import Kernel
 
@@ -136,6 +136,11 @@ class KernelRunner:
                  else ("flat", "strided"))
         self.fns = {n: build.kernel(rt.context, self.source, rt.info.name, f"td_{n}")
                     for n in names}
+        # the contiguous path's vector program (float kernels of vectorisable ops)
+        self.vector_source = OpenCLRenderer().render_vector(kernel, "td")
+        if self.vector_source is not None:
+            self.fns["vec"] = build.kernel(rt.context, self.vector_source, rt.info.name,
+                                           "td_vec")
         self.wg = group_size(rt)
 
     def operand(self, j: int, value: Any) -> Any:
@@ -178,20 +183,29 @@ class KernelRunner:
             return outs
         flat = all((a.flags.c_contiguous and a.shape == full) or self.scalar[j]
                    for j, a in enumerate(arrays))
-        args: list[Any] = [np.int64(n)]
-        if flat:
-            for a in arrays:
-                args += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
-            fn = self.fns["flat"]
-        else:
-            args += [np.int64(s) for s in full]
-            for a in arrays:
-                args += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
-                args += [np.int64(s) for s in elem_strides(a, full)]
-            fn = self.fns["strided"]
-        args += [o.base_data for o in outs]
         wg = self.wg
-        fn(self.rt.queue, (-(-n // wg) * wg,), (wg,), *args)
+        if flat:
+            operands: list[Any] = []
+            for a in arrays:
+                operands += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
+            operands += [o.base_data for o in outs]
+            base = 0
+            if "vec" in self.fns and n >= VECTOR_WIDTH:
+                nv = n // VECTOR_WIDTH
+                self.fns["vec"](self.rt.queue, (-(-nv // wg) * wg,), (wg,), np.int64(nv),
+                                *operands)
+                base = nv * VECTOR_WIDTH
+            if base < n:  # the tail (or everything) one element per work-item
+                rest = n - base
+                self.fns["flat"](self.rt.queue, (-(-rest // wg) * wg,), (wg,), np.int64(n),
+                                 np.int64(base), *operands)
+            return outs
+        args: list[Any] = [np.int64(n)] + [np.int64(s) for s in full]
+        for a in arrays:
+            args += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
+            args += [np.int64(s) for s in elem_strides(a, full)]
+        args += [o.base_data for o in outs]
+        self.fns["strided"](self.rt.queue, (-(-n // wg) * wg,), (wg,), *args)
         return outs
 
     def reduce(self, arrays: list[Any], full: tuple[int, ...]) -> list[Any]:

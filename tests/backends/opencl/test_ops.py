@@ -116,3 +116,46 @@ def test_constants_special_values():
                         tuple(body[o].dtype for o in outs))
         x = np.zeros(5, dtype=dtype)
         check_kernel(kernel, [x], [f"out{j}" for j in range(len(outs))])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_vector_path_matches_numpy(dtype, data):
+    """Float kernels of vectorisable ops run VECTOR_WIDTH elements per work-item on
+    contiguous operands, the tail one per work-item: every such op, sizes around the
+    width, a broadcast scalar operand and a constant of another float dtype."""
+    from tensordsl.backends.opencl.render import VECTOR_OPS, VECTOR_WIDTH, vector_dtype
+
+    from ..c.kernels import lowerable
+
+    unary = [op for op in ps.SCALAR_OPS.values()
+             if op.nin == 1 and op.name in VECTOR_OPS and lowerable(op, (dtype,)) == dtype]
+    binary = [op for op in ps.SCALAR_OPS.values()
+              if op.nin == 2 and op.name in VECTOR_OPS and lowerable(op, (dtype,) * 2) == dtype]
+    other = "float32"  # a float32 constant (in a float64 kernel: another dtype)
+    body = [ScalarNode(dtype, input=0), ScalarNode(dtype, input=1),
+            ScalarNode(other, value=0.75)]
+    outs = []
+    for op in unary:
+        body.append(ScalarNode(dtype, op=op, args=(0,)))
+        outs.append(len(body) - 1)
+    for op in binary:
+        body.append(ScalarNode(dtype, op=op, args=(0, 1)))
+        outs.append(len(body) - 1)
+    body.append(ScalarNode(dtype, op=ps.mul, args=(2, 0)))  # the other-dtype constant
+    outs.append(len(body) - 1)
+    body.append(ScalarNode(dtype, op=ps.clip, args=(0, 1, 2)))
+    outs.append(len(body) - 1)
+    kernel = Kernel(1, (KernelInput(dtype, (False,)), KernelInput(dtype, (True,))),
+                    tuple(body), tuple(outs), (dtype,) * len(outs), name="vector ops")
+    assert vector_dtype(kernel) == dtype
+    wider = Kernel(1, kernel.inputs, (*body[:2], ScalarNode("float64", value=0.75), *body[3:]),
+                   kernel.outputs, kernel.output_dtypes)
+    assert vector_dtype(wider) == (dtype if dtype == "float64" else None)
+    n = data.draw(st.sampled_from([0, 1, VECTOR_WIDTH - 1, VECTOR_WIDTH, VECTOR_WIDTH + 3,
+                                   5 * VECTOR_WIDTH, 1000]))
+    x = data.draw(operand((n,), dtype, elements(dtype, 8.0)))
+    y = data.draw(operand((1,), dtype, elements(dtype, 8.0)))
+    names = [op.name for op in unary + binary] + ["mul", "clip"]
+    check_kernel(kernel, [np.ascontiguousarray(x), y], names)
