@@ -238,14 +238,14 @@ class Function:
         self._fast_filters = [_fast_filter(t, lbl, d) for t, lbl, d in
                               zip(self._types, self._labels, self._downcast)]
         self._filter_positional = _positional_binder(self._fast_filters)
-        self._run = getattr(thunk, "call", thunk)
-        fresh = getattr(thunk, "fresh_outputs", None)
-        self._outputs_fresh = (fresh is not None and len(fresh) == n_outputs and all(fresh)
+        self._run = thunk.run
+        fresh = thunk.fresh_outputs
+        self._outputs_fresh = (len(fresh) == n_outputs and all(fresh) and n_outputs > 0
                                and not updates)
         self._lean = self._outputs_fresh and not shared_vars and not trust_input
         self._single = kind == "single"
         self._fast_call = None
-        make_fast_call = getattr(thunk, "fast_call", None)
+        make_fast_call = thunk.fast_call
         if make_fast_call is not None and self._outputs_fresh and not shared_vars \
                 and type(self) is Function:  # a subclass keeps its own __call__
             self._use_fast_call(make_fast_call)
