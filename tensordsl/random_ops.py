@@ -56,10 +56,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def size_vector(size: Any, who: str, allow_scalar: bool = True) -> Variable:
+def size_vector(size: Any, who: str, allow_scalar: bool = True, min_size: int = 1) -> Variable:
     """`size` (an int, a tuple/list of ints and integer scalars, or an integer vector
     variable) as an int64 vector variable; a clear error names `who` otherwise.
-    Constant entries must be positive (Theano refuses empty samples)."""
+    Constant entries must be >= `min_size` (MRG refuses empty samples, as Theano)."""
     if isinstance(size, Variable):
         if not dtypes.is_int(size.dtype):
             raise TypeError(f"{who}: size must hold integers, got {size!r} of dtype {size.dtype}")
@@ -77,9 +77,9 @@ def size_vector(size: Any, who: str, allow_scalar: bool = True) -> Variable:
     entries = list(size)
     for i, entry in enumerate(entries):
         if _is_int(entry):
-            if entry <= 0:
+            if entry < min_size:
                 raise ValueError(f"{who}: the specified size {tuple(size)} contains a "
-                                 f"dimension with value <= 0 (entry {i} is {entry})")
+                                 f"dimension with value < {min_size} (entry {i} is {entry})")
         elif isinstance(entry, Variable):
             if entry.ndim != 0 or not dtypes.is_int(entry.dtype):
                 raise TypeError(f"{who}: size entry {i} must be an integer scalar, got "
