@@ -486,7 +486,8 @@ class MRG_RandomStreams:  # noqa: N801 (Theano's name)
                                nstreams=nstreams, **kwargs)
         half = tm.int_div(n_even, 2)
         u1, u2 = uniform[:half], uniform[half:]
-        r = tm.sqrt(tm.mul(-2.0, tm.log(u1)))
+        minus_two = constant(np.asarray(-2.0, dtype=dtype))  # keeps float16 float16
+        r = tm.sqrt(tm.mul(minus_two, tm.log(u1)))
         theta = tm.mul(constant(np.asarray(2.0 * np.pi, dtype=dtype)), u2)
         cos_theta, sin_theta = tm.cos(theta), tm.sin(theta)
         z0, z1 = tm.mul(r, cos_theta), tm.mul(r, sin_theta)
@@ -509,7 +510,7 @@ class MRG_RandomStreams:  # noqa: N801 (Theano's name)
         lower = constant(np.asarray(1.0 / np.e ** 2, dtype=dtype))
         u_fix = self.uniform((n_fix,), low=lower, high=1.0, ndim=1, dtype=dtype,
                              nstreams=nstreams, **kwargs)
-        r_fix = tm.sqrt(tm.mul(-2.0, tm.log(u_fix)))
+        r_fix = tm.sqrt(tm.mul(constant(np.asarray(-2.0, dtype=dtype)), tm.log(u_fix)))
         return PackTruncated(2.0)(z0, z1, cos_theta, sin_theta, r_fix)
 
     def truncated_normal(self, size: Any, avg: Any = 0.0, std: Any = 1.0,
