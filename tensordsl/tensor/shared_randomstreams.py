@@ -21,7 +21,7 @@ import numpy as np
 
 from tensordsl import dtypes
 from tensordsl.config import config
-from tensordsl.gradient.core import register_connection
+from tensordsl.gradient.core import NotImplementedGrad, register_connection, register_grad
 from tensordsl.graph.basic import Apply, Op, Variable
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.type import TensorType
@@ -31,7 +31,6 @@ from tensordsl.random_ops import (
     shape_entries,
     size_vector,
     static_sizes,
-    undefined_grad,
     vector_length,
 )
 from tensordsl.runtime.shared import SharedVariable
@@ -137,7 +136,8 @@ class RandomFunction(Op):
         generator = decode_state(state)
         shape = None
         if self.has_size:
-            shape = run_time_shape(size, size.shape[0], f"RandomStreams.{self.fn}")
+            n_size = self.ndim - (1 if _METHODS[self.fn][1] else 0)
+            shape = run_time_shape(size, n_size, f"RandomStreams.{self.fn}")
         sample = _draw(generator, self.fn, shape, params, self.replace)
         sample = np.asarray(sample).astype(self.dtype, copy=False)
         if sample.ndim != self.ndim:
@@ -154,7 +154,16 @@ class RandomFunction(Op):
         return [input_shapes[0], tuple(shape_i(out, i) for i in range(self.ndim))]
 
 
-register_connection(RandomFunction, lambda node: [False] * len(node.inputs))
+# The state and size carry no gradient; a parameter's gradient is undefined (raises),
+# as Theano's raw_random defines it.
+register_connection(RandomFunction,
+                    lambda node: [False, False] + [True] * (len(node.inputs) - 2))
+
+
+@register_grad(RandomFunction)
+def _random_function_grad(node: Apply, out_grads: list) -> list:
+    undefined = NotImplementedGrad("no gradient is defined through a random sampling op")
+    return [None, None] + [undefined] * (len(node.inputs) - 2)
 
 
 def _draw(g: np.random.Generator, fn: str, shape: tuple | None, params: list,
@@ -240,7 +249,7 @@ class RandomStreams:
 
     def _elementwise(self, fn: str, size: Any, ndim: int | None, dtype: str,
                      params: list[Any]) -> Variable:
-        params = [undefined_grad(as_tensor_variable(p)) for p in params]
+        params = [as_tensor_variable(p) for p in params]
         vec, n, has_size = self._size(size, ndim, params, fn)
         return self.gen(RandomFunction(fn, dtype, n, has_size), vec, *params)
 
@@ -284,7 +293,7 @@ class RandomStreams:
         a = as_tensor_variable(a)
         if a.ndim > 1:
             raise TypeError(f"RandomStreams.choice: a must be an int or a vector, got {a.type}")
-        params = [a] if p is None else [a, undefined_grad(as_tensor_variable(p))]
+        params = [a] if p is None else [a, as_tensor_variable(p)]
         vec, n, has_size = (constant(np.zeros(0, dtype="int64")), 0, False) if size is None \
             else self._size(size, ndim, [], "choice")
         op = RandomFunction("choice", dtype, n, has_size, bool(replace))
@@ -310,7 +319,7 @@ class RandomStreams:
                     ndim: int | None = None, dtype: Any = "int64") -> Variable:
         """Counts of n draws over the outcomes of pvals (last dim): shape size + (k,)."""
         n = as_tensor_variable(n)
-        pvals = undefined_grad(as_tensor_variable(pvals))
+        pvals = as_tensor_variable(pvals)
         if pvals.ndim == 0:
             raise TypeError("RandomStreams.multinomial: pvals must have at least one dim")
         if size is None:
