@@ -475,6 +475,59 @@ def test_multinomial_from_uniform_matches_the_loop_definition():
     np.testing.assert_array_equal(got, want)
 
 
+def loop_choice(pvals: np.ndarray, unis: np.ndarray, n: int, replace: bool) -> np.ndarray:
+    """Theano's ChoiceFromUniform loop, written out."""
+    pvals = pvals.astype("float64")
+    rows, outcomes = pvals.shape
+    out = -np.ones((rows, n), dtype="int64")
+    for c in range(n):
+        for r in range(rows):
+            total = 0.0
+            for m in range(outcomes):
+                total += pvals[r, m]
+                if total > unis[c * rows + r]:
+                    out[r, c] = m
+                    if not replace:
+                        pvals[r, m] = 0.0
+                        with np.errstate(invalid="ignore"):  # an exhausted row
+                            pvals[r] /= pvals[r].sum()
+                    break
+    return out
+
+
+@given(st.integers(1, 4), st.integers(2, 6), st.integers(0, 2 ** 32 - 1), st.booleans(),
+       st.booleans())
+def test_choice_from_uniform_matches_the_loop_definition(rows, outcomes, seed, replace,
+                                                         transposed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, outcomes + 1))
+    pvals = rng.dirichlet(np.ones(outcomes), size=rows)
+    if transposed:  # not C-contiguous
+        pvals = np.asfortranarray(pvals)
+    unis = rng.uniform(size=rows * n)
+    before = pvals.copy()
+    op = rng_mrg.ChoiceFromUniform("int64", replace)
+    got = op.perform(None, [pvals, unis, np.asarray(n)])[0]
+    np.testing.assert_array_equal(got, loop_choice(pvals, unis, n, replace))
+    np.testing.assert_array_equal(pvals, before)  # the caller's pvals are not touched
+    multinomial = rng_mrg.MultinomialFromUniform("int64")
+    node = multinomial.make_node(pvals, unis, n)
+    counts = multinomial.perform(node, [pvals, unis, np.asarray(n)])[0]
+    if replace:  # with replacement, the counts are the histogram of the choices
+        want = np.stack([np.bincount(row[row >= 0], minlength=outcomes) for row in got])
+        np.testing.assert_array_equal(counts, want)
+
+
+def test_sampling_leaves_the_input_state_alone():
+    state = rng_mrg.substream_states(np.full(6, 5, dtype="int32"), 3)
+    before = state.copy()
+    size = np.array([4, 2])
+    op = rng_mrg.MRGUniform("float64", 2)
+    new_state, sample = op.perform(None, [state, size])
+    np.testing.assert_array_equal(state, before)
+    assert not np.array_equal(new_state, before) and sample.shape == (4, 2)
+
+
 def test_choice_without_replacement():
     srng = MRG_RandomStreams(seed=61)
     p = np.array([[0.1, 0.2, 0.3, 0.4], [0.97, 0.01, 0.01, 0.01]])

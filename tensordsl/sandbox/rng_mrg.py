@@ -577,7 +577,8 @@ class PackTruncated(Op):
 register_connection(CountBeyond, lambda node: [False, False])
 register_connection(PackTruncated, lambda node: [False] * 5)
 
-__all__ = ["A1p134", "A1p72", "A2p134", "A2p72", "M1", "M2", "MASK12", "MASK13", "MASK2",
+__all__ = ["A1p134", "A1p72", "A2p134", "A2p72", "ChoiceFromUniform", "M1", "M2", "MASK12",
+           "MASK13", "MASK2", "MultinomialFromUniform",
            "MRGUniform", "MRG_RandomStreams", "MULT2", "NORM", "ff_2p134", "ff_2p72",
            "guess_n_streams", "matVecModM", "mrg_next_value", "mrg_sample", "mrg_uniform",
            "multMatVect", "substream_states"]
