@@ -196,7 +196,7 @@ def test_published_values_of_theano():
     srng = MRG_RandomStreams(seed=12345)
     per_stream = []
     for _ in range(12):
-        f = theano.function([], srng.uniform(size=(7,), nstreams=7))
+        f = theano.function([], srng.uniform(size=(7,), nstreams=7, dtype="float64"))
         per_stream.append(draws(f, 5).T.ravel())  # substream-major, as the file is
     np.testing.assert_allclose(per_stream[0], JAVA_STREAM0, rtol=0, atol=1e-15)
     np.testing.assert_allclose(per_stream[1][:5], JAVA_STREAM1_SUB0, rtol=0, atol=1e-15)
@@ -401,7 +401,7 @@ def test_normal_statistics_and_box_muller_layout():
     # the layout: z = r cos(2 pi u2) for the first half, r sin for the second (odd sizes
     # drop the last sample), from 15360 streams (Theano's count for a symbolic size)
     srng = MRG_RandomStreams(seed=31)
-    odd = theano.function([], srng.normal(size=(5,)), mode="FAST_COMPILE")()
+    odd = theano.function([], srng.normal(size=(5,), dtype="float64"), mode="FAST_COMPILE")()
     ks, _ = ref_samples([31] * 6, 6, rng_mrg.MAX_STREAMS)
     u = np.asarray(ks, dtype="float64") * 2.0 ** -31
     r = np.sqrt(-2.0 * np.log(u[:3]))

@@ -28,8 +28,8 @@ def generators(seed: int, count: int) -> list[np.random.Generator]:
 
 def test_values_are_the_generator_calls():
     rs = RandomStreams(seed=234)
-    u = rs.uniform((2, 3))
-    n = rs.normal((4,), avg=1.0, std=2.0)
+    u = rs.uniform((2, 3), dtype="float64")
+    n = rs.normal((4,), avg=1.0, std=2.0, dtype="float64")
     b = rs.binomial((5,), n=10, p=0.25)
     f = theano.function([], [u, n, b])
     gu, gn, gb = generators(234, 3)
@@ -43,7 +43,7 @@ def test_values_are_the_generator_calls():
 @given(st.lists(st.integers(0, 4), min_size=0, max_size=3), st.integers(0, 2 ** 31))
 def test_shapes_including_empty(size, seed):
     rs = RandomStreams(seed)
-    u = rs.uniform(tuple(size), low=-1.0, high=2.0)
+    u = rs.uniform(tuple(size), low=-1.0, high=2.0, dtype="float64")
     r = rs.random_integers(tuple(size), low=3, high=5)
     vu, vr = theano.function([], [u, r], mode="FAST_COMPILE")()
     gu, gr = generators(seed, 2)
@@ -68,7 +68,7 @@ def test_default_updates_and_no_default_updates():
 
 def test_state_get_set_and_indexing():
     rs = RandomStreams(seed=5)
-    u = rs.normal((2, 2))
+    u = rs.normal((2, 2), dtype="float64")
     f = theano.function([], u)
     state, new_state = rs.state_updates[0]
     assert isinstance(state, RandomStateSharedVariable)
