@@ -169,7 +169,7 @@ def mrg_sample(rstate: np.ndarray, n: int, dtype: str) -> tuple[np.ndarray, np.n
     streams = state.shape[0]
     ks = np.empty(n, dtype="int32")
     with np.errstate(over="ignore"):
-        for start in range(0, n, streams):  # one vectorised step of every used stream
+        for start in range(0, n, max(streams, 1)):  # one vectorised step per used stream
             used = min(streams, n - start)
             state[:used], ks[start:start + used] = _mrg_step(state[:used])
     return state, _to_unit(ks, dtype)
