@@ -125,28 +125,34 @@ def substream_states(start: Any, n: int) -> np.ndarray:
     return out.astype("int32")
 
 
-def _mrg_step(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One MRG31k3p step of every row of an (k, 6) int32 state: (new state, k in [1, M1]).
+def _mrg_rows(x11: np.ndarray, x12: np.ndarray, x13: np.ndarray, x21: np.ndarray,
+              x22: np.ndarray, x23: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One MRG31k3p step of many streams given as six int32 component arrays: the new
+    components (x11, x12, x13, x21, x22, x23) and k in [1, M1].
 
     int32 arithmetic wraps as in Theano's code (and its C version): numpy arrays wrap
     silently; the conditional subtractions are `where`s."""
-    x11, x12, x13, x21, x22, x23 = (state[:, j] for j in range(6))
+    m1, m2 = np.int32(M1), np.int32(M2)
 
-    def fold(y: np.ndarray, m: int) -> np.ndarray:
-        return np.where((y < 0) | (y >= m), y - np.int32(m), y)
+    def fold(y: np.ndarray, m: np.int32) -> np.ndarray:
+        return np.where((y < 0) | (y >= m), y - m, y)
 
     # first component
     y1 = ((x12 & MASK12) << 22) + (x12 >> 9) + ((x13 & MASK13) << 7) + (x13 >> 24)
-    y1 = fold(fold(y1, M1) + x13, M1)
-    x13, x12, x11 = x12, x11, y1
+    y1 = fold(fold(y1, m1) + x13, m1)
     # second component
-    y1 = fold(((x21 & MASK2) << 15) + np.int32(MULT2) * (x21 >> 16), M2)
-    y2 = fold(((x23 & MASK2) << 15) + np.int32(MULT2) * (x23 >> 16), M2)
-    y2 = fold(fold(y2 + x23, M2) + y1, M2)
-    x23, x22, x21 = x22, x21, y2
-    new = np.stack([x11, x12, x13, x21, x22, x23], axis=1).astype("int32")
-    k = np.where(x11 <= x21, x11 - x21 + np.int32(M1), x11 - x21)
-    return new, k
+    z1 = fold(((x21 & MASK2) << 15) + np.int32(MULT2) * (x21 >> 16), m2)
+    z2 = fold(((x23 & MASK2) << 15) + np.int32(MULT2) * (x23 >> 16), m2)
+    z2 = fold(fold(z2 + x23, m2) + z1, m2)
+    diff = y1 - z2
+    k = np.where(y1 <= z2, diff + m1, diff)
+    return y1, x11, x12, z2, x21, x22, k
+
+
+def _mrg_step(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One step of every row of an (k, 6) int32 state: (new state, k in [1, M1])."""
+    *new, k = _mrg_rows(*(state[:, j] for j in range(6)))
+    return np.stack(new, axis=1).astype("int32"), k
 
 
 def _to_unit(k: np.ndarray, dtype: str) -> np.ndarray:
@@ -165,14 +171,16 @@ def mrg_next_value(rstate: np.ndarray, new_rstate: np.ndarray, NORM: float = NOR
 
 def mrg_sample(rstate: np.ndarray, n: int, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     """(new state, n samples in (0, 1) of `dtype`): sample i from stream i % nstreams."""
-    state = np.array(rstate, dtype="int32", copy=True)
-    streams = state.shape[0]
+    rows = np.array(np.asarray(rstate, dtype="int32").T, order="C")  # (6, streams)
+    streams = rows.shape[1]
     ks = np.empty(n, dtype="int32")
     with np.errstate(over="ignore"):
         for start in range(0, n, max(streams, 1)):  # one vectorised step per used stream
             used = min(streams, n - start)
-            state[:used], ks[start:start + used] = _mrg_step(state[:used])
-    return state, _to_unit(ks, dtype)
+            *new, k = _mrg_rows(*rows[:, :used])
+            rows[:, :used] = np.stack(new)  # a copy first: new holds views of rows
+            ks[start:start + used] = k
+    return np.array(rows.T, order="C"), _to_unit(ks, dtype)
 
 
 class MRGUniform(Op):
