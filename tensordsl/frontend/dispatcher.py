@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.config import config
+from tensordsl.dtypes import using_cast_policy
 from tensordsl.frontend import signature as sig
 from tensordsl.frontend.build import Built, build, flatten, unflatten
 from tensordsl.frontend.semantics import KIND_DTYPE, Weak, is_python_scalar
@@ -194,7 +194,7 @@ class CompiledFunction:
         built = build(self.py_func, values)
         outputs = built.outputs
         if self._transform is not None:
-            with config.change_flags(cast_policy="numpy"):
+            with using_cast_policy("numpy"):
                 outputs = self._transform(self._params, values, outputs)
         return built, outputs
 
@@ -214,7 +214,7 @@ class CompiledFunction:
         from tensordsl.runtime.function import function
 
         self.stats["compiles"] += 1
-        with config.change_flags(cast_policy="numpy"):
+        with using_cast_policy("numpy"):
             return function(inputs, list(outputs), mode=self.mode, on_unused_input="ignore",
                             trust_input=True)
 
