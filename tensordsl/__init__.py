@@ -22,6 +22,11 @@ from tensordsl.runtime.shared import SharedVariable, shared
 
 __version__ = "0.1.0"
 
+# `from theano.tensor.nnet import ...` resolves to tensordsl's modules (theano_compat.py)
+from tensordsl import theano_compat  # noqa: E402
+
+theano_compat.install()
+
 # Submodules and functions loaded on first use (they import much of the package).
 _LAZY = {
     "printing": ("tensordsl.printing", None),
@@ -36,6 +41,7 @@ _LAZY = {
     "pp": ("tensordsl.printing", "pp"),
     "debugprint": ("tensordsl.printing", "debugprint"),
     "dprint": ("tensordsl.printing", "debugprint"),
+    "sandbox": ("tensordsl.sandbox", None),
 }
 
 
