@@ -15,53 +15,38 @@ Outputs are numpy arrays, or the device arrays themselves with `device_outputs`.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tensordsl.backends.cfamily.dialect import Unsupported
-from tensordsl.backends.numpy.vm import Storage, with_context
 from tensordsl.backends.opencl import device as devices
 from tensordsl.backends.opencl import runtime
 from tensordsl.config import config
 from tensordsl.graph.basic import Apply
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.schedule import (
+    InnerCompiler,
+    Schedule,
+    Step,
+    Storage,
+    perform_step,
+    rebuilt_error,
+    with_context,
+)
 from tensordsl.kernel.ir import Kernel
+from tensordsl.kernel.lower import lower_node
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
 from tensordsl.ops.shape import Shape
 
-try:  # the seam moves node -> Kernel lowering next to the kernel IR
-    from tensordsl.kernel.lower import lower_node
-except ImportError:  # pragma: no cover - before the seam
-    from tensordsl.backends.c.lower import lower_node
-
 log = logging.getLogger("tensordsl.backends.opencl")
 _CONTEXT_ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError)
-
-
-@dataclass(frozen=True)
-class DeviceStep:
-    """One step of an OpenCL schedule."""
-
-    node: Apply
-    call: Callable[[list], list]
-    inputs: tuple[int, ...]
-    outputs: tuple[int, ...]
-    where: str  # "device" (compiled), "view" (device view, no copy), "shape" (reads
-    # only the shape, wherever the value is) or "host" (numpy perform)
-    kernel: Kernel | None = None
-    runner: Any = None
-    # a 0-d kernel whose inputs all happen to be on the host (shape arithmetic) runs
-    # its numpy perform there, over these slots (every node input): no launch, no copy
-    host_inputs: tuple[int, ...] | None = None
-
-    @property
-    def compiled(self) -> bool:
-        return self.where != "host"
+# where a step runs: "device" (compiled), "view" (a device view, no copy), "shape"
+# (reads only the shape, wherever the value is) or "host" (numpy perform)
+PLACES = ("device", "view", "shape", "host")
 
 
 def current_device() -> devices.Runtime:
@@ -118,84 +103,115 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
     return "device", runner, loaded, kernel
 
 
-def make_thunk(fgraph: FunctionGraph, device_outputs: bool = False) -> Any:
-    """A callable running `fgraph` on the OpenCL device of config.device: list of input
+def step_sources(step: Step) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(program text, entry kernel, argument layout) of each program a step runs."""
+    runner = step.runner
+    if isinstance(runner, runtime.KernelRunner):
+        k = runner.kernel
+        ins = [f"input {lbl} ({x.dtype}, {k.ndim}-d): pointer, element offset"
+               for lbl, x in zip(runner.labels, k.inputs)]
+        outs = [f"output ({d})" for d in k.output_dtypes]
+        entry = "td_part" if k.is_reduction else "td_flat"
+        found = [(runner.source, entry, tuple(ins + outs))]
+        if runner.vector_source is not None:
+            found.append((runner.vector_source, "td_vec", tuple(ins + outs)))
+        return found
+    if isinstance(runner, runtime.GemmRunner):
+        return [(runner.source, "td_gemm", tuple(repr(v) for v in step.node.inputs))]
+    return []
+
+
+def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None,
+               device_outputs: bool = False) -> Schedule:
+    """A Schedule running `fgraph` on the OpenCL device of config.device: list of input
     values (numpy or pyopencl arrays) -> list of outputs (numpy, or device arrays with
-    `device_outputs`)."""
+    `device_outputs`). `schedule.notes["where"]` gives each step's place (PLACES) and
+    `schedule.notes["run_device"]` runs it returning device arrays."""
     rt = current_device()
     storage = Storage()
-    slot = storage.slot
-    input_slots = [slot(v) for v in fgraph.inputs]
-    steps: list[DeviceStep] = []
+    slots = storage.slots_of
+    input_slots = slots(fgraph.inputs)
+    steps: list[Step] = []
+    where: list[str] = []
+    host_inputs: list[tuple[int, ...] | None] = []
     for node in fgraph.toposort():
-        outs = tuple(slot(v) for v in node.outputs)
+        outs = slots(node.outputs)
         lowered = _lower(node, rt)
         if isinstance(lowered, str):
-            # runner: why it is not lowered (for the log line)
-            steps.append(DeviceStep(node, node.op.perform, tuple(slot(v) for v in node.inputs),
-                                    outs, "host", runner=lowered))
+            step = perform_step(node, slots(node.inputs), outs, compile_inner)
+            steps.append(Step(node, step.call, step.inputs, outs, False, runner=lowered))
+            where.append("host")
+            host_inputs.append(None)
             continue
-        where, runner, loaded, kernel = lowered
+        place, runner, loaded, kernel = lowered
         call = runner.call if hasattr(runner, "call") else runner
+        steps.append(Step(node, call, slots(node.inputs[i] for i in loaded), outs, True,
+                          kernel, runner))
+        where.append(place)
+        # a 0-d kernel whose inputs all happen to be on the host (shape arithmetic) runs
+        # its numpy perform there, over every node input: no launch, no copy
         scalar = kernel is not None and kernel.ndim == 0 and not kernel.is_reduction
-        steps.append(DeviceStep(node, call, tuple(slot(node.inputs[i]) for i in loaded), outs,
-                                where, kernel, runner,
-                                tuple(slot(v) for v in node.inputs) if scalar else None))
-    output_slots = [slot(v) for v in fgraph.outputs]
-    _log_host_steps(steps, output_slots)
+        host_inputs.append(slots(node.inputs) if scalar else None)
+    output_slots = slots(fgraph.outputs)
+    _log_host_steps(steps, where)
     constants = {i: v for i, v in enumerate(storage.template) if v is not None}
-    run = _Run(rt, steps, input_slots, output_slots, constants, device_outputs)
-    produced = {o for s in steps if s.where == "device" for o in s.outputs}
-    run.fresh_outputs = tuple(  # a fresh device result is copied back: nobody else holds it
+    run = _Run(rt, tuple(steps), tuple(where), tuple(host_inputs), input_slots, output_slots,
+               constants)
+    produced = {o for s, w in zip(steps, where) if w == "device" for o in s.outputs}
+    fresh = tuple(  # a fresh device result is copied back: nobody else holds it
         s in produced and s not in input_slots and output_slots.count(s) == 1
         for s in output_slots)
-    return run
+    call = run.run_device if device_outputs else run.run_host
+    return Schedule(call, tuple(steps), input_slots, output_slots,
+                    fresh if not device_outputs else (), backend="opencl",
+                    notes={"where": tuple(where), "run_device": run.run_device,
+                           "run_host": run.run_host, "device": rt.info})
 
 
-def _log_host_steps(steps: list[DeviceStep], output_slots: list[int]) -> None:
+def _log_host_steps(steps: list[Step], where: list[str]) -> None:
     """One line per host step: the node, why, and the copies it costs per call."""
     on_device: set[int] = set()
-    for k, step in enumerate(steps):
-        if step.where in ("device", "view"):
+    for k, (step, place) in enumerate(zip(steps, where)):
+        if place in ("device", "view"):
             on_device.update(step.outputs)
-        if step.where != "host":
+        if place != "host":
             continue
         down = sum(1 for s in set(step.inputs) if s in on_device)
-        later = [s for t in steps[k + 1:] if t.where in ("device", "view") for s in t.inputs]
+        later = [s for t, w in zip(steps[k + 1:], where[k + 1:]) if w in ("device", "view")
+                 for s in t.inputs]
         up = sum(1 for s in step.outputs if s in later)
         log.info("opencl: %s runs on the host (numpy perform; %s): %d device->host and "
                  "%d host->device copies per call", step.node.op, step.runner, down, up)
 
 
 class _Run:
-    """The thunk: runs the steps, moving values between host and device on demand."""
+    """Runs the steps, moving values between host and device on demand."""
 
-    def __init__(self, rt: devices.Runtime, steps: list[DeviceStep], input_slots: list[int],
-                 output_slots: list[int], constants: dict[int, Any],
-                 device_outputs: bool) -> None:
+    def __init__(self, rt: devices.Runtime, steps: tuple[Step, ...], where: tuple[str, ...],
+                 host_inputs: tuple[tuple[int, ...] | None, ...], input_slots: tuple[int, ...],
+                 output_slots: tuple[int, ...], constants: dict[int, Any]) -> None:
         self.rt = rt
-        self.steps = tuple(steps)
+        self.plan = [(s.node, s.call, s.inputs, s.outputs, w, h)
+                     for s, w, h in zip(steps, where, host_inputs)]
         self.input_slots = input_slots
         self.output_slots = output_slots
         self.constants = constants
-        self.constants_on_device: dict[int, Any] = {}
-        self.device_outputs = device_outputs
-        self.fresh_outputs: tuple[bool, ...] = ()
+        self.constants_on_device: dict[int, Any] = {}  # uploaded once, kept
 
-    def __call__(self, values: list[Any]) -> list[Any]:
-        return self.run(values, self.device_outputs)
+    def run_host(self, values: list[Any]) -> list[Any]:
+        """Outputs as numpy arrays."""
+        return self.run(values, False)
 
     def run_device(self, values: list[Any]) -> list[Any]:
-        """Run and return device arrays for outputs computed on the device."""
+        """Outputs computed on the device as device arrays (the others as numpy)."""
         return self.run(values, True)
 
     def run(self, values: list[Any], device_outputs: bool) -> list[Any]:
         host: dict[int, Any] = dict(self.constants)
         dev: dict[int, Any] = dict(self.constants_on_device)
-        for s, value in zip(self.input_slots, values):
+        for k, (s, value) in enumerate(zip(self.input_slots, values)):
             if runtime.is_device_array(value):
-                dev[s] = runtime.to_device(self.rt, value, "opencl function",
-                                           f"#{self.input_slots.index(s)}")
+                dev[s] = runtime.to_device(self.rt, value, "opencl function", f"#{k}")
                 host.pop(s, None)
             else:
                 host[s] = value
@@ -215,35 +231,24 @@ class _Run:
                 host[s] = runtime.to_host(dev[s])
             return host[s]
 
-        for step in self.steps:
-            where = step.where
-            if step.host_inputs is not None and all(s in host for s in step.host_inputs):
-                where, args = "host", [host[s] for s in step.host_inputs]
-                call = step.node.op.perform
-            elif where == "host":
-                args, call = [on_host(s) for s in step.inputs], step.call
-            elif where == "shape":
-                args, call = [dev[s] if s in dev else host[s] for s in step.inputs], step.call
+        for node, call, ins, outs, place, host_ins in self.plan:
+            if host_ins is not None and all(s in host for s in host_ins):
+                place, args = "host", [host[s] for s in host_ins]
+                call = functools.partial(node.op.perform, node)
+            elif place == "host":
+                args = [on_host(s) for s in ins]
+            elif place == "shape":
+                args = [dev[s] if s in dev else host[s] for s in ins]
             else:
-                args, call = [on_device(s) for s in step.inputs], step.call
+                args = [on_device(s) for s in ins]
             try:
-                results = call(step.node, args) if where == "host" else call(args)
+                results = call(args)
             except _CONTEXT_ERRORS as err:
-                message = with_context(str(err), step.node, args)
-                try:
-                    new = type(err)(message)
-                except Exception:
-                    new = ValueError(message)
-                raise new from None
-            target = host if where in ("host", "shape") else dev
-            other = dev if target is host else host
-            for o, r in zip(step.outputs, results):
+                raise rebuilt_error(err, with_context(str(err), node, args)) from None
+            target, other = (host, dev) if place in ("host", "shape") else (dev, host)
+            for o, r in zip(outs, results):
                 target[o] = r
                 other.pop(o, None)
-        out = []
-        for s in self.output_slots:
-            if device_outputs and s in dev:
-                out.append(dev[s])
-            else:
-                out.append(on_host(s))
-        return out
+        if device_outputs:
+            return [dev[s] if s in dev else host[s] for s in self.output_slots]
+        return [on_host(s) for s in self.output_slots]

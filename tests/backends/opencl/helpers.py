@@ -66,8 +66,13 @@ def check_kernel(kernel, arrays, names=None, on_device: bool = True) -> None:
 
 def opencl_mode():
     """FAST_RUN's rewrites with the OpenCL backend."""
-    import dataclasses
+    from tensordsl.runtime.mode import target_mode
 
-    from tensordsl.runtime.mode import get_mode
+    return target_mode("opencl")
 
-    return dataclasses.replace(get_mode("FAST_RUN"), name="OPENCL", backend="opencl")
+
+def c_mode():
+    """FAST_RUN's rewrites with the C backend (whatever config.device says)."""
+    from tensordsl.runtime.mode import target_mode
+
+    return target_mode("c")
