@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +28,9 @@ from tensordsl.kernel.ir import Kernel
 
 # host <-> device copies made by the backend ("to_device", "to_host"): tests count them
 TRANSFERS: Counter = Counter()
+# pyopencl Kernel objects are shared (one per program and entry) and a launch sets
+# their arguments, then enqueues: two threads must not interleave those two steps
+_LAUNCH = threading.Lock()
 WORK_GROUP = 256  # work-items per group of elementwise kernels and reductions
 
 
@@ -43,6 +47,12 @@ def empty(rt: Runtime, shape: tuple[int, ...], dtype: Any) -> Any:
     import pyopencl.array as cla
 
     return cla.empty(rt.queue, shape, np.dtype(dtype), allocator=allocator(rt))
+
+
+def launch(kernel: Any, queue: Any, gsize: tuple, lsize: tuple, *args: Any) -> None:
+    """Set `kernel`'s arguments and enqueue it, atomically with respect to other threads."""
+    with _LAUNCH:
+        kernel(queue, gsize, lsize, *args)
 
 
 def is_device_array(value: Any) -> bool:
@@ -192,20 +202,20 @@ class KernelRunner:
             base = 0
             if "vec" in self.fns and n >= VECTOR_WIDTH:
                 nv = n // VECTOR_WIDTH
-                self.fns["vec"](self.rt.queue, (-(-nv // wg) * wg,), (wg,), np.int64(nv),
-                                *operands)
+                launch(self.fns["vec"], self.rt.queue, (-(-nv // wg) * wg,), (wg,),
+                       np.int64(nv), *operands)
                 base = nv * VECTOR_WIDTH
             if base < n:  # the tail (or everything) one element per work-item
                 rest = n - base
-                self.fns["flat"](self.rt.queue, (-(-rest // wg) * wg,), (wg,), np.int64(n),
-                                 np.int64(base), *operands)
+                launch(self.fns["flat"], self.rt.queue, (-(-rest // wg) * wg,), (wg,),
+                       np.int64(n), np.int64(base), *operands)
             return outs
         args: list[Any] = [np.int64(n)] + [np.int64(s) for s in full]
         for a in arrays:
             args += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
             args += [np.int64(s) for s in elem_strides(a, full)]
         args += [o.base_data for o in outs]
-        self.fns["strided"](self.rt.queue, (-(-n // wg) * wg,), (wg,), *args)
+        launch(self.fns["strided"], self.rt.queue, (-(-n // wg) * wg,), (wg,), *args)
         return outs
 
     def reduce(self, arrays: list[Any], full: tuple[int, ...]) -> list[Any]:
@@ -241,18 +251,17 @@ class KernelRunner:
         local = [cl.LocalMemory(size * lsize) for size in acc_items]
         queue = self.rt.queue
         if groups == 1:
-            self.fns["final"](queue, (m * lsize,), (lsize,), *args,
-                              *[o.base_data for o in outs], *local)
+            launch(self.fns["final"], queue, (m * lsize,), (lsize,), *args,
+                   *[o.base_data for o in outs], *local)
             return outs
         parts = [empty(self.rt, (m * groups,), "uint8" if renderer.acc_dtype(j) == "bool"
                        else renderer.acc_dtype(j)) for j in range(len(outs))]
-        self.fns["part"](queue, (m * groups * lsize,), (lsize,), *args,
-                         *[p.base_data for p in parts], *local)
+        launch(self.fns["part"], queue, (m * groups * lsize,), (lsize,), *args,
+               *[p.base_data for p in parts], *local)
         csize = min(self.wg, 1 << max(0, (groups - 1).bit_length()))
         local = [cl.LocalMemory(size * csize) for size in acc_items]
-        self.fns["combine"](queue, (m * csize,), (csize,), np.int64(groups),
-                            *[p.base_data for p in parts], *[o.base_data for o in outs],
-                            *local)
+        launch(self.fns["combine"], queue, (m * csize,), (csize,), np.int64(groups),
+               *[p.base_data for p in parts], *[o.base_data for o in outs], *local)
         return outs
 
 
@@ -329,7 +338,7 @@ class GemmRunner:
                      np.int64(scn), alpha.astype(self.dtype)[()], beta.astype(self.dtype)[()]]
         t = self.tile
         gsize = (-(-n // t) * t, -(-m // t) * t)
-        self.fn(self.rt.queue, gsize, (t, t), *args)
+        launch(self.fn, self.rt.queue, gsize, (t, t), *args)
         return [out]
 
 

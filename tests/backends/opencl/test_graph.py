@@ -239,3 +239,27 @@ def test_seed_example_with_device_opencl_flag():
     got, want = numbers(done.stdout), numbers(SEED_TRANSCRIPT)
     assert len(got) == len(want) == 10 * 5 + 4
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_two_threads_share_a_compiled_function():
+    """Kernel objects are shared; launches from two threads must not mix arguments."""
+    import threading
+
+    x = T.dvector("x")
+    f = tensordsl.function([x], T.exp(x) * 2 + x, mode=opencl_mode())
+    errors = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(30):
+            v = rng.standard_normal(int(rng.integers(1, 3000)))
+            got = f(v)
+            if not np.allclose(got, np.exp(v) * 2 + v, rtol=1e-14):
+                errors.append(seed)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
