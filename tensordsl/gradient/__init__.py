@@ -9,6 +9,7 @@ from tensordsl.gradient import (  # noqa: F401 (importing registers the rules)
     rules_control,
     rules_elemwise,
     rules_extra,
+    rules_linalg,
     rules_scan,
     rules_tensor,
 )

@@ -51,7 +51,7 @@ from tensordsl.tensor.variable import TensorConstant, TensorVariable
 _as_tensor_variable = as_tensor_variable
 
 # Theano 1.0's wider surface (docs/theano_surface.md); the submodules keep Theano's paths
-from tensordsl.tensor import extra_ops, sort, xlogx  # noqa: E402
+from tensordsl.tensor import extra_ops, nlinalg, slinalg, sort, xlogx  # noqa: E402
 from tensordsl.tensor.basic_extra import *  # noqa: E402
 from tensordsl.tensor.nnet import softmax  # noqa: E402
 from tensordsl.tensor.sort import argsort, sort  # noqa: E402, F811
@@ -81,7 +81,8 @@ def hessian(*args, **kwargs):  # noqa: D103
 def _surface_names() -> list[str]:
     from tensordsl.tensor import basic_extra as _basic_extra
 
-    return [*_basic_extra.__all__, "sort", "argsort", "softmax", "extra_ops", "xlogx"]
+    return [*_basic_extra.__all__, "sort", "argsort", "softmax", "extra_ops", "xlogx",
+            "nlinalg", "slinalg"]
 
 
 def _api_names() -> list[str]:

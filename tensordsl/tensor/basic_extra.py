@@ -38,6 +38,53 @@ def identity_like(x: Any) -> TensorVariable:
     return eye(shape_i(x, 0), shape_i(x, 1), 0, dtype=x.dtype)
 
 
+def tri(N: Any, M: Any = None, k: int = 0, dtype: Any = None) -> TensorVariable:  # noqa: N803
+    """numpy.tri: ones at and below the k-th diagonal of an N x M matrix (dtype floatX)."""
+    from tensordsl.tensor.basic import arange
+
+    if M is None:
+        M = N  # noqa: N806
+    rows = dimshuffle(arange(_int_scalar(N)), [0, "x"])
+    cols = dimshuffle(arange(_int_scalar(M)), ["x", 0])
+    return tm.cast(tm.ge(tm.add(rows, int(k)), cols), dtype or config.floatX)
+
+
+def tril(m: Any, k: int = 0) -> TensorVariable:
+    """numpy.tril: the matrix `m` with the entries above the k-th diagonal zeroed."""
+    m = as_tensor_variable(m)
+    if m.ndim != 2:
+        raise TypeError(f"tril: expected a matrix, got {m!r} ({m.type})")
+    return tm.mul(m, tri(shape_i(m, 0), shape_i(m, 1), k, dtype=m.dtype))
+
+
+def triu(m: Any, k: int = 0) -> TensorVariable:
+    """numpy.triu: the matrix `m` with the entries below the k-th diagonal zeroed."""
+    m = as_tensor_variable(m)
+    if m.ndim != 2:
+        raise TypeError(f"triu: expected a matrix, got {m!r} ({m.type})")
+    return tm.mul(m, tm.sub(1, tri(shape_i(m, 0), shape_i(m, 1), k - 1, dtype=m.dtype)))
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> TensorVariable:
+    """numpy.diagonal (a copy): the diagonal entries, along the last dim."""
+    from tensordsl.ops.linalg import ExtractDiag
+
+    return ExtractDiag(offset, axis1, axis2)(a)
+
+
+def diag(v: Any, k: int = 0) -> TensorVariable:
+    """numpy.diag: a vector gives a matrix with it on the k-th diagonal; a matrix (or
+    more dims) gives its k-th diagonal."""
+    from tensordsl.ops.linalg import AllocDiag
+
+    v = as_tensor_variable(v)
+    if v.ndim == 1:
+        return AllocDiag(k)(v)
+    if v.ndim >= 2:
+        return diagonal(v, offset=k)
+    raise ValueError(f"diag: the input {v!r} must have at least 1 dim")
+
+
 def sgn(x: Any) -> TensorVariable:
     """Theano's name for the elementwise sign (-1, 0, 1)."""
     return tm.sign(x)
@@ -166,5 +213,6 @@ def batched_dot(a: Any, b: Any) -> TensorVariable:
     return tm.sum(tm.mul(a_x, b_x), axis=-1, dtype=dtypes.upcast(a.dtype, b.dtype))
 
 
-__all__ = ["eye", "identity_like", "sgn", "max_and_argmax", "shape_padleft", "shape_padright",
-           "shape_padaxis", "tensordot", "batched_dot"]
+__all__ = ["eye", "identity_like", "tri", "tril", "triu", "diagonal", "diag", "sgn",
+           "max_and_argmax", "shape_padleft", "shape_padright", "shape_padaxis", "tensordot",
+           "batched_dot"]
