@@ -17,6 +17,7 @@ from tensordsl.ops.extra import (
     PermuteAlongAxis,
     Repeat,
     Sort,
+    SpecifyShape,
     UnravelIndex,
 )
 from tensordsl.ops.subtensor import shape_i
@@ -113,3 +114,12 @@ def _fill_diagonal(node: Apply, out_grads: list) -> list:
     g_val = tm.sum(tm.sub(gz, off_diag))
     return [off_diag if dtypes.is_float(a.dtype) else None,
             tm.cast(g_val, val.dtype) if dtypes.is_float(val.dtype) else None]
+
+
+register_connection(SpecifyShape, lambda node: [True, False])
+
+
+@register_grad(SpecifyShape)
+def _specify_shape(node: Apply, out_grads: list) -> list:
+    (gz,) = out_grads
+    return [gz, None]

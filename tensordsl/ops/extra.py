@@ -284,3 +284,52 @@ class FillDiagonal(Op):
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
         return [input_shapes[0]]
+
+
+class ShapeMismatchError(ValueError, AssertionError):
+    """A value's shape is not the one specify_shape promised (Theano raised AssertionError,
+    so both except clauses catch it)."""
+
+
+class SpecifyShape(Op):
+    """Returns x, checking at run time that its shape equals the integer vector `shape`;
+    constant entries become static sizes of the output type."""
+
+    __props__ = ()
+    view_map = {0: [0]}
+
+    def make_node(self, x: Any, shape: Any) -> Apply:
+        x, shape = as_tensor_variable(x), as_tensor_variable(shape)
+        if shape.ndim != 1 or not dtypes.is_int(shape.dtype):
+            raise TypeError(f"specify_shape: shape must be an integer vector, got {shape!r} "
+                            f"({shape.type})")
+        if shape.type.shape[0] not in (None, x.ndim):
+            raise ValueError(f"specify_shape: {x!r} has {x.ndim} dims but the shape has "
+                             f"{shape.type.shape[0]} entries")
+        from tensordsl.graph.basic import Constant
+        from tensordsl.ops.shape import MakeVector
+
+        static = list(x.type.shape)
+        if isinstance(shape, Constant):
+            entries = [int(s) for s in shape.data]
+        elif shape.owner is not None and isinstance(shape.owner.op, MakeVector):
+            entries = [static_int(s) for s in shape.owner.inputs]
+        else:
+            entries = [None] * x.ndim
+        for d, (have, want) in enumerate(zip(static, entries)):
+            if want is not None and have is not None and have != want:
+                raise ValueError(f"specify_shape: dim {d} of {x!r} has static size {have}, "
+                                 f"not {want}")
+            static[d] = have if want is None else want
+        return Apply(self, [x, shape], [TensorType(x.dtype, tuple(static))()])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x, shape = inputs
+        want = tuple(int(s) for s in shape)
+        if x.shape != want:
+            raise ShapeMismatchError(f"specify_shape: {node.inputs[0]!r} has shape {x.shape}, "
+                                     f"expected {want}")
+        return [x]
+
+    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
+        return [input_shapes[0]]

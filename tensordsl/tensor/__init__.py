@@ -78,11 +78,25 @@ def hessian(*args, **kwargs):  # noqa: D103
     return _hessian(*args, **kwargs)
 
 
+def Lop(*args, **kwargs):  # noqa: N802 - Theano's name
+    """tensordsl.gradient.Lop (Theano's T.Lop)."""
+    from tensordsl.gradient import Lop as _lop
+
+    return _lop(*args, **kwargs)
+
+
+def Rop(*args, **kwargs):  # noqa: N802 - Theano's name
+    """tensordsl.gradient.Rop (Theano's T.Rop)."""
+    from tensordsl.gradient import Rop as _rop
+
+    return _rop(*args, **kwargs)
+
+
 def _surface_names() -> list[str]:
     from tensordsl.tensor import basic_extra as _basic_extra
 
     return [*_basic_extra.__all__, "sort", "argsort", "softmax", "extra_ops", "xlogx",
-            "nlinalg", "slinalg"]
+            "nlinalg", "slinalg", "Lop", "Rop"]
 
 
 def _api_names() -> list[str]:

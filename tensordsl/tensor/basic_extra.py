@@ -85,6 +85,20 @@ def diag(v: Any, k: int = 0) -> TensorVariable:
     raise ValueError(f"diag: the input {v!r} must have at least 1 dim")
 
 
+def specify_shape(x: Any, shape: Any) -> TensorVariable:
+    """`x`, promised to have `shape` (ints or integer scalars): constant entries become
+    static sizes, and a different shape at run time raises ShapeMismatchError (a
+    ValueError and an AssertionError, which is what Theano raised)."""
+    from tensordsl.ops.extra import SpecifyShape
+    from tensordsl.tensor.basic import _shape_vector
+
+    x = as_tensor_variable(x)
+    if isinstance(shape, (list, tuple)) and len(shape) != x.ndim:
+        raise ValueError(f"specify_shape: {x!r} has {x.ndim} dims but the shape {shape!r} has "
+                         f"{len(shape)} entries")
+    return SpecifyShape()(x, _shape_vector(shape))
+
+
 def sgn(x: Any) -> TensorVariable:
     """Theano's name for the elementwise sign (-1, 0, 1)."""
     return tm.sign(x)
@@ -214,5 +228,5 @@ def batched_dot(a: Any, b: Any) -> TensorVariable:
 
 
 __all__ = ["eye", "identity_like", "tri", "tril", "triu", "diagonal", "diag", "sgn",
-           "max_and_argmax", "shape_padleft", "shape_padright", "shape_padaxis", "tensordot",
-           "batched_dot"]
+           "specify_shape", "max_and_argmax", "shape_padleft", "shape_padright",
+           "shape_padaxis", "tensordot", "batched_dot"]
