@@ -104,7 +104,10 @@ class TensorType:
                 f"value of shape {array.shape}")
         for axis, (static, actual) in enumerate(zip(self.shape, array.shape)):
             if static is not None and static != actual:
-                raise ValueError(
+                # a broadcastable (size-1) dim is part of the type, as in Theano, whose
+                # TypeError this is; other static sizes are a shape (value) mismatch
+                error = TypeError if static == 1 else ValueError
+                raise error(
                     f"{name}: dim {axis} must have size {static} ({self}), got shape "
                     f"{array.shape}")
         return array
