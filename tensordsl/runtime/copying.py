@@ -14,6 +14,9 @@ def copy_function(fn: Any, swap: dict | None, delete_updates: bool, name: str | 
     """A recompiled copy of the Function `fn` (see Function.copy)."""
     from tensordsl.runtime.function import function
 
+    if getattr(fn, "_source", None) is None:
+        raise TypeError(f"copy(): {fn!r} was not made by tensordsl.function, so its source "
+                        f"graph is unknown")
     source = dict(fn._source)
     swap = dict(swap or {})
     for old, new in swap.items():
