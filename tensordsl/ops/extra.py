@@ -1,5 +1,5 @@
 """Theano's extra ops: Eye, sort/argsort, cumsum/cumprod, repeat, bincount, unravel_index,
-fill_diagonal.
+fill_diagonal, specify_shape.
 
 Each op's numpy `perform` is the reference; backends without a kernel for them run that
 perform. Gradient rules are in `tensordsl.gradient.rules_extra`.
@@ -18,7 +18,7 @@ from tensordsl.graph.type import TensorType
 from tensordsl.ops.shape import static_int
 
 
-def _check_axis(axis: int | None, ndim: int, who: str) -> int | None:
+def check_axis(axis: int | None, ndim: int, who: str) -> int | None:
     """`axis` normalised to 0..ndim-1 (None stays None), or a ValueError naming `who`."""
     if axis is None:
         return None
@@ -62,7 +62,7 @@ class Sort(Op):
         x = as_tensor_variable(x)
         if x.ndim == 0:
             raise ValueError(f"sort: {x!r} is a scalar; sort needs at least one dim")
-        if _check_axis(self.axis, x.ndim, "sort") != self.axis:
+        if check_axis(self.axis, x.ndim, "sort") != self.axis:
             raise ValueError(f"sort: axis {self.axis} must be normalised to 0..{x.ndim - 1}")
         return Apply(self, [x], [x.type()])
 
@@ -85,7 +85,7 @@ class ArgSort(Op):
         x = as_tensor_variable(x)
         if x.ndim == 0:
             raise ValueError(f"argsort: {x!r} is a scalar; argsort needs at least one dim")
-        if _check_axis(self.axis, x.ndim, "argsort") != self.axis:
+        if check_axis(self.axis, x.ndim, "argsort") != self.axis:
             raise ValueError(f"argsort: axis {self.axis} must be normalised to 0..{x.ndim - 1}")
         return Apply(self, [x], [TensorType("int64", x.type.shape)()])
 
@@ -136,7 +136,7 @@ class CumOp(Op):
         if self.axis is None:
             shape: tuple[int | None, ...] = (None,)
         else:
-            if x.ndim == 0 or _check_axis(self.axis, x.ndim, name) != self.axis:
+            if x.ndim == 0 or check_axis(self.axis, x.ndim, name) != self.axis:
                 raise ValueError(f"{name}: axis {self.axis} is out of range for {x!r} "
                                  f"({x.ndim}-d)")
             shape = x.type.shape
@@ -172,7 +172,7 @@ class Repeat(Op):
         if self.axis is None:
             shape: list[int | None] = [None]
         else:
-            if _check_axis(self.axis, x.ndim, "repeat") != self.axis or x.ndim == 0:
+            if check_axis(self.axis, x.ndim, "repeat") != self.axis or x.ndim == 0:
                 raise ValueError(f"repeat: axis {self.axis} is out of range for {x!r} "
                                  f"({x.ndim}-d)")
             shape = list(x.type.shape)

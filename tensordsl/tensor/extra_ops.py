@@ -9,7 +9,7 @@ import numpy as np
 
 from tensordsl import dtypes
 from tensordsl.graph.convert import as_tensor_variable, constant
-from tensordsl.ops.extra import Bincount, CumOp, FillDiagonal, Repeat, UnravelIndex, _check_axis
+from tensordsl.ops.extra import Bincount, CumOp, FillDiagonal, Repeat, UnravelIndex, check_axis
 from tensordsl.tensor.basic import stack
 from tensordsl.tensor.sort import argsort, sort
 from tensordsl.tensor.variable import TensorVariable
@@ -21,7 +21,7 @@ def _cum(x: Any, axis: int | None, mode: str) -> TensorVariable:
     if axis is not None:
         if x.ndim == 0:
             raise ValueError(f"{who}: axis {axis} given for the scalar {x!r}")
-        axis = _check_axis(int(axis), x.ndim, who)
+        axis = check_axis(int(axis), x.ndim, who)
     return CumOp(axis, mode)(x)
 
 
@@ -44,7 +44,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> TensorVariable:
         repeats = constant(int(repeats), dtype="int64")
     repeats = as_tensor_variable(repeats)
     if axis is not None:
-        axis = _check_axis(int(axis), x.ndim, "repeat")
+        axis = check_axis(int(axis), x.ndim, "repeat")
         if x.ndim == 0:
             raise ValueError(f"repeat: axis {axis} given for the scalar {x!r}")
     return Repeat(axis)(x, repeats)
@@ -58,7 +58,7 @@ def diff(x: Any, n: int = 1, axis: int = -1) -> TensorVariable:
         raise ValueError(f"diff: {x!r} is a scalar; diff needs at least one dim")
     if int(n) < 0:
         raise ValueError(f"diff: order n must be non-negative, got {n}")
-    ax = _check_axis(int(axis), x.ndim, "diff")
+    ax = check_axis(int(axis), x.ndim, "diff")
     assert ax is not None
     lead = [slice(None)] * ax
     for _ in range(int(n)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tensordsl.graph.convert import as_tensor_variable
-from tensordsl.ops.extra import ArgSort, Sort, _check_axis
+from tensordsl.ops.extra import ArgSort, Sort, check_axis
 from tensordsl.tensor.basic import flatten
 from tensordsl.tensor.variable import TensorVariable
 
@@ -23,7 +23,7 @@ def _prepare(a: Any, axis: int | None, kind: str, order: Any, who: str
         return flatten(a) if a.ndim != 1 else a, 0
     if a.ndim == 0:
         raise ValueError(f"{who}: {a!r} is a scalar; give axis=None or a tensor of 1+ dims")
-    return a, _check_axis(int(axis), a.ndim, who)  # type: ignore[return-value]
+    return a, check_axis(int(axis), a.ndim, who)  # type: ignore[return-value]
 
 
 def sort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None
