@@ -164,6 +164,9 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
              profile: Any = None, on_unused_input: str | None = "raise",
              trust_input: bool = False) -> Function:
     """Compile a callable computing `outputs` from `inputs` (Theano's theano.function)."""
+    if profile not in (None, False):
+        raise NotImplementedError(f"function(profile={profile!r}): profiling is not "
+                                  f"implemented; leave profile unset (time calls with timeit)")
     if inputs is None:
         inputs = []
     if not isinstance(inputs, (list, tuple)):
@@ -202,8 +205,14 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     apply_rewrites(fgraph, resolved)
     thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
-    return Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
-                    allow_input_downcast, trust_input)
+    fn = Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
+                  allow_input_downcast, trust_input)
+    # what Function.copy recompiles from (swap and delete_updates change the graph)
+    fn._source = dict(inputs=inputs, outputs=outputs, mode=mode, updates=update_pairs,
+                      givens=given, no_default_updates=no_default_updates, name=name,
+                      allow_input_downcast=allow_input_downcast,
+                      on_unused_input=on_unused_input, trust_input=trust_input)
+    return fn
 
 
 def _check_input(var: Any, position: int) -> Variable:
@@ -380,9 +389,15 @@ class Function:
     def free(self) -> None:
         """Release cached buffers (kept for Theano compatibility)."""
 
-    def copy(self) -> Function:
-        """Theano compatibility: functions are stateless apart from shared variables."""
-        return self
+    def copy(self, share_memory: bool = False, swap: dict | None = None,
+             delete_updates: bool = False, name: str | None = None, profile: Any = None
+             ) -> Function:
+        """A new Function (Theano's copy): `swap` maps shared variables of this function to
+        shared variables of the same type that the copy reads and updates instead;
+        `delete_updates` drops the updates; `name` defaults to this name + ' copy'."""
+        from tensordsl.runtime.copying import copy_function
+
+        return copy_function(self, swap, delete_updates, name, profile)
 
 
 def _python_call_signature(fn: Function) -> inspect.Signature:

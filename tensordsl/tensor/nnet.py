@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from tensordsl.graph.convert import as_tensor_variable
+from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.tensor import math as tm
-from tensordsl.tensor.basic import arange
+from tensordsl.tensor.basic import alloc, arange
 from tensordsl.tensor.variable import TensorVariable
 
 sigmoid = tm.sigmoid  # type: ignore[attr-defined]
@@ -14,8 +15,17 @@ softplus = tm.softplus  # type: ignore[attr-defined]
 
 
 def softmax(x: Any, axis: int = -1) -> TensorVariable:
-    """exp(x) / sum(exp(x)) along `axis` (rows of a matrix), with the max subtracted."""
+    """exp(x) / sum(exp(x)) along `axis` (rows of a matrix), with the max subtracted.
+
+    A vector gives a (1, n) row with a DeprecationWarning, as in Theano 1.0 (programs
+    index the result as a matrix).
+    """
     x = as_tensor_variable(x)
+    if x.ndim == 1:
+        warnings.warn("If x is a vector, softmax will return a (1, n) matrix (Theano 1.0 "
+                      "behaviour); pass a matrix to silence this", DeprecationWarning,
+                      stacklevel=2)
+        x = x.dimshuffle("x", 0)
     e = tm.exp(x - tm.max(x, axis=axis, keepdims=True))  # type: ignore[attr-defined]
     return e / tm.sum(e, axis=axis, keepdims=True)
 
@@ -60,3 +70,62 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> TensorVariable
     raise TypeError(f"categorical_crossentropy: true_dist must be a distribution of "
                     f"{coding_dist.ndim} dims or integer labels of {coding_dist.ndim - 1}, "
                     f"got {true_dist.type}")
+
+
+def hard_sigmoid(x: Any) -> TensorVariable:
+    """Theano's piecewise-linear sigmoid: clip(0.2 * x + 0.5, 0, 1)."""
+    x = as_tensor_variable(x)
+    slope = tm.cast(0.2, x.dtype) if x.dtype.startswith("float") else 0.2
+    shift = tm.cast(0.5, x.dtype) if x.dtype.startswith("float") else 0.5
+    return tm.clip(x * slope + shift, 0, 1)
+
+
+# Theano 1.0's ultra_fast_sigmoid constants (scalar_sigmoid.py, UltraFastScalarSigmoid)
+_UFS_KNEE, _UFS_MID, _UFS_A, _UFS_B, _UFS_TOP = 1.7, 3.0, 0.935409070603099, \
+    0.0458812946797165, 0.99505475368673
+
+
+def ultra_fast_sigmoid(x: Any) -> TensorVariable:
+    """Theano's piecewise approximation of sigmoid (max absolute error about 0.0468).
+
+    With u = |x| / 2: z = 1.5u / (1 + u) below 1.7, a line up to 3, then 0.99505...;
+    the result is 0.5 * sign(x) * z + 0.5.
+    """
+    x = as_tensor_variable(x)
+    u = tm.abs(x) * 0.5
+    z = tm.switch(tm.lt(u, _UFS_KNEE), 1.5 * u / (1.0 + u),
+                  tm.switch(tm.lt(u, _UFS_MID), _UFS_A + _UFS_B * (u - _UFS_KNEE), _UFS_TOP))
+    z = tm.switch(tm.lt(x, 0), -z, z)
+    return tm.cast(0.5 * z + 0.5, x.dtype) if x.dtype.startswith("float") else 0.5 * z + 0.5
+
+
+def crossentropy_softmax_1hot_with_bias(x: Any, b: Any, y_idx: Any) -> list[TensorVariable]:
+    """[nll, softmax(x + b)]: per row, -log softmax(x + b)[i, y_idx[i]] (Theano 1.0)."""
+    x, b, y_idx = as_tensor_variable(x), as_tensor_variable(b), as_tensor_variable(y_idx)
+    if x.ndim != 2 or b.ndim != 1 or y_idx.ndim != 1:
+        raise TypeError(f"crossentropy_softmax_1hot: expected a matrix x, a vector b and an "
+                        f"integer vector y_idx, got {x.type}, {b.type}, {y_idx.type}")
+    if not y_idx.dtype.startswith(("int", "uint")):
+        raise TypeError(f"crossentropy_softmax_1hot: y_idx must hold integer labels, got "
+                        f"{y_idx.type}")
+    z = x + b.dimshuffle("x", 0)
+    logp = log_softmax(z, axis=-1)
+    nll = -logp[arange(z.shape[0]), y_idx]
+    return [nll, softmax(z, axis=-1)]
+
+
+def crossentropy_softmax_1hot(x: Any, y_idx: Any) -> list[TensorVariable]:
+    """[nll, softmax(x)]: per row, -log softmax(x)[i, y_idx[i]] (Theano 1.0)."""
+    x = as_tensor_variable(x)
+    if x.ndim != 2:
+        raise TypeError(f"crossentropy_softmax_1hot: x must be a matrix, got {x.type}")
+    # a zero bias of x's row length (not zeros_like(x[0]): x may have no rows)
+    zero = alloc(constant(0, dtype=x.dtype), x.shape[1])
+    return crossentropy_softmax_1hot_with_bias(x, zero, y_idx)
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x: Any, b: Any, y_idx: Any
+                                               ) -> list[TensorVariable]:
+    """[nll, softmax(x + b), argmax(x + b, axis=1)] (Theano 1.0)."""
+    nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    return [nll, sm, tm.argmax(sm, axis=1)]
