@@ -1,0 +1,467 @@
+"""2-d convolution ops: Theano's AbstractConv2d and its two gradients, numpy `perform`.
+
+Layout is NCHW: images (batch, channels, rows, cols), filters (out channels, in channels /
+num_groups, rows, cols). `filter_flip=True` is a true convolution (the filters are
+flipped in both spatial dims), False a cross-correlation. The three ops are the adjoints
+of each other, so each one's gradient is built from the other two (as in Theano).
+
+The numpy kernels are im2col + one batched GEMM: an `as_strided` view of the padded
+images gives every window, one copy lays it out as (batch, channels*kh*kw, out rows *
+out cols) and `np.matmul` multiplies it by the (out channels, channels*kh*kw) filter
+matrix, which leaves the result already in NCHW order (docs/nnet.md has the timings that
+chose this layout over tensordot, einsum and one GEMM per filter tap).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from tensordsl import dtypes
+from tensordsl.graph.basic import Apply, Constant, Op, Variable
+from tensordsl.graph.convert import as_tensor_variable
+from tensordsl.graph.type import TensorType
+
+# border_mode after normalisation: 'valid' | 'full' | 'half' | ((top, bottom), (left, right))
+Pads = tuple[tuple[int, int], tuple[int, int]]
+BORDER_WORDS = ("valid", "full", "half")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def int_pair(value: Any, what: str, minimum: int = 1) -> tuple[int, int]:
+    """`value` as a pair of Python ints >= minimum, or a ValueError naming `what`."""
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(_is_int(v) for v in value)):
+        raise ValueError(f"conv2d: {what} must be a pair of ints, got {value!r}")
+    if any(int(v) < minimum for v in value):
+        raise ValueError(f"conv2d: {what} must be >= {minimum}, got {tuple(value)!r}")
+    return int(value[0]), int(value[1])
+
+
+def normalize_border_mode(border_mode: Any) -> str | Pads:
+    """'valid', 'full', 'half', or explicit ((top, bottom), (left, right)) zero padding.
+
+    An int pads every border by it, (h, w) pads top/bottom by h and left/right by w, and
+    ((top, bottom), (left, right)) pads each border on its own; all-zero padding is 'valid'.
+    """
+    if isinstance(border_mode, str):
+        if border_mode not in BORDER_WORDS:
+            raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int or "
+                             f"a pair of ints, got {border_mode!r}")
+        return border_mode
+    if _is_int(border_mode):
+        if border_mode < 0:
+            raise ValueError(f"conv2d: border_mode must be >= 0, got {border_mode!r}")
+        pads = ((int(border_mode),) * 2,) * 2
+    elif (isinstance(border_mode, (tuple, list)) and len(border_mode) == 2
+          and all(isinstance(b, (tuple, list)) for b in border_mode)):
+        pads = (int_pair(border_mode[0], "border_mode", minimum=0),
+                int_pair(border_mode[1], "border_mode", minimum=0))
+    elif isinstance(border_mode, (tuple, list)):
+        p = int_pair(border_mode, "border_mode", minimum=0)
+        pads = ((p[0], p[0]), (p[1], p[1]))
+    else:
+        raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int or a "
+                         f"pair of ints, got {border_mode!r}")
+    return "valid" if pads == ((0, 0), (0, 0)) else pads
+
+
+def dilated(k: Any, dilation: int) -> Any:
+    """The extent of a kernel of size `k` with `dilation` (works on ints and variables)."""
+    return (k - 1) * dilation + 1
+
+
+def pads_for(border_mode: str | Pads, kshape: tuple[Any, Any], dilation: tuple[int, int]
+             ) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """Explicit per-border padding for a (normalised) border mode and kernel size."""
+    if border_mode == "valid":
+        return ((0, 0), (0, 0))
+    if border_mode == "full":
+        return tuple((dilated(k, d) - 1,) * 2 for k, d in zip(kshape, dilation))  # type: ignore
+    if border_mode == "half":
+        return tuple((dilated(k, d) // 2,) * 2 for k, d in zip(kshape, dilation))  # type: ignore
+    return border_mode  # type: ignore[return-value]
+
+
+def conv_out_size(size: Any, k: Any, pads: tuple[Any, Any], stride: int, dilation: int) -> Any:
+    """Output size of one spatial dim (ints, or symbolic scalars, or None if unknown)."""
+    if size is None or k is None:
+        return None
+    return (size + pads[0] + pads[1] - dilated(k, dilation)) // stride + 1
+
+
+def get_conv_output_shape(image_shape: tuple, kernel_shape: tuple, border_mode: Any,
+                          subsample: tuple[int, int], filter_dilation: tuple[int, int] = (1, 1)
+                          ) -> tuple:
+    """Theano's abstract_conv.get_conv_output_shape for NCHW shapes (entries may be None)."""
+    mode = normalize_border_mode(border_mode)
+    subsample = int_pair(subsample, "subsample")
+    filter_dilation = int_pair(filter_dilation, "filter_dilation")
+    kshape = tuple(kernel_shape[2:])
+    pads = pads_for(mode, kshape, filter_dilation)  # type: ignore[arg-type]
+    spatial = tuple(
+        None if k is None else conv_out_size(s, k, p, st, d)
+        for s, k, p, st, d in zip(image_shape[2:], kshape, pads, subsample, filter_dilation))
+    return (image_shape[0], kernel_shape[0]) + spatial
+
+
+# ---------------------------------------------------------------- numpy kernels
+
+
+def _pad_images(x: np.ndarray, pads: Pads) -> np.ndarray:
+    if pads == ((0, 0), (0, 0)):
+        return x
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+
+
+def _out_size(size: int, k: int, pads: tuple[int, int], stride: int, dilation: int,
+              dim: int, where: str) -> int:
+    out = conv_out_size(size, k, pads, stride, dilation)
+    if out < 0:
+        raise ValueError(f"{where}: the filters span {dilated(k, dilation)} in dim {dim} (size "
+                         f"{k}, dilation {dilation}) but the padded input has only "
+                         f"{size + pads[0] + pads[1]}")
+    return out
+
+
+def _columns(xp: np.ndarray, kshape: tuple[int, int], oshape: tuple[int, int],
+             stride: tuple[int, int], dilation: tuple[int, int], groups: int) -> np.ndarray:
+    """im2col: (groups, batch, channels/groups * kh * kw, out rows * out cols), one copy."""
+    n, c, _, _ = xp.shape
+    s = xp.strides
+    win = as_strided(xp, (n, groups, c // groups, kshape[0], kshape[1], *oshape),
+                     (s[0], s[1] * (c // groups), s[1], s[2] * dilation[0], s[3] * dilation[1],
+                      s[2] * stride[0], s[3] * stride[1]), writeable=False)
+    cg = c // groups
+    return np.ascontiguousarray(win.transpose(1, 0, 2, 3, 4, 5, 6)).reshape(
+        groups, n, cg * kshape[0] * kshape[1], oshape[0] * oshape[1])
+
+
+def _check_groups(c_in: int, kern_c: int, out_c: int, groups: int, where: str) -> None:
+    if c_in % groups:
+        raise ValueError(f"{where}: the input's {c_in} channels are not divisible by "
+                         f"num_groups={groups}")
+    if out_c % groups:
+        raise ValueError(f"{where}: the {out_c} filters are not divisible by "
+                         f"num_groups={groups}")
+    if c_in != kern_c * groups:
+        raise ValueError(f"{where}: the input has {c_in} channels but the filters take "
+                         f"{kern_c} per group x num_groups={groups} = {kern_c * groups} "
+                         f"(filters shape[1] must be input channels / num_groups)")
+
+
+def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
+                   stride: tuple[int, int], dilation: tuple[int, int], flip: bool,
+                   groups: int, dtype: str) -> np.ndarray:
+    """out[n, o, i, j] = sum_{c,u,v} pad(img)[n, g*Cg + c, i*s + u*d, j*s + v*d] * K[o, c, u, v]
+    with K = kern flipped in both spatial dims when `flip` (g = o's group)."""
+    n, c, h, w = img.shape
+    o, kc, kh, kw = kern.shape
+    _check_groups(c, kc, o, groups, "conv2d")
+    pads = pads_for(border_mode, (kh, kw), dilation)
+    oh = _out_size(h, kh, pads[0], stride[0], dilation[0], 2, "conv2d")
+    ow = _out_size(w, kw, pads[1], stride[1], dilation[1], 3, "conv2d")
+    img, kern = img.astype(dtype, copy=False), kern.astype(dtype, copy=False)
+    if flip:
+        kern = kern[:, :, ::-1, ::-1]
+    cols = _columns(_pad_images(img, pads), (kh, kw), (oh, ow), stride, dilation, groups)
+    kmat = kern.reshape(groups, o // groups, kc * kh * kw)  # copies only a flipped kernel
+    if groups == 1:
+        return np.matmul(kmat[0], cols[0]).reshape(n, o, oh, ow)
+    out = np.empty((n, groups, o // groups, oh * ow), dtype=dtype)
+    for g in range(groups):
+        out[:, g] = np.matmul(kmat[g], cols[g])
+    return out.reshape(n, o, oh, ow)
+
+
+def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int, int],
+                        border_mode: str | Pads, stride: tuple[int, int],
+                        dilation: tuple[int, int], flip: bool, groups: int, dtype: str
+                        ) -> np.ndarray:
+    """d sum(topgrad * conv2d(img, K)) / dK for filters K of spatial size `kshape`."""
+    n, c, h, w = img.shape
+    kh, kw = kshape
+    o = topgrad.shape[1]
+    if c % groups or o % groups:
+        raise ValueError(f"conv2d_grad_wrt_weights: the input's {c} channels and the "
+                         f"output_grad's {o} channels must be divisible by num_groups={groups}")
+    pads = pads_for(border_mode, (kh, kw), dilation)
+    oh = _out_size(h, kh, pads[0], stride[0], dilation[0], 2, "conv2d_grad_wrt_weights")
+    ow = _out_size(w, kw, pads[1], stride[1], dilation[1], 3, "conv2d_grad_wrt_weights")
+    _check_topgrad(topgrad, (n, oh, ow), "conv2d_grad_wrt_weights")
+    img, topgrad = img.astype(dtype, copy=False), topgrad.astype(dtype, copy=False)
+    cols = _columns(_pad_images(img, pads), (kh, kw), (oh, ow), stride, dilation, groups)
+    og, cg = o // groups, c // groups
+    gz = topgrad.reshape(n, groups, og, oh * ow)
+    out = np.empty((groups, og, cg * kh * kw), dtype=dtype)
+    for g in range(groups):
+        # sum over the batch and the output pixels: one GEMM over (batch*pixels)
+        out[g] = np.tensordot(gz[:, g], cols[g], axes=([0, 2], [0, 2]))
+    out = out.reshape(o, cg, kh, kw)
+    return np.ascontiguousarray(out[:, :, ::-1, ::-1]) if flip else out
+
+
+def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int, int],
+                       border_mode: str | Pads, stride: tuple[int, int],
+                       dilation: tuple[int, int], flip: bool, groups: int, dtype: str
+                       ) -> np.ndarray:
+    """d sum(topgrad * conv2d(X, kern)) / dX for images X of spatial size `ishape` (col2im)."""
+    o, kc, kh, kw = kern.shape
+    n = topgrad.shape[0]
+    h, w = ishape
+    if topgrad.shape[1] != o:
+        raise ValueError(f"conv2d_grad_wrt_inputs: output_grad has {topgrad.shape[1]} "
+                         f"channels but there are {o} filters")
+    if o % groups:
+        raise ValueError(f"conv2d_grad_wrt_inputs: the {o} filters are not divisible by "
+                         f"num_groups={groups}")
+    pads = pads_for(border_mode, (kh, kw), dilation)
+    oh = _out_size(h, kh, pads[0], stride[0], dilation[0], 2, "conv2d_grad_wrt_inputs")
+    ow = _out_size(w, kw, pads[1], stride[1], dilation[1], 3, "conv2d_grad_wrt_inputs")
+    _check_topgrad(topgrad, (n, oh, ow), "conv2d_grad_wrt_inputs")
+    kern, topgrad = kern.astype(dtype, copy=False), topgrad.astype(dtype, copy=False)
+    if flip:
+        kern = kern[:, :, ::-1, ::-1]
+    og = o // groups
+    kmat = kern.reshape(groups, og, kc * kh * kw)
+    gz = topgrad.reshape(n, groups, og, oh * ow)
+    hp, wp = h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]
+    gx = np.zeros((n, groups * kc, hp, wp), dtype=dtype)
+    for g in range(groups):
+        # gradient of each column entry, then scatter-add every filter tap back (col2im)
+        gcols = np.matmul(kmat[g].T, gz[:, g]).reshape(n, kc, kh, kw, oh, ow)
+        for u in range(kh):
+            rows = slice(u * dilation[0], u * dilation[0] + stride[0] * (oh - 1) + 1, stride[0])
+            for v in range(kw):
+                cols = slice(v * dilation[1], v * dilation[1] + stride[1] * (ow - 1) + 1,
+                             stride[1])
+                gx[:, g * kc:(g + 1) * kc, rows, cols] += gcols[:, :, u, v]
+    return gx[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
+
+
+def _check_topgrad(topgrad: np.ndarray, expected: tuple[int, int, int], where: str) -> None:
+    n, oh, ow = expected
+    if topgrad.shape[0] != n or topgrad.shape[2:] != (oh, ow):
+        raise ValueError(f"{where}: output_grad has shape {topgrad.shape}, expected batch "
+                         f"{n} and spatial shape {(oh, ow)} for these shapes and parameters")
+
+
+# ---------------------------------------------------------------- ops
+
+
+def _static_pair(var: Variable) -> tuple[int | None, int | None]:
+    """The two values of a constant int vector, else (None, None)."""
+    if isinstance(var, Constant):
+        return int(var.data[0]), int(var.data[1])
+    return None, None
+
+
+def _check_hint(hint: tuple | None, actual: tuple, what: str, where: str) -> None:
+    if hint is None:
+        return
+    for i, (want, got) in enumerate(zip(hint, actual)):
+        if want is not None and got is not None and want != got:
+            raise ValueError(f"{where}: {what} says dim {i} has size {want}, but it has "
+                             f"{got} (the {what} given is {hint}, the value's shape {actual})")
+
+
+def _hint(shape: Any, what: str) -> tuple[int | None, ...] | None:
+    """A shape hint (input_shape / filter_shape) as a 4-tuple of ints and Nones."""
+    if shape is None:
+        return None
+    if not isinstance(shape, (tuple, list)) or len(shape) != 4:
+        raise ValueError(f"conv2d: {what} must be None or a tuple of 4 entries, got {shape!r}")
+    out: list[int | None] = []
+    for s in shape:
+        if isinstance(s, Constant):
+            s = int(s.data)
+        if s is None or isinstance(s, Variable):
+            out.append(None)
+        elif _is_int(s) and s >= 0:
+            out.append(int(s))
+        else:
+            raise ValueError(f"conv2d: {what} entries must be ints >= 0 or None, got {shape!r}")
+    return tuple(out)
+
+
+class BaseConv2d(Op):
+    """Parameters shared by the three conv ops (see conv2d for their meaning)."""
+
+    __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation", "num_groups",
+                 "imshp", "kshp")
+
+    def __init__(self, imshp: Any = None, kshp: Any = None, border_mode: Any = "valid",
+                 subsample: Any = (1, 1), filter_flip: bool = True,
+                 filter_dilation: Any = (1, 1), num_groups: int = 1) -> None:
+        self.border_mode = normalize_border_mode(border_mode)
+        self.subsample = int_pair(subsample, "subsample")
+        self.filter_dilation = int_pair(filter_dilation, "filter_dilation")
+        if not isinstance(filter_flip, (bool, np.bool_)):
+            raise TypeError(f"conv2d: filter_flip must be a bool, got {filter_flip!r}")
+        self.filter_flip = bool(filter_flip)
+        if not _is_int(num_groups) or num_groups < 1:
+            raise ValueError(f"conv2d: num_groups must be an int >= 1, got {num_groups!r}")
+        self.num_groups = int(num_groups)
+        self.imshp = _hint(imshp, "input_shape")
+        self.kshp = _hint(kshp, "filter_shape")
+
+    def params(self) -> dict[str, Any]:
+        """Keyword arguments that rebuild this op's parameters (for the sibling ops)."""
+        return {"imshp": self.imshp, "kshp": self.kshp, "border_mode": self.border_mode,
+                "subsample": self.subsample, "filter_flip": self.filter_flip,
+                "filter_dilation": self.filter_dilation, "num_groups": self.num_groups}
+
+    def _args(self) -> tuple:
+        return (self.border_mode, self.subsample, self.filter_dilation, self.filter_flip,
+                self.num_groups)
+
+    def _merged(self, static: tuple, hint: tuple | None, what: str, where: str) -> tuple:
+        _check_hint(hint, static, what, where)
+        if hint is None:
+            return static
+        return tuple(s if s is not None else h for s, h in zip(static, hint))
+
+
+def _as_4d(x: Any, what: str, where: str) -> Variable:
+    x = as_tensor_variable(x)
+    if x.ndim != 4:
+        raise TypeError(f"{where}: {what} must be a 4-d tensor (NCHW), got {x.ndim} dims "
+                        f"({x.type})")
+    if x.dtype == "bool" or dtypes.is_complex(x.dtype):
+        raise TypeError(f"{where}: {what} must be real numbers, got {x.dtype}")
+    return x
+
+
+def _as_shape2(shape: Any, what: str, where: str) -> Variable:
+    """An int64 vector of 2 (spatial sizes) from ints, variables or a vector."""
+    from tensordsl.ops.shape import MakeVector
+    from tensordsl.tensor import math as tm
+
+    if isinstance(shape, (tuple, list)):
+        if len(shape) != 2:
+            raise ValueError(f"{where}: {what} must have 2 entries (rows, cols), got {shape!r}")
+        if all(_is_int(s) for s in shape):
+            return as_tensor_variable(np.asarray(shape, dtype="int64"))
+        parts = [as_tensor_variable(s) for s in shape]
+        for p in parts:
+            if p.ndim != 0 or not dtypes.is_int(p.dtype):
+                raise TypeError(f"{where}: {what} entries must be integer scalars, got {p.type}")
+        return MakeVector("int64")(*[tm.cast(p, "int64") for p in parts])
+    var = as_tensor_variable(shape)
+    if var.ndim != 1 or not dtypes.is_int(var.dtype) or var.type.shape[0] not in (None, 2):
+        raise TypeError(f"{where}: {what} must be an integer vector of 2 entries, got "
+                        f"{var.type}")
+    return var
+
+
+def _size_at_run(shape: np.ndarray, what: str, where: str) -> tuple[int, int]:
+    if shape.shape != (2,) or (shape < 0).any():
+        raise ValueError(f"{where}: {what} must be 2 sizes >= 0, got {shape.tolist()}")
+    return int(shape[0]), int(shape[1])
+
+
+class AbstractConv2d(BaseConv2d):
+    """conv2d(img, kern): the forward convolution."""
+
+    def make_node(self, img: Any, kern: Any) -> Apply:
+        img = _as_4d(img, "input", "conv2d")
+        kern = _as_4d(kern, "filters", "conv2d")
+        ishape = self._merged(img.type.shape, self.imshp, "input_shape", "conv2d")
+        kshape = self._merged(kern.type.shape, self.kshp, "filter_shape", "conv2d")
+        if None not in (ishape[1], kshape[1]):
+            _check_groups(ishape[1], kshape[1], kshape[0] if kshape[0] is not None
+                          else self.num_groups, self.num_groups, "conv2d")
+        out = _static_out(ishape, kshape, self)
+        dtype = dtypes.upcast(img.dtype, kern.dtype)
+        return Apply(self, [img, kern], [TensorType(dtype, out)()])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        img, kern = inputs
+        _check_hint(self.imshp, img.shape, "input_shape", "conv2d")
+        _check_hint(self.kshp, kern.shape, "filter_shape", "conv2d")
+        return [conv2d_forward(img, kern, *self._args(), node.outputs[0].dtype)]
+
+    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
+        ish, ksh = input_shapes
+        pads = pads_for(self.border_mode, tuple(ksh[2:]), self.filter_dilation)  # type: ignore
+        return [(ish[0], ksh[0]) + tuple(
+            conv_out_size(s, k, p, st, d) for s, k, p, st, d in
+            zip(ish[2:], ksh[2:], pads, self.subsample, self.filter_dilation))]
+
+
+def _static_out(ishape: tuple, kshape: tuple, op: BaseConv2d) -> tuple:
+    out = get_conv_output_shape(ishape, kshape, op.border_mode, op.subsample,
+                                op.filter_dilation)
+    for dim, size in ((2, out[2]), (3, out[3])):
+        if size is not None and size < 0:
+            raise ValueError(f"conv2d: the filters ({kshape}) are larger than the padded "
+                             f"input ({ishape}) in dim {dim} for border_mode "
+                             f"{op.border_mode!r} and filter_dilation {op.filter_dilation}")
+    return out
+
+
+class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
+    """(img, topgrad, (kh, kw)) -> the gradient of conv2d with respect to its filters."""
+
+    def make_node(self, img: Any, topgrad: Any, shape: Any) -> Apply:
+        where = "conv2d_grad_wrt_weights"
+        img = _as_4d(img, "input", where)
+        topgrad = _as_4d(topgrad, "output_grad", where)
+        shape = _as_shape2(shape, "filter_shape[2:]", where)
+        kh, kw = _static_pair(shape)
+        ishape = self._merged(img.type.shape, self.imshp, "input_shape", where)
+        c = ishape[1]
+        out = (topgrad.type.shape[1], None if c is None else c // self.num_groups, kh, kw)
+        out = self._merged(out, self.kshp, "filter_shape", where)
+        dtype = dtypes.upcast(img.dtype, topgrad.dtype)
+        return Apply(self, [img, topgrad, shape], [TensorType(dtype, out)()])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        img, topgrad, shape = inputs
+        where = "conv2d_grad_wrt_weights"
+        _check_hint(self.imshp, img.shape, "input_shape", where)
+        kshape = _size_at_run(shape, "filter_shape[2:]", where)
+        out = conv2d_grad_weights(img, topgrad, kshape, *self._args(), node.outputs[0].dtype)
+        _check_hint(self.kshp, out.shape, "filter_shape", where)
+        return [out]
+
+    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
+        ish, tsh, _ = input_shapes
+        shape = node.inputs[2]
+        return [(tsh[1], ish[1] // self.num_groups, shape[0], shape[1])]
+
+
+class AbstractConv2d_gradInputs(BaseConv2d):  # noqa: N801 - Theano's name
+    """(kern, topgrad, (h, w)) -> the gradient of conv2d with respect to its input."""
+
+    def make_node(self, kern: Any, topgrad: Any, shape: Any) -> Apply:
+        where = "conv2d_grad_wrt_inputs"
+        kern = _as_4d(kern, "filters", where)
+        topgrad = _as_4d(topgrad, "output_grad", where)
+        shape = _as_shape2(shape, "input_shape[2:]", where)
+        h, w = _static_pair(shape)
+        kshape = self._merged(kern.type.shape, self.kshp, "filter_shape", where)
+        kc = kshape[1]
+        out = (topgrad.type.shape[0], None if kc is None else kc * self.num_groups, h, w)
+        out = self._merged(out, self.imshp, "input_shape", where)
+        dtype = dtypes.upcast(kern.dtype, topgrad.dtype)
+        return Apply(self, [kern, topgrad, shape], [TensorType(dtype, out)()])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        kern, topgrad, shape = inputs
+        where = "conv2d_grad_wrt_inputs"
+        _check_hint(self.kshp, kern.shape, "filter_shape", where)
+        ishape = _size_at_run(shape, "input_shape[2:]", where)
+        out = conv2d_grad_inputs(kern, topgrad, ishape, *self._args(), node.outputs[0].dtype)
+        _check_hint(self.imshp, out.shape, "input_shape", where)
+        return [out]
+
+    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
+        ksh, tsh, _ = input_shapes
+        shape = node.inputs[2]
+        return [(tsh[0], ksh[1] * self.num_groups, shape[0], shape[1])]
