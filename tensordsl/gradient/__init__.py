@@ -8,6 +8,7 @@ carry no gradient code. Importing this package registers every rule.
 from tensordsl.gradient import (  # noqa: F401 (importing registers the rules)
     rules_control,
     rules_elemwise,
+    rules_nnet,
     rules_scan,
     rules_tensor,
 )

@@ -72,8 +72,8 @@ def normalize_border_mode(border_mode: Any) -> str | Pads:
 
 
 def dilated(k: Any, dilation: int) -> Any:
-    """The extent of a kernel of size `k` with `dilation` (works on ints and variables)."""
-    return (k - 1) * dilation + 1
+    """The extent of a kernel of size `k` with `dilation` (ints, variables; None: unknown)."""
+    return None if k is None else (k - 1) * dilation + 1
 
 
 def pads_for(border_mode: str | Pads, kshape: tuple[Any, Any], dilation: tuple[int, int]
@@ -81,16 +81,19 @@ def pads_for(border_mode: str | Pads, kshape: tuple[Any, Any], dilation: tuple[i
     """Explicit per-border padding for a (normalised) border mode and kernel size."""
     if border_mode == "valid":
         return ((0, 0), (0, 0))
-    if border_mode == "full":
-        return tuple((dilated(k, d) - 1,) * 2 for k, d in zip(kshape, dilation))  # type: ignore
-    if border_mode == "half":
-        return tuple((dilated(k, d) // 2,) * 2 for k, d in zip(kshape, dilation))  # type: ignore
+    if border_mode in ("full", "half"):
+        pads = []
+        for k, d in zip(kshape, dilation):
+            ext = dilated(k, d)
+            pad = None if ext is None else (ext - 1 if border_mode == "full" else ext // 2)
+            pads.append((pad, pad))
+        return tuple(pads)  # type: ignore[return-value]
     return border_mode  # type: ignore[return-value]
 
 
 def conv_out_size(size: Any, k: Any, pads: tuple[Any, Any], stride: int, dilation: int) -> Any:
     """Output size of one spatial dim (ints, or symbolic scalars, or None if unknown)."""
-    if size is None or k is None:
+    if size is None or k is None or pads[0] is None:
         return None
     return (size + pads[0] + pads[1] - dilated(k, dilation)) // stride + 1
 

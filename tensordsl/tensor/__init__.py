@@ -8,6 +8,7 @@ manipulation, indexing helpers and `T.nnet`.
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.type import TensorType
 from tensordsl.tensor import nnet
+from tensordsl.tensor import signal
 from tensordsl.tensor.basic import *
 from tensordsl.tensor.basic import (
     alloc,
