@@ -124,12 +124,11 @@ def _pad_images(x: np.ndarray, pads: Pads) -> np.ndarray:
 
 def _out_size(size: int, k: int, pads: tuple[int, int], stride: int, dilation: int,
               dim: int, where: str) -> int:
-    out = conv_out_size(size, k, pads, stride, dilation)
-    if out < 0:
+    if size + pads[0] + pads[1] < dilated(k, dilation):
         raise ValueError(f"{where}: the filters span {dilated(k, dilation)} in dim {dim} (size "
                          f"{k}, dilation {dilation}) but the padded input has only "
                          f"{size + pads[0] + pads[1]}")
-    return out
+    return conv_out_size(size, k, pads, stride, dilation)
 
 
 def _columns(xp: np.ndarray, kshape: tuple[int, int], oshape: tuple[int, int],
@@ -398,14 +397,16 @@ class AbstractConv2d(BaseConv2d):
 
 
 def _static_out(ishape: tuple, kshape: tuple, op: BaseConv2d) -> tuple:
-    out = get_conv_output_shape(ishape, kshape, op.border_mode, op.subsample,
-                                op.filter_dilation)
-    for dim, size in ((2, out[2]), (3, out[3])):
-        if size is not None and size < 0:
-            raise ValueError(f"conv2d: the filters ({kshape}) are larger than the padded "
-                             f"input ({ishape}) in dim {dim} for border_mode "
-                             f"{op.border_mode!r} and filter_dilation {op.filter_dilation}")
-    return out
+    pads = pads_for(op.border_mode, kshape[2:], op.filter_dilation)
+    for dim in (2, 3):
+        size, ext, (lo, hi) = ishape[dim], dilated(kshape[dim], op.filter_dilation[dim - 2]), \
+            pads[dim - 2]
+        if None not in (size, ext, lo) and size + lo + hi < ext:
+            raise ValueError(f"conv2d: the filters ({kshape}) span {ext} in dim {dim}, more "
+                             f"than the padded input ({ishape}, border_mode "
+                             f"{op.border_mode!r}, filter_dilation {op.filter_dilation})")
+    return get_conv_output_shape(ishape, kshape, op.border_mode, op.subsample,
+                                 op.filter_dilation)
 
 
 class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
