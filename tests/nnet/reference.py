@@ -84,3 +84,34 @@ def pool2d_loops(x: np.ndarray, ws, ignore_border: bool, stride=None, pad=(0, 0)
             else:
                 out[lead + (i, j)] = sum(values) / len(values)
     return out
+
+
+def pool2d_grad_loops(x: np.ndarray, gz: np.ndarray, ws, ignore_border: bool, stride=None,
+                      pad=(0, 0), mode: str = "max") -> np.ndarray:
+    """Theano's MaxPoolGrad / AveragePoolGrad by loops: each gz goes to its window's
+    maxima (max), to every element (sum), or is split evenly by the window's count."""
+    stride = ws if stride is None else stride
+    h, w = x.shape[-2:]
+    hp, wp = h + 2 * pad[0], w + 2 * pad[1]
+    oh, ow = gz.shape[-2:]
+    gx = np.zeros(x.shape)
+    for lead in np.ndindex(*x.shape[:-2]):
+        for i, j in itertools.product(range(oh), range(ow)):
+            r0, c0 = i * stride[0], j * stride[1]
+            r1, c1 = min(r0 + ws[0], hp), min(c0 + ws[1], wp)
+            count = (r1 - r0) * (c1 - c0)
+            real = [(r - pad[0], c - pad[1]) for r in range(r0, r1) for c in range(c0, c1)
+                    if pad[0] <= r < h + pad[0] and pad[1] <= c < w + pad[1]]
+            g = float(gz[lead + (i, j)])
+            if mode == "max":
+                top = max(float(x[lead + rc]) for rc in real)
+                targets, share = [rc for rc in real if x[lead + rc] == top], g
+            elif mode == "sum":
+                targets, share = real, g
+            elif mode == "average_inc_pad":
+                targets, share = real, g / count
+            else:
+                targets, share = real, g / len(real)
+            for rc in targets:
+                gx[lead + rc] += share
+    return gx
