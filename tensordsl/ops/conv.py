@@ -5,11 +5,13 @@ num_groups, rows, cols). `filter_flip=True` is a true convolution (the filters a
 flipped in both spatial dims), False a cross-correlation. The three ops are the adjoints
 of each other, so each one's gradient is built from the other two (as in Theano).
 
-The numpy kernels are im2col + one batched GEMM: an `as_strided` view of the padded
-images gives every window, one copy lays it out as (batch, channels*kh*kw, out rows *
-out cols) and `np.matmul` multiplies it by the (out channels, channels*kh*kw) filter
-matrix, which leaves the result already in NCHW order (docs/nnet.md has the timings that
-chose this layout over tensordot, einsum and one GEMM per filter tap).
+The numpy kernels are im2col + one GEMM per group: an `as_strided` view of the padded
+images gives every window, one copy lays it out channel-major as (channels*kh*kw,
+batch*out rows*out cols), and a single large matrix product with the (out channels,
+channels*kh*kw) filter matrix gives the output, the filter gradient or the column
+gradient (scatter-added back by col2im). Results are (channel, batch, ...) arrays
+returned as NCHW views, so no transpose copy is made. docs/nnet.md has the timings
+that chose this over per-sample GEMMs, tensordot and einsum.
 """
 
 from __future__ import annotations
@@ -133,15 +135,25 @@ def _out_size(size: int, k: int, pads: tuple[int, int], stride: int, dilation: i
 
 def _columns(xp: np.ndarray, kshape: tuple[int, int], oshape: tuple[int, int],
              stride: tuple[int, int], dilation: tuple[int, int], groups: int) -> np.ndarray:
-    """im2col: (groups, batch, channels/groups * kh * kw, out rows * out cols), one copy."""
+    """im2col, channel-major: (groups, channels/groups * kh * kw, batch * out pixels).
+
+    One copy of a strided window view; this layout makes every product below one large
+    GEMM (per-sample GEMMs are several times slower for the second LeNet layer).
+    """
     n, c, _, _ = xp.shape
     s = xp.strides
-    win = as_strided(xp, (n, groups, c // groups, kshape[0], kshape[1], *oshape),
-                     (s[0], s[1] * (c // groups), s[1], s[2] * dilation[0], s[3] * dilation[1],
-                      s[2] * stride[0], s[3] * stride[1]), writeable=False)
     cg = c // groups
-    return np.ascontiguousarray(win.transpose(1, 0, 2, 3, 4, 5, 6)).reshape(
-        groups, n, cg * kshape[0] * kshape[1], oshape[0] * oshape[1])
+    win = as_strided(xp, (groups, cg, kshape[0], kshape[1], n, *oshape),
+                     (s[1] * cg, s[1], s[2] * dilation[0], s[3] * dilation[1], s[0],
+                      s[2] * stride[0], s[3] * stride[1]), writeable=False)
+    return np.ascontiguousarray(win).reshape(groups, cg * kshape[0] * kshape[1],
+                                             n * oshape[0] * oshape[1])
+
+
+def _channel_major(topgrad: np.ndarray, groups: int) -> np.ndarray:
+    """(batch, out channels, rows, cols) as (groups, out channels/groups, batch * pixels)."""
+    n, o, oh, ow = topgrad.shape
+    return topgrad.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
 
 
 def _check_groups(c_in: int, kern_c: int, out_c: int, groups: int, where: str) -> None:
@@ -173,12 +185,11 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
         kern = kern[:, :, ::-1, ::-1]
     cols = _columns(_pad_images(img, pads), (kh, kw), (oh, ow), stride, dilation, groups)
     kmat = kern.reshape(groups, o // groups, kc * kh * kw)  # copies only a flipped kernel
-    if groups == 1:
-        return np.matmul(kmat[0], cols[0]).reshape(n, o, oh, ow)
-    out = np.empty((n, groups, o // groups, oh * ow), dtype=dtype)
+    out = np.empty((groups, o // groups, n * oh * ow), dtype=dtype)
     for g in range(groups):
-        out[:, g] = np.matmul(kmat[g], cols[g])
-    return out.reshape(n, o, oh, ow)
+        np.matmul(kmat[g], cols[g], out=out[g])
+    # channel-major result returned as an NCHW view: no copy (consumers take any strides)
+    return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
 
 def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int, int],
@@ -198,13 +209,12 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
     _check_topgrad(topgrad, (n, oh, ow), "conv2d_grad_wrt_weights")
     img, topgrad = img.astype(dtype, copy=False), topgrad.astype(dtype, copy=False)
     cols = _columns(_pad_images(img, pads), (kh, kw), (oh, ow), stride, dilation, groups)
-    og, cg = o // groups, c // groups
-    gz = topgrad.reshape(n, groups, og, oh * ow)
-    out = np.empty((groups, og, cg * kh * kw), dtype=dtype)
+    gz = _channel_major(topgrad, groups)
+    out = np.empty((groups, o // groups, (c // groups) * kh * kw), dtype=dtype)
     for g in range(groups):
-        # sum over the batch and the output pixels: one GEMM over (batch*pixels)
-        out[g] = np.tensordot(gz[:, g], cols[g], axes=([0, 2], [0, 2]))
-    out = out.reshape(o, cg, kh, kw)
+        # the sum over batch and output pixels is the GEMM's inner dimension
+        np.matmul(gz[g], cols[g].T, out=out[g])
+    out = out.reshape(o, c // groups, kh, kw)
     return np.ascontiguousarray(out[:, :, ::-1, ::-1]) if flip else out
 
 
@@ -229,21 +239,21 @@ def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int,
     kern, topgrad = kern.astype(dtype, copy=False), topgrad.astype(dtype, copy=False)
     if flip:
         kern = kern[:, :, ::-1, ::-1]
-    og = o // groups
-    kmat = kern.reshape(groups, og, kc * kh * kw)
-    gz = topgrad.reshape(n, groups, og, oh * ow)
+    kmat = kern.reshape(groups, o // groups, kc * kh * kw)
+    gz = _channel_major(topgrad, groups)
     hp, wp = h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]
-    gx = np.zeros((n, groups * kc, hp, wp), dtype=dtype)
+    gx = np.zeros((groups * kc, n, hp, wp), dtype=dtype)  # channel-major, like the columns
     for g in range(groups):
         # gradient of each column entry, then scatter-add every filter tap back (col2im)
-        gcols = np.matmul(kmat[g].T, gz[:, g]).reshape(n, kc, kh, kw, oh, ow)
+        gcols = (kmat[g].T @ gz[g]).reshape(kc, kh, kw, n, oh, ow)
         for u in range(kh):
             rows = slice(u * dilation[0], u * dilation[0] + stride[0] * (oh - 1) + 1, stride[0])
             for v in range(kw):
                 cols = slice(v * dilation[1], v * dilation[1] + stride[1] * (ow - 1) + 1,
                              stride[1])
-                gx[:, g * kc:(g + 1) * kc, rows, cols] += gcols[:, :, u, v]
-    return gx[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
+                gx[g * kc:(g + 1) * kc, :, rows, cols] += gcols[:, u, v]
+    crop = gx[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
+    return crop.transpose(1, 0, 2, 3)
 
 
 def _check_topgrad(topgrad: np.ndarray, expected: tuple[int, int, int], where: str) -> None:
