@@ -292,13 +292,28 @@ class Pool(PoolBase):
         return [pool_forward(x, self.geometry(x.shape, params, "pool"), self.mode)]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
-        out = self._out_static(node.inputs[0], node.inputs[1:])
-        shape = input_shapes[0]
         nd = self.ndim
-        if None in out[-nd:]:
-            raise NotImplementedError("Pool.infer_shape needs constant ws, stride and pad "
-                                      "and static pooled sizes")
-        return [tuple(shape[:-nd]) + tuple(out[-nd:])]
+        ws, stride, pad = (_static(p, nd) for p in node.inputs[1:])
+        if None in ws + stride + pad:
+            raise NotImplementedError("Pool.infer_shape needs constant ws, stride and pad")
+        shape = input_shapes[0]
+        return [tuple(shape[:-nd]) + tuple(
+            _symbolic_out_size(s, w, st, p, self.ignore_border)
+            for s, w, st, p in zip(shape[-nd:], ws, stride, pad))]
+
+
+def _symbolic_out_size(size: Any, ws: int, stride: int, pad: int, ignore_border: bool) -> Any:
+    """pool_out_size for a symbolic (or int) size and constant parameters."""
+    if isinstance(size, (int, np.integer)):
+        return pool_out_size(int(size), ws, stride, pad, ignore_border)
+    from tensordsl.tensor import math as tm
+
+    v = size + 2 * pad
+    if ignore_border:
+        return tm.maximum((v - ws) // stride + 1, 0)
+    if stride >= ws:
+        return (v - 1) // stride + 1
+    return tm.maximum((v - 1 - ws + stride) // stride, 0) + 1
 
 
 class MaxPoolGrad(PoolBase):

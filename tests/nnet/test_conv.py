@@ -291,3 +291,22 @@ def test_inputs_are_not_mutated():
         theano.function([x, w], [y] + T.grad(T.sum(y), [x, w]))(img, kern)
     np.testing.assert_array_equal(img, before[0])
     np.testing.assert_array_equal(kern, before[1])
+
+
+@pytest.mark.parametrize("kwargs", GRAD_CASES, ids=str)
+def test_infer_shape_gives_the_run_time_shape(kwargs):
+    x, w, g = T.tensor4("x"), T.tensor4("w"), T.tensor4("g")
+    groups = kwargs.get("num_groups", 1)
+    img, kern = np.zeros((2, 2 * groups, 6, 5)), np.zeros((4, 2, 3, 2))
+    top = np.zeros(conv2d_loops(img, kern, **kwargs).shape)
+    cases = [(T.nnet.conv2d(x, w, **kwargs), [x, w], (img, kern)),
+             (abstract_conv.conv2d_grad_wrt_inputs(g, w, x.shape, **kwargs), [g, w, x],
+              (top, kern, img)),
+             (abstract_conv.conv2d_grad_wrt_weights(x, g, w.shape, **kwargs), [x, g, w],
+              (img, top, kern))]
+    for out, inputs, values in cases:
+        node = out.owner
+        shapes = [tuple(v.shape[i] for i in range(v.ndim)) for v in node.inputs]
+        shape = node.op.infer_shape(node, shapes)[0]
+        *sizes, value = theano.function(inputs, [*shape, out], on_unused_input="ignore")(*values)
+        assert tuple(int(s) for s in sizes) == value.shape

@@ -219,3 +219,13 @@ def test_inputs_are_not_mutated():
         warnings.simplefilter("error")
         theano.function([x], [y, T.grad(T.sum(y), x)])(value)
     np.testing.assert_array_equal(value, before)
+
+
+@pytest.mark.parametrize("ws, stride, pad, ignore_border", GEOMETRIES, ids=str)
+def test_infer_shape_gives_the_run_time_shape(ws, stride, pad, ignore_border):
+    x = T.tensor3("x")
+    y = pool_2d(x, ws, ignore_border, stride, pad)
+    shape = y.owner.op.infer_shape(y.owner, [tuple(x.shape[i] for i in range(3))])[0]
+    value = np.zeros((2, 5, 7))
+    got = theano.function([x], list(shape))(value)
+    assert tuple(int(v) for v in got) == theano.function([x], y)(value).shape
