@@ -229,3 +229,21 @@ def test_infer_shape_gives_the_run_time_shape(ws, stride, pad, ignore_border):
     value = np.zeros((2, 5, 7))
     got = theano.function([x], list(shape))(value)
     assert tuple(int(v) for v in got) == theano.function([x], y)(value).shape
+
+
+@pytest.mark.parametrize("ignore_border", [True, False])
+def test_verify_grad_of_the_gradient_ops_directly(ignore_border):
+    rng = np.random.default_rng(6)
+    value = rng.permutation(42).reshape(6, 7) / 5.0
+    x = T.matrix("x")
+    params = ((2, 3), (1, 2), (0, 0))
+    maxout = pool.Pool(ignore_border)(x, *params)
+    out_shape = theano.function([x], maxout)(value).shape
+    fixed = theano.shared(value)
+    fixed_max = pool.Pool(ignore_border)(fixed, *params)
+    verify_grad(lambda gz: pool.MaxPoolGrad(ignore_border)(fixed, fixed_max, gz, *params),
+                [rng.random(out_shape)], rng=rng)
+    verify_grad(lambda gg: pool.DownsampleFactorMaxGradGrad(ignore_border)(
+        fixed, fixed_max, gg, *params), [rng.random(value.shape)], rng=rng)
+    verify_grad(lambda gz: pool.AveragePoolGrad(ignore_border, "average_exc_pad")(
+        fixed, gz, *params), [rng.random(out_shape)], rng=rng)
