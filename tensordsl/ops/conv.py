@@ -10,8 +10,9 @@ images gives every window, one copy lays it out channel-major as (channels*kh*kw
 batch*out rows*out cols), and a single large matrix product with the (out channels,
 channels*kh*kw) filter matrix gives the output, the filter gradient or the column
 gradient (scatter-added back by col2im). Results are (channel, batch, ...) arrays
-returned as NCHW views, so no transpose copy is made. docs/nnet.md has the timings
-that chose this over per-sample GEMMs, tensordot and einsum.
+returned as NCHW views, so no transpose copy is made. A forward pass with short columns
+(a first layer) uses per-sample GEMMs instead. docs/nnet.md has the timings that chose
+this over tensordot, einsum and shifted GEMMs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from tensordsl.graph.basic import Apply, Constant, Op, Variable
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.type import TensorType
 
+# Forward passes whose columns are at most this long (in_ch/groups * kh * kw) use one GEMM
+# per sample: a first layer (K = 25) is 2-3x faster that way, a second (K = 500) 2-4x
+# slower (tools/bench_conv_layouts.py; docs/nnet.md).
+PER_SAMPLE_MAX_K = 64
 # border_mode after normalisation: 'valid' | 'full' | 'half' | ((top, bottom), (left, right))
 Pads = tuple[tuple[int, int], tuple[int, int]]
 BORDER_WORDS = ("valid", "full", "half")
@@ -183,13 +188,31 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
     img, kern = img.astype(dtype, copy=False), kern.astype(dtype, copy=False)
     if flip:
         kern = kern[:, :, ::-1, ::-1]
-    cols = _columns(_pad_images(img, pads), (kh, kw), (oh, ow), stride, dilation, groups)
+    xp = _pad_images(img, pads)
     kmat = kern.reshape(groups, o // groups, kc * kh * kw)  # copies only a flipped kernel
+    if kc * kh * kw <= PER_SAMPLE_MAX_K:
+        return _forward_per_sample(xp, kmat, (kh, kw), (oh, ow), stride, dilation)
+    cols = _columns(xp, (kh, kw), (oh, ow), stride, dilation, groups)
     out = np.empty((groups, o // groups, n * oh * ow), dtype=dtype)
     for g in range(groups):
         np.matmul(kmat[g], cols[g], out=out[g])
     # channel-major result returned as an NCHW view: no copy (consumers take any strides)
     return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def _forward_per_sample(xp: np.ndarray, kmat: np.ndarray, kshape: tuple[int, int],
+                        oshape: tuple[int, int], stride: tuple[int, int],
+                        dilation: tuple[int, int]) -> np.ndarray:
+    """Forward with one (out_ch, K) @ (K, pixels) GEMM per sample and group (short K)."""
+    n, c, _, _ = xp.shape
+    groups, og, k = kmat.shape
+    s = xp.strides
+    cg = c // groups
+    win = as_strided(xp, (n, groups, cg, kshape[0], kshape[1], *oshape),
+                     (s[0], s[1] * cg, s[1], s[2] * dilation[0], s[3] * dilation[1],
+                      s[2] * stride[0], s[3] * stride[1]), writeable=False)
+    cols = np.ascontiguousarray(win).reshape(n, groups, k, oshape[0] * oshape[1])
+    return np.matmul(kmat, cols).reshape(n, groups * og, *oshape)
 
 
 def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int, int],

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import tensordsl as theano
 from tensordsl import tensor as T
+from tensordsl.ops import conv as conv_ops
 from tensordsl.gradient import verify_grad
 from tensordsl.tensor.nnet import abstract_conv
 from tests.nnet.reference import conv2d_loops
@@ -31,10 +32,17 @@ def _conv_fn(mode: str = "FAST_RUN", dtype: str = "float64", **kwargs):
     return theano.function([x, w], T.nnet.conv2d(x, w, **kwargs), mode=mode)
 
 
+@pytest.fixture(params=["per-sample GEMMs", "channel-major GEMM"])
+def forward_path(request, monkeypatch):
+    """Both forward kernels: per-sample GEMMs (short columns) and one large GEMM."""
+    monkeypatch.setattr(conv_ops, "PER_SAMPLE_MAX_K", 10**9 if request.param[0] == "p" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("border_mode", BORDER_MODES, ids=str)
 @pytest.mark.parametrize("filter_flip", [True, False])
-def test_conv2d_matches_loops_for_every_parameter(mode, border_mode, filter_flip):
+def test_conv2d_matches_loops_for_every_parameter(mode, border_mode, filter_flip, forward_path):
     rng = np.random.default_rng(1)
     for subsample, dilation, groups in itertools.product([(1, 1), (2, 3)], [(1, 1), (2, 1)],
                                                          [1, 2]):
@@ -49,8 +57,9 @@ def test_conv2d_matches_loops_for_every_parameter(mode, border_mode, filter_flip
 
 @given(data=st.data(), dtype=st.sampled_from(["float32", "float64"]),
        border_mode=st.sampled_from(BORDER_MODES), flip=st.booleans(),
-       groups=st.sampled_from([1, 2]), layout=st.sampled_from(["contiguous", "strided"]))
-def test_conv2d_property(data, dtype, border_mode, flip, groups, layout):
+       groups=st.sampled_from([1, 2]), layout=st.sampled_from(["contiguous", "strided"]),
+       max_k=st.sampled_from([0, 10**9]))
+def test_conv2d_property(data, dtype, border_mode, flip, groups, layout, max_k):
     draw = data.draw
     n, cg, og = draw(st.integers(0, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
     h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
@@ -70,7 +79,11 @@ def test_conv2d_property(data, dtype, border_mode, flip, groups, layout):
         img = tall[:, :, ::2]
     kwargs = dict(border_mode=border_mode, subsample=stride, filter_flip=flip,
                   filter_dilation=dilation, num_groups=groups)
-    got = _conv_fn("FAST_RUN", dtype, **kwargs)(img, kern)
+    saved, conv_ops.PER_SAMPLE_MAX_K = conv_ops.PER_SAMPLE_MAX_K, max_k  # both kernels
+    try:
+        got = _conv_fn("FAST_RUN", dtype, **kwargs)(img, kern)
+    finally:
+        conv_ops.PER_SAMPLE_MAX_K = saved
     assert got.dtype == dtype
     assert got.shape == shape
     np.testing.assert_allclose(got, conv2d_loops(img, kern, **kwargs), **TOL[dtype])
