@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import tensordsl as theano
 from tensordsl import tensor as T
-from tensordsl.ops import conv as conv_ops
 from tensordsl.gradient import verify_grad
+from tensordsl.ops import conv as conv_ops
 from tensordsl.tensor.nnet import abstract_conv
 from tests.nnet.reference import conv2d_loops
 
