@@ -19,6 +19,7 @@ import itertools
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from tensordsl import dtypes
 from tensordsl.graph.basic import Apply, Constant, Op, Variable
@@ -102,6 +103,21 @@ class _Geometry:
             total = total * size.reshape(shape)
         return total
 
+    def tiles(self, padded: np.ndarray) -> np.ndarray:
+        """With stride == ws: the windows of a padded array as a (..., o0, w0, o1, w1) view."""
+        lead = padded.ndim - self.nd
+        shape, strides = list(padded.shape[:lead]), list(padded.strides[:lead])
+        for o, w, step in zip(self.out, self.ws, padded.strides[lead:]):
+            shape += [o, w]
+            strides += [step * w, step]
+        # built as strides, not reshape: always a view, so writes through it land in `padded`
+        return as_strided(padded, tuple(shape), tuple(strides))
+
+    def spread(self, per_window: np.ndarray) -> np.ndarray:
+        """An output-shaped array as (..., o0, 1, o1, 1), to broadcast against tiles()."""
+        return per_window.reshape(per_window.shape[:-self.nd] + tuple(
+            v for o in self.out for v in (o, 1)))
+
     def crop(self, padded: np.ndarray) -> np.ndarray:
         """The image part of a padded array."""
         return padded[(Ellipsis,) + tuple(slice(p, p + s) for p, s in zip(self.pad, self.img))]
@@ -149,6 +165,11 @@ def max_pool_grad(x: np.ndarray, maxout: np.ndarray, gz: np.ndarray, geo: _Geome
     dtype = np.result_type(x.dtype, gz.dtype)
     xp = geo.padded(x, _lowest(x.dtype))
     gx = np.zeros(xp.shape, dtype=dtype)
+    if geo.stride == geo.ws:  # windows tile the array: one pass over a reshaped view
+        tiled = geo.tiles(xp)
+        routed = np.where(tiled == geo.spread(maxout), geo.spread(gz), 0)
+        geo.tiles(gx)[...] = routed
+        return geo.crop(gx)
     for sl in geo.offsets():
         index = (Ellipsis,) + sl
         gx[index] += np.where(xp[index] == maxout, gz, 0)
