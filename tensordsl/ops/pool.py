@@ -164,12 +164,16 @@ def max_pool_grad(x: np.ndarray, maxout: np.ndarray, gz: np.ndarray, geo: _Geome
     _check_out(gz, geo, "MaxPoolGrad: gz")
     dtype = np.result_type(x.dtype, gz.dtype)
     xp = geo.padded(x, _lowest(x.dtype))
-    gx = np.zeros(xp.shape, dtype=dtype)
     if geo.stride == geo.ws:  # windows tile the array: one pass over a reshaped view
-        tiled = geo.tiles(xp)
-        routed = np.where(tiled == geo.spread(maxout), geo.spread(gz), 0)
+        routed = np.where(geo.tiles(xp) == geo.spread(maxout), geo.spread(gz), 0).astype(
+            dtype, copy=False)
+        if xp.shape[-geo.nd:] == tuple(o * w for o, w in zip(geo.out, geo.ws)) \
+                and xp.shape == x.shape:  # the windows cover x exactly (LeNet's case)
+            return routed.reshape(x.shape)
+        gx = np.zeros(xp.shape, dtype=dtype)
         geo.tiles(gx)[...] = routed
         return geo.crop(gx)
+    gx = np.zeros(xp.shape, dtype=dtype)
     for sl in geo.offsets():
         index = (Ellipsis,) + sl
         gx[index] += np.where(xp[index] == maxout, gz, 0)
