@@ -2,8 +2,9 @@
 
     python tools/bench_conv_layouts.py
 
-Forward, filter gradient and input gradient, each with the layout tensordsl uses
-(channel-major columns, one GEMM) against the alternatives: per-sample GEMMs on
+Forward, filter gradient and input gradient, each as tensordsl computes it (forward:
+per-sample GEMMs for short columns, else channel-major columns and one GEMM; the
+gradients: one GEMM) against the alternatives: per-sample GEMMs on
 (batch, K, pixels) columns via np.matmul broadcasting, np.tensordot on the window view,
 np.einsum(optimize=True) on it, and 25 shifted GEMMs (one per filter tap). Prints the
 best of 4 calls in ms; docs/nnet.md quotes a run.
@@ -22,6 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tensordsl.ops import conv as conv_ops  # noqa: E402
 from tensordsl.ops.conv import (  # noqa: E402
     conv2d_forward,
     conv2d_grad_inputs,
@@ -67,6 +69,15 @@ def shifted(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out.transpose(1, 0, 2, 3)
 
 
+def channel_major(x: np.ndarray, w: np.ndarray, args: tuple) -> np.ndarray:
+    """tensordsl's forward forced onto its one-GEMM path (whatever the column length)."""
+    saved, conv_ops.PER_SAMPLE_MAX_K = conv_ops.PER_SAMPLE_MAX_K, 0
+    try:
+        return conv2d_forward(x, w, *args)
+    finally:
+        conv_ops.PER_SAMPLE_MAX_K = saved
+
+
 def per_sample_grad_inputs(w: np.ndarray, gz: np.ndarray) -> np.ndarray:
     o = w.shape[0]
     return np.matmul(w.reshape(o, -1).T, gz.reshape(gz.shape[0], o, -1))  # columns only
@@ -87,7 +98,8 @@ def time_layer(name: str, x: np.ndarray, w: np.ndarray) -> None:
     args = ("valid", (1, 1), (1, 1), False, 1, "float32")
     ref = conv2d_forward(x, w, *args)
     gz = np.random.default_rng(1).standard_normal(ref.shape).astype(np.float32)
-    row = {"tensordsl (channel-major, 1 GEMM)": partial(conv2d_forward, x, w, *args)}
+    row = {"tensordsl": partial(conv2d_forward, x, w, *args),
+           "channel-major 1 GEMM": partial(channel_major, x, w, args)}
     for fn in (per_sample, tensordot, einsum, shifted):
         np.testing.assert_allclose(fn(x, w), ref, rtol=1e-3, atol=1e-3)
         row[fn.__name__] = partial(fn, x, w)
