@@ -23,8 +23,8 @@ from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tensordsl.ops import conv as conv_ops  # noqa: E402
-from tensordsl.ops.conv import (  # noqa: E402
+from tensordsl.ops import conv_kernels as conv_ops  # noqa: E402
+from tensordsl.ops.conv_kernels import (  # noqa: E402
     conv2d_forward,
     conv2d_grad_inputs,
     conv2d_grad_weights,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import tensordsl as theano
 from tensordsl import tensor as T
 from tensordsl.gradient import verify_grad
-from tensordsl.ops import conv as conv_ops
+from tensordsl.ops import conv_kernels as conv_ops
 from tensordsl.tensor.nnet import abstract_conv
 from tests.nnet.reference import conv2d_loops
 
