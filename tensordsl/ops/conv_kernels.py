@@ -98,12 +98,13 @@ def conv_out_size(size: Any, k: Any, pads: tuple[Any, Any], stride: int, dilatio
 
 
 def get_conv_output_shape(image_shape: tuple, kernel_shape: tuple, border_mode: Any,
-                          subsample: tuple[int, int], filter_dilation: tuple[int, int] = (1, 1)
-                          ) -> tuple:
+                          subsample: tuple[int, int],
+                          filter_dilation: tuple[int, int] | None = None) -> tuple:
     """Theano's abstract_conv.get_conv_output_shape for NCHW shapes (entries may be None)."""
     mode = normalize_border_mode(border_mode)
     subsample = int_pair(subsample, "subsample")
-    filter_dilation = int_pair(filter_dilation, "filter_dilation")
+    filter_dilation = int_pair((1, 1) if filter_dilation is None else filter_dilation,
+                               "filter_dilation")
     kshape = tuple(kernel_shape[2:])
     pads = pads_for(mode, kshape, filter_dilation)  # type: ignore[arg-type]
     spatial = tuple(
