@@ -323,3 +323,29 @@ def test_infer_shape_gives_the_run_time_shape(kwargs):
         shape = node.op.infer_shape(node, shapes)[0]
         *sizes, value = theano.function(inputs, [*shape, out], on_unused_input="ignore")(*values)
         assert tuple(int(s) for s in sizes) == value.shape
+
+
+@given(data=st.data(), border_mode=st.sampled_from(BORDER_MODES), flip=st.booleans(),
+       groups=st.sampled_from([1, 2]))
+def test_gradient_functions_adjoint_property(data, border_mode, flip, groups):
+    """The adjoint identity over random geometries (strides leave unused input rows)."""
+    draw = data.draw
+    n, cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kwargs = dict(border_mode=border_mode, filter_flip=flip, num_groups=groups,
+                  subsample=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+                  filter_dilation=(draw(st.integers(1, 2)), draw(st.integers(1, 2))))
+    img_shape, kern_shape = (n, cg * groups, h, w), (og * groups, cg, kh, kw)
+    out_shape = abstract_conv.get_conv_output_shape(
+        img_shape, kern_shape, border_mode, kwargs["subsample"], kwargs["filter_dilation"])
+    assume(min(out_shape[2:]) >= 1)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    img, kern, top = rng.random(img_shape), rng.random(kern_shape), rng.random(out_shape)
+    g, k, x = T.tensor4("g"), T.tensor4("k"), T.tensor4("x")
+    gx, gw = theano.function([g, k, x], [
+        abstract_conv.conv2d_grad_wrt_inputs(g, k, img_shape, **kwargs),
+        abstract_conv.conv2d_grad_wrt_weights(x, g, kern_shape, **kwargs)])(top, kern, img)
+    inner = float(np.sum(conv2d_loops(img, kern, **kwargs) * top))
+    assert np.sum(img * gx) == pytest.approx(inner, rel=1e-10, abs=1e-12)
+    assert np.sum(kern * gw) == pytest.approx(inner, rel=1e-10, abs=1e-12)

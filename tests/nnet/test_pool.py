@@ -248,3 +248,22 @@ def test_verify_grad_of_the_gradient_ops_directly(ignore_border):
         fixed, fixed_max, gg, *params), [rng.random(value.shape)], rng=rng)
     verify_grad(lambda gz: pool.AveragePoolGrad(ignore_border, "average_exc_pad")(
         fixed, gz, *params), [rng.random(out_shape)], rng=rng)
+
+
+@given(data=st.data(), mode=st.sampled_from(MODES), ignore_border=st.booleans())
+def test_gradient_property(data, mode, ignore_border):
+    draw = data.draw
+    ws = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.none() | st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    pad = (0, 0)
+    if ignore_border:
+        pad = (draw(st.integers(0, ws[0] - 1)), draw(st.integers(0, ws[1] - 1)))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    value = rng.permutation(int(np.prod(shape))).reshape(shape) / 3.0  # no ties
+    gz = rng.standard_normal(pool2d_loops(value, ws, ignore_border, stride, pad, mode).shape)
+    x, g = T.tensor3("x"), T.tensor3("g")
+    y = pool_2d(x, ws, ignore_border, stride, pad, mode)
+    got = theano.function([x, g], T.grad(T.sum(y * g), x))(value, gz)
+    np.testing.assert_allclose(got, pool2d_grad_loops(value, gz, ws, ignore_border, stride, pad,
+                                                      mode), rtol=1e-12, atol=1e-12)
