@@ -349,3 +349,21 @@ def test_gradient_functions_adjoint_property(data, border_mode, flip, groups):
     inner = float(np.sum(conv2d_loops(img, kern, **kwargs) * top))
     assert np.sum(img * gx) == pytest.approx(inner, rel=1e-10, abs=1e-12)
     assert np.sum(kern * gw) == pytest.approx(inner, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_convolution(dtype, forward_path):
+    rng = np.random.default_rng(13)
+    img = rng.integers(-5, 6, (2, 2, 5, 4)).astype(dtype)
+    kern = rng.integers(-3, 4, (3, 2, 2, 3)).astype(dtype)
+    got = _conv_fn("FAST_RUN", dtype, border_mode="half", subsample=(2, 1))(img, kern)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, conv2d_loops(img, kern, "half", (2, 1)))
+
+
+def test_empty_images_with_full_padding():
+    """Rows of size 0 padded by 'full' still hold the filters: the output is all zeros."""
+    img, kern = np.zeros((2, 1, 0, 3)), np.ones((2, 1, 3, 2))
+    got = _conv_fn("FAST_RUN", border_mode="full")(img, kern)
+    assert got.shape == (2, 2, 2, 4)
+    np.testing.assert_array_equal(got, np.zeros((2, 2, 2, 4)))
