@@ -7,7 +7,7 @@ manipulation, indexing helpers and `T.nnet`.
 # ruff: noqa: F401, F403, A001, A004
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.type import TensorType
-from tensordsl.tensor import nnet
+from tensordsl.tensor import nnet, signal
 from tensordsl.tensor.basic import *
 from tensordsl.tensor.basic import (
     alloc,
@@ -107,7 +107,7 @@ def _api_names() -> list[str]:
     return sorted({*_basic.__all__, *_math.__all__, *_constructors.CONSTRUCTORS, "tensor",
                    "nnet", "set_subtensor", "inc_subtensor", "as_tensor_variable", "constant",
                    "TensorType", "TensorVariable", "TensorConstant", "grad", "jacobian",
-                   "hessian", *_surface_names()})
+                   "hessian", "signal", *_surface_names()})
 
 
 # `from tensordsl.tensor import *` (the seed's spelling) exports the API and nothing else.

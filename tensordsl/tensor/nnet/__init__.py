@@ -1,4 +1,5 @@
-"""Neural-network helpers (Theano's tensor.nnet): sigmoid, softmax, relu, cross-entropies."""
+"""Neural-network helpers (Theano's tensor.nnet): sigmoid, softmax, relu, cross-entropies,
+conv2d (with its gradients in `abstract_conv`, the old API in `conv`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.tensor import math as tm
 from tensordsl.tensor.basic import alloc, arange
+from tensordsl.tensor.nnet import abstract_conv, conv  # noqa: F401 (submodules)
+from tensordsl.tensor.nnet.abstract_conv import conv2d_grad_wrt_inputs
 from tensordsl.tensor.variable import TensorVariable
 
 sigmoid = tm.sigmoid  # type: ignore[attr-defined]
@@ -129,3 +132,41 @@ def crossentropy_softmax_argmax_1hot_with_bias(x: Any, b: Any, y_idx: Any
     """[nll, softmax(x + b), argmax(x + b, axis=1)] (Theano 1.0)."""
     nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
     return [nll, sm, tm.argmax(sm, axis=1)]
+
+
+def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
+           border_mode: Any = "valid", subsample: Any = (1, 1), filter_flip: bool = True,
+           image_shape: Any = None, filter_dilation: Any = (1, 1), num_groups: int = 1,
+           unshared: bool = False, **kwargs: Any) -> TensorVariable:
+    """Theano 1.0's tensor.nnet.conv2d: abstract_conv.conv2d, plus `image_shape`.
+
+    image_shape is the deprecated name of input_shape (a warning); other extra keywords
+    are the old implementation's tuning options, ignored with a warning.
+    """
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError("conv2d: imshp_logical and kshp_logical are not supported; use "
+                         "abstract_conv.conv2d_grad_wrt_inputs for a transposed convolution")
+    if kwargs:
+        warnings.warn(f"conv2d: {sorted(kwargs)} are deprecated and ignored", stacklevel=2)
+    if image_shape is not None:
+        warnings.warn("The `image_shape` keyword argument to `tensor.nnet.conv2d` is "
+                      "deprecated, it has been renamed to `input_shape`.", stacklevel=2)
+        if input_shape is not None:
+            raise ValueError("conv2d: input_shape and image_shape should not be provided at "
+                             "the same time")
+        input_shape = image_shape
+    return abstract_conv.conv2d(input, filters, input_shape, filter_shape, border_mode,
+                                subsample, filter_flip, filter_dilation, num_groups, unshared)
+
+
+def conv2d_transpose(input: Any, filters: Any, output_shape: Any, filter_shape: Any = None,
+                     border_mode: Any = "valid", input_dilation: Any = (1, 1),
+                     filter_flip: bool = True, filter_dilation: Any = (1, 1),
+                     num_groups: int = 1) -> TensorVariable:
+    """The transpose of conv2d (a 'deconvolution'): conv2d_grad_wrt_inputs of `input`.
+
+    output_shape is the full output shape; input_dilation is the stride of the conv2d
+    this transposes.
+    """
+    return conv2d_grad_wrt_inputs(input, filters, output_shape, filter_shape, border_mode,
+                                  input_dilation, filter_flip, filter_dilation, num_groups)
