@@ -9,6 +9,7 @@ then writes the updates, so a failed call leaves every shared variable unchanged
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import warnings
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ from tensordsl.runtime.mode import Mode, apply_rewrites, get_mode, make_thunk
 from tensordsl.runtime.shared import SharedVariable
 
 _NO_DEFAULT = object()
+_MODULES = sys.modules
 
 
 class In:
@@ -304,7 +306,8 @@ class Function:
         return f"function {self.name!r}" if self.name else "the compiled function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _dask.has_dask_array(args, kwargs):  # dask arrays in, dask arrays out
+        # dask arrays in, dask arrays out (none can exist before dask.array is imported)
+        if "dask.array" in _MODULES and _dask.has_dask_array(args, kwargs):
             return _dask.call_function(self, args, kwargs)
         if self._lean and not kwargs and len(args) == self._n_inputs:
             # the common call: positional arguments, no shared variables, fresh outputs
