@@ -412,3 +412,29 @@ def test_core_does_not_import_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_example_runs_and_matches_numpy():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    n, chunk = 400_000, 100_000
+    out = subprocess.run([sys.executable, os.path.join(root, "examples",
+                                                       "dask_black_scholes.py"),
+                          "--n", str(n), "--chunk", str(chunk)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = dict(line.split(" = ", 1) for line in out.stdout.splitlines() if " = " in line)
+    assert "100% Completed" in out.stdout  # dask's progress bar ran to the end
+    assert float(lines["max abs error of the first block vs numpy"]) < 1e-10
+    sys.path.insert(0, os.path.join(root, "examples"))
+    try:
+        from dask_black_scholes import black_scholes as plain
+    finally:
+        sys.path.pop(0)
+    with dask.config.set(scheduler="sync"):
+        rs = da.random.RandomState(0)
+        S, K, T_, sigma = (rs.uniform(lo, hi, n, chunks=chunk).compute()
+                           for lo, hi in ((5.0, 30.0), (1.0, 100.0), (0.25, 10.0),
+                                          (0.1, 0.5)))
+    want = plain(S, K, T_, 0.02, sigma)[0].mean()
+    assert abs(float(lines["mean call price"]) - want) < 1e-5
