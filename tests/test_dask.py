@@ -309,6 +309,13 @@ def test_each_worker_compiles_a_kernel_once_and_reuses_it(client):
     assert sum(calls.values()) == 16
     assert all(c <= 1 for c in compiles.values()), compiles
     assert sum(compiles.values()) >= 1
+    # another shape and chunking: the same kernel (same digest), nothing compiled again
+    y = da.random.RandomState(7).random_sample((30, 21), chunks=(7, 21))
+    np.testing.assert_allclose(scaled(y).compute(), np.log1p(y.compute()) * 3.0, rtol=1e-12)
+    again = client.run(tensordsl.dask.stats)
+    assert sum(again[w]["calls"] - after[w]["calls"] for w in again) == 5
+    for w in again:  # a worker that compiled the kernel before does not compile it again
+        assert again[w]["compiles"] - after[w]["compiles"] <= (compiles[w] == 0), w
 
 
 def test_out_of_core_reduction(client):

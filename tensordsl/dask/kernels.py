@@ -35,6 +35,34 @@ def stats() -> dict[str, int]:
     return dict(_STATS)
 
 
+def structure(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> str:
+    """A text equal for structurally equal graphs (ops with their parameters, types,
+    constants, wiring), whatever the variables' names and ids: the same stage built by
+    another call (other shapes, another client) gets the same digest, so a worker
+    reuses what it compiled."""
+    from tensordsl.graph.basic import Constant, toposort
+
+    ids: dict[int, str] = {id(v): f"i{n}:{v.type}" for n, v in enumerate(inputs)}
+    lines = []
+
+    def ref(var: Variable) -> str:
+        name = ids.get(id(var))
+        if name is None and isinstance(var, Constant):
+            digest = hashlib.sha256(var.data.tobytes()).hexdigest()[:16]
+            name = ids[id(var)] = f"c:{var.type}:{var.data.shape}:{digest}"
+        return name if name is not None else "?"
+
+    for n, node in enumerate(toposort(list(outputs), blockers=list(inputs))):
+        op = node.op
+        props = tuple(getattr(op, p) for p in op.__props__)
+        lines.append(f"{type(op).__module__}.{type(op).__qualname__}{props!r}"
+                     f"({', '.join(ref(i) for i in node.inputs)})")
+        for k, out in enumerate(node.outputs):
+            ids[id(out)] = f"n{n}.{k}:{out.type}"
+    lines.append("-> " + ", ".join(ref(o) for o in outputs))
+    return "\n".join(lines)
+
+
 def _compiled(key: Any, make: Any) -> Any:
     fn = _COMPILED.get(key)
     if fn is None:
@@ -62,7 +90,8 @@ class Kernel:
         self.payload = pickle.dumps((list(inputs), list(outputs)), protocol=4)
         self.mode, self.policy, self.name = mode, policy, name
         self.n_outputs = len(outputs)
-        self.digest = hashlib.sha256(self.payload + repr((mode, policy)).encode()).hexdigest()
+        text = structure(inputs, outputs) + repr((mode, policy))
+        self.digest = hashlib.sha256(text.encode()).hexdigest()
 
     def __repr__(self) -> str:
         return f"<tensordsl.dask.Kernel {self.name} {self.digest[:10]}>"
