@@ -17,6 +17,8 @@ from tensordsl.dask.kernels import Kernel, ReduceStep
 from tensordsl.dask.prepare import Prepared
 from tensordsl.dask.stages import Region, build_region, is_reduction, is_source, unsupported
 from tensordsl.graph.basic import Constant, Variable
+from tensordsl.ops.elemwise import DimShuffle
+from tensordsl.ops.reduce import Reduce
 
 _LETTERS = string.ascii_lowercase + string.ascii_uppercase
 
@@ -79,15 +81,46 @@ class Lowerer:
 
     # -- reductions ------------------------------------------------------------------
     def _reduction(self, var: Variable) -> Any:
+        """A tree reduction. When the reduced value is elementwise work, that work and
+        the first reduction step are one kernel per block (`_partials`): the block's
+        intermediate is never stored."""
         node = var.owner
         op = node.op
-        source = self._as_dask(self.array(node.inputs[0]))
         dtype = np.dtype(var.dtype)
         step = ReduceStep(op.kind, var.dtype, self.mode)
         meta = np.empty((0,) * var.ndim, dtype=dtype)
+        source = None
+        if not is_source(node.inputs[0], self.inputs):
+            source = self._partials(var)
+        if source is None:
+            source = self._as_dask(self.array(node.inputs[0]))
         return da.reduction(source, step, step, combine=step, axis=op.axis, keepdims=False,
                             dtype=dtype, concatenate=True, meta=meta,
                             name=f"tensordsl-{op.kind}")
+
+    def _partials(self, var: Variable) -> Any:
+        """Per block, the reduction of the block's elementwise region (kept dims of size
+        1): the input of the tree reduction's later steps. None without dask inputs."""
+        key = ("reduce", id(var))
+        cached = self.kernels.get(key)
+        op = var.owner.op
+        if cached is None:
+            region = build_region([var.owner.inputs[0]], self.inputs, self.who)
+            out = Reduce(op.kind, op.axis, var.dtype)(region.outputs[0])
+            kept = iter(range(out.ndim))
+            out = DimShuffle(tuple("x" if d in op.axis else next(kept)
+                                   for d in range(region.ndim)))(out)
+            kernel = Kernel(region.params, [out], self.mode, self.policy, self.who)
+            self.kernels[key] = cached = (region, kernel)
+        region, kernel = cached
+        args, out_index, new_axes = self._block_args(region)
+        if all(index is None for index in args[1::2]):
+            return None
+        adjust = {out_index[a]: 1 for a in op.axis if out_index[a] not in new_axes}
+        meta = np.empty((0,) * region.ndim, dtype=np.dtype(var.dtype))
+        return da.blockwise(kernel, out_index, *args, dtype=meta.dtype, concatenate=True,
+                            new_axes=new_axes, adjust_chunks=adjust, meta=meta,
+                            token=f"tensordsl-{_short(self.who)}-{op.kind}")
 
     # -- blockwise regions -----------------------------------------------------------
     def _region(self, roots: list[Variable]) -> list[Any]:
@@ -100,29 +133,34 @@ class Lowerer:
         region, kernel = cached
         return self._blockwise(region, kernel)
 
-    def _blockwise(self, region: Region, kernel: Kernel) -> list[Any]:
+    def _block_args(self, region: Region) -> tuple[list[Any], str, dict[str, int]]:
+        """blockwise's (array, index) pairs for the region's parameters (0-d values get
+        index None), its output index, and the output dims no input covers."""
         ndim = region.ndim
         if ndim + sum(d is None for _, m in region.sources for d in m) > len(_LETTERS):
             raise unsupported(None, region.roots[0], self.who)
         out_index = _LETTERS[:ndim]
         spare = iter(_LETTERS[ndim:])
         args: list[Any] = []
-        any_dask = False
         for var, dmap in region.sources:
             value = self.array(var)
             if isinstance(value, da.Array):
-                any_dask = True
                 args += [value, "".join(out_index[d] if d is not None else next(spare)
                                         for d in dmap)]
             else:
                 args += [value, None]
+        covered = {c for idx in args[1::2] if idx for c in idx}
+        return args, out_index, {c: 1 for c in out_index if c not in covered}
+
+    def _blockwise(self, region: Region, kernel: Kernel) -> list[Any]:
+        ndim = region.ndim
+        args, out_index, new_axes = self._block_args(region)
+        any_dask = any(index is not None for index in args[1::2])
         metas = [np.empty((0,) * ndim, dtype=np.dtype(r.dtype)) for r in region.roots]
         if not any_dask:  # only 0-d inputs: one call, wrapped
             result = kernel(*args[::2])
             results = result if isinstance(result, tuple) else (result,)
             return [da.from_array(np.asarray(r)) for r in results]
-        covered = {c for idx in args[1::2] if idx for c in idx}
-        new_axes = {c: 1 for c in out_index if c not in covered}
         if len(region.roots) == 1:
             return [da.blockwise(kernel, out_index, *args, dtype=metas[0].dtype,
                                  concatenate=True, new_axes=new_axes, meta=metas[0],
