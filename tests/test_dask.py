@@ -445,3 +445,22 @@ def test_example_runs_and_matches_numpy():
                                           (0.1, 0.5)))
     want = plain(S, K, T_, 0.02, sigma)[0].mean()
     assert abs(float(lines["mean call price"]) - want) < 1e-5
+
+
+def test_declared_signature_applies_to_dask_arrays():
+    @tensordsl.compile(signature="f8[:]")
+    def twice(v):
+        return v * 2.0
+
+    x = np.arange(5.0)
+    with dask.config.set(scheduler="sync"):
+        close(twice(da.from_array(x, chunks=2)).compute(), x * 2.0, 0)
+        with pytest.raises(TypeError, match="no compiled signature"):
+            twice(da.from_array(x.astype("float32"), chunks=2))
+
+
+def test_unknown_chunk_sizes_are_refused():
+    x = da.from_array(np.arange(6.0), chunks=2)
+    masked = x[x > 2]  # unknown shape (nan chunks)
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        exp_sum(masked)
