@@ -464,3 +464,15 @@ def test_unknown_chunk_sizes_are_refused():
     masked = x[x > 2]  # unknown shape (nan chunks)
     with pytest.raises(ValueError, match="compute_chunk_sizes"):
         exp_sum(masked)
+
+
+def test_scalar_function_with_a_fast_call_takes_the_dask_path():
+    x, y = T.dscalars("x", "y")
+    fn = tensordsl.function([x, y], x * y + 1)
+    with dask.config.set(scheduler="sync"):
+        got = fn(da.from_array(np.asarray(2.0)), 3.0)
+        assert isinstance(got, da.Array)
+        assert float(got.compute()) == 7.0
+        got = fn(2.0, y=da.from_array(np.asarray(-3.0)))
+        assert float(got.compute()) == -5.0
+    assert fn(2.0, 3.0) == 7.0  # numpy arguments still take the compiled path
