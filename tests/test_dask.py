@@ -476,3 +476,36 @@ def test_scalar_function_with_a_fast_call_takes_the_dask_path():
         got = fn(2.0, y=da.from_array(np.asarray(-3.0)))
         assert float(got.compute()) == -5.0
     assert fn(2.0, 3.0) == 7.0  # numpy arguments still take the compiled path
+
+
+@settings(max_examples=30)
+@given(shape=st.lists(st.integers(1, 7), min_size=1, max_size=3),
+       kind=st.sampled_from(["sum", "prod", "max", "min", "mean", "var", "logsumexp"]),
+       dtype=st.sampled_from(["float32", "float64", "int64"]), data=st.data())
+def test_property_reductions_over_random_axes_and_chunks(shape, kind, dtype, data):
+    """Any axis subset of a random array in random chunks (dask's synchronous scheduler,
+    FAST_COMPILE kernels) gives the value of the same function on the numpy array."""
+    ndim = len(shape)
+    axes = tuple(sorted(data.draw(st.sets(st.integers(0, ndim - 1), min_size=1))))
+    chunks = tuple(data.draw(st.integers(1, s)) for s in shape)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    x = rng.uniform(0.5, 1.5, shape) if kind == "prod" else rng.uniform(-4, 4, shape)
+    if dtype == "int64" and kind in ("sum", "max", "min", "mean"):
+        x = np.rint(x * 10)
+    elif dtype == "int64":
+        dtype = "float64"
+    x = x.astype(dtype)
+    xv = T.TensorType(dtype, (None,) * ndim)("x")
+    build = {"sum": T.sum, "prod": T.prod, "max": T.max, "min": T.min, "mean": T.mean,
+             "var": T.var, "logsumexp": T.logsumexp}[kind]
+    fn = tensordsl.function([xv], build(xv, axis=axes), mode="FAST_COMPILE")
+    want = fn(x)
+    with dask.config.set(scheduler="sync"):
+        got = fn(da.from_array(x, chunks=chunks)).compute()
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=RTOL_REDUCE.get(str(want.dtype), 1e-9),
+                               atol=1e-5 if want.dtype == np.float32 else 1e-12)
+    reference = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min,
+                 "mean": np.mean, "var": np.var, "logsumexp": scipy.special.logsumexp}[kind]
+    np.testing.assert_allclose(got, reference(x.astype("float64"), axis=axes), rtol=1e-4,
+                               atol=1e-4)
