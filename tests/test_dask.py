@@ -509,3 +509,14 @@ def test_property_reductions_over_random_axes_and_chunks(shape, kind, dtype, dat
                  "mean": np.mean, "var": np.var, "logsumexp": scipy.special.logsumexp}[kind]
     np.testing.assert_allclose(got, reference(x.astype("float64"), axis=axes), rtol=1e-4,
                                atol=1e-4)
+
+
+def test_function_with_updates_and_givens_pickles():
+    acc = tensordsl.shared(np.zeros(3), name="acc")
+    x, z = T.dvector("x"), T.dvector("z")
+    fn = tensordsl.function([x], (z * 2).sum(), updates=[(acc, acc + x)], givens=[(z, x + 1)])
+    copy = pickle.loads(pickle.dumps(fn))
+    assert float(copy(np.ones(3))) == 12.0  # the givens travel: z is x + 1
+    copy(np.ones(3))
+    np.testing.assert_array_equal(copy.shared_vars[0].get_value(), np.full(3, 2.0))
+    np.testing.assert_array_equal(acc.get_value(), np.zeros(3))  # the original's own value
