@@ -520,3 +520,13 @@ def test_function_with_updates_and_givens_pickles():
     copy(np.ones(3))
     np.testing.assert_array_equal(copy.shared_vars[0].get_value(), np.full(3, 2.0))
     np.testing.assert_array_equal(acc.get_value(), np.zeros(3))  # the original's own value
+
+
+def test_dropped_size_one_dim_is_contracted_by_dask():
+    c, v = T.dcol("c"), T.dvector("v")  # c's second dim is statically 1
+    fn = tensordsl.function([c, v], [c.dimshuffle(0) * 2 + v, T.sum(c.dimshuffle(0) * v)])
+    cn, vn = np.random.default_rng(11).random((10, 1)), np.random.default_rng(12).random(10)
+    with dask.config.set(scheduler="sync"):
+        got = dask.compute(*fn(da.from_array(cn, chunks=(3, 1)), da.from_array(vn, chunks=4)))
+    close(got[0], cn[:, 0] * 2 + vn, 1e-15)
+    close(got[1], np.sum(cn[:, 0] * vn), 1e-12)
