@@ -26,6 +26,7 @@ from tensordsl.config import config
 from tensordsl.graph.basic import Variable
 
 _COMPILED: dict[Any, Any] = {}
+_MAX_COMPILED = 512
 _LOCK = threading.Lock()  # a worker may run several tasks (threads) at once
 _STATS = {"compiles": 0, "calls": 0}
 
@@ -70,6 +71,8 @@ def _compiled(key: Any, make: Any) -> Any:
             fn = _COMPILED.get(key)
             if fn is None:
                 fn = make()
+                if len(_COMPILED) >= _MAX_COMPILED:  # a long-lived worker: drop the oldest
+                    _COMPILED.pop(next(iter(_COMPILED)))
                 _COMPILED[key] = fn
                 _STATS["compiles"] += 1
     return fn
