@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.config import config
 from tensordsl.dask import is_dask_array
 from tensordsl.dask.prepare import prepare
+from tensordsl.dtypes import cast_policy, using_cast_policy
 from tensordsl.graph.basic import Variable
 from tensordsl.graph.type import TensorType
 
@@ -29,7 +29,7 @@ class _Plan:
 
     def __init__(self, inputs: list[Variable], outputs: list[Variable], structure: Any,
                  shapes: list[tuple[int, ...]], policy: str) -> None:
-        with config.change_flags(cast_policy=policy):
+        with using_cast_policy(policy):
             self.prepared = prepare(inputs, outputs, shapes)
         self.inputs, self.structure, self.policy = inputs, structure, policy
         self.kernels: dict[Any, Any] = {}
@@ -58,7 +58,7 @@ def _lower(plan: _Plan, values: list[Any], mode: Any, who: str) -> list[Any]:
 
     lowerer = Lowerer(plan.prepared, dict(zip(plan.inputs, values)), mode, plan.policy, who,
                       plan.kernels)
-    with config.change_flags(cast_policy=plan.policy):
+    with using_cast_policy(plan.policy):
         return lowerer.outputs()
 
 
@@ -128,11 +128,11 @@ def call_function(fn: Any, args: tuple, kwargs: dict) -> Any:
     shapes = [_shape_of(v, who, f"input {lbl}")
               for v, lbl in zip(values, fn._labels + [repr(s) for s in fn.shared_vars])]
     key = (tuple((type(v).__name__, np.dtype(getattr(v, "dtype", "f8")).str) for v in values),
-           tuple(shapes), config.cast_policy)
+           tuple(shapes), cast_policy())
 
     def make() -> _Plan:
         roots = getattr(fn.maker, "roots", None) or fn.maker.outputs
-        return _Plan(variables, list(roots[:fn.n_outputs]), None, shapes, config.cast_policy)
+        return _Plan(variables, list(roots[:fn.n_outputs]), None, shapes, cast_policy())
 
     plan = _plan(fn, key, make)
     results = _lower(plan, values, fn.maker.mode, who)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.config import config
+from tensordsl.dtypes import using_cast_policy
 from tensordsl.graph.basic import Variable
 
 _COMPILED: dict[Any, Any] = {}
@@ -81,7 +81,7 @@ def _compiled(key: Any, make: Any) -> Any:
 def _compile(inputs: list[Variable], outputs: list[Variable], mode: Any, policy: str) -> Any:
     from tensordsl.runtime.function import function
 
-    with config.change_flags(cast_policy=policy):
+    with using_cast_policy(policy):
         return function(inputs, list(outputs), mode=mode, on_unused_input="ignore")
 
 
