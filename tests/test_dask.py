@@ -530,3 +530,18 @@ def test_dropped_size_one_dim_is_contracted_by_dask():
         got = dask.compute(*fn(da.from_array(cn, chunks=(3, 1)), da.from_array(vn, chunks=4)))
     close(got[0], cn[:, 0] * 2 + vn, 1e-15)
     close(got[1], np.sum(cn[:, 0] * vn), 1e-12)
+
+
+def test_benchmark_script_smoke_run():
+    """tools/bench_dask.py runs (tiny sizes, without numba) and its variants agree."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, os.path.join(root, "tools", "bench_dask.py"),
+                          "--n", "40000", "--chunk", "10000", "--repeat", "1",
+                          "--variants", "tensordsl,numpy"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [line.split("|") for line in out.stdout.splitlines()
+            if line.startswith("| tensordsl") or line.startswith("| numpy")]
+    assert len(rows) == 2
+    assert all(float(row[-2]) < 1e-12 for row in rows)  # relative difference of sum(call)
