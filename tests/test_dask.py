@@ -545,3 +545,13 @@ def test_benchmark_script_smoke_run():
             if line.startswith("| tensordsl") or line.startswith("| numpy")]
     assert len(rows) == 2
     assert all(float(row[-2]) < 1e-12 for row in rows)  # relative difference of sum(call)
+
+
+def test_threaded_scheduler_shares_kernels_between_threads():
+    """dask's default local scheduler runs blocks in threads, through one compiled
+    Function per kernel."""
+    xn = np.random.default_rng(13).random((60_000, 4))
+    yn = np.random.default_rng(14).random(4)
+    with dask.config.set(scheduler="threads", num_workers=4):
+        got = affine(da.from_array(xn, chunks=(1_000, 2)), yn, 0.25).compute()
+    close(got, np.tanh(xn * yn + 0.25) - xn, RTOL["float64"])
