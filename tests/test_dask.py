@@ -503,12 +503,14 @@ def test_property_reductions_over_random_axes_and_chunks(shape, kind, dtype, dat
     with dask.config.set(scheduler="sync"):
         got = fn(da.from_array(x, chunks=chunks)).compute()
     assert got.dtype == want.dtype
+    # float32 sums of up to 343 values of size 4: a few ulps of the partial sums apart
+    atol = 2e-4 if want.dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, want, rtol=RTOL_REDUCE.get(str(want.dtype), 1e-9),
-                               atol=1e-5 if want.dtype == np.float32 else 1e-12)
+                               atol=atol)
     reference = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min,
                  "mean": np.mean, "var": np.var, "logsumexp": scipy.special.logsumexp}[kind]
     np.testing.assert_allclose(got, reference(x.astype("float64"), axis=axes), rtol=1e-4,
-                               atol=1e-4)
+                               atol=max(atol, 1e-9) * 5)
 
 
 def test_function_with_updates_and_givens_pickles():
