@@ -53,6 +53,7 @@ class Dialect:
     name = "c"
     types = C_TYPES
     int_suffix = "LL"
+    fast_fma = True  # helpers may evaluate polynomials with fma (one instruction here)
 
     def type_name(self, dtype: str) -> str:
         """The spelling of `dtype`, or Unsupported (float16, complex)."""
@@ -118,6 +119,7 @@ class OpenCLDialect(Dialect):
     name = "opencl"
     types = OPENCL_TYPES
     int_suffix = "L"
+    fast_fma = False  # PoCL's vector fma took 2x a multiply-add (docs/opencl.md)
 
     def float_literal(self, v: float, dtype: str) -> str:
         if dtype == "float32":

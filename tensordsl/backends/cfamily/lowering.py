@@ -312,10 +312,15 @@ ERF32_CLAMP = 3.7439211627767994  # erfinv(1 - 2**-23): the formula's range
 ERF32_ONE = 3.919206  # the smallest float32 whose erf rounds to 1.0f (so erf(inf) == 1)
 
 
-def _horner_fma(low: Lowering, fma: str, coefficients: tuple[float, ...], var: str) -> str:
+def _horner_fma(low: Lowering, fma: str | None, coefficients: tuple[float, ...],
+                var: str) -> str:
+    """Horner's scheme with `fma`, or with a multiply and an add when `fma` is None."""
     expr = low.const(coefficients[0], "float32")
     for c in coefficients[1:]:
-        expr = f"{fma}({expr}, {var}, {low.const(c, 'float32')})"
+        if fma is None:
+            expr = f"({expr} * {var} + {low.const(c, 'float32')})"
+        else:
+            expr = f"{fma}({expr}, {var}, {low.const(c, 'float32')})"
     return expr
 
 
@@ -323,11 +328,14 @@ def _horner_fma(low: Lowering, fma: str, coefficients: tuple[float, ...], var: s
 def _erf(low: Lowering, a: list[str], cd: str) -> str:
     if cd != "float32":
         return f"{low.libm('erf', cd)}({a[0]})"
-    fma = low.libm("fma", "float32", 3)
+    # fma where the dialect's is fast (C: one instruction); PoCL's vector fma costs twice a
+    # multiply-add, and without it the formula is within 5.9 ulp (docs/opencl.md)
+    fma = low.libm("fma", "float32", 3) if low.dialect.fast_fma else None
     t = low.type("float32")  # a vector type in the OpenCL vector dialect
     name = low.helper("td_erf_f32", (
         f"static inline {t} td_erf_f32({t} x0)\n{{\n"
-        "    /* XLA's rational approximation, <= 5.4 ulp (see lowering.py) */\n"
+        f"    /* XLA's rational approximation, <= {'5.4' if fma else '5.9'} ulp "
+        "(see lowering.py) */\n"
         f"    const float lim = {low.const(ERF32_CLAMP, 'float32')};\n"
         f"    const float one = {low.const(ERF32_ONE, 'float32')};\n"
         f"    {t} x = x0 > lim ? lim : x0;  /* NaN stays NaN */\n"

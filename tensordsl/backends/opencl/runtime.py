@@ -60,9 +60,25 @@ def is_device_array(value: Any) -> bool:
     return type(value).__module__.startswith("pyopencl")
 
 
-def to_device(rt: Runtime, value: Any, who: str, label: str) -> Any:
+ZERO_COPY_BYTES = 1 << 16  # host arrays from this size are mapped, not copied (CPU devices)
+
+
+@functools.cache
+def zero_copy(rt: Runtime) -> bool:
+    """True for a CPU device sharing host memory (PoCL): a host array can back a
+    read-only buffer directly (CL_MEM_USE_HOST_PTR) instead of being copied."""
+    try:
+        return "CPU" in rt.info.type.split("/") and bool(rt.device.host_unified_memory)
+    except Exception:  # the query is deprecated in OpenCL 2.0+: no answer, no zero copy
+        return False
+
+
+def to_device(rt: Runtime, value: Any, who: str, label: str,
+              borrow: list | None = None) -> Any:
     """`value` as a device array of `rt`'s context: numpy copied (once), device arrays
-    checked and used as they are."""
+    checked and used as they are. With a `borrow` list, a large contiguous host array on
+    a zero-copy device backs a read-only buffer instead (no copy); it is appended to
+    `borrow`, and the caller must finish the queue before the array may change."""
     if is_device_array(value):
         if value.context != rt.context:
             raise ValueError(f"{who}: input {label} is a pyopencl array of another OpenCL "
@@ -75,6 +91,17 @@ def to_device(rt: Runtime, value: Any, who: str, label: str) -> Any:
     if not host.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
         host = host.copy(order="C")
     TRANSFERS["to_device"] += 1
+    if borrow is not None and host.nbytes >= ZERO_COPY_BYTES and zero_copy(rt):
+        import pyopencl as cl
+
+        flags = cl.mem_flags.READ_ONLY | cl.mem_flags.USE_HOST_PTR
+        try:
+            buf = cl.Buffer(rt.context, flags, hostbuf=host)
+        except (cl.Error, TypeError, ValueError):  # e.g. a read-only numpy buffer
+            pass
+        else:
+            borrow.append(host)
+            return cla.Array(rt.queue, host.shape, host.dtype, data=buf)
     return cla.to_device(rt.queue, host, allocator=allocator(rt))
 
 

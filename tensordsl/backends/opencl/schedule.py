@@ -217,12 +217,16 @@ class _Run:
                 host[s] = value
                 dev.pop(s, None)
 
+        borrowed: list = []  # host arrays backing device buffers during this call
+
         def on_device(s: int) -> Any:
             value = dev.get(s)
             if value is None:
+                constant = s in self.constants
                 value = dev[s] = runtime.to_device(self.rt, np.asarray(host[s]),
-                                                   "opencl function", f"slot {s}")
-                if s in self.constants:
+                                                   "opencl function", f"slot {s}",
+                                                   None if constant else borrowed)
+                if constant:
                     self.constants_on_device[s] = value
             return value
 
@@ -231,6 +235,14 @@ class _Run:
                 host[s] = runtime.to_host(dev[s])
             return host[s]
 
+        try:
+            return self._steps(host, dev, on_device, on_host, device_outputs)
+        finally:
+            if borrowed:  # kernels may still read the caller's arrays: wait for them
+                self.rt.queue.finish()
+
+    def _steps(self, host: dict, dev: dict, on_device: Any, on_host: Any,
+               device_outputs: bool) -> list[Any]:
         for node, call, ins, outs, place, host_ins in self.plan:
             if host_ins is not None and all(s in host for s in host_ins):
                 place, args = "host", [host[s] for s in host_ins]

@@ -263,3 +263,36 @@ def test_two_threads_share_a_compiled_function():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_large_host_inputs_back_device_buffers_on_cpu_devices():
+    """On a CPU device sharing host memory, a large contiguous numpy input backs a
+    read-only buffer (no copy); the call waits for its kernels before returning, the
+    input is not modified, and later changes to it do not touch the returned outputs."""
+    import pyopencl as cl
+
+    from tensordsl.backends.opencl import runtime
+
+    big = np.linspace(0.0, 1.0, 1 << 15)
+    borrowed = []
+    arr = runtime.to_device(rt(), big, "test", "'big'", borrowed)
+    if runtime.zero_copy(rt()):
+        assert borrowed == [big] and arr.base_data.flags & cl.mem_flags.USE_HOST_PTR
+    else:
+        assert borrowed == []
+    small = runtime.to_device(rt(), big[:10].copy(), "test", "'small'", borrowed)
+    assert len(borrowed) <= 1 and not small.base_data.flags & cl.mem_flags.USE_HOST_PTR
+    np.testing.assert_array_equal(arr.get(), big)
+
+    x = T.dvector("x")
+    f = tensordsl.function([x], [T.exp(x) * 2, x.sum()], mode=opencl_mode())
+    v = np.random.default_rng(3).standard_normal(1 << 16)
+    keep = v.copy()
+    y, s = f(v)
+    np.testing.assert_array_equal(v, keep)
+    want = np.exp(keep) * 2
+    v[:] = 0  # the caller's array changes after the call: outputs are not views of it
+    np.testing.assert_allclose(y, want, rtol=1e-15)
+    assert abs(s - keep.sum()) <= 1e-12 * np.abs(keep).sum()
+    dev = f.thunk.notes["run_device"]([keep])
+    np.testing.assert_allclose(dev[0].get(), want, rtol=1e-15)
