@@ -36,7 +36,7 @@ _REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
 # Elements per work-item of the vector path. PoCL evaluates its math builtins one
 # element at a time inside a scalar kernel but calls its SLEEF vector variants on
 # vector arguments: on the 2-core development host, exp/log/erf of 1M doubles took
-# 27/61/60 ms as scalars and 4.8/9.5/~10 ms as double8 (docs/opencl.md).
+# 27/61/60 ms as scalars and 4.8/9.5/10-17 ms as double8 (docs/opencl.md).
 VECTOR_WIDTH = 8
 # Ops whose lowering is the same expression on vectors (float in, same float out; no
 # branches in helpers, no bool values). Anything else keeps the kernel scalar. Not pow,
