@@ -1,0 +1,193 @@
+"""The C backend's rule for Scan: the whole loop in one generated C function.
+
+The step graph is rewritten with FAST_RUN's rewrites on the C backend (fused, no
+in-place: its inputs are views of the caller's arrays), described (`scan_graph`), rendered
+with its kernels into one unit (`scan_codegen`), validated, built through the disk cache
+and loaded. A call sizes the buffers once (`scan_plan`), then makes ONE foreign call that
+runs every step: kernels through their entries, matrix products through the BLAS scipy
+already loaded (`blas_ptrs`), each new state copied into its buffer row.
+
+What the loop does not handle raises Unsupported here and the Scan runs its Python loop
+(`Scan.perform_with`, with the step compiled by the C backend): `as_while` loops,
+`truncate_gradient`, nodes other than kernels, 2-d matrix products and views (an ifelse,
+a random draw...). A call whose layouts the loop does not handle (a SumToShape that
+must sum, say) runs that Python loop too, for that call only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import threading
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.c import blas_ptrs, cache, runtime, validate
+from tensordsl.backends.c.lowering import Unsupported
+from tensordsl.backends.c.scan_codegen import ENTRY, render_loop
+from tensordsl.backends.c.scan_graph import KernelNode, StepGraph, describe
+from tensordsl.backends.c.scan_plan import NeedsFallback, Plan, contiguous_strides, make_plan
+from tensordsl.backends.c.schedule import Lowered, lowers
+from tensordsl.graph.basic import Apply
+from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.scan.op import Scan, lag, span
+
+MAX_DIMS = 16  # td_copy's index counter
+PLANS_KEPT = 8
+
+
+def step_graph(op: Scan) -> FunctionGraph:
+    """The step graph rewritten as the C backend compiles inner graphs (FAST_RUN's
+    rewrites, no in-place ones)."""
+    from tensordsl.runtime.mode import apply_rewrites, get_mode
+
+    graph, _ = op.inner.clone()
+    apply_rewrites(graph, replace(get_mode("FAST_RUN"), backend="c"), inner=True)
+    return graph
+
+
+@lowers(Scan)
+def _scan(node: Apply) -> Lowered:
+    """The compiled loop of a Scan node, or Unsupported (then its Python loop runs)."""
+    op = node.op
+    if op.as_while:
+        raise Unsupported("an as_while loop")
+    if op.truncate_gradient != -1:
+        raise Unsupported("truncate_gradient")
+    graph = step_graph(op)
+    described = describe(op, graph)
+    if any(v.ndim > MAX_DIMS for v in described.vars):
+        raise Unsupported(f"a step value of more than {MAX_DIMS} dims")
+    for k, out in enumerate(graph.outputs[:op.n_rec]):
+        if out.dtype != node.outputs[k].dtype:
+            raise Unsupported(f"state {k} is {node.outputs[k].dtype} but its step gives "
+                              f"{out.dtype}")
+    return ScanLoopRunner(node, graph, described), list(range(len(node.inputs)))
+
+
+class ScanLoopRunner:
+    """Runs a Scan node's loop in one foreign call (`call(inputs) -> outputs`).
+
+    `foreign_calls` counts the C calls made, `python_loops` the calls that took the
+    Python loop instead (tests read both)."""
+
+    def __init__(self, node: Apply, graph: FunctionGraph, described: StepGraph) -> None:
+        self.node, self.op, self.graph, self.step = node, node.op, graph, described
+        source = render_loop(self.op, described)
+        validate.check_source(source)
+        self.source = source
+        self.library = cache.get_library(source, validate.check_source)
+        self.fn = _load(self.library)
+        self.blas = (ctypes.c_void_p * 2)(*blas_ptrs.gemm_pointers())
+        self.kernels = {pos: runtime.KernelRunner(n.kernel, None, n.labels, str(n.node.op))
+                        for pos, n in enumerate(described.nodes) if isinstance(n, KernelNode)}
+        self.plans: dict[tuple, Plan | NeedsFallback] = {}
+        self.lock = threading.Lock()
+        self.foreign_calls = 0
+        self.python_loops = 0
+        self._python_step: Any = None
+
+    # -- the fallback --------------------------------------------------------------------
+    def python_loop(self, inputs: list[Any]) -> list[Any]:
+        """The Scan's own loop with the step compiled by the C backend."""
+        if self._python_step is None:
+            from tensordsl.backends.c.schedule import make_thunk
+
+            self._python_step = make_thunk(self.graph)
+        self.python_loops += 1
+        return self.op.perform_with(self.node, [self._python_step], inputs)
+
+    # -- the call ------------------------------------------------------------------------
+    def call(self, inputs: list[Any]) -> list[Any]:
+        """Check the inputs, size the outputs, run every step in one foreign call."""
+        op, node = self.op, self.node
+        inputs = [runtime.as_operand(v, np.dtype(var.dtype), str(op), repr(var))
+                  for v, var in zip(inputs, node.inputs)]
+        n_steps, seqs, inits, nonseqs = op.split_inputs(inputs)
+        n = int(n_steps)
+        if n <= 0:  # nothing to run (n < 0: the Python loop raises the error)
+            return self.python_loop(inputs)
+        for seq, taps in zip(seqs, op.seq_taps):
+            if seq.shape[0] < n + span(taps):
+                return self.python_loop(inputs)  # raises its error naming the sequence
+        for init, taps in zip(inits, op.rec_taps):
+            if init.shape[0] < lag(taps):
+                return self.python_loop(inputs)
+        for value, var in zip(inputs[1:], node.inputs[1:]):
+            if value.ndim != var.ndim:
+                raise ValueError(f"{op}: input {var!r} must be {var.ndim}-d, got shape "
+                                 f"{value.shape}")
+        plan = self.plan(seqs, inits, nonseqs)
+        if isinstance(plan, NeedsFallback):
+            return self.python_loop(inputs)
+        buffers = []
+        for k, (init, taps) in enumerate(zip(inits, op.rec_taps)):
+            rows = lag(taps)
+            buf = np.empty((rows + n,) + init.shape[1:], node.outputs[k].dtype)
+            buf[:rows] = init[:rows]
+            buffers.append(buf)
+        nits = [np.empty((n,) + shape, node.outputs[op.n_rec + j].dtype)
+                for j, shape in enumerate(plan.nit_shapes[op.n_rec:])]
+        meta = plan.meta.copy()
+        for k, buf in enumerate(buffers):
+            meta[self.step.rows_at[("state", k)]] = buf.strides[0]
+        for i, seq in enumerate(seqs):
+            meta[self.step.rows_at[("seq", i)]] = seq.strides[0]
+        for j, out in enumerate(nits):
+            meta[self.step.rows_at[("nit", j)]] = out.strides[0]
+        workspace = np.empty(max(plan.workspace, 1) + 64, np.uint8)
+        arrays = [*seqs, *buffers, *nonseqs, *self.step.consts, *nits]
+        ptrs = np.array([a.__array_interface__["data"][0] for a in arrays]
+                        + [_aligned(workspace)], np.uintp)
+        self.fn(n, ptrs.ctypes.data, meta.ctypes.data, self.blas)
+        self.foreign_calls += 1
+        return [*buffers, *nits]
+
+    def plan(self, seqs: list[np.ndarray], inits: list[np.ndarray],
+             nonseqs: list[np.ndarray]) -> Plan | NeedsFallback:
+        """The layouts of this call's step inputs (cached by their shapes and strides)."""
+        layouts = []
+        for seq, taps in zip(seqs, self.op.seq_taps):
+            layouts += [(seq.shape[1:], seq.strides[1:])] * len(taps)
+        for init, taps in zip(inits, self.op.rec_taps):
+            row = init.shape[1:]
+            layouts += [(row, contiguous_strides(row, init.itemsize))] * len(taps)
+        layouts += [(v.shape, v.strides) for v in nonseqs]
+        key = tuple(layouts)
+        found = self.plans.get(key)
+        if found is None:
+            try:
+                found = make_plan(self.step, self.kernels, layouts)
+                self._check_states(found, inits)
+            except NeedsFallback as why:
+                found = why
+            with self.lock:
+                if len(self.plans) >= PLANS_KEPT:
+                    self.plans.pop(next(iter(self.plans)))
+                self.plans[key] = found
+        return found
+
+    def _check_states(self, plan: Plan, inits: list[np.ndarray]) -> None:
+        """A state keeps its initial value's shape (Scan.perform_with's message)."""
+        for k, init in enumerate(inits):
+            got = plan.nit_shapes[k]
+            if got != init.shape[1:]:
+                raise ValueError(
+                    f"{self.op}: step 0 of {self.op._label(k)} has shape {got}, but its "
+                    f"initial state (outputs_info) has shape {init.shape[1:]}; a recurrent "
+                    f"output must keep the shape of its initial state")
+
+
+def _aligned(workspace: np.ndarray) -> int:
+    address = workspace.__array_interface__["data"][0]
+    return address + (-address % 64)
+
+
+@functools.cache
+def _load(path: str) -> Any:
+    fn = ctypes.CDLL(path)[ENTRY]  # releases the GIL: the loop may run long
+    fn.argtypes = [ctypes.c_longlong, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    fn.restype = None
+    return fn
