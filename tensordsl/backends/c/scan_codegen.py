@@ -57,7 +57,9 @@ static void td_gemm_TD_NAME(void *fp, const td_array *a, const td_array *b, cons
     int m = (int)a->dims[0], k = (int)a->dims[1], n = (int)b->dims[1];
     if (m == 0 || n == 0) return;
     TD_REAL *o = (TD_REAL *)out->data;
-    if (c) {
+    if (c && g[7] == (long long)sizeof(TD_REAL) && g[6] == n * g[7]) {
+        memcpy(o, c->data, (unsigned long)m * n * sizeof(TD_REAL));
+    } else if (c) {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 o[(long long)i * n + j] = *(const TD_REAL *)(c->data + i * g[6] + j * g[7]);
@@ -174,30 +176,44 @@ def _entry(op: object, graph: StepGraph) -> str:
             row = graph.rows_at[("state", v.which)]
             lines.append(f"{ind}A[{v.index}].data = ptr[{n_seq + v.which}] + "
                          f"(t + {lags[v.which] + v.tap}) * M[{row}];")
+    dst = []
+    for j in range(len(graph.outputs)):
+        if j < n_rec:
+            row = graph.rows_at[("state", j)]
+            dst.append(f"ptr[{n_seq + j}] + (t + {lags[j]}) * M[{row}]")
+        else:
+            row = graph.rows_at[("nit", j - n_rec)]
+            dst.append(f"ptr[{base_nit + j - n_rec}] + t * M[{row}]")
+    into = {b: j for j, b in enumerate(graph.direct) if b >= 0}
+
+    def place(o: int) -> str:
+        """Where node output o goes: its workspace region, or straight into the row
+        of the output it is (when this call's plan says the layouts agree)."""
+        region = f"ws + M[{graph.vars[o].offset_at}]"
+        if o not in into:
+            return f"{ind}A[{o}].data = {region};"
+        j = into[o]
+        return f"{ind}A[{o}].data = M[{graph.direct_at[j]}] ? {dst[j]} : {region};"
+
     for n in graph.nodes:
         if isinstance(n, KernelNode):
             for o in n.outs:
-                lines.append(f"{ind}A[{o}].data = ws + M[{graph.vars[o].offset_at}];")
+                lines.append(place(o))
             args = ", ".join(f"&A[{i}]" for i in n.ins + n.outs)
             lines.append(f"{ind}{n.entry}({args});")
         elif isinstance(n, GemmNode):
-            out = graph.vars[n.out]
             fp = "blas[0]" if n.dtype == "float32" else "blas[1]"
             c = f"&A[{n.c}]" if n.c is not None else "0"
-            lines += [f"{ind}A[{n.out}].data = ws + M[{out.offset_at}];",
+            lines += [place(n.out),
                       f"{ind}td_gemm_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
                       f"{n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);"]
         elif isinstance(n, ViewNode):
             lines.append(f"{ind}A[{n.out}].data = A[{n.src}].data + "
                          f"M[{graph.vars[n.out].offset_at}];")
     for j, o in enumerate(graph.outputs):
-        v = graph.vars[o]
-        if j < n_rec:
-            row = graph.rows_at[("state", j)]
-            dst = f"ptr[{n_seq + j}] + (t + {lags[j]}) * M[{row}]"
-        else:
-            row = graph.rows_at[("nit", j - n_rec)]
-            dst = f"ptr[{base_nit + j - n_rec}] + t * M[{row}]"
-        lines.append(f"{ind}td_copy(&A[{o}], {dst}, {_item(v.dtype)}, M[{graph.copy_at[j]}]);")
+        copy = f"td_copy(&A[{o}], {dst[j]}, {_item(graph.vars[o].dtype)}, M[{graph.copy_at[j]}]);"
+        if graph.direct[j] >= 0:
+            copy = f"if (!M[{graph.direct_at[j]}]) {copy}"
+        lines.append(ind + copy)
     lines += ["    }", "}", ""]
     return "\n".join(lines)

@@ -108,6 +108,11 @@ class StepGraph:
     meta_size: int
     rows_at: dict[tuple[str, int], int]  # ('seq'|'state'|'nit', i) -> meta slot of row stride
     copy_at: list[int]  # per inner output: meta slot of its 'contiguous copy' flag
+    # per inner output: the node output (a kernel's or a product's) it is, or is a view
+    # of, which may be computed straight into the output's row (-1: none), and the meta
+    # slot of the per-call flag saying whether it is (scan_plan decides)
+    direct: list[int] = field(default_factory=list)
+    direct_at: list[int] = field(default_factory=list)
 
 
 def describe(op: Any, inner: FunctionGraph) -> StepGraph:
@@ -160,7 +165,27 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
         meta += 1
     copy_at = list(range(meta, meta + len(outputs)))
     meta += len(outputs)
-    return StepGraph(vars_, nodes, outputs, consts, meta, rows_at, copy_at)
+    direct_at = list(range(meta, meta + len(outputs)))
+    meta += len(outputs)
+    return StepGraph(vars_, nodes, outputs, consts, meta, rows_at, copy_at,
+                     _direct_bases(nodes, outputs), direct_at)
+
+
+def _direct_bases(nodes: list[Any], outputs: list[int]) -> list[int]:
+    """Per inner output, the kernel or product output it is or views (see StepGraph)."""
+    producer = {}
+    for n in nodes:
+        for o in (n.outs if isinstance(n, KernelNode) else [n.out]):
+            producer[o] = n
+    bases, taken = [], set()
+    for o in outputs:
+        base = o
+        while isinstance(producer.get(base), ViewNode):
+            base = producer[base].src
+        ok = isinstance(producer.get(base), (KernelNode, GemmNode)) and base not in taken
+        bases.append(base if ok else -1)
+        taken.add(base)
+    return bases
 
 
 def _constant_value(var: Variable, who: str) -> Any:

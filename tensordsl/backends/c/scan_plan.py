@@ -120,10 +120,25 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
     for slot, value in meta_extra:
         meta[slot] = value
     for j, o in enumerate(graph.outputs):
-        v = graph.vars[o]
-        meta[graph.copy_at[j]] = int(c_contiguous(shape[o], strides[o],
-                                                  np.dtype(v.dtype).itemsize))
+        item = np.dtype(graph.vars[o].dtype).itemsize
+        meta[graph.copy_at[j]] = int(c_contiguous(shape[o], strides[o], item))
+        base = graph.direct[j]
+        if base >= 0:  # the same bytes in the same order: compute it in the row itself
+            same = (c_contiguous(shape[base], strides[base], item)
+                    and meta[graph.copy_at[j]] and _view_offset(graph, o, base, offset) == 0
+                    and np.prod(shape[base]) == np.prod(shape[o]))
+            meta[graph.direct_at[j]] = int(same)
     return Plan(meta, ws, [tuple(shape[o]) for o in graph.outputs])
+
+
+def _view_offset(graph: StepGraph, var: int, base: int, offset: list) -> int:
+    """Bytes from `base`'s data to `var`'s, `var` being a chain of views of `base`."""
+    views = {n.out: n for n in graph.nodes if isinstance(n, ViewNode)}
+    total = 0
+    while var != base:
+        total += offset[var]
+        var = views[var].src
+    return total
 
 
 def _gemm_plan(n: GemmNode, shape: list, strides: list, offset: list,
