@@ -92,13 +92,14 @@ class ScanLoopRunner:
         self._python_step: Any = None
 
     # -- the fallback --------------------------------------------------------------------
-    def python_loop(self, inputs: list[Any]) -> list[Any]:
-        """The Scan's own loop with the step compiled by the C backend."""
+    def python_loop(self, inputs: list[Any], counted: bool = True) -> list[Any]:
+        """The Scan's own loop with the step compiled by the C backend (`counted`: in
+        `python_loops`; zero steps are not a loop)."""
         if self._python_step is None:
             from tensordsl.backends.c.schedule import make_thunk
 
             self._python_step = make_thunk(self.graph)
-        self.python_loops += 1
+        self.python_loops += int(counted)
         return self.op.perform_with(self.node, [self._python_step], inputs)
 
     # -- the call ------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class ScanLoopRunner:
         n_steps, seqs, inits, nonseqs = op.split_inputs(inputs)
         n = int(n_steps)
         if n <= 0:  # nothing to run (n < 0: the Python loop raises the error)
-            return self.python_loop(inputs)
+            return self.python_loop(inputs, counted=False)
         for seq, taps in zip(seqs, op.seq_taps):
             if seq.shape[0] < n + span(taps):
                 return self.python_loop(inputs)  # raises its error naming the sequence
