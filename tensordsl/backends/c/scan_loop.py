@@ -92,15 +92,20 @@ class ScanLoopRunner:
         self._python_step: Any = None
 
     # -- the fallback --------------------------------------------------------------------
-    def python_loop(self, inputs: list[Any], counted: bool = True) -> list[Any]:
-        """The Scan's own loop with the step compiled by the C backend (`counted`: in
-        `python_loops`; zero steps are not a loop)."""
+    def step_schedule(self) -> Any:
+        """The C backend's Schedule of the (rewritten) step graph, made on first use: what
+        the Python loop calls once per step."""
         if self._python_step is None:
             from tensordsl.backends.c.schedule import make_thunk
 
             self._python_step = make_thunk(self.graph)
+        return self._python_step
+
+    def python_loop(self, inputs: list[Any], counted: bool = True) -> list[Any]:
+        """The Scan's own loop with the step compiled by the C backend (`counted`: in
+        `python_loops`; zero steps are not a loop)."""
         self.python_loops += int(counted)
-        return self.op.perform_with(self.node, [self._python_step], inputs)
+        return self.op.perform_with(self.node, [self.step_schedule()], inputs)
 
     # -- the call ------------------------------------------------------------------------
     def call(self, inputs: list[Any]) -> list[Any]:
