@@ -76,10 +76,10 @@ class ScanLoopRunner:
 
     def __init__(self, node: Apply, graph: FunctionGraph, described: StepGraph) -> None:
         self.node, self.op, self.graph, self.step = node, node.op, graph, described
-        source = render_loop(self.op, described)
-        validate.check_source(source)
-        self.source = source
-        self.library = cache.get_library(source, validate.check_source)
+        self.source = render_loop(self.op, described)
+        # pycparser checks the unit before it is built (a cached library was checked
+        # when it was built: parsing it again would cost ~0.2 s per scan)
+        self.library = cache.get_library(self.source, validate.check_source)
         self.fn = _load(self.library)
         self.blas = (ctypes.c_void_p * 2)(*blas_ptrs.gemm_pointers())
         self.kernels = {pos: runtime.KernelRunner(n.kernel, None, n.labels, str(n.node.op))

@@ -170,16 +170,24 @@ def _gemm_plan(n: GemmNode, shape: list, strides: list, offset: list,
 
 
 def _blas_operand(rows: int, cols: int, st: tuple[int, int], item: int) -> tuple[int, int]:
-    """(mode, leading dim in elements) of a row-major rows x cols operand: 0 rows are
-    contiguous (BLAS sees its transpose as-is), 1 columns are (BLAS transposes), 2 copy."""
+    """(mode, leading dim in elements) of a row-major rows x cols operand: 0 its rows are
+    contiguous (BLAS sees its transpose as is), 1 its columns are (BLAS transposes), 2 it
+    is copied first. A dim of size 1 accepts any stride."""
+    def leading(step: int, others: int) -> int | None:
+        if step <= 0 or step % item or step // item < max(1, others):
+            return None
+        return step // item
+
+    row_step = st[0] if rows > 1 else max(cols, 1) * item
     if cols <= 1 or st[1] == item:
-        ld = st[0] // item if rows > 1 and st[0] > 0 and st[0] % item == 0 else cols
-        if ld >= max(1, cols):
-            return 0, max(1, ld)
+        ld = leading(row_step, cols)
+        if ld is not None:
+            return 0, ld
+    col_step = st[1] if cols > 1 else max(rows, 1) * item
     if rows <= 1 or st[0] == item:
-        ld = st[1] // item if cols > 1 and st[1] > 0 and st[1] % item == 0 else rows
-        if ld >= max(1, rows):
-            return 1, max(1, ld)
+        ld = leading(col_step, rows)
+        if ld is not None:
+            return 1, ld
     return 2, max(1, cols)
 
 

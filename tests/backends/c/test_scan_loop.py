@@ -149,6 +149,35 @@ def test_state_with_matrix_product_and_bias_gemm() -> None:
     assert_close(fast(*transposed), ref(*values), "float32")
 
 
+@settings(max_examples=30, deadline=None)
+@given(rows=st.integers(1, 5), cols=st.integers(1, 5),
+       view=st.sampled_from(["plain", "fortran", "reversed", "every_other", "transposed"]),
+       dtype=st.sampled_from(["float32", "float64"]), seed=st.integers(0, 99))
+def test_products_of_any_operand_layout(rows: int, cols: int, view: str, dtype: str,
+                                        seed: int) -> None:
+    """Matrix products read operands whose rows or columns are contiguous directly (BLAS
+    transposes the latter) and copy the others (reversed, strided) first."""
+    fast, ref = products(dtype)
+    rng = np.random.default_rng(seed)
+    h0 = rng.standard_normal((rows, cols)).astype(dtype)
+    base = rng.standard_normal((2 * cols, 2 * cols)).astype(dtype) / cols
+    w = {"plain": base[:cols, :cols].copy(), "fortran": np.asfortranarray(base[:cols, :cols]),
+         "reversed": base[:cols, :cols][::-1, ::-1], "every_other": base[::2, ::2],
+         "transposed": base[:cols, :cols].T}[view]
+    before = w.copy()
+    assert_close(fast(h0, w), ref(h0, w), dtype)
+    np.testing.assert_array_equal(w, before)
+    assert runners(fast)[0].python_loops == 0
+
+
+@functools.cache
+def products(dtype: str) -> tuple:
+    h0, W = T.matrix("h0", dtype), T.matrix("W", dtype)  # noqa: N806
+    hs, _ = scan(lambda h, W: T.tanh(T.dot(h, W)) + T.dot(W[:1], W)[0], outputs_info=[h0],  # noqa: N803
+                 non_sequences=[W], n_steps=4)
+    return both([h0, W], hs)
+
+
 @pytest.mark.parametrize("dtype", ["float64"])
 def test_rnn_gradient_against_finite_differences(dtype: str) -> None:
     rng = np.random.default_rng(7)
