@@ -22,6 +22,8 @@ from typing import Any
 from benchsuite.cases import Factory, NotApplicable, Run, noted
 from benchsuite.env import NotInstalled
 
+TIMEOUT_S = 600  # one build or one call of a column, at most
+
 
 def _serve(conn: Any, module: str, table: str, column: str, inputs: dict[str, Any]) -> None:
     """The child: build `getattr(module, table)()[column](inputs)`, then serve calls."""
@@ -66,7 +68,7 @@ def isolated(module: str, table: str, column: str) -> Factory:
                            daemon=True)
         proc.start()
         child.close()
-        status, note = parent.recv()
+        status, note = _reply(parent, proc, "building")
         if status != "ok":
             proc.join(5)
             if status == "not installed":
@@ -77,7 +79,7 @@ def isolated(module: str, table: str, column: str) -> Factory:
 
         def call(request: Any) -> Any:
             parent.send(request)
-            tag, value = parent.recv()
+            tag, value = _reply(parent, proc, "running")
             if tag != "ok":
                 raise RuntimeError(value)
             return value
@@ -92,6 +94,19 @@ def isolated(module: str, table: str, column: str) -> Factory:
         return noted(run, "; ".join(n for n in (note, extra) if n))
 
     return factory
+
+
+def _reply(conn: Any, proc: Any, doing: str) -> tuple[str, Any]:
+    """The child's next message; a child silent for TIMEOUT_S or gone is an error (a hung
+    peer must not hang the whole run)."""
+    if not conn.poll(TIMEOUT_S):
+        proc.terminate()
+        raise RuntimeError(f"the child process gave no answer in {TIMEOUT_S} s ({doing})")
+    try:
+        return conn.recv()
+    except EOFError:
+        raise RuntimeError(f"the child process died ({doing}, exit code "
+                           f"{proc.exitcode})") from None
 
 
 def _round_trip(call: Any, repeats: int = 200) -> float:

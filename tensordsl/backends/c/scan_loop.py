@@ -89,6 +89,8 @@ class ScanLoopRunner:
         self.foreign_calls = 0
         self.python_loops = 0
         self.spare: dict[int, np.ndarray] = {}  # large outputs of the last call
+        self.in_dtypes = [np.dtype(v.dtype) for v in node.inputs]
+        self.who = str(self.op)
         self._python_step: Any = None
 
     # -- the fallback --------------------------------------------------------------------
@@ -111,8 +113,9 @@ class ScanLoopRunner:
     def call(self, inputs: list[Any]) -> list[Any]:
         """Check the inputs, size the outputs, run every step in one foreign call."""
         op, node = self.op, self.node
-        inputs = [runtime.as_operand(v, np.dtype(var.dtype), str(op), repr(var))
-                  for v, var in zip(inputs, node.inputs)]
+        inputs = [v if type(v) is np.ndarray and v.dtype is dt  # the common case: as is
+                  else runtime.as_operand(v, dt, self.who, repr(var))
+                  for v, dt, var in zip(inputs, self.in_dtypes, node.inputs)]
         n_steps, seqs, inits, nonseqs = op.split_inputs(inputs)
         n = int(n_steps)
         if n <= 0:  # nothing to run (n < 0: the Python loop raises the error)
