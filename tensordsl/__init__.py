@@ -36,12 +36,15 @@ _LAZY = {
     "scan": ("tensordsl.scan", "scan"),
     "rewrite": ("tensordsl.rewrite", None),
     "testing": ("tensordsl.testing", None),
-    "compile": ("tensordsl.frontend", "compile"),
+    # a module path (theano.compile.function, .io.In) that is also callable as the
+    # @tensordsl.compile decorator of tensordsl.frontend
+    "compile": ("tensordsl.compile", None),
     "value_and_grad": ("tensordsl.frontend", "value_and_grad"),
     "pp": ("tensordsl.printing", "pp"),
     "debugprint": ("tensordsl.printing", "debugprint"),
     "dprint": ("tensordsl.printing", "debugprint"),
     "sandbox": ("tensordsl.sandbox", None),
+    "scalar": ("tensordsl.scalar", None),
 }
 
 

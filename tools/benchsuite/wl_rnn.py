@@ -185,7 +185,7 @@ def _no_decorator(_i: dict[str, Any]) -> Run:
 
 def _impls(bptt: bool) -> dict[str, Any]:
     impls: dict[str, Any] = {"numpy": _numpy(bptt), "pytensor": _pytensor(bptt),
-                             "jax": _jax(bptt), "pytorch": _torch(bptt)}
+                             "jax": _jax(bptt), "torch": _torch(bptt)}
     impls.update(tdsl.symbolic_factories(_tdsl_program(bptt)))
     impls[tdsl.DECORATOR] = _no_decorator
     return impls
