@@ -15,6 +15,8 @@ helpers and prototypes). A new state is copied into its buffer row after the ste
 
 from __future__ import annotations
 
+import numpy as np
+
 from tensordsl.backends.c.render import PRELUDE, CRenderer
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, StepGraph, ViewNode
 from tensordsl.config import config
@@ -136,8 +138,6 @@ def _ctype(dtype: str) -> str:
 
 
 def _item(dtype: str) -> int:
-    import numpy as np
-
     return np.dtype(dtype).itemsize
 
 
