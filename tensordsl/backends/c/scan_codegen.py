@@ -6,7 +6,8 @@ The unit exports `td_scan(n, ptr, meta, blas)`:
         output buffers, then the workspace;
   meta  int64 layouts from `scan_plan` (dims, byte strides, flags, offsets per step
         variable; BLAS modes; row strides);
-  blas  (sgemm, dgemm) function pointers (`blas_ptrs`).
+  blas  (sgemm, dgemm) function pointers (`blas_ptrs`);
+and returns the number of steps run (fewer than n when an `until` condition held).
 Every step variable is a `td_array` head (render.PRELUDE) whose dims and strides point
 into `meta` and whose data pointer is set per step, so each kernel is called through
 its usual entry, rendered by `CRenderer` into this same unit (one copy of the shared
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tensordsl.backends.c.lowering import c_type
 from tensordsl.backends.c.render import PRELUDE, CRenderer
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, StepGraph, ViewNode
 from tensordsl.config import config
@@ -150,7 +152,7 @@ def _entry(op: object, graph: StepGraph) -> str:
     lags = [-min(t) for t in op.rec_taps]  # type: ignore[attr-defined]
     mins = [min(t) for t in op.seq_taps]  # type: ignore[attr-defined]
     nv = max(1, len(graph.vars))
-    lines = [f"void {ENTRY}(long long n, char *const *ptr, const long long *M, "
+    lines = [f"long long {ENTRY}(long long n, char *const *ptr, const long long *M, "
              "void *const *blas)", "{",
              f"    char *ws = ptr[{ws_ptr}];",
              f"    td_array A[{nv}];",
@@ -215,5 +217,9 @@ def _entry(op: object, graph: StepGraph) -> str:
         if graph.direct[j] >= 0:
             copy = f"if (!M[{graph.direct_at[j]}]) {copy}"
         lines.append(ind + copy)
-    lines += ["    }", "}", ""]
+    if graph.cond >= 0:  # `until`: the step that computes a true condition is the last
+        cond = graph.vars[graph.cond]
+        lines.append(f"{ind}if (*(const {c_type(cond.dtype)} *)A[{graph.cond}].data) "
+                     "return t + 1;")
+    lines += ["    }", "    return n;", "}", ""]
     return "\n".join(lines)

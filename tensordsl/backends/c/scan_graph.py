@@ -103,7 +103,7 @@ class StepGraph:
 
     vars: list[Var]
     nodes: list[Any]
-    outputs: list[int]
+    outputs: list[int]  # the states' new values, then the per-step outputs
     consts: list[np.ndarray]
     meta_size: int
     rows_at: dict[tuple[str, int], int]  # ('seq'|'state'|'nit', i) -> meta slot of row stride
@@ -113,6 +113,7 @@ class StepGraph:
     # slot of the per-call flag saying whether it is (scan_plan decides)
     direct: list[int] = field(default_factory=list)
     direct_at: list[int] = field(default_factory=list)
+    cond: int = -1  # an `until` loop's condition variable (-1: not a while loop)
 
 
 def describe(op: Any, inner: FunctionGraph) -> StepGraph:
@@ -149,7 +150,12 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
     nodes: list[Any] = []
     for node in inner.toposort():
         nodes.append(_classify(node, operand, add))
-    outputs = [operand(v) for v in inner.outputs]
+    # an `until` loop's last inner output is its condition (0-d), not stored anywhere
+    n_data = len(inner.outputs) - int(op.as_while)
+    outputs = [operand(v) for v in inner.outputs[:n_data]]
+    cond = operand(inner.outputs[-1]) if op.as_while else -1
+    if op.as_while and inner.outputs[-1].ndim != 0:
+        raise Unsupported("a non-scalar until condition")
     meta = 0
     for v in vars_:
         v.meta = meta
@@ -168,7 +174,7 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
     direct_at = list(range(meta, meta + len(outputs)))
     meta += len(outputs)
     return StepGraph(vars_, nodes, outputs, consts, meta, rows_at, copy_at,
-                     _direct_bases(nodes, outputs), direct_at)
+                     _direct_bases(nodes, outputs), direct_at, cond)
 
 
 def _direct_bases(nodes: list[Any], outputs: list[int]) -> list[int]:

@@ -8,10 +8,11 @@ runs every step: kernels through their entries, matrix products through the BLAS
 already loaded (`blas_ptrs`), each new state copied into its buffer row.
 
 What the loop does not handle raises Unsupported here and the Scan runs its Python loop
-(`Scan.perform_with`, with the step compiled by the C backend): `as_while` loops,
-`truncate_gradient`, nodes other than kernels, 2-d matrix products and views (an ifelse,
-a random draw...). A call whose layouts the loop does not handle (a SumToShape that
-must sum, say) runs that Python loop too, for that call only.
+(`Scan.perform_with`, with the step compiled by the C backend): a step with nodes
+other than kernels, 2-d matrix products and views (an ifelse, a random draw...). An
+`until` condition ends the C loop after the step that computes it true, as there. A
+call whose layouts the loop does not handle (a SumToShape that must sum, say) runs that
+Python loop too, for that call only.
 """
 
 from __future__ import annotations
@@ -52,11 +53,7 @@ def step_graph(op: Scan) -> FunctionGraph:
 @lowers(Scan)
 def _scan(node: Apply) -> Lowered:
     """The compiled loop of a Scan node, or Unsupported (then its Python loop runs)."""
-    op = node.op
-    if op.as_while:
-        raise Unsupported("an as_while loop")
-    if op.truncate_gradient != -1:
-        raise Unsupported("truncate_gradient")
+    op = node.op  # truncate_gradient only shapes the gradient's graph: same loop here
     graph = step_graph(op)
     described = describe(op, graph)
     if any(v.ndim > MAX_DIMS for v in described.vars):
@@ -140,7 +137,7 @@ class ScanLoopRunner:
             buf[:rows] = init[:rows]
             buffers.append(buf)
         nits = [self.buffer(op.n_rec + j, (n,) + shape, node.outputs[op.n_rec + j].dtype)
-                for j, shape in enumerate(plan.nit_shapes[op.n_rec:])]
+                for j, shape in enumerate(plan.nit_shapes[op.n_rec:op.n_rec + op.n_nit])]
         meta = plan.meta.copy()
         for k, buf in enumerate(buffers):
             meta[self.step.rows_at[("state", k)]] = buf.strides[0]
@@ -152,9 +149,14 @@ class ScanLoopRunner:
         arrays = [*seqs, *buffers, *nonseqs, *self.step.consts, *nits]
         ptrs = np.array([a.__array_interface__["data"][0] for a in arrays]
                         + [_aligned(workspace)], np.uintp)
-        self.fn(n, ptrs.ctypes.data, meta.ctypes.data, self.blas)
+        done = self.fn(n, ptrs.ctypes.data, meta.ctypes.data, self.blas)
         self.foreign_calls += 1
         outs = [*buffers, *nits]
+        if op.as_while:  # the rows of the steps run (Scan.perform_with's outputs)
+            if done < n:
+                outs = [b[:lag(taps) + done].copy() for b, taps in zip(buffers, op.rec_taps)]
+                outs += [o[:done].copy() for o in nits]
+            return outs + [np.asarray(done, dtype="int64")]
         for o, out in enumerate(outs):
             if out.nbytes >= runtime.RECYCLE_BYTES:
                 self.spare[o] = out
@@ -215,5 +217,5 @@ def _aligned(workspace: np.ndarray) -> int:
 def _load(path: str) -> Any:
     fn = ctypes.CDLL(path)[ENTRY]  # releases the GIL: the loop may run long
     fn.argtypes = [ctypes.c_longlong, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-    fn.restype = None
+    fn.restype = ctypes.c_longlong  # the number of steps run
     return fn

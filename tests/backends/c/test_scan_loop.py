@@ -229,24 +229,52 @@ def _host_scans(fn: tensordsl.Function) -> int:
                and not s.compiled)
 
 
-def test_fallbacks_still_compute_the_reference() -> None:
-    """Loops the compiled loop does not take (an `until` condition, an ifelse in the
-    step, truncate_gradient) run the Python loop and give the reference's values."""
+def test_ifelse_in_the_step_takes_the_python_loop() -> None:
+    """A step the compiled loop does not take (an ifelse in it) runs the Python loop
+    and gives the reference's values."""
     x, h0 = T.dvector("x"), T.dscalar("h0")
-    stopped, _ = scan(lambda v, acc: (acc + v, until(acc + v > 2.0)), sequences=x,
-                      outputs_info=h0)
     branch, _ = scan(lambda v, acc: ifelse(T.gt(v, 0), acc + v, acc * 0.5), sequences=x,
                      outputs_info=h0)
-    truncated, _ = scan(lambda v, acc: T.tanh(acc * v), sequences=x, outputs_info=h0,
-                        truncate_gradient=2)
-    fast, ref = both([x, h0], [stopped, branch, truncated])
-    assert not runners(fast)  # all three run their Python loops
-    assert _host_scans(fast) == 3
+    fast, ref = both([x, h0], branch)
+    assert not runners(fast)
+    assert _host_scans(fast) == 1
     xs, start = np.array([0.5, -1.0, 2.0, 0.25, 1.5]), np.float64(0.1)
     assert_close(fast(xs, start), ref(xs, start), "float64")
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.floats(-2, 3), min_size=0, max_size=12), limit=st.floats(-1, 6),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_until_stops_the_compiled_loop(values: list[float], limit: float, dtype: str) -> None:
+    """An `until` condition ends the loop after the step computing it true: the outputs
+    keep the rows of the steps run, and the gradient follows those steps."""
+    fast, ref = until_loop(dtype)
+    xs, start = np.asarray(values, dtype), np.asarray(0.25, dtype)
+    bound = np.asarray(limit, dtype)
+    (runner,) = [r for r in runners(fast) if r.op.as_while]
+    calls = runner.foreign_calls
+    assert_close(fast(xs, start, bound), ref(xs, start, bound), dtype)
+    assert runner.foreign_calls == calls + (1 if values else 0)
+
+
+@functools.cache
+def until_loop(dtype: str) -> tuple:
+    x, h0, limit = T.vector("x", dtype), T.scalar("h0", dtype), T.scalar("limit", dtype)
+    (acc, seen), _ = scan(lambda v, a, m: ([a + v * v, T.tanh(a) * v], until(a + v * v > m)),
+                          sequences=x, outputs_info=[h0, None], non_sequences=limit)
+    return both([x, h0, limit], [acc, seen, tensordsl.grad(T.sum(acc) + T.sum(seen), x)])
+
+
+def test_truncated_gradient_loops_are_compiled() -> None:
+    """truncate_gradient only shapes the gradient's graph: both loops compile."""
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    truncated, _ = scan(lambda v, acc: T.tanh(acc * v + v), sequences=x, outputs_info=h0,
+                        truncate_gradient=2)
     cost = T.sum(truncated)
-    gfast, gref = both([x, h0], tensordsl.grad(cost, [x, h0]))
-    assert_close(gfast(xs, start), gref(xs, start), "float64")
+    fast, ref = both([x, h0], [truncated, *tensordsl.grad(cost, [x, h0])])
+    assert len(runners(fast)) == 2 and _host_scans(fast) == 0
+    xs, start = np.array([0.5, -1.0, 2.0, 0.25, 1.5]), np.float64(0.1)
+    assert_close(fast(xs, start), ref(xs, start), "float64")
 
 
 def test_state_changing_shape_is_a_clear_error() -> None:
