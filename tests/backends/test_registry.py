@@ -103,3 +103,14 @@ def test_inner_graphs_run_on_the_active_backend():
     # the op's own inner graph is not rewritten by compiling it
     assert not any(type(n.op).__name__ == "FusedElemwise"
                    for n in scan_step.node.op.inner.apply_nodes)
+
+
+def test_c_sources_list_the_compiled_scan_loop():
+    x = T.dmatrix("x")
+    W = T.dmatrix("W")
+    h0 = T.dvector("h0")
+    hs, _ = tensordsl.scan(lambda xt, h: T.tanh(T.dot(h, W) + xt), sequences=x,
+                           outputs_info=h0)
+    f = tensordsl.function([x, W, h0], hs, mode=target_mode("c"))
+    entries = [s.entry for s in get_backend("c").sources(f.maker.fgraph)]
+    assert "td_scan" in entries

@@ -34,27 +34,28 @@ from tensordsl.backends.c.scan_plan import NeedsFallback, Plan, contiguous_strid
 from tensordsl.backends.c.schedule import Lowered, lowers
 from tensordsl.graph.basic import Apply
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.schedule import InnerCompiler
 from tensordsl.scan.op import Scan, lag, span
 
 MAX_DIMS = 16  # td_copy's index counter
 PLANS_KEPT = 8
 
 
-def step_graph(op: Scan) -> FunctionGraph:
-    """The step graph rewritten as the C backend compiles inner graphs (FAST_RUN's
-    rewrites, no in-place ones)."""
-    from tensordsl.runtime.mode import apply_rewrites, get_mode
+def step_graph(op: Scan, inner: InnerCompiler | None = None) -> FunctionGraph:
+    """The step graph rewritten as the function's mode rewrites inner graphs (`inner`),
+    or, for a Scan compiled on its own, with FAST_RUN's rewrites (no in-place ones)."""
+    if inner is not None:
+        return inner.rewrite(op.inner)
+    from tensordsl.runtime.mode import get_mode, rewritten_inner
 
-    graph, _ = op.inner.clone()
-    apply_rewrites(graph, replace(get_mode("FAST_RUN"), backend="c"), inner=True)
-    return graph
+    return rewritten_inner(op.inner, replace(get_mode("FAST_RUN"), backend="c"))
 
 
 @lowers(Scan)
-def _scan(node: Apply) -> Lowered:
+def _scan(node: Apply, inner: InnerCompiler | None) -> Lowered:
     """The compiled loop of a Scan node, or Unsupported (then its Python loop runs)."""
     op = node.op  # truncate_gradient only shapes the gradient's graph: same loop here
-    graph = step_graph(op)
+    graph = step_graph(op, inner)
     described = describe(op, graph)
     if any(v.ndim > MAX_DIMS for v in described.vars):
         raise Unsupported(f"a step value of more than {MAX_DIMS} dims")
@@ -66,13 +67,15 @@ def _scan(node: Apply) -> Lowered:
 
 
 class ScanLoopRunner:
-    """Runs a Scan node's loop in one foreign call (`call(inputs) -> outputs`).
+    """Runs a Scan node's loop in one foreign call (`call(inputs) -> outputs`); its
+    unit is `source`, entry `entry`.
 
     `foreign_calls` counts the C calls made, `python_loops` the calls that took the
     Python loop instead (tests read both)."""
 
     def __init__(self, node: Apply, graph: FunctionGraph, described: StepGraph) -> None:
         self.node, self.op, self.graph, self.step = node, node.op, graph, described
+        self.entry = ENTRY
         self.source = render_loop(self.op, described)
         # pycparser checks the unit before it is built (a cached library was checked
         # when it was built: parsing it again would cost ~0.2 s per scan)
