@@ -106,9 +106,9 @@ def test_inner_graphs_run_on_the_active_backend():
 
 
 def test_c_sources_list_the_compiled_scan_loop():
-    x = T.dmatrix("x")
+    x = T.dtensor3("x")  # steps x batch x hidden: the loop compiles 2-d products
     W = T.dmatrix("W")
-    h0 = T.dvector("h0")
+    h0 = T.dmatrix("h0")
     hs, _ = tensordsl.scan(lambda xt, h: T.tanh(T.dot(h, W) + xt), sequences=x,
                            outputs_info=h0)
     f = tensordsl.function([x, W, h0], hs, mode=target_mode("c"))
