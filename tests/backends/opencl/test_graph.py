@@ -296,3 +296,14 @@ def test_large_host_inputs_back_device_buffers_on_cpu_devices():
     assert abs(s - keep.sum()) <= 1e-12 * np.abs(keep).sum()
     dev = f.thunk.notes["run_device"]([keep])
     np.testing.assert_allclose(dev[0].get(), want, rtol=1e-15)
+
+
+def test_scan_runs_with_its_inner_graph_compiled_for_opencl():
+    """A scan node runs on the host, its step graph compiled by the OpenCL backend."""
+    x = T.dvector("x")
+    out, upd = tensordsl.scan(lambda v, acc: acc + T.exp(v), sequences=[x],
+                              outputs_info=[T.constant(np.float64(0.0))])
+    f = tensordsl.function([x], out, updates=upd, mode=opencl_mode())
+    v = np.linspace(-1, 1, 9)
+    np.testing.assert_allclose(f(v), np.cumsum(np.exp(v)), rtol=1e-14)
+    assert "host" in f.thunk.notes["where"]
