@@ -22,7 +22,8 @@ from tensordsl.frontend.statements import MAX_UNROLL
 
 
 def compile(fn: Callable | None = None, *, target: str | None = None, signature: Any = None,
-            mode: Any = None, static_argnames: Any = ()) -> Any:
+            mode: Any = None, static_argnames: Any = (),
+            return_device_arrays: bool = False) -> Any:
     """Compile a numpy function: `@compile`, `@compile(target='c')`, `compile(fn, ...)`.
 
     The default target is FAST_RUN's backend: 'c' when a C compiler is found, else
@@ -33,12 +34,16 @@ def compile(fn: Callable | None = None, *, target: str | None = None, signature:
     ("f8[:,:], f8[:]", or typed variables) compiles eagerly and restricts calls to it.
     Parameters named in `static_argnames` are compiled in: each value gets its own
     specialisation (use it for loop bounds and flags passed as Python ints).
+    `return_device_arrays` (device targets: opencl) returns results computed on the
+    device as device arrays instead of copying them back.
     """
     if fn is None:
         return lambda f: CompiledFunction(_unwrap(f), target, signature, mode,
-                                          static_argnames=static_argnames)
+                                          static_argnames=static_argnames,
+                                          return_device_arrays=return_device_arrays)
     return CompiledFunction(_unwrap(fn), target, signature, mode,
-                            static_argnames=static_argnames)
+                            static_argnames=static_argnames,
+                            return_device_arrays=return_device_arrays)
 
 
 def _unwrap(fn: Any) -> Any:

@@ -48,7 +48,7 @@ class Specialisation:
         # without shared variables, call the thunk directly (Function.__call__ re-checks
         # what the key already guarantees)
         self.thunk = function.thunk if function is not None and not function.shared_vars \
-            else None
+            and not function.return_device_arrays else None
         fresh = self.thunk.fresh_outputs if self.thunk is not None else ()
         self.known_fresh = bool(fresh) and all(fresh)  # the backend allocated every output
         # the common single-output case skips the generic tree rebuild
@@ -94,8 +94,9 @@ class CompiledFunction:
 
     def __init__(self, py_func: Any, target: str | None = None, signature: Any = None,
                  mode: Any = None, transform: Any = None,
-                 static_argnames: Any = ()) -> None:
+                 static_argnames: Any = (), return_device_arrays: bool = False) -> None:
         self.py_func = py_func
+        self.return_device_arrays = return_device_arrays
         self.target = target or default_target()
         self.mode = target_mode(self.target, mode)
         self._mode_arg = mode
@@ -226,7 +227,7 @@ class CompiledFunction:
         self.stats["compiles"] += 1
         with using_cast_policy("numpy"):
             return function(inputs, list(outputs), mode=self.mode, on_unused_input="ignore",
-                            trust_input=True)
+                            trust_input=True, return_device_arrays=self.return_device_arrays)
 
     def _compile_declared(self, ttypes: list[Any]) -> Specialisation:
         if len(ttypes) != self._nparams:

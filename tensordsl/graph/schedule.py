@@ -57,13 +57,27 @@ class Step:
     runner: Any = None
 
 
+@dataclass(frozen=True)
+class Resident:
+    """How a device backend keeps values on its device across calls (shared variables,
+    `return_device_arrays`): `run` is like `Schedule.run` but leaves outputs computed on
+    the device there; `upload`/`download` move one array; `holds(value)` says whether
+    `value` is an array on this schedule's device."""
+
+    run: Call
+    upload: Callable[[Any], Any]
+    download: Callable[[Any], Any]
+    holds: Callable[[Any], bool]
+
+
 @dataclass
 class Schedule:
     """A runnable graph: `schedule(values)` -> outputs, values in `fgraph.inputs` order.
 
     `fresh_outputs[i]` is True when output i is always a new array nobody else holds
     (the caller may skip defensive copies); `fast_call`, when set, makes a specialised
-    `__call__` for a Function (the C backend's trampoline for 0-d kernels)."""
+    `__call__` for a Function (the C backend's trampoline for 0-d kernels); `resident`
+    is set by device backends (values kept on the device between calls)."""
 
     run: Call
     steps: tuple[Step, ...]
@@ -73,6 +87,7 @@ class Schedule:
     fast_call: Callable[..., Any] | None = None
     backend: str = "numpy"
     notes: dict[str, Any] = field(default_factory=dict)
+    resident: Resident | None = None
 
     def __call__(self, values: list[Any]) -> list[Any]:
         return self.run(values)

@@ -163,8 +163,12 @@ def shape_i_from_sources(fgraph: FunctionGraph, node: Apply) -> Any:
 
 @register("canonicalize", "fast_run", tracks=(SumToShape,))
 def sum_to_shape_identity(fgraph: FunctionGraph, node: Apply) -> Any:
-    """SumToShape(g, like) -> g when g's dims have the sources of like's (equal shapes)."""
+    """SumToShape(g, like) -> g when g's dims have the sources of like's (equal shapes);
+    a full sum when `like` is 0-d (a scalar broadcasts to any shape: a Reduce, which
+    every compiled backend runs, and like's value is not read at all)."""
     g, like = node.inputs
+    if like.ndim == 0 and g.ndim > 0:
+        return [Reduce("add", tuple(range(g.ndim)), g.dtype)(g)]
     if g.ndim != like.ndim:
         return None
     sg, sl = sources_of(fgraph, g), sources_of(fgraph, like)

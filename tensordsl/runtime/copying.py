@@ -40,4 +40,5 @@ def copy_function(fn: Any, swap: dict | None, delete_updates: bool, name: str | 
                     allow_input_downcast=source["allow_input_downcast"], profile=profile,
                     # inputs only the deleted updates used are unused now
                     on_unused_input="ignore" if delete_updates else source["on_unused_input"],
-                    trust_input=source["trust_input"])
+                    trust_input=source["trust_input"],
+                    return_device_arrays=source["return_device_arrays"])

@@ -165,8 +165,12 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
              accept_inplace: bool = False, name: str | None = None,
              rebuild_strict: bool = True, allow_input_downcast: bool | None = None,
              profile: Any = None, on_unused_input: str | None = "raise",
-             trust_input: bool = False) -> Function:
-    """Compile a callable computing `outputs` from `inputs` (Theano's theano.function)."""
+             trust_input: bool = False, return_device_arrays: bool = False) -> Function:
+    """Compile a callable computing `outputs` from `inputs` (Theano's theano.function).
+
+    On a device backend (OpenCL) shared variables stay on the device between calls and
+    updates happen there; `return_device_arrays=True` returns outputs computed on the
+    device as device arrays (pyopencl.array.Array) instead of copying them back."""
     if profile not in (None, False):
         raise NotImplementedError(f"function(profile={profile!r}): profiling is not "
                                   f"implemented; leave profile unset (time calls with timeit)")
@@ -209,13 +213,18 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
     maker.roots = roots  # outputs + updates after givens, un-rewritten (pickling, dask)
+    if return_device_arrays and thunk.resident is None:
+        raise ValueError(f"function(return_device_arrays=True): the {thunk.backend} backend "
+                         f"keeps no values on a device; use device=opencl (or mode with "
+                         f"the opencl backend)")
     fn = Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
-                  allow_input_downcast, trust_input)
+                  allow_input_downcast, trust_input, return_device_arrays)
     # what Function.copy recompiles from (swap and delete_updates change the graph)
     fn._source = dict(inputs=inputs, outputs=outputs, mode=mode, updates=update_pairs,
                       givens=given, no_default_updates=no_default_updates, name=name,
                       allow_input_downcast=allow_input_downcast,
-                      on_unused_input=on_unused_input, trust_input=trust_input)
+                      on_unused_input=on_unused_input, trust_input=trust_input,
+                      return_device_arrays=return_device_arrays)
     return fn
 
 
@@ -259,9 +268,13 @@ class Function:
 
     def __init__(self, maker: FunctionMaker, thunk: Any, shared_vars: list[SharedVariable],
                  updates: list[tuple[SharedVariable, Variable]], n_outputs: int, kind: str,
-                 name: str | None, allow_input_downcast: bool | None, trust_input: bool) -> None:
+                 name: str | None, allow_input_downcast: bool | None, trust_input: bool,
+                 return_device_arrays: bool = False) -> None:
         self.maker = maker
         self.thunk = thunk
+        self.return_device_arrays = return_device_arrays
+        # a device backend keeps shared values (and, if asked, outputs) on its device
+        self._resident = thunk.resident if shared_vars or return_device_arrays else None
         self.shared_vars = shared_vars
         self.update_targets = [t for t, _ in updates]
         # shared variables whose buffer a node overwrites (an in-place update)
@@ -284,12 +297,16 @@ class Function:
         self._n_inputs = len(maker.inputs)
         self._fast_filters = [_fast_filter(t, lbl, d) for t, lbl, d in
                               zip(self._types, self._labels, self._downcast)]
+        if thunk.resident is not None:  # arrays already on the device are taken as they are
+            self._fast_filters = [_device_filter(thunk.resident, f, t, lbl) for f, t, lbl in
+                                  zip(self._fast_filters, self._types, self._labels)]
         self._filter_positional = _positional_binder(self._fast_filters)
         self._run = thunk.run
         fresh = thunk.fresh_outputs
         self._outputs_fresh = (len(fresh) == n_outputs and all(fresh) and n_outputs > 0
                                and not updates)
-        self._lean = self._outputs_fresh and not shared_vars and not trust_input
+        self._lean = self._outputs_fresh and not shared_vars and not trust_input \
+            and self._resident is None
         self._single = kind == "single"
         self._fast_call = None
         make_fast_call = thunk.fast_call
@@ -364,6 +381,8 @@ class Function:
             values = self._bind(args, kwargs)
         else:
             values = [check(v) for check, v in zip(self._fast_filters, args)]
+        if self._resident is not None:
+            return self._shape(self._call_resident(values))
         if self._outputs_fresh and not self.shared_vars:
             outputs = self._run(values)  # fresh arrays nobody else holds: no copies
             if self._single:
@@ -383,6 +402,32 @@ class Function:
         for target, value, raw in zip(self.update_targets, new_values, updated):
             # an update computed in place already is the shared variable's own buffer
             target._value = raw if raw is target.container_value else value
+        if self.kind == "single":
+            return outputs[0]
+        return tuple(outputs) if self.kind == "tuple" else outputs
+
+    def _call_resident(self, values: list[Any]) -> list[Any]:
+        """A call on a device backend: shared values are passed as the device holds them
+        (uploaded once), updates computed on the device stay there, outputs are copied
+        back unless `return_device_arrays`."""
+        res = self._resident
+        shared_values = [s.value_on(res) for s in self.shared_vars]
+        results = res.run(values + shared_values)
+        n = self.n_outputs
+        inputs = values + shared_values
+        if self.return_device_arrays:  # never hand out a buffer an input or state owns
+            outputs = [o.copy() if any(o is v for v in inputs) and res.holds(o) else o
+                       for o in results[:n]]
+            outputs = [o if res.holds(o) else _owned([o], values)[0] for o in outputs]
+        else:
+            outputs = _owned([res.download(o) if res.holds(o) else o for o in results[:n]],
+                             [v for v in values if not res.holds(v)])
+        for target, raw in zip(self.update_targets, results[n:]):
+            target.store(raw if res.holds(raw) else _owned([raw], values)[0], res)
+        return outputs
+
+    def _shape(self, outputs: list[Any]) -> Any:
+        """The outputs as this function returns them (one value, a tuple or a list)."""
         if self.kind == "single":
             return outputs[0]
         return tuple(outputs) if self.kind == "tuple" else outputs
@@ -458,6 +503,20 @@ def _fast_filter(ttype: Any, label: str, downcast: bool | None) -> Any:
         if kind is float and python_float_ok:
             return asarray(value) if as_float64 else array(value, dtype)
         return slow(value, name=label, allow_downcast=downcast)
+
+    return check
+
+
+def _device_filter(resident: Any, host_check: Any, ttype: Any, label: str) -> Any:
+    """A filter taking arrays on the backend's device without a copy (dtype and rank
+    checked), and everything else through `host_check`."""
+    def check(value: Any) -> Any:
+        if not resident.holds(value):
+            return host_check(value)
+        if value.dtype.name != ttype.dtype or value.ndim != ttype.ndim:
+            raise TypeError(f"input {label}: expected a {ttype.ndim}-d {ttype.dtype} array, got "
+                            f"a {value.ndim}-d {value.dtype.name} device array")
+        return value
 
     return check
 

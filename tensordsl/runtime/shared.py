@@ -23,16 +23,61 @@ class SharedVariable(TensorVariable):
     set it so that each call advances their state).
     """
 
-    __slots__ = ("_value", "default_update")
+    __slots__ = ("_host", "_device", "_resident", "default_update")
     is_shared = True
 
     def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None) -> None:
         super().__init__(type, name=name)
-        self._value = value
+        # The value lives in one place: `_host` (a numpy array), or `_device` (an array
+        # on the device of the backend whose `Resident` is `_resident`) after a function
+        # running there updated it. Reading it on the host copies it back once.
+        self._host = value
+        self._device: Any = None
+        self._resident: Any = None
         self.default_update: object | None = None
 
+    @property
+    def _value(self) -> np.ndarray:
+        """The host value (copied back, once, from the device when it lives there)."""
+        if self._device is not None:
+            self._host = self._resident.download(self._device)
+            self._device = self._resident = None
+        return self._host
+
+    @_value.setter
+    def _value(self, value: np.ndarray) -> None:
+        self._host = value
+        self._device = self._resident = None
+
+    @property
+    def on_device(self) -> bool:
+        """True while the value lives on a device (a function running there updated it)."""
+        return self._device is not None
+
+    def value_on(self, resident: Any) -> Any:
+        """The value as the device of `resident` holds it (uploaded on first use, then
+        kept there: later calls of functions on that device pass it without a copy)."""
+        if self._device is not None and resident.holds(self._device):
+            return self._device
+        host = self._value
+        self._device, self._resident = resident.upload(host), resident
+        return self._device
+
+    def store(self, value: Any, resident: Any = None) -> None:
+        """Take an update's result: kept on the device when `resident` holds it."""
+        if resident is not None and resident.holds(value):
+            self._device, self._resident = value, resident
+        else:
+            self._value = value
+
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
-        """The current value (a copy unless `borrow`)."""
+        """The current value (a copy unless `borrow`). A value living on a device is
+        copied back (that copy is returned; the device keeps the value), or with
+        `return_internal_type` the device array itself is returned."""
+        if self._device is not None:
+            if return_internal_type:
+                return self._device
+            return self._resident.download(self._device)
         return self._value if borrow else self._value.copy()
 
     def set_value(self, value: Any, borrow: bool = False) -> None:

@@ -25,10 +25,12 @@ from tensordsl.backends.cfamily.dialect import Unsupported
 from tensordsl.backends.opencl import device as devices
 from tensordsl.backends.opencl import runtime
 from tensordsl.config import config
+from tensordsl.gradient.sum_to import SumToShape
 from tensordsl.graph.basic import Apply
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.graph.schedule import (
     InnerCompiler,
+    Resident,
     Schedule,
     Step,
     Storage,
@@ -84,6 +86,8 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
     if isinstance(op, DimShuffle):
         order = op.new_order
         return "view", (lambda args: [dimshuffle_view(args[0], order)]), [0], None
+    if isinstance(op, SumToShape):
+        return "view", functools.partial(_sum_to_shape, node, rt), [0, 1], None
     if isinstance(op, (Dot, Gemm)):
         dtype = node.outputs[0].dtype
         matrices = node.inputs[2:4] if isinstance(op, Gemm) else node.inputs
@@ -101,6 +105,18 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
     except Unsupported as why:
         return f"{op} ({why})"
     return "device", runner, loaded, kernel
+
+
+def _sum_to_shape(node: Apply, rt: devices.Runtime, args: list[Any]) -> list[Any]:
+    """SumToShape on device values: the gradient itself when the shapes already agree
+    (the usual case: only `like`'s shape is read, never its data), else the sum on the
+    host (copied there and back, counted in TRANSFERS)."""
+    g, like = args
+    if tuple(g.shape) == tuple(like.shape):
+        return [g]
+    shape_only = np.broadcast_to(np.zeros((), g.dtype), like.shape)
+    (out,) = node.op.perform(node, [runtime.to_host(g), shape_only])
+    return [runtime.to_device(rt, out, str(node.op), "sum")]
 
 
 def step_sources(step: Step) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -162,10 +178,17 @@ def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
         s in produced and s not in input_slots and output_slots.count(s) == 1
         for s in output_slots)
     call = run.run_device if device_outputs else run.run_host
+    resident = Resident(run.run_device,
+                        lambda host: runtime.to_device(rt, np.asarray(host), "opencl",
+                                                       "shared variable"),
+                        runtime.to_host,
+                        lambda value: runtime.is_device_array(value)
+                        and value.context == rt.context)
     return Schedule(call, tuple(steps), input_slots, output_slots,
                     fresh if not device_outputs else (), backend="opencl",
                     notes={"where": tuple(where), "run_device": run.run_device,
-                           "run_host": run.run_host, "device": rt.info})
+                           "run_host": run.run_host, "device": rt.info},
+                    resident=resident)
 
 
 def _log_host_steps(steps: list[Step], where: list[str]) -> None:
