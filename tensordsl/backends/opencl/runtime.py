@@ -25,6 +25,7 @@ from tensordsl.backends.opencl.gemm import gemm_source
 from tensordsl.backends.opencl.render import VECTOR_WIDTH, OpenCLRenderer, uses_float64
 from tensordsl.errors import CompileError
 from tensordsl.kernel.ir import Kernel
+from tensordsl.kernel.reductions import REDUCTIONS
 
 # host <-> device copies made by the backend ("to_device", "to_host"): tests count them
 TRANSFERS: Counter = Counter()
@@ -251,11 +252,13 @@ class KernelRunner:
         outs = [empty(self.rt, kept_shape, d) for d in self.out_dtypes]
         m = math.prod(kept_shape)
         r = math.prod(full[d] for d in k.reduce_axes)
-        if m == 0:
-            return outs
-        if r == 0 and any(kind in ("maximum", "minimum") for kind in k.reduce_kinds):
+        # numpy raises for an empty reduced dim without identity, even when the result
+        # itself is empty (checked before the empty-result return)
+        if r == 0 and any(REDUCTIONS[kind].identity is None for kind in k.reduce_kinds):
             raise ValueError(f"{self.who}: cannot reduce an empty dim (input shape {full}) "
                              f"with {'/'.join(k.reduce_kinds)}: it has no identity")
+        if m == 0:
+            return outs
         lsize = min(self.wg, 1 << max(0, (r - 1).bit_length()))
         wanted = 4 * self.rt.device.max_compute_units  # groups that keep the device busy
         groups = max(1, min(-(-wanted // m), -(-r // lsize)))
