@@ -44,6 +44,7 @@ _LAZY = {
     "debugprint": ("tensordsl.printing", "debugprint"),
     "dprint": ("tensordsl.printing", "debugprint"),
     "sandbox": ("tensordsl.sandbox", None),
+    "opencl": ("tensordsl.opencl", None),
     "scalar": ("tensordsl.scalar", None),
 }
 

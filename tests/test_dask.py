@@ -6,6 +6,7 @@ Skipped (with the reason printed) only when dask/distributed are not installed:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import signal
@@ -557,3 +558,42 @@ def test_threaded_scheduler_shares_kernels_between_threads():
     with dask.config.set(scheduler="threads", num_workers=4):
         got = affine(da.from_array(xn, chunks=(1_000, 2)), yn, 0.25).compute()
     close(got, np.tanh(xn * yn + 0.25) - xn, RTOL["float64"], atol=1e-15)  # cancellation
+
+
+def test_opencl_target_runs_each_workers_chunks_on_its_device(client):
+    from tensordsl.backends.opencl.device import available
+
+    ok, why = available()
+    if not ok:
+        pytest.skip(f"no OpenCL device: {why}")
+    from tests.dask_opencl_funcs import softplus_scaled
+
+    rng = np.random.default_rng(11)
+    xs, ys = rng.standard_normal((40, 30)), rng.standard_normal(30)
+    x, y = da.from_array(xs, chunks=(10, 30)), da.from_array(ys, chunks=30)
+    got = softplus_scaled(x, y).compute()
+    close(got, np.log1p(np.exp(xs)) * ys + 1.0, RTOL["float64"])
+    used = {w: s["opencl_devices"] for w, s in client.run(tensordsl.dask.stats).items()}
+    from tensordsl.opencl import devices
+
+    specs = {d.spec for d in devices()}
+    assert any(used.values()), used  # some worker compiled for an OpenCL device
+    assert all(set(u) <= specs for u in used.values()), used
+
+
+def test_worker_device_takes_devices_in_turn(monkeypatch):
+    from tensordsl.dask import kernels
+    from tensordsl.runtime.mode import target_mode
+
+    class Info:
+        def __init__(self, platform, device, kind):
+            self.platform, self.device, self.type = platform, device, kind
+
+    fake = [Info(0, 0, "CPU"), Info(1, 0, "GPU"), Info(1, 1, "GPU")]
+    monkeypatch.setattr("tensordsl.opencl.devices", lambda: fake)
+    monkeypatch.setattr(kernels, "_worker_number", lambda: 3)
+    mode = dataclasses.replace(target_mode("c"), backend="opencl")
+    assert kernels.worker_device(mode) == "opencl:1:1"  # GPUs only, worker 3 -> 3 % 2
+    monkeypatch.setattr(kernels, "_worker_number", lambda: 0)
+    assert kernels.worker_device(mode) == "opencl:1:0"
+    assert kernels.worker_device(target_mode("c")) == tensordsl.config.device

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import pickle
 import threading
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from tensordsl.config import config
 from tensordsl.dtypes import using_cast_policy
 from tensordsl.graph.basic import Variable
 
@@ -31,9 +33,13 @@ _LOCK = threading.Lock()  # a worker may run several tasks (threads) at once
 _STATS = {"compiles": 0, "calls": 0}
 
 
-def stats() -> dict[str, int]:
-    """This process's counts: kernels compiled, kernel and reduction-step calls."""
-    return dict(_STATS)
+_DEVICES: set[str] = set()  # OpenCL devices this process compiled for
+
+
+def stats() -> dict[str, Any]:
+    """This process's counts: kernels compiled, kernel and reduction-step calls, and the
+    OpenCL devices its kernels run on (`opencl_devices`, empty for the C backend)."""
+    return {**_STATS, "opencl_devices": sorted(_DEVICES)}
 
 
 def structure(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> str:
@@ -81,8 +87,47 @@ def _compiled(key: Any, make: Any) -> Any:
 def _compile(inputs: list[Variable], outputs: list[Variable], mode: Any, policy: str) -> Any:
     from tensordsl.runtime.function import function
 
-    with using_cast_policy(policy):
+    with using_cast_policy(policy), config.change_flags(device=worker_device(mode)):
         return function(inputs, list(outputs), mode=mode, on_unused_input="ignore")
+
+
+def worker_device(mode: Any) -> str:
+    """The device this process compiles `mode`'s kernels for. For the OpenCL backend
+    without an explicit 'opencl:P:D', each worker takes its own device: the GPUs (else
+    every device) in turn by worker number, so a multi-GPU host runs one worker per
+    GPU; outside a dask worker, the first one."""
+    from tensordsl.runtime.mode import backend_name
+
+    if backend_name(mode) != "opencl":
+        return config.device
+    if config.device.startswith("opencl:"):
+        _DEVICES.add(config.device)
+        return config.device
+    from tensordsl.opencl import devices
+
+    found = devices()
+    pool = [d for d in found if d.type == "GPU"] or found
+    if not pool:
+        return config.device  # the backend's own error names what is missing
+    chosen = pool[_worker_number() % len(pool)]
+    spec = f"opencl:{chosen.platform}:{chosen.device}"
+    _DEVICES.add(spec)
+    return spec
+
+
+def _worker_number() -> int:
+    """This dask worker's number (LocalCluster names workers 0, 1, ...), a stable hash of
+    its address for other names, 0 outside a worker."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return 0
+    name = worker.name
+    if isinstance(name, int) or (isinstance(name, str) and name.isdigit()):
+        return int(name)
+    return zlib.crc32(str(worker.address).encode())
 
 
 class Kernel:
