@@ -28,17 +28,18 @@ class dA:
         self.n_hidden = n_hidden
         if not theano_rng:
             theano_rng = RandomStreams(numpy_rng.randint(2 ** 30))
-        if not W:
+        # Theano's tutorial writes `if not W:`; see docs/tutorials.md, Gaps found
+        if W is None:
             initial_W = numpy.asarray(
                 numpy_rng.uniform(low=-4 * numpy.sqrt(6. / (n_hidden + n_visible)),
                                   high=4 * numpy.sqrt(6. / (n_hidden + n_visible)),
                                   size=(n_visible, n_hidden)),
                 dtype=theano.config.floatX)
             W = theano.shared(value=initial_W, name='W', borrow=True)
-        if not bvis:
+        if bvis is None:
             bvis = theano.shared(numpy.zeros(n_visible, dtype=theano.config.floatX),
                                  borrow=True)
-        if not bhid:
+        if bhid is None:
             bhid = theano.shared(numpy.zeros(n_hidden, dtype=theano.config.floatX),
                                  name='b', borrow=True)
         self.W = W
