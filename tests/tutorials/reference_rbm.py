@@ -16,18 +16,14 @@ def free_energy(v, W, hb, vb):
     return -np.sum(np.log(1 + np.exp(v @ W + hb)), axis=1) - v @ vb
 
 
-def run(data_x, chain, persistent, batch_size, n_hidden, learning_rate, seed=123):
-    """{'costs', 'nv_means', 'nh_means', 'params'}: per step the monitoring cost and the
-    means recomputed from the recorded samples, and the final parameters."""
-    rng = np.random.RandomState(seed)
-    rng.randint(2 ** 30)  # seeds the program's MRG stream
-    W, hb, vb = dae_init(rng, data_x.shape[1], n_hidden)
-    n_visible = data_x.shape[1]
-    n_batches = len(data_x) // batch_size
+def replay(inputs, chain, persistent, W, hb, vb, learning_rate):
+    """Replay CD/PCD steps: inputs[step] is the minibatch, chain[step] the recorded
+    (start, visible samples, hidden samples, ...). Returns {'costs', 'nv_means',
+    'nh_means', 'params'}."""
+    n_visible = W.shape[0]
     out = {'costs': [], 'nv_means': [], 'nh_means': []}
-    for step, (start, nv_samples, nh_samples, _, _) in enumerate(chain):
-        i = step % n_batches
-        x = data_x[i * batch_size:(i + 1) * batch_size]
+    for step, (x, (start, nv_samples, nh_samples, _, _)) in enumerate(zip(inputs, chain)):
+        batch_size = len(x)
         hidden_in = [start, *nh_samples[:-1]]
         pre_v = [h @ W.T + vb for h in hidden_in]
         out['nv_means'].append(np.array([sigmoid(p) for p in pre_v]))
@@ -51,3 +47,14 @@ def run(data_x, chain, persistent, batch_size, n_hidden, learning_rate, seed=123
         W, hb, vb = W - learning_rate * gW, hb - learning_rate * ghb, vb - learning_rate * gvb
     out['params'] = [W, hb, vb]
     return out
+
+
+def run(data_x, chain, persistent, batch_size, n_hidden, learning_rate, seed=123):
+    """rbm.py's training replayed: its initial weights, its minibatches, the recorded chain."""
+    rng = np.random.RandomState(seed)
+    rng.randint(2 ** 30)  # seeds the program's MRG stream
+    W, hb, vb = dae_init(rng, data_x.shape[1], n_hidden)
+    n_batches = len(data_x) // batch_size
+    inputs = [data_x[(s % n_batches) * batch_size:(s % n_batches + 1) * batch_size]
+              for s in range(len(chain))]
+    return replay(inputs, chain, persistent, W, hb, vb, learning_rate)

@@ -41,9 +41,18 @@ def run(data_x, data_y, corrupted, batch_size, hidden, pretrain_epochs, pretrain
                 costs.append(cost)
                 step += 1
         result['pretrain'].append(costs)
-    Wl, bl = np.zeros((hidden[-1], n_out)), np.zeros(n_out)
-    for _ in range(finetune_epochs):
-        for i in range(n_batches):
+    result['finetune'] = finetune(data_x, data_y, Ws, bs, batch_size, finetune_epochs,
+                                  finetune_lr, n_out)
+    return result
+
+
+def finetune(data_x, data_y, Ws, bs, batch_size, n_epochs, learning_rate, n_out=10):
+    """SGD on the NLL of a zero-initialised softmax layer over sigmoid layers (Ws, bs are
+    updated in place); returns the cost of every minibatch step."""
+    Wl, bl = np.zeros((Ws[-1].shape[1], n_out)), np.zeros(n_out)
+    costs = []
+    for _ in range(n_epochs):
+        for i in range(len(data_x) // batch_size):
             x = data_x[i * batch_size:(i + 1) * batch_size]
             y = data_y[i * batch_size:(i + 1) * batch_size]
             acts = [x]
@@ -51,7 +60,7 @@ def run(data_x, data_y, corrupted, batch_size, hidden, pretrain_epochs, pretrain
                 acts.append(sigmoid(acts[-1] @ W + b))
             p = softmax(acts[-1] @ Wl + bl)
             rows = np.arange(batch_size)
-            result['finetune'].append(-np.mean(np.log(p[rows, y])))
+            costs.append(-np.mean(np.log(p[rows, y])))
             d = p.copy()
             d[rows, y] -= 1.0
             d /= batch_size
@@ -60,7 +69,7 @@ def run(data_x, data_y, corrupted, batch_size, hidden, pretrain_epochs, pretrain
             for k in range(len(Ws) - 1, -1, -1):
                 dpre = dh * acts[k + 1] * (1 - acts[k + 1])
                 dh = dpre @ Ws[k].T
-                Ws[k] = Ws[k] - finetune_lr * (acts[k].T @ dpre)
-                bs[k] = bs[k] - finetune_lr * dpre.sum(axis=0)
-            Wl, bl = Wl - finetune_lr * gWl, bl - finetune_lr * gbl
-    return result
+                Ws[k] = Ws[k] - learning_rate * (acts[k].T @ dpre)
+                bs[k] = bs[k] - learning_rate * dpre.sum(axis=0)
+            Wl, bl = Wl - learning_rate * gWl, bl - learning_rate * gbl
+    return costs
