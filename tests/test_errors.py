@@ -159,8 +159,11 @@ def test_graph_build_errors():
         T.tensor("float64", (2, 3)) + T.tensor("float64", (3, 2))
     with pytest.raises(TypeError, match="bitwise operation needs integer or bool inputs"):
         T.dvector("x") & T.dvector("y")
-    with pytest.raises(TypeError, match="truth value of the symbolic variable x"):
-        bool(T.dscalar("x"))
+    with pytest.raises(TypeError, match="truth value of the symbolic comparison"):
+        bool(T.dscalar("x") > 0)
+    with pytest.raises(TypeError, match="a < b < c"):
+        bool(T.eq(T.dvector("x"), 1))
+    assert bool(T.dscalar("x")) and bool(T.dvector("x") + 1)  # Theano: variables are truthy
     with pytest.raises(TypeError, match="cannot make a tensor constant"):
         T.dvector("x") + "a"
     with pytest.raises(ValueError, match=r"dot: x has 3 columns but y has 2 rows"):

@@ -201,3 +201,27 @@ def test_logistic_regression_gradient_under_each_mode(mode) -> None:
     pv = 1 / (1 + np.exp(-(xv @ w.get_value() + 0.1)))
     np.testing.assert_allclose(got_w, xv.T @ (pv - yv) / 5 + 0.02 * w.get_value())
     np.testing.assert_allclose(got_b, np.mean(pv - yv))
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((2, 3, 4), (4, 5)), ((2, 3, 4), (4,)),
+                                              ((2, 1, 3, 4), (4, 2)), ((0, 3, 4), (4, 2))])
+def test_dot_of_an_nd_first_operand(a_shape, b_shape):
+    """np.dot(a, b) with a 3-d+ `a` (an LSTM's input projection over all steps)."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    if 0 not in a_shape:
+        verify_grad(lambda x, y: T.dot(x, y), [a, b], rng=rng)
+    x, y = T.tensor("float64", (None,) * len(a_shape)), T.tensor("float64", (None,) * len(b_shape))
+    gz = rng.standard_normal(np.dot(a, b).shape)
+    ga, gb = theano.function([x, y], T.grad((T.dot(x, y) * gz).sum(), [x, y]))(a, b)
+    np.testing.assert_allclose(ga, np.tensordot(gz, b, axes=(-1, -1)) if b.ndim == 2
+                               else gz[..., None] * b, rtol=1e-12)
+    lead = tuple(range(a.ndim - 1))
+    np.testing.assert_allclose(gb, np.tensordot(a, gz, axes=(lead, lead)), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_dot_gradient_with_an_nd_second_operand_is_not_implemented():
+    b = T.dtensor3("b")
+    with pytest.raises(NotImplementedError, match="1-d or 2-d second operand"):
+        T.grad(T.dot(T.dmatrix("a"), b).sum(), b)

@@ -82,9 +82,16 @@ def _prod_partials(x: Variable, axis: tuple[int, ...]) -> Variable:
 def _dot(node: Apply, out_grads: list) -> list:
     (gz,) = out_grads
     a, b = node.inputs
-    if a.ndim > 2 or b.ndim > 2:
-        msg = "the gradient of dot is implemented for 1-d and 2-d operands only"
+    if b.ndim > 2:
+        msg = "the gradient of dot is implemented for a 1-d or 2-d second operand only"
         return [NotImplementedGrad(msg), NotImplementedGrad(msg)]
+    if a.ndim > 2:  # np.dot(a, b) contracts a's last dim: a matrix product over a's rows
+        rows = tb.reshape(a, (-1, shape_i(a, a.ndim - 1)), ndim=2)
+        if b.ndim == 1:
+            return [tm.mul(gz.dimshuffle(*range(gz.ndim), "x"), b),
+                    tm.dot(tb.transpose(rows), tb.reshape(gz, (-1,), ndim=1))]
+        gz_rows = tb.reshape(gz, (-1, shape_i(b, 1)), ndim=2)
+        return [tm.dot(gz, tb.transpose(b)), tm.dot(tb.transpose(rows), gz_rows)]
     if a.ndim == 1 and b.ndim == 1:
         return [tm.mul(gz, b), tm.mul(gz, a)]
     if a.ndim == 2 and b.ndim == 1:

@@ -25,6 +25,9 @@ def _b():
     return basic
 
 
+_COMPARISONS = frozenset(["lt", "le", "gt", "ge", "eq", "neq"])
+
+
 class TensorVariable(Variable):
     """A symbolic tensor."""
 
@@ -68,8 +71,16 @@ class TensorVariable(Variable):
     __hash__ = Variable.__hash__
 
     def __bool__(self) -> bool:
-        raise TypeError(f"the truth value of the symbolic variable {self!r} is unknown until "
-                        f"the function runs; use tensordsl.ifelse or switch instead of if")
+        """True, as in Theano 1.0 (`if W is given:` idioms write `if W:`), except for
+        comparison results: `if x > 0:` or `a < b < c` would silently test nothing, so
+        those raise."""
+        owner = self.owner
+        scalar_op = getattr(owner.op, "scalar_op", None) if owner is not None else None
+        if getattr(scalar_op, "name", None) in _COMPARISONS:
+            raise TypeError(f"the truth value of the symbolic comparison {self!r} is unknown "
+                            f"until the function runs; use tensordsl.ifelse or T.switch "
+                            f"instead of if (and write a < b < c as (a < b) & (b < c))")
+        return True
 
     def __iter__(self):
         raise TypeError(f"{self!r} is symbolic and cannot be iterated; index it instead")
