@@ -697,3 +697,23 @@ def test_scan_draws_new_samples_every_step_and_returns_the_state_update():
     want = np.array([plain() for _ in range(8)])
     np.testing.assert_array_equal(np.concatenate([first, second]), want)
     assert len({tuple(r) for r in want}) == 8
+
+
+@pytest.mark.parametrize("target", ["c", "opencl"])
+def test_published_values_on_every_backend(target):
+    """The samples are the algorithm's on each compiled backend too (the generator runs
+    its numpy perform there: on OpenCL on the host, its state kept as any shared value)."""
+    from tensordsl.backends.registry import get_backend
+    from tensordsl.errors import CompileError
+    from tensordsl.runtime.mode import target_mode
+
+    try:
+        ok, why = get_backend(target).available()
+    except CompileError as err:
+        ok, why = False, str(err)
+    if not ok:
+        pytest.skip(f"{target} backend not available: {why}")
+    srng = MRG_RandomStreams(seed=12345)
+    f = theano.function([], srng.uniform(size=(7,), nstreams=7, dtype="float64") * 1.0,
+                        mode=target_mode(target))
+    np.testing.assert_allclose(draws(f, 5).T.ravel(), JAVA_STREAM0, rtol=0, atol=1e-15)
