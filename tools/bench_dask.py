@@ -68,10 +68,36 @@ def variant_outputs(name: str, S, K, T, sigma):
     raise ValueError(f"unknown variant {name!r}")
 
 
-def inputs(n: int, chunk: int, seed: int = 0):
+def inputs(n: int, chunk: int, seed: int = 0) -> tuple:
+    """Lazy (S, K, T, sigma): `n` float64 each in chunks of `chunk`, from `da.random`."""
     rs = da.random.RandomState(seed)
     return (rs.uniform(5.0, 30.0, n, chunks=chunk), rs.uniform(1.0, 100.0, n, chunks=chunk),
             rs.uniform(0.25, 10.0, n, chunks=chunk), rs.uniform(0.1, 0.5, n, chunks=chunk))
+
+
+def start_cluster() -> LocalCluster:
+    """The cluster every variant runs on: 2 worker processes of 1 thread, no dashboard."""
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                        dashboard_address=None)
+
+
+def persisted_inputs(client: Client, n: int, chunk: int, seed: int = 0) -> tuple:
+    """`inputs(n, chunk, seed)` computed and held in the workers' memory (waits for it)."""
+    data = client.persist(inputs(n, chunk, seed))
+    wait(data)
+    return tuple(data)
+
+
+def priced_sums(name: str, S, K, T, sigma) -> tuple:  # noqa: N803
+    """The lazy (sum of calls, sum of puts) of one variant: dask's own sum for every one."""
+    call, put = variant_outputs(name, S, K, T, sigma)
+    return call.sum(), put.sum()
+
+
+def compute_sums(sums: tuple) -> tuple[float, float]:
+    """`priced_sums`' two totals computed on the current scheduler, as Python floats."""
+    total_call, total_put = dask.compute(*sums)
+    return float(total_call), float(total_put)
 
 
 def main() -> None:
@@ -83,8 +109,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.variants.split(",")
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with start_cluster() as cluster, Client(cluster) as client:
         # warm up: compile every variant on both workers (8 small blocks)
         small = inputs(80_000, 10_000, seed=1)
         reference = None
@@ -97,8 +122,7 @@ def main() -> None:
             print(f"warm-up {name}: max |difference| from {names[0]} {err:.2e}")
 
         start = time.perf_counter()
-        data = client.persist(inputs(args.n, args.chunk))
-        wait(data)
+        data = persisted_inputs(client, args.n, args.chunk)
         print(f"inputs: 4 x {args.n} float64 ({4 * args.n * 8 / 1e9:.1f} GB) in "
               f"{len(data[0].chunks[0])} chunks of {args.chunk}, generated and persisted in "
               f"{time.perf_counter() - start:.1f} s")
@@ -107,9 +131,9 @@ def main() -> None:
         sums: dict[str, tuple] = {}
         for _ in range(args.repeat):
             for name in names:  # interleaved, so load changes hit every variant alike
-                call, put = variant_outputs(name, *data)
+                lazy = priced_sums(name, *data)
                 start = time.perf_counter()
-                sums[name] = dask.compute(call.sum(), put.sum())
+                sums[name] = compute_sums(lazy)
                 times[name].append(time.perf_counter() - start)
 
         base = sums[names[0]]
