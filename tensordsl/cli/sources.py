@@ -64,11 +64,12 @@ def _c_source(node: Any) -> Source | None:
     from tensordsl.config import config
 
     if type(node.op).__name__ == "RowBlock":
+        from tensordsl.backends.c.render_rowblock import ENTRY as ROWBLOCK
         from tensordsl.backends.c.render_rowblock import render_rowblock
 
         op = node.op
         text = render_rowblock(op.kernel, op.n_rows_out, op.n_sums, config.openmp)
-        return Source(str(op), ENTRY, "c", text, tuple(f"{v!r}: {v.type}" for v in
+        return Source(str(op), ROWBLOCK, "c", text, tuple(f"{v!r}: {v.type}" for v in
                                                         node.inputs))
     lowered = lower_node(node)
     if lowered is None:

@@ -1,0 +1,99 @@
+/* tensordsl kernel fused: 1-d, 3 in, 1 out, ops mul,second,mul */
+
+/* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
+typedef struct {
+    long long ob_refcnt;
+    void *ob_type;
+    char *data;
+    int nd;
+    long long *dims;
+    long long *strides;
+    void *base;
+    void *descr;
+    int flags;
+} td_array;
+
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+int omp_get_max_threads(void);
+
+static void td_kernel_flat(long long lo, long long hi, const float *restrict in0, const double *restrict in1, const double *restrict in2, double *restrict out0)
+{
+    const double s2 = in2[0];
+    #pragma omp simd
+    for (long long i = lo; i < hi; i++) {
+        float v0 = in0[i];
+        double v1 = in1[i];
+        double v2 = ((double)((((double)(v0)) * v1)));
+        double v3 = s2;
+        double v4 = ((double)(v3));
+        double v5 = ((double)((v4 * ((double)(v0)))));
+        out0[i] = v5;
+    }
+}
+
+static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+{
+    #pragma omp simd
+    for (long long i0 = lo; i0 < hi; i0++) {
+        float v0 = *(const float *)(data[0] + i0 * st[0]);
+        double v1 = *(const double *)(data[1] + i0 * st[1]);
+        double v2 = ((double)((((double)(v0)) * v1)));
+        double v3 = *(const double *)(data[2] + i0 * st[2]);
+        double v4 = ((double)(v3));
+        double v5 = ((double)((v4 * ((double)(v0)))));
+        *(double *)(data[3] + i0 * st[3]) = v5;
+    }
+}
+
+void td_kernel(td_array *a0, td_array *a1, td_array *a2, td_array *o0)
+{
+    long long shape[1], n = 1;
+    for (int d = 0; d < 1; d++) shape[d] = o0->dims[d];
+    for (int d = 0; d < 1; d++) n *= shape[d];
+    int flat = 1;
+    flat = flat && (a0->flags & 1);
+    for (int d = 0; d < 1; d++) flat = flat && a0->dims[d] == shape[d];
+    flat = flat && (a1->flags & 1);
+    for (int d = 0; d < 1; d++) flat = flat && a1->dims[d] == shape[d];
+    flat = flat && (o0->flags & 1);
+    if (flat) {
+        if (n >= 333334 && n > 1) {
+            int want = omp_get_max_threads();
+            if (want > 256) want = 256;
+            #pragma omp parallel num_threads(want)
+            {
+                int t = omp_get_thread_num(), nt = omp_get_num_threads();
+                long long lo = n / nt * t + (t < n % nt ? t : n % nt);
+                long long hi = lo + n / nt + (t < n % nt ? 1 : 0);
+                td_kernel_flat(lo, hi, (const float *)a0->data, (const double *)a1->data, (const double *)a2->data, (double *)o0->data);
+            }
+        } else {
+            td_kernel_flat(0, n, (const float *)a0->data, (const double *)a1->data, (const double *)a2->data, (double *)o0->data);
+        }
+        return;
+    }
+    char *data[4];
+    long long st[4];
+    data[0] = a0->data;
+    for (int d = 0; d < 1; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
+    data[1] = a1->data;
+    for (int d = 0; d < 1; d++) st[1 + d] = a1->dims[d] == 1 ? 0 : a1->strides[d];
+    data[2] = a2->data;
+    for (int d = 0; d < 1; d++) st[2 + d] = a2->dims[d] == 1 ? 0 : a2->strides[d];
+    data[3] = o0->data;
+    for (int d = 0; d < 1; d++) st[3 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
+    if (n >= 333334 && shape[0] > 1) {
+        int want = omp_get_max_threads();
+        if (want > 256) want = 256;
+        #pragma omp parallel num_threads(want)
+        {
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            long long lo = shape[0] / nt * t + (t < shape[0] % nt ? t : shape[0] % nt);
+            long long hi = lo + shape[0] / nt + (t < shape[0] % nt ? 1 : 0);
+            td_kernel_strided(lo, hi, shape, data, st);
+        }
+    } else {
+        td_kernel_strided(0, shape[0], shape, data, st);
+    }
+}
