@@ -36,6 +36,7 @@ _LAZY = {
     "pp": ("tensordsl.printing", "pp"),
     "debugprint": ("tensordsl.printing", "debugprint"),
     "dprint": ("tensordsl.printing", "debugprint"),
+    "sandbox": ("tensordsl.sandbox", None),
 }
 
 

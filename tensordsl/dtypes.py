@@ -12,13 +12,42 @@ Two cast policies exist (``config.cast_policy``):
   plain numpy call returns: Python scalars are weak and take the partner's dtype.
 
 Tensor/tensor promotion is numpy's array promotion under both policies.
+
+The policy in force is `cast_policy()`: the one a graph builder set with
+`using_cast_policy` (a context variable, so two threads building graphs at once each see
+their own), else the `cast_policy` flag.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 import numpy as np
 
 from tensordsl.config import config
+
+_POLICY: contextvars.ContextVar[str | None] = contextvars.ContextVar("cast_policy",
+                                                                     default=None)
+
+
+def cast_policy() -> str:
+    """The cast policy of the graph being built: 'theano' or 'numpy'."""
+    return _POLICY.get() or config.cast_policy
+
+
+@contextlib.contextmanager
+def using_cast_policy(policy: str) -> Iterator[None]:
+    """Build graphs under `policy` in this thread/context only (the decorator's numpy
+    rules), without touching the process-wide flag."""
+    if policy not in ("theano", "numpy"):
+        raise ValueError(f"cast policy must be 'theano' or 'numpy', got {policy!r}")
+    token = _POLICY.set(policy)
+    try:
+        yield
+    finally:
+        _POLICY.reset(token)
 
 BOOL = "bool"
 INT_DTYPES = ("int8", "int16", "int32", "int64")
@@ -70,7 +99,7 @@ def upcast(*dtypes: str) -> str:
 
 def float_of(*dtypes: str) -> str:
     """Dtype of a float-valued function (exp, log, sqrt, true division...) of `dtypes`."""
-    if config.cast_policy == "numpy":
+    if cast_policy() == "numpy":
         return np.result_type(*[np.dtype(d) for d in dtypes], np.float16).name
     return upcast(*[_THEANO_FLOAT_OF.get(d, d) for d in dtypes])
 
@@ -78,19 +107,19 @@ def float_of(*dtypes: str) -> str:
 def true_div_dtype(a: str, b: str) -> str:
     """Dtype of a / b."""
     if is_discrete(a) and is_discrete(b):
-        return config.floatX if config.cast_policy == "theano" else "float64"
+        return config.floatX if cast_policy() == "theano" else "float64"
     return float_of(a, b)
 
 
 def no_bool_upcast(*in_dtypes: str) -> str:
     """Dtype of //, % and ** : numpy has no bool loop for them and computes bools in int8."""
     out = upcast(*in_dtypes)
-    return "int8" if out == BOOL and config.cast_policy == "numpy" else out
+    return "int8" if out == BOOL and cast_policy() == "numpy" else out
 
 
 def sub_dtype(a: str, b: str) -> str:
     """Dtype of a - b; numpy refuses to subtract bools (use xor), so the numpy policy does."""
-    if config.cast_policy == "numpy" and a == BOOL and b == BOOL:
+    if cast_policy() == "numpy" and a == BOOL and b == BOOL:
         raise TypeError("numpy boolean subtract is not supported; use xor (^) instead")
     return upcast(a, b)
 
@@ -98,7 +127,7 @@ def sub_dtype(a: str, b: str) -> str:
 def round_dtype(dtype: str, keeps_bool: bool = True) -> str:
     """Dtype of floor/ceil/trunc/round: numpy 2 keeps integer (and, except for round,
     bool) dtypes; Theano 1.0 returns a float."""
-    if config.cast_policy == "numpy" and (is_int(dtype) or (keeps_bool and dtype == BOOL)):
+    if cast_policy() == "numpy" and (is_int(dtype) or (keeps_bool and dtype == BOOL)):
         return dtype
     return float_of(dtype)
 
@@ -106,7 +135,7 @@ def round_dtype(dtype: str, keeps_bool: bool = True) -> str:
 def bool_unary_dtype(name: str, dtype: str) -> str:
     """Dtype of neg/sign/sqr of `dtype`: numpy refuses -bool and sign(bool) and squares
     bools in int8; Theano keeps the dtype."""
-    if config.cast_policy == "numpy" and dtype == BOOL:
+    if cast_policy() == "numpy" and dtype == BOOL:
         if name == "sqr":
             return "int8"
         raise TypeError(f"numpy does not support {name} of a bool tensor; use invert (~)")
@@ -129,7 +158,7 @@ def mean_dtype(dtype: str) -> str:
 
 def python_scalar_dtype(value: bool | int | float | complex, partners: tuple[str, ...] = ()) -> str:
     """Dtype of a Python scalar constant combined with tensors of dtypes `partners`."""
-    if config.cast_policy == "numpy":
+    if cast_policy() == "numpy":
         if partners:
             return np.result_type(*[np.dtype(d) for d in partners], value).name
         return np.asarray(value).dtype.name  # numpy's default int/float/complex
@@ -142,7 +171,7 @@ def python_scalar_dtype(value: bool | int | float | complex, partners: tuple[str
                 return dtype
         return "uint64" if 0 <= value <= np.iinfo("uint64").max else _too_big(value)
     if isinstance(value, float):
-        if config.cast_policy == "numpy":
+        if cast_policy() == "numpy":
             return "float64"
         if config.floatX == "float32":
             return "float32"

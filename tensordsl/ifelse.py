@@ -18,11 +18,12 @@ import numpy as np
 from tensordsl.graph.basic import Apply, Op, Variable, ancestors
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.schedule import InnerGraphOp
 from tensordsl.graph.type import TensorType
 from tensordsl.innergraph import extract_inner
 
 
-class IfElse(Op):
+class IfElse(InnerGraphOp, Op):
     """outputs = then_graph(*inputs) if condition else else_graph(*inputs).
 
     Node inputs: [condition, *outer]; both inner graphs take `outer` (in that order).
@@ -35,7 +36,6 @@ class IfElse(Op):
         self.then_graph = then_graph
         self.else_graph = else_graph
         self.name = name
-        self._thunks: dict[bool, Any] = {}
 
     # Each IfElse holds its own graphs: equal only to itself.
     def __eq__(self, other: object) -> bool:
@@ -54,17 +54,16 @@ class IfElse(Op):
                  for a, b in zip(self.then_graph.outputs, self.else_graph.outputs)]
         return Apply(self, [condition, *outer_vars], [t() for t in types])
 
-    def _thunk(self, which: bool) -> Any:
-        if which not in self._thunks:
-            from tensordsl.backends.numpy.vm import make_thunk
+    def inner_graphs(self) -> list[FunctionGraph]:
+        """The then and else graphs (only the chosen one runs)."""
+        return [self.then_graph, self.else_graph]
 
-            self._thunks[which] = make_thunk(self.then_graph if which else self.else_graph)
-        return self._thunks[which]
-
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def perform_with(self, node: Apply, thunks: list[Any], inputs: list[np.ndarray]
+                     ) -> list[np.ndarray]:
+        """Run the branch the condition picks, with `thunks` = [then, else]."""
         condition, *outer = inputs
         which = bool(np.asarray(condition).item())
-        results = self._thunk(which)(outer)
+        results = (thunks[0] if which else thunks[1])(outer)
         out = []
         for var, value in zip(node.outputs, results):
             value = np.asarray(value, dtype=var.dtype)

@@ -181,7 +181,7 @@ def test_lossy_special_values_are_refused_without_numpy_warnings():
 
 
 def test_runtime_context_survives_error_types_with_special_constructors():
-    from tensordsl.backends.numpy.vm import _rebuilt
+    from tensordsl.graph.schedule import rebuilt_error as _rebuilt
 
     err = _rebuilt(UnicodeDecodeError("utf-8", b"x", 0, 1, "bad"), "message")
     assert type(err) is ValueError and str(err) == "message"

@@ -32,8 +32,8 @@ def kernel_source(dtype: str) -> str:
 
     import tensordsl
     from tensordsl import tensor as T
-    from tensordsl.backends.c.lower import lower_node
     from tensordsl.backends.c.schedule import kernel_source as render
+    from tensordsl.kernel.lower import lower_node
 
     with tensordsl.config.change_flags(floatX=dtype):
         S, K, Tm = (T.vector(name, dtype=dtype) for name in ("S", "K", "T"))

@@ -14,7 +14,7 @@ from typing import Any
 
 import astunparse
 
-from tensordsl.config import config
+from tensordsl.dtypes import using_cast_policy
 from tensordsl.errors import CompileError
 from tensordsl.frontend import semantics as S
 from tensordsl.frontend.context import BuildContext, Frame
@@ -38,7 +38,7 @@ def build(fn: Any, values: dict[str, Any]) -> Built:
     frame = Frame(parsed_fn, "", None)
     frame.readonly = {id(v) for v in values.values() if isinstance(v, Variable)}
     builder = FunctionBuilder(ctx, frame)
-    with config.change_flags(cast_policy="numpy"), ctx.frame(frame):
+    with using_cast_policy("numpy"), ctx.frame(frame):
         for name, value in values.items():
             builder.bind_param(name, value, None)
         outcome = builder.run()

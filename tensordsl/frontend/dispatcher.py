@@ -8,15 +8,12 @@ symbolic outputs instead (so a decorated function can be used inside a bigger gr
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import inspect
 from typing import Any
 
 import numpy as np
 
-from tensordsl.config import config
-from tensordsl.errors import CompileError
+from tensordsl.dtypes import using_cast_policy
 from tensordsl.frontend import signature as sig
 from tensordsl.frontend.build import Built, build, flatten, unflatten
 from tensordsl.frontend.semantics import KIND_DTYPE, Weak, is_python_scalar
@@ -25,34 +22,19 @@ from tensordsl.graph.basic import Variable
 from tensordsl.graph.convert import constant
 from tensordsl.graph.type import TensorType
 from tensordsl.runtime.function import _owned
+from tensordsl.runtime.mode import target_mode, target_names
 
-TARGETS = ("numpy", "c", "opencl")
+TARGETS = target_names()
+
 _DEFAULT = object()
 
 
 def default_target() -> str:
-    """FAST_RUN's backend (C when a compiler is found), as the decorator's target."""
-    from tensordsl.runtime.mode import get_mode
+    """The decorator's default target: config.device's backend (C on a CPU with a C
+    compiler, numpy without one, OpenCL for device=opencl)."""
+    from tensordsl.runtime.mode import backend_name, get_mode
 
-    backend = get_mode("FAST_RUN").backend
-    return backend if backend in TARGETS else "numpy"
-
-
-def target_mode(target: str, mode: Any) -> Any:
-    """The compilation Mode of `target`, raising CompileError if its backend is missing."""
-    from tensordsl.runtime.mode import get_mode
-
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; known targets: {', '.join(TARGETS)}")
-    if target == "numpy":
-        return get_mode(mode or "FAST_COMPILE")
-    try:
-        importlib.import_module(f"tensordsl.backends.{target}")
-    except ImportError as err:
-        raise CompileError(f"target {target!r} is not available: the {target} backend "
-                           f"(tensordsl.backends.{target}) does not exist yet or failed to "
-                           f"load ({err}); use target='numpy'") from None
-    return dataclasses.replace(get_mode(mode or "FAST_RUN"), backend=target)
+    return backend_name(get_mode("FAST_RUN"))
 
 
 class Specialisation:
@@ -66,7 +48,7 @@ class Specialisation:
         # what the key already guarantees)
         self.thunk = function.thunk if function is not None and not function.shared_vars \
             else None
-        fresh = getattr(self.thunk, "fresh_outputs", ())
+        fresh = self.thunk.fresh_outputs if self.thunk is not None else ()
         self.known_fresh = bool(fresh) and all(fresh)  # the backend allocated every output
         # the common single-output case skips the generic tree rebuild
         self.single = structure if structure[0] == "leaf" else None
@@ -212,7 +194,7 @@ class CompiledFunction:
         built = build(self.py_func, values)
         outputs = built.outputs
         if self._transform is not None:
-            with config.change_flags(cast_policy="numpy"):
+            with using_cast_policy("numpy"):
                 outputs = self._transform(self._params, values, outputs)
         return built, outputs
 
@@ -232,7 +214,7 @@ class CompiledFunction:
         from tensordsl.runtime.function import function
 
         self.stats["compiles"] += 1
-        with config.change_flags(cast_policy="numpy"):
+        with using_cast_policy("numpy"):
             return function(inputs, list(outputs), mode=self.mode, on_unused_input="ignore",
                             trust_input=True)
 

@@ -5,7 +5,7 @@ matrix X, `d_i = X_i . w`, then an elementwise kernel over the rows (the loss an
 derivative, reading row-aligned vectors such as targets and scalars such as 1/N) gives
 `g_i`, and the gradient is `alpha * X.T @ g + beta * c`. Run as three nodes, X is read
 twice from memory; a compiled backend can read each block of rows once, while it is in
-cache (see tensordsl/backends/c/render_rowblock.py).
+cache (the C backend's lowering table has a rule for this op).
 
 The node's inputs are `(X, w, c, alpha, beta, *leaves)` (`c, alpha, beta` only when the
 second product is a Gemm); its outputs are `(X.T @ g [...], *row outputs, *sums)`: row
@@ -28,6 +28,7 @@ import numpy as np
 
 from tensordsl.graph.basic import Apply, Op
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.schedule import reference_schedule
 from tensordsl.kernel.ir import Kernel
 
 
@@ -65,13 +66,5 @@ class RowBlock(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         if self._thunk is None:
-            from tensordsl.backends.numpy.vm import make_thunk
-
-            self._thunk = make_thunk(self.inner)  # type: ignore[arg-type]
+            self._thunk = reference_schedule(self.inner)  # type: ignore[arg-type]
         return self._thunk([inputs[i] for i in self.inner_inputs])
-
-    def c_step(self, node: Apply) -> Any:
-        """The compiled call (C backend hook): list of input arrays -> outputs."""
-        from tensordsl.backends.c.render_rowblock import rowblock_runner
-
-        return rowblock_runner(self, node)

@@ -71,6 +71,10 @@ PIPELINE: tuple[Stage, ...] = (
     Stage("inplace", inplace_pass),
 )
 _TIDY = (MERGE, CONSTANT_FOLDING)
+# Stages that only help a backend that compiles what they build; a mode runs them when
+# its backend lists them in `Backend.stages` (the numpy reference would run RowBlock's
+# subgraph unfused anyway).
+BACKEND_STAGES = ("rowblock",)
 
 
 def rewrite_graph(fgraph: FunctionGraph, include: tuple[str, ...] = ("fast_run",),

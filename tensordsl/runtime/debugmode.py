@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.backends.numpy import vm
 from tensordsl.graph.basic import Constant, Variable, toposort
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.schedule import Schedule, reference_schedule
 
 
 class DebugModeError(AssertionError):
@@ -82,13 +82,14 @@ def _brief(value: Any) -> str:
     return f"{a.dtype}{list(a.shape)} {np.array2string(a.ravel()[:6], precision=6)}"
 
 
-def make_thunk(fgraph: FunctionGraph, inner: Any) -> Any:
-    """A thunk checking the rewritten graph (run by `inner`) against the reference."""
+def make_thunk(fgraph: FunctionGraph, inner: Any) -> Schedule:
+    """A Schedule checking the rewritten graph (run by the backend `inner`) against the
+    reference."""
     reference = getattr(fgraph, "debug_reference", None)
     if reference is None:
         raise ValueError("DEBUG_MODE: the graph was rewritten without debugmode.prepare()")
     run = inner.make_thunk(fgraph)
-    run_reference = vm.make_thunk(reference)
+    run_reference = reference_schedule(reference)
 
     def thunk(values: list[Any]) -> list[Any]:
         expected = run_reference([np.array(v, copy=True) for v in values])
@@ -103,4 +104,4 @@ def make_thunk(fgraph: FunctionGraph, inner: Any) -> Any:
                     + (where or "no single rewrite changed a value (a backend bug?)"))
         return results
 
-    return thunk
+    return Schedule(thunk, run.steps, run.input_slots, run.output_slots, backend=run.backend)

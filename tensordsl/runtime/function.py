@@ -101,6 +101,38 @@ def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
     return result
 
 
+def _default_updates(outputs: list[Variable], explicit: list[tuple[SharedVariable, Variable]],
+                     inputs: list[Variable], givens: dict[Variable, Variable],
+                     no_default_updates: Any) -> list[tuple[SharedVariable, Variable]]:
+    """Theano's default updates: each shared variable the outputs or updates use (not
+    through an input or a givens key) whose `default_update` is set gets that update,
+    unless `updates=` names it or `no_default_updates` is True or lists it. A default
+    update's own graph is searched too (it may use more such variables)."""
+    if no_default_updates is True:
+        return []
+    if no_default_updates in (False, None):
+        excluded: set[int] = set()
+    elif isinstance(no_default_updates, (list, tuple)):
+        excluded = {id(v) for v in no_default_updates}
+    else:
+        raise TypeError(f"function(): no_default_updates must be True, False or a list of "
+                        f"shared variables, got {type(no_default_updates).__name__}")
+    done = {id(t) for t, _ in explicit} | excluded | {id(k) for k in givens}
+    blockers = list(inputs) + list(givens)
+    pairs: list[tuple[SharedVariable, Any]] = []
+    pending = list(outputs) + [v for _, v in explicit]
+    while pending:
+        found = [v for v in ancestors(pending, blockers=blockers)
+                 if isinstance(v, SharedVariable) and v.default_update is not None
+                 and id(v) not in done]
+        found = sorted(set(found), key=lambda v: v.auto_name)  # a deterministic order
+        done.update(id(v) for v in found)
+        new_pairs = _normalize_updates([(v, v.default_update) for v in found])
+        pairs += new_pairs
+        pending = [u for _, u in new_pairs]
+    return pairs
+
+
 def _normalize_givens(givens: Any) -> dict[Variable, Variable]:
     if givens is None:
         return {}
@@ -149,6 +181,8 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
         if i.update is not None:
             raise NotImplementedError("In(update=...) is not supported; use updates=")
     given = _normalize_givens(givens)
+    update_pairs += _default_updates(out_vars, update_pairs, variables, given,
+                                     no_default_updates)
 
     roots = out_vars + [v for _, v in update_pairs]
     if given:
@@ -238,14 +272,14 @@ class Function:
         self._fast_filters = [_fast_filter(t, lbl, d) for t, lbl, d in
                               zip(self._types, self._labels, self._downcast)]
         self._filter_positional = _positional_binder(self._fast_filters)
-        self._run = getattr(thunk, "call", thunk)
-        fresh = getattr(thunk, "fresh_outputs", None)
-        self._outputs_fresh = (fresh is not None and len(fresh) == n_outputs and all(fresh)
+        self._run = thunk.run
+        fresh = thunk.fresh_outputs
+        self._outputs_fresh = (len(fresh) == n_outputs and all(fresh) and n_outputs > 0
                                and not updates)
         self._lean = self._outputs_fresh and not shared_vars and not trust_input
         self._single = kind == "single"
         self._fast_call = None
-        make_fast_call = getattr(thunk, "fast_call", None)
+        make_fast_call = thunk.fast_call
         if make_fast_call is not None and self._outputs_fresh and not shared_vars \
                 and type(self) is Function:  # a subclass keeps its own __call__
             self._use_fast_call(make_fast_call)

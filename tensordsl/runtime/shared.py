@@ -17,14 +17,19 @@ class SharedVariable(TensorVariable):
     Its type comes from its initial value with every dim of unknown size (Theano's
     shared variables are never broadcastable), so `set_value` may change sizes but not
     the number of dims or the dtype.
+
+    `default_update` (Theano's): an expression `function` uses as this variable's update
+    when the graph uses the variable and no explicit update names it (random streams
+    set it so that each call advances their state).
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "default_update")
     is_shared = True
 
     def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None) -> None:
         super().__init__(type, name=name)
         self._value = value
+        self.default_update: object | None = None
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
         """The current value (a copy unless `borrow`)."""

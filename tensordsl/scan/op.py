@@ -22,6 +22,7 @@ import numpy as np
 from tensordsl.graph.basic import Apply, Op
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.schedule import InnerGraphOp
 from tensordsl.graph.type import TensorType
 
 
@@ -35,7 +36,7 @@ def span(taps: tuple[int, ...]) -> int:
     return max(taps) - min(taps)
 
 
-class Scan(Op):
+class Scan(InnerGraphOp, Op):
     """Loop `inner` over n_steps (see the module docstring for the layout)."""
 
     __props__ = ()
@@ -53,7 +54,6 @@ class Scan(Op):
         self.n_nit = n_nit
         self.n_nonseq = n_nonseq
         self.name = name
-        self._thunk: Any = None
         n_in = sum(map(len, self.seq_taps)) + sum(map(len, self.rec_taps)) + n_nonseq
         n_out = len(self.rec_taps) + n_nit + int(as_while)
         if len(inner.inputs) != n_in or len(inner.outputs) != n_out:
@@ -104,14 +104,13 @@ class Scan(Op):
             outputs.append(TensorType("int64", ())())  # the number of steps run
         return Apply(self, [n_steps, *inputs], outputs)
 
-    def _step_fn(self) -> Any:
-        if self._thunk is None:
-            from tensordsl.backends.numpy.vm import make_thunk
+    def inner_graphs(self) -> list[FunctionGraph]:
+        """The step's graph (run once per step by `perform_with`)."""
+        return [self.inner]
 
-            self._thunk = make_thunk(self.inner)
-        return self._thunk
-
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def perform_with(self, node: Apply, thunks: list[Any], inputs: list[np.ndarray]
+                     ) -> list[np.ndarray]:
+        """Run the loop, calling `thunks[0]` (the compiled step graph) once per step."""
         n_steps, seqs, inits, nonseqs = self.split_inputs(inputs)
         n = int(n_steps)
         if n < 0:
@@ -119,7 +118,7 @@ class Scan(Op):
         self._check_sequences(node, seqs, n)
         buffers = self._init_buffers(node, inits, n)
         nits: list[np.ndarray | None] = [None] * self.n_nit
-        step = self._step_fn()
+        step = thunks[0]
         done = n
         for t in range(n):
             args = [seq[t + tap - min(taps)] for seq, taps in zip(seqs, self.seq_taps)

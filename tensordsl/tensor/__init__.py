@@ -85,3 +85,12 @@ def _api_names() -> list[str]:
 
 # `from tensordsl.tensor import *` (the seed's spelling) exports the API and nothing else.
 __all__ = _api_names()
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """Submodules loaded on first use: `T.shared_randomstreams` (Theano's path)."""
+    if name == "shared_randomstreams":
+        import importlib
+
+        return importlib.import_module("tensordsl.tensor.shared_randomstreams")
+    raise AttributeError(f"module 'tensordsl.tensor' has no attribute {name!r}")

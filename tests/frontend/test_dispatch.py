@@ -142,9 +142,9 @@ def test_symbolic_call_inside_function():
 
 
 def test_default_target_is_fast_runs_backend():
-    from tensordsl.runtime.mode import get_mode
+    from tensordsl.runtime.mode import backend_name, get_mode
 
-    assert tensordsl.compile(scaled_sum).target == get_mode("FAST_RUN").backend
+    assert tensordsl.compile(scaled_sum).target == backend_name(get_mode("FAST_RUN"))
 
 
 def test_graph_source_inspect():
@@ -201,3 +201,12 @@ def test_c_source_of_a_specialisation():
     assert "void td_kernel(" in text and "mul" in text
     with pytest.raises(ValueError, match="unknown source target"):
         f.source("fortran", x, 2.0)
+
+
+def test_source_c_of_a_0d_function():
+    """Regression: 0-d kernels are closures, and .source('c') read `fn.__self__`."""
+    from tests.frontend import corpus_scalar as mod
+
+    text = mod.exp_mul_add.source("c", 1.0, 2.0)
+    assert "td_kernel" in text and "exp" in text
+    assert mod.exp_mul_add(1.0, 2.0) == pytest.approx(np.exp(1.0) * 2.0 + 1.0, rel=1e-15)

@@ -106,7 +106,7 @@ def _git_commit() -> str:
 
 def _header(command: str, wall_s: float, quick: bool, load_start: float,
             min_sample_s: float) -> list[str]:
-    from tensordsl.runtime.mode import get_mode
+    from tensordsl.runtime.mode import backend_name, get_mode
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     vers = ", ".join(f"{k} {v}" for k, v in env.versions().items())
@@ -122,7 +122,7 @@ def _header(command: str, wall_s: float, quick: bool, load_start: float,
         f"- Load (1-min loadavg, {os.cpu_count()} cores): {load_start:.2f} at start, "
         f"{os.getloadavg()[0]:.2f} at end{LOADED if load_start > 1 else ''}",
         f"- tensordsl columns: {', '.join(tdsl.column_labels())} "
-        f"(FAST_RUN backend: {get_mode('FAST_RUN').backend})",
+        f"(FAST_RUN backend: {backend_name(get_mode('FAST_RUN'))})",
         "- Method: every implementation's first call is checked against numpy (a wrong result "
         "is shown, not timed); then one warm-up (the checked call itself when it took ≥ 1 s) "
         "and at least 7 rounds in which all "

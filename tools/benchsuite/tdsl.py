@@ -8,7 +8,6 @@ NotApplicable cells, never a crash.
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,21 +27,26 @@ class Column:
 
 
 def _backend_present(name: str) -> bool:
+    """Whether the backend `name` can run here (the registry's `available()`)."""
+    from tensordsl.backends.registry import get_backend
+    from tensordsl.errors import CompileError
+
     try:
-        return importlib.util.find_spec(f"tensordsl.backends.{name}") is not None
-    except ImportError:
+        return get_backend(name).available()[0]
+    except CompileError:
         return False
 
 
 def symbolic_columns() -> list[Column]:
     """FAST_COMPILE, FAST_RUN, and FAST_RUN on each other backend that exists."""
-    from tensordsl.runtime.mode import get_mode
+    from tensordsl.runtime.mode import backend_name, get_mode
 
     fast_compile, fast_run = get_mode("FAST_COMPILE"), get_mode("FAST_RUN")
+    run_backend = backend_name(fast_run)
     cols = [Column(f"tensordsl FAST_COMPILE ({fast_compile.backend})", fast_compile),
-            Column(f"tensordsl FAST_RUN ({fast_run.backend})", fast_run)]
+            Column(f"tensordsl FAST_RUN ({run_backend})", fast_run)]
     for backend in ("c", "opencl"):
-        if backend != fast_run.backend and _backend_present(backend):
+        if backend != run_backend and _backend_present(backend):
             mode = replace(fast_run, name=f"FAST_RUN+{backend}", backend=backend)
             cols.append(Column(f"tensordsl FAST_RUN+{backend}", mode))
     return cols

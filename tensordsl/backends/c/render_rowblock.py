@@ -179,11 +179,12 @@ def _library(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool, cxx: st
     return fn, max(1, int(nthreads()))
 
 
-def rowblock_runner(op: Any, node: Apply) -> Any:
-    """The checked call of a RowBlock node: list of input arrays -> output arrays."""
+def rowblock_runner(node: Apply) -> RowBlockRunner:
+    """The checked caller of a RowBlock node (`.call`: list of input arrays -> outputs)."""
+    op = node.op
     fn, max_threads = _library(op.kernel, op.n_rows_out, op.n_sums, config.openmp,
                                config.cxx, str(config.cflags), config.compiledir)
-    return RowBlockRunner(op, node, fn, max_threads).call
+    return RowBlockRunner(op, node, fn, max_threads)
 
 
 class RowBlockRunner:

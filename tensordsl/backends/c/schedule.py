@@ -1,12 +1,12 @@
 """The C backend's thunk: a FunctionGraph's schedule, compiled kernels where possible.
 
-Each node becomes one step. Kernel-shaped nodes (see `lower.py`) go through the
+Each node becomes one `Step`. Kernel-shaped nodes (see `kernel/lower.py`) go through the
 pipeline render -> validate -> build (disk cache) -> load -> `KernelRunner`; every other
-node (matrix products included: numpy's dot calls the optimised BLAS) runs its numpy
-`perform`, and one log line lists those. A graph that is a single kernel over the
-function's inputs gets the kernel's checked call itself as its thunk: one foreign call;
-when that kernel is 0-d the thunk also offers `fast_call`, which makes the C trampoline
-(`trampoline.py`) the Function can use as its `__call__`.
+node without a rule in `LOWERING` (matrix products included: numpy's dot calls the
+optimised BLAS) runs its numpy `perform`, and one log line lists those. A graph that is a
+single kernel over the function's inputs gets the kernel's checked call itself as its
+`run`: one foreign call; when that kernel is 0-d the schedule also offers `fast_call`,
+which makes the C trampoline (`trampoline.py`) the Function can use as its `__call__`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,26 @@ from __future__ import annotations
 import collections
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from tensordsl.backends.c import cache, runtime, trampoline, validate
-from tensordsl.backends.c.lower import lower_node
 from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.render import CRenderer
-from tensordsl.backends.numpy.vm import Storage, interpret
 from tensordsl.config import config
 from tensordsl.graph.basic import Apply
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.schedule import (
+    InnerCompiler,
+    Schedule,
+    Step,
+    Storage,
+    interpret,
+    perform_step,
+)
 from tensordsl.kernel.ir import Kernel
+from tensordsl.kernel.lower import lower_node
+from tensordsl.ops.rowblock import RowBlock
 
 log = logging.getLogger("tensordsl.backends.c")
 ENTRY = "td_kernel"
@@ -100,87 +109,101 @@ def prebuild(nodes: list[Apply]) -> None:
             future.result()
 
 
-def _try_lower(node: Apply) -> tuple[Any, list[int]] | str:
-    c_step = getattr(node.op, "c_step", None)  # an op with its own compiled call
-    if c_step is not None:
-        try:
-            return _Stepper(c_step(node)), list(range(len(node.inputs)))
-        except Unsupported as why:
-            return f"{node.op} ({why})"
+# The C backend's lowering table: op class -> rule making the node's runner (with the
+# node inputs it reads), or a reason string when this node cannot run compiled. Kernel-
+# shaped nodes (kernel.lower) are tried for every op not listed here.
+Lowered = tuple[Any, list[int]]
+LOWERING: dict[type, Callable[[Apply], Lowered]] = {}
+
+
+def lowers(op_class: type) -> Callable:
+    """Register a lowering rule for nodes of `op_class`."""
+    def register(rule: Callable[[Apply], Lowered]) -> Callable[[Apply], Lowered]:
+        LOWERING[op_class] = rule
+        return rule
+    return register
+
+
+@lowers(RowBlock)
+def _rowblock(node: Apply) -> Lowered:
+    from tensordsl.backends.c.render_rowblock import rowblock_runner
+
+    return rowblock_runner(node), list(range(len(node.inputs)))
+
+
+def _kernel_step(node: Apply) -> Lowered | None:
     lowered = lower_node(node)
     if lowered is None:
-        return type(node.op).__name__
+        return None
     kernel, loaded = lowered
     labels = [repr(node.inputs[i]) for i in loaded]
-    inplace = _inplace(node, loaded)
+    return kernel_runner(kernel, labels, str(node.op), _inplace(node, loaded)), loaded
+
+
+def _try_lower(node: Apply) -> Lowered | str:
+    """(runner, node inputs it reads), or why the node runs through numpy perform."""
+    rule = LOWERING.get(type(node.op), _kernel_step)
     try:
-        return kernel_runner(kernel, labels, str(node.op), inplace), loaded
+        lowered = rule(node)
     except Unsupported as why:
         return f"{node.op} ({why})"
+    return lowered if lowered is not None else type(node.op).__name__
 
 
-class _Stepper:
-    """Adapts an op's own compiled call (`op.c_step(node)`) to a runner's `call`."""
-
-    def __init__(self, call: Any) -> None:
-        self.call = call
-
-
-def make_thunk(fgraph: FunctionGraph) -> Any:
-    """A callable running `fgraph`: list of input arrays -> list of output arrays."""
+def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
+               ) -> Schedule:
+    """A Schedule running `fgraph`: compiled kernels where possible, numpy elsewhere."""
     storage = Storage()
-    slot = storage.slot
-    input_slots = [slot(v) for v in fgraph.inputs]
-    steps, fallbacks, fresh, runners = [], collections.Counter(), set(), []
+    slots = storage.slots_of
+    input_slots = slots(fgraph.inputs)
+    steps: list[Step] = []
+    fallbacks: collections.Counter = collections.Counter()
+    fresh: set[int] = set()
     order = fgraph.toposort()
     prebuild(order)
     for node in order:
-        outs = [slot(v) for v in node.outputs]
+        outs = slots(node.outputs)
         lowered = _try_lower(node)
         if isinstance(lowered, str):
             fallbacks[lowered] += 1
-            steps.append((node.op.perform, node, [slot(v) for v in node.inputs], outs, False))
-        else:
-            runner, loaded = lowered
-            runners.append(runner)
-            ins = [slot(node.inputs[i]) for i in loaded]
-            steps.append((runner.call, node, ins, outs, True))
-            if not node.op.destroy_map:
-                fresh.update(outs)
+            steps.append(perform_step(node, slots(node.inputs), outs, compile_inner))
+            continue
+        runner, loaded = lowered
+        steps.append(Step(node, runner.call, slots(node.inputs[i] for i in loaded), outs,
+                          compiled=True, kernel=getattr(runner, "kernel", None),
+                          runner=runner))
+        if not node.op.destroy_map:
+            fresh.update(outs)
     if fallbacks:
         log.info("C backend: %d node(s) run through numpy perform: %s",
                  sum(fallbacks.values()),
                  ", ".join(f"{k} x{v}" if v > 1 else k for k, v in fallbacks.items()))
-    output_slots = [slot(v) for v in fgraph.outputs]
+    output_slots = slots(fgraph.outputs)
     fresh_outputs = tuple(s in fresh and s not in input_slots and output_slots.count(s) == 1
                           for s in output_slots)
-    if (len(steps) == 1 and steps[0][4] and steps[0][2] == input_slots
-            and steps[0][3] == output_slots):
-        run = _direct(steps[0][0])
+    if (len(steps) == 1 and steps[0].compiled and steps[0].inputs == input_slots
+            and steps[0].outputs == output_slots):
+        run = steps[0].call  # one foreign call: no interpreter loop
     else:
-        run = interpret(storage.template, input_slots, steps, output_slots)
-    fast_call = _fast_call_maker(steps, runners, input_slots, output_slots)
-    if fast_call is not None:
-        run.fast_call = fast_call  # type: ignore[attr-defined]
-    run.fresh_outputs = fresh_outputs  # type: ignore[attr-defined]
-    run.steps = steps  # type: ignore[attr-defined]
-    return run
+        run = interpret(storage.template, input_slots, tuple(steps), output_slots)
+    return Schedule(run, tuple(steps), input_slots, output_slots, fresh_outputs,
+                    _fast_call_maker(steps, input_slots, output_slots), backend="c")
 
 
-def _fast_call_maker(steps: list[tuple], runners: list[runtime.KernelRunner],
-                     input_slots: list[int], output_slots: list[int]) -> Any | None:
+def _fast_call_maker(steps: list[Step], input_slots: tuple[int, ...],
+                     output_slots: tuple[int, ...]) -> Any | None:
     """When the graph is one 0-d kernel over some of its inputs (in any order) computing
     exactly its outputs: `make(fallback, kind, in_types, names, trusted)`, which makes the C
     trampoline a Function can use as its `__call__` (or None)."""
-    if len(steps) != 1 or not steps[0][4] or steps[0][3] != output_slots:
+    if len(steps) != 1 or not steps[0].compiled or steps[0].outputs != output_slots:
         return None
-    runner = runners[0]
-    if not isinstance(runner, runtime.KernelRunner):  # an op's own call (RowBlock)
+    runner = steps[0].runner
+    if not isinstance(runner, runtime.KernelRunner):  # another compiled call (RowBlock)
         return None
     if runner.kernel.ndim != 0 or runner.inplace or any(s not in input_slots
-                                                        for s in steps[0][2]):
+                                                        for s in steps[0].inputs):
         return None
-    order = tuple(input_slots.index(s) for s in steps[0][2])
+    order = tuple(input_slots.index(s) for s in steps[0].inputs)
     return functools.partial(_fast_call, runner, order)
 
 
@@ -192,8 +215,23 @@ def _fast_call(runner: runtime.KernelRunner, order: tuple[int, ...], fallback: A
                                   runner.out_dtypes, fallback, kind, in_types, names, trusted)
 
 
-def _direct(call: Any) -> Any:
-    def run(values: list[Any]) -> list[Any]:
-        return call(values)
-    run.call = call  # type: ignore[attr-defined]
-    return run
+def step_source(step: Step) -> tuple[str, str, tuple[str, ...]] | None:
+    """(C unit, entry, argument layout) a compiled step runs, or None for a host step."""
+    runner = step.runner
+    if isinstance(runner, runtime.KernelRunner):
+        aliasing = bool(runner.inplace) and not runner.kernel.is_reduction
+        k = runner.kernel
+        args = tuple([f"td_array *a{j}: input {lbl} ({x.dtype}, {k.ndim}-d)"
+                      for j, (lbl, x) in enumerate(zip(runner.labels, k.inputs))] +
+                     [f"td_array *o{j}: output ({d})"
+                      for j, d in enumerate(k.output_dtypes)])
+        return kernel_source(k, aliasing=aliasing), ENTRY, args
+    if isinstance(step.node.op, RowBlock):
+        from tensordsl.backends.c.render_rowblock import ENTRY as ROW_ENTRY
+        from tensordsl.backends.c.render_rowblock import render_rowblock
+
+        op = step.node.op
+        text = render_rowblock(op.kernel, op.n_rows_out, op.n_sums, config.openmp)
+        validate.check_source(text)
+        return text, ROW_ENTRY, tuple(repr(v) for v in step.node.inputs)
+    return None

@@ -143,7 +143,7 @@ def test_bad_inputs_are_value_errors_naming_the_input():
     with pytest.raises(ValueError, match="broadcast|y"):
         f(np.ones((4, 3)), np.ones(3), np.ones(3), np.asarray(0.5))
     # the runner itself checks dtypes before any foreign call
-    (call,) = [step[0] for step in f.thunk.steps if isinstance(step[1].op, RowBlock)]
+    (call,) = [step.call for step in f.thunk.steps if isinstance(step.node.op, RowBlock)]
     (node,) = rowblocks(f)
     arrays = [np.ones((4, 3), dtype="float32")] + [np.zeros(v.type.shape and 3 or (), "float64")
                                                    for v in node.inputs[1:]]
@@ -175,8 +175,7 @@ def test_the_unit_has_no_system_header_and_parses():
 
 def test_result_does_not_depend_on_the_thread_count():
     f = model("FAST_RUN", "logistic", "float64", True, 50)
-    (call,) = [step[0] for step in f.thunk.steps if isinstance(step[1].op, RowBlock)]
-    runner = call.__self__
+    (runner,) = [s.runner for s in f.thunk.steps if isinstance(s.node.op, RowBlock)]
     rng = np.random.default_rng(3)
     args = [0.1 * rng.standard_normal((3000, 50)), (rng.random(3000) > 0.5).astype(float),
             rng.standard_normal(50), np.asarray(0.3)]

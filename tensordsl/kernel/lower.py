@@ -1,4 +1,4 @@
-"""Graph nodes -> Kernels the C renderer can take.
+"""Graph nodes -> Kernels (the kernel IR every compiled backend renders).
 
 FusedElemwise nodes carry their Kernel. Until fusion runs, a lone Elemwise becomes a
 one-op Kernel and a Reduce a load-and-reduce Kernel, so every elementwise or reducing
