@@ -108,7 +108,7 @@ def debugprint_text(fgraph: Any) -> str:
 def write(compiled: Compiled, folder: str, relative_to: str | None = None) -> dict:
     """Write the kernel files and the manifest of `compiled` into `folder`; the manifest."""
     os.makedirs(folder, exist_ok=True)
-    sources = kernel_sources(compiled.fgraph, compiled.target)
+    sources = kernel_sources(compiled.fgraph, compiled.target, compiled.name)
     kernels = []
     for i, src in enumerate(sources):
         filename = f"k{i}{EXTENSIONS.get(src.language, '.txt')}"

@@ -44,7 +44,7 @@ def _dimshuffle_order(node: Any) -> tuple | None:
 def plan(fgraph: Any) -> list[tuple[str, Any, Any]]:
     """[(kind, node, lowered)] for each node: 'kernel' or 'view'; StandaloneError when a
     node cannot be exported (all such nodes are listed)."""
-    from tensordsl.backends.c.lower import lower_node
+    from tensordsl.kernel.lower import lower_node
 
     steps, bad = [], []
     for node in fgraph.toposort():
