@@ -109,8 +109,9 @@ class Program:
     seed: Any = None
 
     def arrays(self) -> list[np.ndarray]:
-        """The input arrays."""
-        return [np.array(i["data"], dtype=i["dtype"]).reshape(i["shape"]) for i in self.inputs]
+        """The input arrays, in their memory layouts (values as `data`, or drawn from
+        `fill` = [seed, lo, hi] for big inputs)."""
+        return [_array(i) for i in self.inputs]
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -121,8 +122,39 @@ class Program:
         return cls(**{k: v for k, v in data.items() if k in fields})
 
 
+def _array(spec: dict) -> np.ndarray:
+    dtype, shape = spec["dtype"], tuple(spec["shape"])
+    if "fill" in spec:
+        seed, lo, hi = spec["fill"]
+        rng = np.random.default_rng(seed)
+        values = rng.uniform(lo, hi, shape) if dtype in FLOATS else \
+            rng.integers(int(lo), int(hi) + 1, shape)
+        a = np.asarray(values).astype(dtype)
+    else:
+        a = np.array(spec["data"], dtype=dtype).reshape(shape)
+    layout = spec.get("layout", "contiguous")
+    if layout == "transposed" and a.ndim >= 2:
+        return np.ascontiguousarray(a.T).T
+    if layout == "reversed" and a.ndim >= 1:
+        return np.ascontiguousarray(a[::-1])[::-1]
+    if layout == "strided" and a.ndim >= 1:
+        wide = np.zeros(tuple(2 * n for n in shape), dtype)
+        view = wide[(slice(None, None, 2),) * a.ndim]
+        view[...] = a
+        return view
+    return a
+
+
 def _float_of(dtype: str) -> str:
     return dtype if dtype in FLOATS else "float64"
+
+
+def _broadcasts(a: Value, b: Value) -> bool:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return False
+    return True
 
 
 class Generator:
@@ -170,6 +202,10 @@ class Generator:
         n = self.c.integer(1, 3)
         rank = self.c.integer(0, 3)
         base = [self.c.integer(0, 4) for _ in range(rank)]
+        # sometimes big enough for the parallel and row-block paths (~200k elements)
+        big = rank == 2 and self.c.integer(0, 9) == 0
+        if big:
+            base = [self.c.integer(300, 500), self.c.integer(300, 500)]
         if self.c.integer(0, 3):
             base = [max(1, b) for b in base]  # mostly non-empty
         family = self.c.choice(["float64", "float32", "float64", "int", "mixed"])
@@ -183,18 +219,24 @@ class Generator:
             dtype = {"int": self.c.choice(INTS),
                      "mixed": self.c.choice(FLOATS + INTS)}.get(family, family)
             size = int(np.prod(shape)) if shape else 1
-            if dtype in FLOATS:
-                data = [float(np.asarray(v, dtype)) for v in self.c.floats(size, -3, 3)]
+            spec = {"name": f"x{i}", "dtype": dtype, "shape": shape,
+                    "layout": self.c.choice(["contiguous", "contiguous", "transposed",
+                                             "reversed", "strided"])}
+            if big:
+                spec["fill"] = [self.c.integer(0, 10**6), -3, 3]
+            elif dtype in FLOATS:
+                spec["data"] = [float(np.asarray(v, dtype)) for v in self.c.floats(size, -3, 3)]
             else:
-                data = [self.c.integer(-20, 20) for _ in range(size)]
-            specs.append({"name": f"x{i}", "dtype": dtype, "shape": shape, "data": data})
+                hi = 120 if dtype == "int8" and self.c.integer(0, 3) == 0 else 20
+                spec["data"] = [self.c.integer(-hi, hi) for _ in range(size)]
+            specs.append(spec)
             self.values.append(Value(f"x{i}", dtype, tuple(shape), True))
         return specs
 
     def step(self) -> None:
         ops = [self.unary, self.binary, self.unary, self.binary, self.reduce, self.slice,
                self.cast, self.compare, self.pattern, self.integer_op, self.matmul,
-               self.where]
+               self.where, self.mixed, self.weak, self.logic, self.reduce_all, self.layer]
         if self.kind == "graph":
             ops += [self.ifelse, self.scan]
         else:
@@ -254,6 +296,76 @@ class Generator:
         else:
             self.emit(f"np.{name}({a.name}, {b.name})", f"T.{name}({a.name}, {b.name})",
                       a.dtype, shape, exact)
+
+    def mixed(self) -> None:
+        """A binary op on two dtypes: numpy's promotion rules."""
+        a = self.pick()
+        b = a and self.pick(lambda v: v.dtype != a.dtype and _broadcasts(a, v))
+        if a is None or b is None:
+            return
+        op = self.c.choice(["+", "-", "*"])
+        dtype = np.result_type(np.dtype(a.dtype), np.dtype(b.dtype)).name
+        exact = a.exact and b.exact and dtype not in FLOATS
+        self.emit(f"{a.name} {op} {b.name}", f"{a.name} {op} {b.name}", dtype,
+                  np.broadcast_shapes(a.shape, b.shape), exact, 1)
+
+    def weak(self) -> None:
+        """An op with a Python number (NEP 50: the array's dtype wins)."""
+        a = self.pick()
+        if a is None:
+            return
+        value = self.c.choice(["2", "3", "-1", "0.5", "2.5"])
+        op = self.c.choice(["+", "-", "*"])
+        if "." in value and a.dtype not in FLOATS:
+            dtype, exact = "float64", False
+        else:
+            dtype, exact = a.dtype, a.exact and a.dtype not in FLOATS
+        expr = f"{a.name} {op} {value}" if self.c.integer(0, 1) else f"{value} {op} {a.name}"
+        self.emit(expr, expr, dtype, a.shape, exact, 1)
+
+    def logic(self) -> None:
+        """Comparisons combined with & | ~, then used as a 0/1 array."""
+        a = self.pick(lambda v: v.exact)
+        b = a and self.partner(a, lambda v: v.exact)
+        if a is None or b is None:
+            return
+        op = self.c.choice(["&", "|"])
+        inv = self.c.choice(["", "~"])
+        to = _float_of(a.dtype)
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        self.emit(f"({inv}(({a.name} > 0) {op} ({b.name} < 1))).astype(np.{to})",
+                  f"T.cast({inv}(T.gt({a.name}, 0) {op} T.lt({b.name}, 1)), '{to}')",
+                  to, shape, True)
+
+    def reduce_all(self) -> None:
+        a = self.pick(lambda v: len(v.shape) > 0 and 0 not in v.shape)
+        if a is None:
+            return
+        kind = self.c.choice(["sum", "max", "min"])
+        if len(a.shape) >= 2 and self.c.integer(0, 1):
+            args = "axis=(0, 1)"
+            shape = a.shape[2:]
+        else:
+            args, shape = "", ()
+        dtype = "int64" if kind == "sum" and a.dtype in INTS else a.dtype
+        exact = a.exact and (kind != "sum" or a.dtype not in FLOATS)
+        self.emit(f"{a.name}.{kind}({args})", f"{a.name}.{kind}({args})", dtype, shape,
+                  exact, 2)
+
+    def layer(self) -> None:
+        """A logistic layer over rows, the row-block rewrite's pattern."""
+        x = self.pick(lambda v: len(v.shape) == 2 and v.dtype in FLOATS)
+        w = x and self.pick(lambda v: v.shape == (x.shape[1],) and v.dtype == x.dtype)
+        if x is None or w is None:
+            return
+        np_e = f"scipy.special.expit({x.name} @ {w.name} + 0.5)"
+        g_e = f"T.nnet.sigmoid(T.dot({x.name}, {w.name}) + 0.5)"
+        if self.c.integer(0, 1):
+            np_e, g_e = f"({np_e}).sum()", f"({g_e}).sum()"
+            shape = ()
+        else:
+            shape = (x.shape[0],)
+        self.emit(np_e, g_e, x.dtype, shape, False, 16)
 
     def integer_op(self) -> None:
         a = self.pick(lambda v: v.dtype in INTS)
@@ -543,19 +655,26 @@ def run_backend(program: Program, backend: str, folder: str) -> Any:
 def run_reference(program: Program, folder: str) -> tuple[list[np.ndarray], float]:
     """numpy's outputs, and the largest magnitude of any finite intermediate value."""
     fn = load_function(program.numpy_source, HEADER, folder, "reference")
-    scale = [0.0]
     with np.errstate(all="ignore"):
         out = fn(*[a.copy() for a in program.arrays()])
-        # the largest intermediate: re-run with a trace of every local
-        tracer = _tracing(program.numpy_source)
-        local = load_function(tracer, HEADER, folder, "trace")
-        for value in local(*program.arrays()):
-            v = np.asarray(value)
-            if v.dtype.kind in "fiu" and v.size:
-                finite = v[np.isfinite(v)] if v.dtype.kind == "f" else v
-                if finite.size:
-                    scale[0] = max(scale[0], float(np.max(np.abs(finite.astype("float64")))))
-    return [np.asarray(o) for o in out], scale[0]
+        values = list(program.arrays()) + list(out)
+        try:  # every local of straight-line programs (the generated ones)
+            local = load_function(_tracing(program.numpy_source), HEADER, folder, "trace")
+            values += list(local(*program.arrays()))
+        except Exception:  # noqa: BLE001 - a hand-written program: inputs and outputs
+            pass
+    return [np.asarray(o) for o in out], _largest(values)
+
+
+def _largest(values: list[Any]) -> float:
+    scale = 0.0
+    for value in values:
+        v = np.asarray(value)
+        if v.dtype.kind in "fiu" and v.size:
+            finite = v[np.isfinite(v)] if v.dtype.kind == "f" else v
+            if finite.size:
+                scale = max(scale, float(np.max(np.abs(finite.astype("float64")))))
+    return scale
 
 
 def _tracing(source: str) -> str:
@@ -587,8 +706,14 @@ def compare(got: list[np.ndarray], want: list[np.ndarray], program: Program,
                        f"vs numpy {w[tuple(bad)]!r}"
             continue
         ulps = program.ulps + BASE_ULPS
-        err = accuracy.ulp_distance(g, w)
-        eps = float(np.finfo(g.dtype).eps)
+        # a float64 result of float32 work carries float32 rounding (a backend may also
+        # compute a float32 op in double): measure it in float32 units
+        low = g.dtype == np.float64 and "float32" in json.dumps(program.inputs) + \
+            program.numpy_source
+        unit = np.dtype("float32") if low else g.dtype
+        with np.errstate(all="ignore"):
+            err = accuracy.ulp_distance(g.astype(unit), w.astype(unit))
+        eps = float(np.finfo(unit).eps)
         with np.errstate(all="ignore"):
             normwise = np.abs(g.astype("float64") - w.astype("float64")) \
                 <= ulps * eps * max(scale, 1.0) * max(8, g.size)
