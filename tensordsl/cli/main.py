@@ -7,6 +7,7 @@ caret); 2 a usage error (unknown file, name, target, or a malformed signature).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import Any
@@ -138,17 +139,26 @@ def cmd_cache(args: argparse.Namespace) -> int:
     from tensordsl.backends.c.cache import cache_dir
 
     folder = cache_dir()
-    entries = sorted(f for f in os.listdir(folder) if f.startswith("td_"))
+    # td_src_*/td_tmp_* are another process's build in progress: never counted or removed
+    entries = sorted(f for f in os.listdir(folder) if f.startswith("td_")
+                     and not f.startswith(("td_src_", "td_tmp_")))
     libraries = [f for f in entries if f.endswith(".so")]
     if args.action == "info":
-        size = sum(os.path.getsize(os.path.join(folder, f)) for f in entries)
         print(f"kernel cache: {folder}\nlibraries: {len(libraries)}\n"
-              f"size: {size / 1e6:.1f} MB")
+              f"size: {sum(_size(folder, f) for f in entries) / 1e6:.1f} MB")
     elif args.action == "list":
         for f in libraries:
-            print(f"{os.path.join(folder, f)}  {os.path.getsize(os.path.join(folder, f))}")
+            print(f"{os.path.join(folder, f)}  {_size(folder, f)}")
     else:
         for f in entries:
-            os.unlink(os.path.join(folder, f))
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                os.unlink(os.path.join(folder, f))
         print(f"removed {len(libraries)} libraries ({len(entries)} files) from {folder}")
     return 0
+
+
+def _size(folder: str, name: str) -> int:
+    try:
+        return os.path.getsize(os.path.join(folder, name))
+    except FileNotFoundError:  # removed by another process meanwhile
+        return 0
