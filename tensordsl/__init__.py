@@ -22,6 +22,11 @@ from tensordsl.runtime.shared import SharedVariable, shared
 
 __version__ = "0.1.0"
 
+# `from theano.tensor.nnet import ...` resolves to tensordsl's modules (theano_compat.py)
+from tensordsl import theano_compat  # noqa: E402
+
+theano_compat.install()
+
 # Submodules and functions loaded on first use (they import much of the package).
 _LAZY = {
     "printing": ("tensordsl.printing", None),
@@ -31,12 +36,15 @@ _LAZY = {
     "scan": ("tensordsl.scan", "scan"),
     "rewrite": ("tensordsl.rewrite", None),
     "testing": ("tensordsl.testing", None),
-    "compile": ("tensordsl.frontend", "compile"),
+    # a module path (theano.compile.function, .io.In) that is also callable as the
+    # @tensordsl.compile decorator of tensordsl.frontend
+    "compile": ("tensordsl.compile", None),
     "value_and_grad": ("tensordsl.frontend", "value_and_grad"),
     "pp": ("tensordsl.printing", "pp"),
     "debugprint": ("tensordsl.printing", "debugprint"),
     "dprint": ("tensordsl.printing", "debugprint"),
     "sandbox": ("tensordsl.sandbox", None),
+    "scalar": ("tensordsl.scalar", None),
 }
 
 

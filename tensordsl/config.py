@@ -59,6 +59,39 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _compute_test_value(value: Any) -> str:
+    if value in ("off", "ignore"):
+        return value
+    if value in ("warn", "raise", "pdb"):
+        raise ConfigError(f"{value!r} is not supported: tensordsl does not evaluate "
+                          f"tag.test_value while a graph is built; use 'off' and check "
+                          f"values by calling the compiled function")
+    raise ConfigError(f"expected one of off, ignore, warn, raise, pdb, got {value!r}")
+
+
+class WarnFlags:
+    """Theano's `config.warn.*` flags (warnings about bugs of old Theano versions).
+
+    tensordsl never had those bugs, so every flag reads False unless a program (or
+    THEANO_FLAGS) sets it; any name is accepted, as programs toggle them to silence
+    Theano's warnings.
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_values", {})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return object.__getattribute__(self, "_values").get(name, False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._values[name] = _bool(value)
+
+    def __repr__(self) -> str:
+        return f"WarnFlags({self._values!r})"
+
+
 FLAGS: dict[str, Flag] = {
     flag.name: flag
     for flag in [
@@ -76,6 +109,8 @@ FLAGS: dict[str, Flag] = {
         Flag("c_march", "native", _text, "-march= of the C backend (e.g. x86-64-v3)"),
         Flag("openmp", True, _bool, "use OpenMP pragmas in generated C"),
         Flag("print_rewrites", False, _bool, "print every rewrite as it fires"),
+        Flag("compute_test_value", "off", _compute_test_value,
+             "Theano's test values: only 'off' (or 'ignore') is supported"),
     ]
 }
 
@@ -85,6 +120,7 @@ class Config:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_values", {name: f.default for name, f in FLAGS.items()})
+        object.__setattr__(self, "warn", WarnFlags())
 
     def __getattr__(self, name: str) -> Any:
         values = object.__getattribute__(self, "_values")
@@ -93,6 +129,9 @@ class Config:
         raise AttributeError(_unknown(name))
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("warn."):
+            setattr(self.warn, name[len("warn."):], value)
+            return
         self._values[name] = _convert(name, value)
 
     def __dir__(self) -> list[str]:
@@ -141,6 +180,53 @@ def parse_flags(text: str) -> dict[str, Any]:
     return parsed
 
 
+def _theano_only(name: str, value: str) -> bool:
+    """True for a THEANO_FLAGS entry tensordsl ignores: a flag it does not have, or a
+    Theano-only value (GPU devices, test values)."""
+    if name.startswith("warn."):
+        return False
+    if name not in FLAGS:
+        return True
+    if name == "device" and value.startswith(("cuda", "gpu")):
+        return True
+    return name == "compute_test_value" and value in ("warn", "raise", "pdb")
+
+
+def parse_theano_flags(text: str) -> tuple[dict[str, Any], list[str]]:
+    """Parse THEANO_FLAGS: (the entries tensordsl applies, the Theano-only ones ignored).
+
+    `warn.*` entries set `config.warn`; known flags with an invalid value are errors.
+    """
+    kept: list[str] = []
+    ignored: list[str] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, value = (part.strip() for part in item.partition("="))
+        (ignored if _theano_only(name, value) else kept).append(item)
+    parsed: dict[str, Any] = {}
+    for item in kept:
+        name, _, value = (part.strip() for part in item.partition("="))
+        if not _:
+            raise ConfigError(f"THEANO_FLAGS entry {item!r} is not of the form name=value")
+        parsed[name] = _bool(value) if name.startswith("warn.") else _convert(name, value)
+    return parsed, ignored
+
+
+def _load_environment() -> None:
+    """THEANO_FLAGS first, then TENSORDSL_FLAGS (which wins where both set a flag)."""
+    import warnings
+
+    theano_flags, ignored = parse_theano_flags(os.environ.get("THEANO_FLAGS", ""))
+    if ignored:
+        warnings.warn(f"THEANO_FLAGS: ignoring the Theano-only entries {', '.join(ignored)}",
+                      stacklevel=2)
+    for name, value in theano_flags.items():
+        setattr(config, name, value)
+    for name, value in parse_flags(os.environ.get("TENSORDSL_FLAGS", "")).items():
+        setattr(config, name, value)
+
+
 config = Config()
-for _name, _value in parse_flags(os.environ.get("TENSORDSL_FLAGS", "")).items():
-    setattr(config, _name, _value)
+_load_environment()

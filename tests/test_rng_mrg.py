@@ -678,3 +678,22 @@ def test_example_random_streams(tmp_path):
     np.testing.assert_array_equal(out["gradient of w"].reshape(3, 2),
                                   np.repeat(mask.sum(axis=0)[:, None], 2, axis=1))
     assert out["RandomStreams repeat equal"].tolist() == [1.0]
+
+
+def test_scan_draws_new_samples_every_step_and_returns_the_state_update():
+    """Theano's scan adds the default updates of random states the step reads: each step
+    advances the stream exactly as one call of a plain function does."""
+    import tensordsl
+
+    def draws(stream, steps):
+        out, upd = tensordsl.scan(lambda: stream.uniform((3,), dtype="float64"), n_steps=steps)
+        return tensordsl.function([], out, updates=upd), upd
+
+    looped, upd = draws(MRG_RandomStreams(seed=234), 4)
+    assert len(upd) == 1
+    plain_stream = MRG_RandomStreams(seed=234)
+    plain = tensordsl.function([], plain_stream.uniform((3,), dtype="float64"))
+    first, second = looped(), looped()
+    want = np.array([plain() for _ in range(8)])
+    np.testing.assert_array_equal(np.concatenate([first, second]), want)
+    assert len({tuple(r) for r in want}) == 8

@@ -24,8 +24,15 @@ def test_cumulative_sum_and_product(values, h0) -> None:
     assert len(updates) == 0
     xv = np.asarray(values, dtype="float64")[::-1]  # a negative-stride view
     got_s, got_p = theano.function([x, h], [sums, prods])(xv, h0)
-    np.testing.assert_allclose(got_s, h0 + np.cumsum(xv))
-    np.testing.assert_allclose(got_p, h0 * np.cumprod(xv))
+    # the loop's order of operations (h0 * x0 * x1 ..., not h0 * (x0 * x1 ...)): equal
+    # roundings even for subnormal products
+    want_s, want_p, s_, p_ = [], [], h0, h0
+    for v in xv:
+        s_, p_ = s_ + v, p_ * v
+        want_s.append(s_)
+        want_p.append(p_)
+    np.testing.assert_allclose(got_s, want_s, rtol=1e-15)
+    np.testing.assert_allclose(got_p, want_p, rtol=1e-15)
 
 
 def test_tutorial_polynomial() -> None:

@@ -1,4 +1,4 @@
-"""Benchmark tensordsl against numpy, numexpr, numba, PyTensor and JAX, and the machine.
+"""Benchmark tensordsl against numpy, numexpr, numba, PyTensor, JAX and PyTorch, and the machine.
 
     python tools/bench.py [--quick] [--only NAME[,NAME]] [--out docs/benchmarks.md]
 

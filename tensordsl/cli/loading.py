@@ -57,6 +57,8 @@ def load_script(path: str) -> dict[str, Any]:
                 _LOADED[path] = runpy.run_path(path, run_name="__tensordsl_cli__")
         except SystemExit as err:
             raise UsageError(f"{path}: the script called exit({err.code}) while loading") from None
+        except ImportError as err:
+            raise UsageError(f"cannot load {path}: {type(err).__name__}: {err}") from None
         finally:
             sys.path.remove(folder)
     return _LOADED[path]

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tensordsl import dask as _dask
 from tensordsl.dtypes import using_cast_policy
 from tensordsl.frontend import signature as sig
 from tensordsl.frontend.build import Built, build, flatten, unflatten
@@ -98,6 +99,7 @@ class CompiledFunction:
         self.target = target or default_target()
         self.mode = target_mode(self.target, mode)
         self._mode_arg = mode
+        self._signature_arg = signature  # kept for pickling (tensordsl.pickling)
         self._transform = transform  # (params, inputs, outputs) -> outputs (e.g. gradients)
         self._signature = inspect.signature(py_func)
         self._params = list(self._signature.parameters)
@@ -117,6 +119,12 @@ class CompiledFunction:
     def __repr__(self) -> str:
         return f"<tensordsl.compile {self.__qualname__} target={self.target!r}>"
 
+    def __reduce__(self) -> Any:
+        """Pickled as its Python function and options; compiled again where unpickled."""
+        from tensordsl.pickling import reduce_compiled
+
+        return reduce_compiled(self)
+
     # -- the call path (kept short: it is benchmarked) -----------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values = args
@@ -127,6 +135,8 @@ class CompiledFunction:
         except TypeError:
             if any(isinstance(a, Variable) for a in values):
                 return self.symbolic(*args, **kwargs)
+            if _dask.has_dask_array(values):  # dask arrays in, dask arrays out
+                return _dask.call_compiled(self, values)
             raise
         if self._static:
             key = self._static_key(key, values)

@@ -8,6 +8,9 @@ carry no gradient code. Importing this package registers every rule.
 from tensordsl.gradient import (  # noqa: F401 (importing registers the rules)
     rules_control,
     rules_elemwise,
+    rules_extra,
+    rules_linalg,
+    rules_nnet,
     rules_scan,
     rules_tensor,
 )

@@ -21,10 +21,23 @@ from tensordsl.graph.basic import Apply, Constant
 from tensordsl.graph.fgraph import FunctionGraph
 
 Call = Callable[[list[Any]], list[Any]]
-# Compiles an inner graph (of scan, ifelse) into a callable: list of values -> outputs.
-InnerCompiler = Callable[[FunctionGraph], Call]
 
 _CONTEXT_ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError)
+
+
+@dataclass(frozen=True)
+class InnerCompiler:
+    """How a backend compiles the inner graphs of scan and ifelse nodes: `rewrite` makes
+    a rewritten copy with the outer function's mode (never in place: the op keeps its
+    own graph for gradients), `build` compiles a rewritten graph with the same backend.
+    Calling it does both. A backend rule that compiles a whole loop itself (the C
+    backend's scan) uses `rewrite` alone."""
+
+    rewrite: Callable[[FunctionGraph], FunctionGraph]
+    build: Callable[[FunctionGraph], Any]
+
+    def __call__(self, graph: FunctionGraph) -> Any:
+        return self.build(self.rewrite(graph))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ import numpy as np
 from tensordsl import dtypes
 from tensordsl.config import config
 
+_NAMED_BROADCASTABLE = {(): "scalar", (False,): "vector", (False, True): "col",
+                        (True, False): "row", (False, False): "matrix"}
+
 
 class TensorType:
     """Type of a tensor: `TensorType("float64", (None, 1))` is a column of float64."""
@@ -53,7 +56,13 @@ class TensorType:
         return self._hash
 
     def __repr__(self) -> str:
-        return f"TensorType({self.dtype}, shape={self.shape})"
+        # Theano 1.0's spelling when the type only says which dims broadcast
+        # (TensorType(float64, matrix), TensorType(float32, 3D)); exact sizes otherwise
+        if any(s not in (None, 1) for s in self.shape):
+            return f"TensorType({self.dtype}, shape={self.shape})"
+        b = self.broadcastable
+        kind = _NAMED_BROADCASTABLE.get(b) or (str(b) if any(b) else f"{len(b)}D")
+        return f"TensorType({self.dtype}, {kind})"
 
     def __str__(self) -> str:
         dims = ", ".join("?" if s is None else str(s) for s in self.shape)
@@ -95,7 +104,10 @@ class TensorType:
                 f"value of shape {array.shape}")
         for axis, (static, actual) in enumerate(zip(self.shape, array.shape)):
             if static is not None and static != actual:
-                raise ValueError(
+                # a broadcastable (size-1) dim is part of the type, as in Theano, whose
+                # TypeError this is; other static sizes are a shape (value) mismatch
+                error = TypeError if static == 1 else ValueError
+                raise error(
                     f"{name}: dim {axis} must have size {static} ({self}), got shape "
                     f"{array.shape}")
         return array

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tensordsl.kernel.ir import Kernel
-from tensordsl.ops.reduce import REDUCERS
+from tensordsl.kernel.reductions import REDUCTIONS
 
 
 def evaluate_kernel(kernel: Kernel, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -24,9 +24,9 @@ def evaluate_kernel(kernel: Kernel, arrays: list[np.ndarray]) -> list[np.ndarray
     for k, (index, dtype) in enumerate(zip(kernel.outputs, kernel.output_dtypes)):
         full = np.broadcast_to(values[index], shape)
         if kernel.is_reduction:
-            reducer, _ = REDUCERS[kernel.reduce_kinds[k]]
+            reducer = REDUCTIONS[kernel.reduce_kinds[k]].numpy
             acc = kernel.acc_dtypes[k] if kernel.acc_dtypes else dtype
-            kwargs = {"dtype": acc} if kernel.reduce_kinds[k] in ("add", "mul") else {}
+            kwargs = {"dtype": acc} if REDUCTIONS[kernel.reduce_kinds[k]].accumulates else {}
             with np.errstate(all="ignore"):
                 full = reducer(full, axis=kernel.reduce_axes, **kwargs)
         outputs.append(np.array(full, dtype=dtype))

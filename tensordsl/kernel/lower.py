@@ -15,6 +15,7 @@ import numpy as np
 
 from tensordsl.graph.basic import Apply, Constant
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
+from tensordsl.kernel.reductions import REDUCTIONS
 from tensordsl.ops.elemwise import Elemwise
 from tensordsl.ops.fused import FusedElemwise
 from tensordsl.ops.reduce import Reduce
@@ -30,8 +31,7 @@ def lower_node(node: Apply) -> Lowered | None:
         return op.kernel, list(range(len(node.inputs)))
     if isinstance(op, Elemwise):
         return _elemwise(node)
-    if isinstance(op, Reduce) and op.axis and op.kind in ("add", "mul", "maximum",
-                                                         "minimum", "and_", "or_"):
+    if isinstance(op, Reduce) and op.axis and op.kind in REDUCTIONS:
         return _reduce(node)
     return None
 
@@ -63,7 +63,7 @@ def _reduce(node: Apply) -> Lowered:
     (x,) = node.inputs
     op = node.op
     out_dtype = node.outputs[0].dtype
-    acc = (out_dtype,) if op.kind in ("add", "mul") else ()
+    acc = (out_dtype,) if REDUCTIONS[op.kind].accumulates else ()
     kernel = Kernel(x.ndim, (KernelInput(x.dtype, x.type.broadcastable),),
                     (ScalarNode(x.dtype, input=0),), (0,), (out_dtype,),
                     reduce_axes=op.axis, reduce_kinds=(op.kind,), acc_dtypes=acc,

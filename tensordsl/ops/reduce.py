@@ -10,16 +10,7 @@ from tensordsl import dtypes
 from tensordsl.graph.basic import Apply, Op
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.type import TensorType
-
-# reduction kind -> (numpy reducer, identity for empty inputs or None)
-REDUCERS = {
-    "add": (np.sum, 0),
-    "mul": (np.prod, 1),
-    "maximum": (np.max, None),
-    "minimum": (np.min, None),
-    "and_": (np.all, True),
-    "or_": (np.any, False),
-}
+from tensordsl.kernel.reductions import REDUCTIONS, reduction
 
 
 def normalize_axis(axis: Any, ndim: int, who: str) -> tuple[int, ...]:
@@ -45,8 +36,7 @@ class Reduce(Op):
     __props__ = ("kind", "axis", "dtype")
 
     def __init__(self, kind: str, axis: tuple[int, ...], dtype: str | None = None) -> None:
-        if kind not in REDUCERS:
-            raise ValueError(f"unknown reduction {kind!r}; known: {', '.join(REDUCERS)}")
+        reduction(kind)  # ValueError for an unknown kind
         self.kind = kind
         self.axis = tuple(axis)
         self.dtype = dtype
@@ -61,9 +51,9 @@ class Reduce(Op):
             return Reduce(self.kind, axis, self.dtype).make_node(x)
         if self.dtype is not None:
             out_dtype = self.dtype
-        elif self.kind in ("add", "mul"):
+        elif REDUCTIONS[self.kind].accumulates:
             out_dtype = dtypes.sum_dtype(x.dtype)
-        elif self.kind in ("and_", "or_"):
+        elif REDUCTIONS[self.kind].logical:
             out_dtype = dtypes.BOOL
         else:
             out_dtype = x.dtype
@@ -72,14 +62,14 @@ class Reduce(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         (x,) = inputs
-        reducer, ident = REDUCERS[self.kind]
+        kind = REDUCTIONS[self.kind]
         out_dtype = node.outputs[0].dtype
-        if ident is None and any(x.shape[a] == 0 for a in self.axis):
+        if kind.identity is None and any(x.shape[a] == 0 for a in self.axis):
             raise ValueError(f"{self}: cannot reduce an empty dim (input shape {x.shape}) "
                              f"with {self.kind}: it has no identity")
-        kwargs = {"dtype": out_dtype} if self.kind in ("add", "mul") else {}
+        kwargs = {"dtype": out_dtype} if kind.accumulates else {}
         with np.errstate(all="ignore"):
-            result = reducer(x, axis=self.axis, **kwargs)
+            result = kind.numpy(x, axis=self.axis, **kwargs)
         return [np.asarray(result).astype(out_dtype, copy=False)]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:

@@ -125,6 +125,13 @@ class ScalarOp:
     def __repr__(self) -> str:
         return self.name
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # a registered op pickles by name (its numpy impl may be a lambda), so graphs can
+        # be shipped to other processes (tensordsl.pickling, tensordsl.dask)
+        if SCALAR_OPS.get(self.name) is self:
+            return get, (self.name,)
+        return super().__reduce_ex__(protocol)
+
     def output_dtype(self, in_dtypes: tuple[str, ...]) -> str:
         """The dtype of the result for inputs of `in_dtypes`."""
         if len(in_dtypes) != self.nin:
@@ -150,6 +157,9 @@ class Cast(ScalarOp):
 
     def _key(self) -> tuple:
         return (Cast, self.dtype)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return Cast, (self.dtype,)
 
 
 def _int_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:

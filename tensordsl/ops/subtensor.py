@@ -204,9 +204,12 @@ class IncSubtensor(Op):
             else:
                 out[index] += y
         except (IndexError, ValueError) as err:
-            raise ValueError(f"{self}: cannot {'set' if self.set_instead_of_inc else 'inc'} "
-                             f"x{spec_str(self.spec, index)} (x shape {x.shape}) with a value "
-                             f"of shape {np.shape(y)}: {err}") from None
+            # an index out of range stays an IndexError (numpy's and Theano's), a value
+            # that does not fit the indexed region a ValueError
+            error = IndexError if isinstance(err, IndexError) else ValueError
+            raise error(f"{self}: cannot {'set' if self.set_instead_of_inc else 'inc'} "
+                        f"{node.inputs[0]!r}{spec_str(self.spec, index)} (shape {x.shape}) "
+                        f"with a value of shape {np.shape(y)}: {err}") from None
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:

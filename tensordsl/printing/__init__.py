@@ -7,9 +7,11 @@
 from tensordsl.printing.debug import debugprint
 from tensordsl.printing.dot import build_dot, pydotprint
 from tensordsl.printing.pp import pp
+from tensordsl.printing.print_op import Print
 from tensordsl.printing.render import GraphvizNotFoundError, RenderError, find_renderer
 
 dprint = debugprint
+pprint = pp  # Theano's name for the pretty printer
 
-__all__ = ["GraphvizNotFoundError", "RenderError", "build_dot", "debugprint", "dprint",
-           "find_renderer", "pp", "pydotprint"]
+__all__ = ["GraphvizNotFoundError", "Print", "RenderError", "build_dot", "debugprint",
+           "dprint", "find_renderer", "pp", "pprint", "pydotprint"]

@@ -22,13 +22,14 @@ from tensordsl import dtypes
 from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
+from tensordsl.kernel.reductions import REDUCTIONS
 from tensordsl.ops.elemwise import Elemwise
 from tensordsl.ops.fused import FusedElemwise
 from tensordsl.ops.reduce import Reduce
 from tensordsl.rewrite.engine import apply_replacements
 from tensordsl.rewrite.patterns import scalar_constant
 
-KERNEL_REDUCE_KINDS = ("add", "mul", "maximum", "minimum")
+KERNEL_REDUCE_KINDS = tuple(k.name for k in REDUCTIONS.values() if k.fusable)
 # ops cheap enough to recompute in every consumer kernel rather than store a temporary
 CHEAP_OPS = frozenset({"add", "sub", "mul", "neg", "abs", "sqr", "maximum", "minimum",
                        "second", "identity", "switch", "eq", "neq", "lt", "le", "gt", "ge"})

@@ -9,6 +9,7 @@ then writes the updates, so a failed call leaves every shared variable unchanged
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tensordsl import dask as _dask
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
 from tensordsl.graph.convert import as_tensor_variable, constant
@@ -25,6 +27,7 @@ from tensordsl.runtime.mode import Mode, apply_rewrites, get_mode, make_thunk
 from tensordsl.runtime.shared import SharedVariable
 
 _NO_DEFAULT = object()
+_MODULES = sys.modules
 
 
 class In:
@@ -164,6 +167,9 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
              profile: Any = None, on_unused_input: str | None = "raise",
              trust_input: bool = False) -> Function:
     """Compile a callable computing `outputs` from `inputs` (Theano's theano.function)."""
+    if profile not in (None, False):
+        raise NotImplementedError(f"function(profile={profile!r}): profiling is not "
+                                  f"implemented; leave profile unset (time calls with timeit)")
     if inputs is None:
         inputs = []
     if not isinstance(inputs, (list, tuple)):
@@ -202,8 +208,15 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     apply_rewrites(fgraph, resolved)
     thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
-    return Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
-                    allow_input_downcast, trust_input)
+    maker.roots = roots  # outputs + updates after givens, un-rewritten (pickling, dask)
+    fn = Function(maker, thunk, shared_vars, update_pairs, len(out_vars), kind, name,
+                  allow_input_downcast, trust_input)
+    # what Function.copy recompiles from (swap and delete_updates change the graph)
+    fn._source = dict(inputs=inputs, outputs=outputs, mode=mode, updates=update_pairs,
+                      givens=given, no_default_updates=no_default_updates, name=name,
+                      allow_input_downcast=allow_input_downcast,
+                      on_unused_input=on_unused_input, trust_input=trust_input)
+    return fn
 
 
 def _check_input(var: Any, position: int) -> Variable:
@@ -336,6 +349,9 @@ class Function:
         return f"function {self.name!r}" if self.name else "the compiled function"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # dask arrays in, dask arrays out (none can exist before dask.array is imported)
+        if "dask.array" in _MODULES and _dask.has_dask_array(args, kwargs):
+            return _dask.call_function(self, args, kwargs)
         if self._lean and not kwargs and len(args) == self._n_inputs:
             # the common call: positional arguments, no shared variables, fresh outputs
             outputs = self._run(self._filter_positional(args))
@@ -377,12 +393,24 @@ class Function:
 
         return repr_svg(self)
 
+    def __reduce__(self) -> Any:
+        """Pickled as its symbolic graph and options; compiled again where unpickled."""
+        from tensordsl.pickling import reduce_function
+
+        return reduce_function(self)
+
     def free(self) -> None:
         """Release cached buffers (kept for Theano compatibility)."""
 
-    def copy(self) -> Function:
-        """Theano compatibility: functions are stateless apart from shared variables."""
-        return self
+    def copy(self, share_memory: bool = False, swap: dict | None = None,
+             delete_updates: bool = False, name: str | None = None, profile: Any = None
+             ) -> Function:
+        """A new Function (Theano's copy): `swap` maps shared variables of this function to
+        shared variables of the same type that the copy reads and updates instead;
+        `delete_updates` drops the updates; `name` defaults to this name + ' copy'."""
+        from tensordsl.runtime.copying import copy_function
+
+        return copy_function(self, swap, delete_updates, name, profile)
 
     def source(self, target: str = "c") -> str:
         """The kernel text `target` ('c', 'opencl' or 'numpy') runs for this function,

@@ -87,18 +87,23 @@ def apply_rewrites(fgraph: Any, mode: Mode, inner: bool = False) -> None:
     rewrite_graph(fgraph, include=mode.include, exclude=exclude, check=mode.debug)
 
 
+def rewritten_inner(inner: Any, mode: Mode) -> Any:
+    """A copy of an inner graph (scan's step, an ifelse branch) rewritten with `mode`."""
+    graph, _ = inner.clone()
+    apply_rewrites(graph, mode, inner=True)
+    return graph
+
+
 def make_thunk(fgraph: Any, mode: Mode) -> Any:
     """The mode's backend Schedule for the rewritten `fgraph` (checked in debug modes).
     Inner graphs of scan and ifelse nodes are rewritten with the same mode and compiled
     by the same backend."""
     from tensordsl.backends.registry import check_available
+    from tensordsl.graph.schedule import InnerCompiler
 
     backend = check_available(backend_name(mode))
-
-    def compile_inner(inner: Any) -> Any:
-        graph, _ = inner.clone()
-        apply_rewrites(graph, mode, inner=True)
-        return backend.make_thunk(graph, compile_inner)
+    compile_inner = InnerCompiler(lambda graph: rewritten_inner(graph, mode),
+                                  lambda graph: backend.make_thunk(graph, compile_inner))
 
     if mode.debug:
         from tensordsl.runtime import debugmode

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tensordsl.graph.basic import Apply, Variable, clone_graph
+from tensordsl.graph.basic import Apply, Variable, ancestors, clone_graph
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.type import TensorType
 from tensordsl.innergraph import depends_on, extract_inner
@@ -171,6 +171,8 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
     result, condition = _split_until(fn(*seq_args, *state_args, *nonseqs))
     outputs, updates = _split_result(result)
     outputs = [as_tensor_variable(o) for o in outputs]
+    updates = _with_default_updates(outputs + ([condition] if condition is not None else []),
+                                    updates)
     entries = _match_outputs(outputs, entries, recs)
     upd_recs, upd_args, upd_outs = _update_states(updates)
     nit_outs = [o for o, e in zip(outputs, entries) if e is None]
@@ -194,6 +196,21 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
              for r in all_recs]
     node = op.make_node(_n_steps(n_steps, seqs), *[v for v, _ in seqs], *inits, *hoisted)
     return _user_outputs(node, recs, entries, list(updates))
+
+
+def _with_default_updates(outputs: list[Variable], updates: dict) -> dict:
+    """`updates` plus the `default_update` of every shared variable the step reads (a
+    random stream's state), so each step draws new values and the loop returns the
+    final states as updates, as Theano's scan does."""
+    updates = dict(updates)
+    while True:
+        roots = list(outputs) + [as_tensor_variable(v) for v in updates.values()]
+        new = [v for v in ancestors(roots) if v.owner is None and v not in updates
+               and getattr(v, "default_update", None) is not None]
+        if not new:
+            return updates
+        for v in new:
+            updates[v] = v.default_update
 
 
 def _match_outputs(outputs: list[Variable], entries: list | None, recs: list[_Recurrent]

@@ -7,7 +7,7 @@ manipulation, indexing helpers and `T.nnet`.
 # ruff: noqa: F401, F403, A001, A004
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.graph.type import TensorType
-from tensordsl.tensor import nnet
+from tensordsl.tensor import nnet, signal
 from tensordsl.tensor.basic import *
 from tensordsl.tensor.basic import (
     alloc,
@@ -50,6 +50,12 @@ from tensordsl.tensor.variable import TensorConstant, TensorVariable
 
 _as_tensor_variable = as_tensor_variable
 
+# Theano 1.0's wider surface (docs/theano_surface.md); the submodules keep Theano's paths
+from tensordsl.tensor import extra_ops, nlinalg, slinalg, sort, xlogx  # noqa: E402
+from tensordsl.tensor.basic_extra import *  # noqa: E402
+from tensordsl.tensor.nnet import softmax  # noqa: E402
+from tensordsl.tensor.sort import argsort, sort  # noqa: E402, F811
+
 
 def grad(*args, **kwargs):  # noqa: D103 - re-exported lazily to avoid an import cycle
     """tensordsl.grad (Theano's T.grad)."""
@@ -72,6 +78,27 @@ def hessian(*args, **kwargs):  # noqa: D103
     return _hessian(*args, **kwargs)
 
 
+def Lop(*args, **kwargs):  # noqa: N802 - Theano's name
+    """tensordsl.gradient.Lop (Theano's T.Lop)."""
+    from tensordsl.gradient import Lop as _lop
+
+    return _lop(*args, **kwargs)
+
+
+def Rop(*args, **kwargs):  # noqa: N802 - Theano's name
+    """tensordsl.gradient.Rop (Theano's T.Rop)."""
+    from tensordsl.gradient import Rop as _rop
+
+    return _rop(*args, **kwargs)
+
+
+def _surface_names() -> list[str]:
+    from tensordsl.tensor import basic_extra as _basic_extra
+
+    return [*_basic_extra.__all__, "sort", "argsort", "softmax", "extra_ops", "xlogx",
+            "nlinalg", "slinalg", "Lop", "Rop"]
+
+
 def _api_names() -> list[str]:
     from tensordsl.tensor import basic as _basic
     from tensordsl.tensor import constructors as _constructors
@@ -80,7 +107,7 @@ def _api_names() -> list[str]:
     return sorted({*_basic.__all__, *_math.__all__, *_constructors.CONSTRUCTORS, "tensor",
                    "nnet", "set_subtensor", "inc_subtensor", "as_tensor_variable", "constant",
                    "TensorType", "TensorVariable", "TensorConstant", "grad", "jacobian",
-                   "hessian"})
+                   "hessian", "signal", *_surface_names()})
 
 
 # `from tensordsl.tensor import *` (the seed's spelling) exports the API and nothing else.

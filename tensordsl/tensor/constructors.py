@@ -51,9 +51,9 @@ def _make_single(kind: str, fixed_dtype: str | None):
             return TensorType(dtype or config.floatX, shape)(name)
         constructor.__doc__ = f"A symbolic {kind} of `dtype` (default config.floatX)."
     else:
-        def constructor(name: str | None = None) -> TensorVariable:  # type: ignore[misc]
-            return TensorType(fixed_dtype, shape)(name)
-        constructor.__doc__ = f"A symbolic {kind} of {fixed_dtype}."
+        # Theano: T.dscalar is a TensorType instance; calling it makes a variable whose
+        # .type is that very instance
+        return TensorType(fixed_dtype, shape)
     return constructor
 
 
@@ -79,7 +79,8 @@ for _kind in KIND_SHAPES:
         CONSTRUCTORS[_prefix + _kind] = _make_single(_kind, _dtype)
         CONSTRUCTORS[_prefix + PLURALS[_kind]] = _make_plural(_kind, _dtype)
 for _name, _fn in CONSTRUCTORS.items():
-    _fn.__name__ = _fn.__qualname__ = _name
+    if not isinstance(_fn, TensorType):
+        _fn.__name__ = _fn.__qualname__ = _name
 globals().update(CONSTRUCTORS)
 
 __all__ = ["tensor", "PREFIX_DTYPES", "KIND_SHAPES", "PLURALS", *CONSTRUCTORS]

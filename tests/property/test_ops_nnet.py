@@ -22,6 +22,8 @@ from tests.strategies import FLOAT_DTYPES, NUMERIC_DTYPES, arrays, elements, sha
 
 def softmax_ref(x):
     x = x.astype("float64")
+    if x.ndim == 1:  # Theano 1.0: softmax of a vector is a (1, n) row
+        x = x[None, :]
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

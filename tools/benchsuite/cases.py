@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-PEERS = ("numpy", "numexpr", "numba", "pytensor", "jax")
+PEERS = ("numpy", "numexpr", "numba", "pytensor", "jax", "torch")
 # hand-written compute limits shown as columns but never counted as a peer
 LIMIT_COLUMNS = ("C vector-math loop (limit)",)
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _workloads() -> dict[str, tuple[Callable[[bool], list], str]]:
-    from benchsuite import wl_elemwise, wl_gemm, wl_overhead, wl_reduce, wl_train
+    from benchsuite import wl_elemwise, wl_gemm, wl_lenet, wl_overhead, wl_reduce, wl_rnn, wl_train
 
     return {
         "axpy": (wl_elemwise.axpy_cases, DOCS["axpy"]),
@@ -30,7 +30,10 @@ def _workloads() -> dict[str, tuple[Callable[[bool], list], str]]:
         "gemm": (wl_gemm.gemm_cases, DOCS["gemm"]),
         "logreg_step": (wl_train.logreg_cases, DOCS["logreg_step"]),
         "mlp_step": (wl_train.mlp_cases, DOCS["mlp_step"]),
+        "lenet_step": (wl_lenet.lenet_cases, DOCS["lenet_step"]),
         "call_overhead": (wl_overhead.overhead_cases, DOCS["call_overhead"]),
+        "rnn_forward": (wl_rnn.forward_cases, DOCS["rnn_forward"]),
+        "rnn_bptt": (wl_rnn.bptt_cases, DOCS["rnn_bptt"]),
     }
 
 
@@ -57,8 +60,20 @@ DOCS = {
     "mlp_step": "One SGD step of a 784-512-10 MLP (ReLU, softmax cross-entropy), batch 256, "
                 "float32: forward, backward, update. Mostly GEMMs (limit: BLAS float32, "
                 "3 GEMM-sized products per layer counted).",
+    "lenet_step": "One SGD step of the Theano tutorial's LeNet, float32, batch 500 of 28x28: "
+                  "conv 5x5 (20 filters) + maxpool 2x2 + tanh, conv 5x5 (50) + maxpool + "
+                  "tanh, a tanh layer of 500, softmax over 10, mean cross-entropy; forward, "
+                  "backward and updates of 8 shared parameters. Limit: BLAS float32 on the "
+                  "GEMM-shaped work (conv as im2col, no gradient for the data).",
     "call_overhead": "`f(a, b) = a + b` on float64 scalars: the fixed cost of one call "
                      "(argument checks, dispatch). No physical limit applies.",
+    "rnn_forward": "A recurrent net through scan: `h = tanh(h@W + x_t@U)`, 1000 steps, batch "
+                   "16, hidden 64, float32; the last state. Peers: JAX `lax.scan` under jit, "
+                   "PyTorch eager, PyTensor scan. Every column in a process of its own "
+                   "(benchsuite/isolated.py). No physical limit is claimed: 2x1000 small "
+                   "GEMMs in sequence.",
+    "rnn_bptt": "The same recurrence, loss = mean of all states, and its gradient wrt W and "
+                "U (backpropagation through time); each column in its own process.",
     "compile_time": "Black-Scholes (float64) compiled in a fresh process: cold with an empty "
                     "cache directory, then warm with the cache the cold run filled. "
                     "compile = build + first call - second call, on N=1000; imports excluded.",

@@ -49,7 +49,7 @@ def version(dist: str) -> str:
 
 
 VERSIONED = ("numpy", "scipy", "numexpr", "numba", "llvmlite", "pytensor", "jax", "jaxlib",
-             "threadpoolctl")
+             "threadpoolctl", "torch")
 
 
 def versions() -> dict[str, str]:

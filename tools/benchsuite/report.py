@@ -112,7 +112,8 @@ def workload_section(name: str, results: list[CaseResult], tdsl_columns: list[st
                      doc: str) -> list[str]:
     """The markdown of one workload: what it is, the library table, the tensordsl ratios."""
     notes = Footnotes()
-    columns = list(PEERS) + tdsl_columns
+    # a peer no case of this workload lists (torch outside lenet_step) gets no column
+    columns = [p for p in PEERS if any(p in r.cells for r in results)] + tdsl_columns
     columns += [c for c in LIMIT_COLUMNS if any(c in r.cells for r in results)]
     lines = [f"## {name}", "", doc, ""]
     rows = []

@@ -19,6 +19,7 @@ from typing import Any
 # libgomp reads this when the first kernel library loads it; users may set it otherwise.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from tensordsl.backends.c import scan_loop  # noqa: E402, F401  (registers the Scan rule)
 from tensordsl.backends.c.schedule import make_thunk, step_source  # noqa: E402
 from tensordsl.backends.registry import Backend, KernelSource  # noqa: E402
 from tensordsl.config import config  # noqa: E402

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from tensordsl.backends.c.lowering import c_const, is_float
+from tensordsl.kernel.reductions import REDUCTIONS
 
 LANES = 16  # accumulator lanes of vectorised reduction loops (fixed => deterministic)
 TILE = 256  # kept elements of the last dim accumulated at once by the rows path
-_REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
 
 
 class ReductionPaths:
@@ -23,16 +23,17 @@ class ReductionPaths:
 
     def acc_dtype(self, j: int) -> str:
         k = self.kernel
-        if k.reduce_kinds[j] in ("add", "mul") and k.acc_dtypes:
+        kind = REDUCTIONS[k.reduce_kinds[j]]
+        if kind.accumulates and k.acc_dtypes:
             return k.acc_dtypes[j]
-        if k.reduce_kinds[j] in ("and_", "or_"):
+        if kind.logical:
             return "bool"
         return k.body[k.outputs[j]].dtype
 
     def acc_init(self, j: int) -> str:
         kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
-        if kind in _REDUCE_INIT:
-            return c_const(_REDUCE_INIT[kind], dtype)
+        if REDUCTIONS[kind].identity is not None:
+            return c_const(REDUCTIONS[kind].identity, dtype)
         if is_float(dtype):
             return c_const(float("-inf") if kind == "maximum" else float("inf"), dtype)
         info = np.iinfo(dtype) if dtype != "bool" else None
@@ -58,7 +59,7 @@ class ReductionPaths:
     def acc_value(self, j: int) -> str:
         dtype = self.acc_dtype(j)
         value = f"v{self.kernel.outputs[j]}"
-        if self.kernel.reduce_kinds[j] in ("and_", "or_"):
+        if REDUCTIONS[self.kernel.reduce_kinds[j]].logical:
             return f"({value} != 0)"
         if self.kernel.body[self.kernel.outputs[j]].dtype != dtype:
             return f"(({self.type_name(dtype)}){value})"

@@ -109,29 +109,32 @@ def prebuild(nodes: list[Apply]) -> None:
             future.result()
 
 
-# The C backend's lowering table: op class -> rule making the node's runner (with the
-# node inputs it reads), or a reason string when this node cannot run compiled. Kernel-
-# shaped nodes (kernel.lower) are tried for every op not listed here.
+# The C backend's lowering table: op class -> rule(node, inner) making the node's runner
+# (with the node inputs it reads); it raises Unsupported when the node cannot run
+# compiled. `inner` is the function's InnerCompiler (None when compiled on its own): a
+# rule compiling a loop rewrites its step graph with it. Kernel-shaped nodes
+# (kernel.lower) are tried for every op not listed here.
 Lowered = tuple[Any, list[int]]
-LOWERING: dict[type, Callable[[Apply], Lowered]] = {}
+Rule = Callable[[Apply, "InnerCompiler | None"], "Lowered | None"]
+LOWERING: dict[type, Rule] = {}
 
 
-def lowers(op_class: type) -> Callable:
+def lowers(op_class: type) -> Callable[[Rule], Rule]:
     """Register a lowering rule for nodes of `op_class`."""
-    def register(rule: Callable[[Apply], Lowered]) -> Callable[[Apply], Lowered]:
+    def register(rule: Rule) -> Rule:
         LOWERING[op_class] = rule
         return rule
     return register
 
 
 @lowers(RowBlock)
-def _rowblock(node: Apply) -> Lowered:
+def _rowblock(node: Apply, inner: InnerCompiler | None) -> Lowered:
     from tensordsl.backends.c.render_rowblock import rowblock_runner
 
     return rowblock_runner(node), list(range(len(node.inputs)))
 
 
-def _kernel_step(node: Apply) -> Lowered | None:
+def _kernel_step(node: Apply, inner: InnerCompiler | None) -> Lowered | None:
     lowered = lower_node(node)
     if lowered is None:
         return None
@@ -140,11 +143,11 @@ def _kernel_step(node: Apply) -> Lowered | None:
     return kernel_runner(kernel, labels, str(node.op), _inplace(node, loaded)), loaded
 
 
-def _try_lower(node: Apply) -> Lowered | str:
+def _try_lower(node: Apply, inner: InnerCompiler | None = None) -> Lowered | str:
     """(runner, node inputs it reads), or why the node runs through numpy perform."""
     rule = LOWERING.get(type(node.op), _kernel_step)
     try:
-        lowered = rule(node)
+        lowered = rule(node, inner)
     except Unsupported as why:
         return f"{node.op} ({why})"
     return lowered if lowered is not None else type(node.op).__name__
@@ -163,7 +166,7 @@ def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
     prebuild(order)
     for node in order:
         outs = slots(node.outputs)
-        lowered = _try_lower(node)
+        lowered = _try_lower(node, compile_inner)
         if isinstance(lowered, str):
             fallbacks[lowered] += 1
             steps.append(perform_step(node, slots(node.inputs), outs, compile_inner))
@@ -216,8 +219,12 @@ def _fast_call(runner: runtime.KernelRunner, order: tuple[int, ...], fallback: A
 
 
 def step_source(step: Step) -> tuple[str, str, tuple[str, ...]] | None:
-    """(C unit, entry, argument layout) a compiled step runs, or None for a host step."""
+    """(C unit, entry, argument layout) a compiled step runs, or None for a host step.
+    A runner that renders its own unit (the compiled scan loop) carries `source` and
+    `entry`."""
     runner = step.runner
+    if isinstance(getattr(runner, "source", None), str) and hasattr(runner, "entry"):
+        return runner.source, runner.entry, tuple(repr(v) for v in step.node.inputs)
     if isinstance(runner, runtime.KernelRunner):
         aliasing = bool(runner.inplace) and not runner.kernel.is_reduction
         k = runner.kernel

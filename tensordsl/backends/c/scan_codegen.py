@@ -1,0 +1,225 @@
+"""C text of a compiled scan loop: the step's kernels, BLAS calls and copies in one unit.
+
+The unit exports `td_scan(n, ptr, meta, blas)`:
+  n     steps to run;
+  ptr   data pointers: sequences, state buffers, non-sequences, constants, per-step
+        output buffers, then the workspace;
+  meta  int64 layouts from `scan_plan` (dims, byte strides, flags, offsets per step
+        variable; BLAS modes; row strides);
+  blas  (sgemm, dgemm) function pointers (`blas_ptrs`);
+and returns the number of steps run (fewer than n when an `until` condition held).
+Every step variable is a `td_array` head (render.PRELUDE) whose dims and strides point
+into `meta` and whose data pointer is set per step, so each kernel is called through
+its usual entry, rendered by `CRenderer` into this same unit (one copy of the shared
+helpers and prototypes). A new state is copied into its buffer row after the step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tensordsl.backends.c.lowering import c_type
+from tensordsl.backends.c.render import PRELUDE, CRenderer
+from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, StepGraph, ViewNode
+from tensordsl.config import config
+
+ENTRY = "td_scan"
+
+SUPPORT = """\
+void *memcpy(void *, const void *, unsigned long);
+typedef void (*td_gemm_fn)(char *, char *, int *, int *, int *, void *, void *, int *,
+                           void *, int *, void *, void *, int *);
+
+/* copy a value of any layout into contiguous rows (dst), element by element */
+static void td_copy(const td_array *src, char *dst, long long item, long long contiguous)
+{
+    long long total = 1, idx[16];
+    for (int d = 0; d < src->nd; d++) { total *= src->dims[d]; idx[d] = 0; }
+    if (contiguous) { memcpy(dst, src->data, (unsigned long)(total * item)); return; }
+    for (long long e = 0; e < total; e++) {
+        const char *p = src->data;
+        for (int d = 0; d < src->nd; d++) p += idx[d] * src->strides[d];
+        if (item == 8) ((long long *)dst)[e] = *(const long long *)p;
+        else if (item == 4) ((int *)dst)[e] = *(const int *)p;
+        else for (long long b = 0; b < item; b++) dst[e * item + b] = p[b];
+        for (int d = src->nd - 1; d >= 0; d--) {
+            if (++idx[d] < src->dims[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+"""
+
+GEMM = """\
+/* out (contiguous rows x cols) = alpha * a @ b (+ beta * c broadcast), through Fortran
+   ?gemm on the transposed problem: out^T = b^T a^T, all column-major. g: per operand
+   (mode 0 rows contiguous / 1 columns contiguous / 2 copy first, leading dim, scratch
+   offset), then c's strides (0 where it broadcasts). */
+static void td_gemm_TD_NAME(void *fp, const td_array *a, const td_array *b, const td_array *c,
+                      const long long *g, TD_REAL alpha, TD_REAL beta, td_array *out, char *ws)
+{
+    int m = (int)a->dims[0], k = (int)a->dims[1], n = (int)b->dims[1];
+    if (m == 0 || n == 0) return;
+    TD_REAL *o = (TD_REAL *)out->data;
+    if (c && g[7] == (long long)sizeof(TD_REAL) && g[6] == n * g[7]) {
+        memcpy(o, c->data, (unsigned long)m * n * sizeof(TD_REAL));
+    } else if (c) {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                o[(long long)i * n + j] = *(const TD_REAL *)(c->data + i * g[6] + j * g[7]);
+    } else {
+        beta = 0;
+    }
+    const td_array *ops[2] = {b, a};
+    char trans[2];
+    int ld[2];
+    char *ptr[2];
+    for (int p = 0; p < 2; p++) {
+        const td_array *x = ops[p];
+        const long long *h = g + 3 * (1 - p);
+        long long rows = x->dims[0], cols = x->dims[1];
+        ptr[p] = x->data;
+        trans[p] = h[0] == 1 ? 'T' : 'N';
+        ld[p] = (int)h[1];
+        if (h[0] == 2) {
+            TD_REAL *s = (TD_REAL *)(ws + h[2]);
+            for (long long i = 0; i < rows; i++)
+                for (long long j = 0; j < cols; j++)
+                    s[i * cols + j] = *(const TD_REAL *)(x->data + i * x->strides[0] +
+                                                   j * x->strides[1]);
+            ptr[p] = (char *)s;
+        }
+    }
+    int ldo = n > 0 ? n : 1;
+    ((td_gemm_fn)fp)(&trans[0], &trans[1], &n, &m, &k, &alpha, ptr[0], &ld[0], ptr[1],
+                     &ld[1], &beta, o, &ldo);
+}
+"""
+
+
+def _kernel_units(graph: StepGraph) -> tuple[list[str], list[str], list[str]]:
+    """(prototypes, helpers, functions) of every kernel, each kernel's entry `td_k<i>`."""
+    protos: dict[str, tuple[bool, str]] = {}
+    helpers: dict[str, str] = {}
+    funcs: list[str] = []
+    for pos, n in enumerate(graph.nodes):
+        if not isinstance(n, KernelNode):
+            continue
+        n.entry = f"td_k{pos}"
+        renderer = CRenderer(openmp=config.openmp)
+        text = renderer.render(n.kernel, n.entry)
+        shared = [renderer.header(), PRELUDE, renderer.declarations(),
+                  *renderer.low.helpers.values()]
+        for part in shared:  # kept once for the whole unit
+            text = text.replace(part, "", 1)
+        protos.update(renderer.low.math)
+        helpers.update(renderer.low.helpers)
+        funcs.append(text)
+    lines = []
+    for _, (vector, proto) in sorted(protos.items()):
+        if vector and config.openmp:
+            lines.append("#pragma omp declare simd notinbranch")
+        lines.append(proto)
+    if config.openmp:
+        lines += ["int omp_get_thread_num(void);", "int omp_get_num_threads(void);",
+                  "int omp_get_max_threads(void);"]
+    return lines, list(helpers.values()), funcs
+
+
+def render_loop(op: object, graph: StepGraph) -> str:
+    """The whole unit of the loop of `op` (a Scan) over the step `graph`."""
+    protos, helpers, funcs = _kernel_units(graph)
+    dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
+    gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", _ctype(d)) for d in dtypes]
+    return "\n".join(["/* tensordsl compiled scan loop */", PRELUDE, *protos, SUPPORT,
+                      *helpers, *funcs, *gemms, _entry(op, graph)])
+
+
+def _ctype(dtype: str) -> str:
+    return {"float32": "float", "float64": "double"}[dtype]
+
+
+def _item(dtype: str) -> int:
+    return np.dtype(dtype).itemsize
+
+
+def _entry(op: object, graph: StepGraph) -> str:
+    n_seq, n_rec = op.n_seqs, op.n_rec  # type: ignore[attr-defined]
+    n_nonseq, n_nit = op.n_nonseq, op.n_nit  # type: ignore[attr-defined]
+    n_const = len(graph.consts)
+    base_nit = n_seq + n_rec + n_nonseq + n_const
+    ws_ptr = base_nit + n_nit
+    lags = [-min(t) for t in op.rec_taps]  # type: ignore[attr-defined]
+    mins = [min(t) for t in op.seq_taps]  # type: ignore[attr-defined]
+    nv = max(1, len(graph.vars))
+    lines = [f"long long {ENTRY}(long long n, char *const *ptr, const long long *M, "
+             "void *const *blas)", "{",
+             f"    char *ws = ptr[{ws_ptr}];",
+             f"    td_array A[{nv}];",
+             "    (void)blas; (void)ws;"]
+    for v in graph.vars:
+        lines += [f"    A[{v.index}].nd = {v.ndim};",
+                  f"    A[{v.index}].dims = (long long *)(M + {v.dims_at});",
+                  f"    A[{v.index}].strides = (long long *)(M + {v.strides_at});",
+                  f"    A[{v.index}].flags = (int)M[{v.flags_at}];",
+                  f"    A[{v.index}].data = 0;"]
+        if v.kind == "nonseq":
+            lines.append(f"    A[{v.index}].data = ptr[{n_seq + n_rec + v.which}];")
+        elif v.kind == "const":
+            lines.append(f"    A[{v.index}].data = ptr[{n_seq + n_rec + n_nonseq + v.which}];")
+    lines += ["    for (long long t = 0; t < n; t++) {"]
+    ind = "        "
+    for v in graph.vars:
+        if v.kind == "seq":
+            row = graph.rows_at[("seq", v.which)]
+            lines.append(f"{ind}A[{v.index}].data = ptr[{v.which}] + "
+                         f"(t + {v.tap - mins[v.which]}) * M[{row}];")
+        elif v.kind == "state":
+            row = graph.rows_at[("state", v.which)]
+            lines.append(f"{ind}A[{v.index}].data = ptr[{n_seq + v.which}] + "
+                         f"(t + {lags[v.which] + v.tap}) * M[{row}];")
+    dst = []
+    for j in range(len(graph.outputs)):
+        if j < n_rec:
+            row = graph.rows_at[("state", j)]
+            dst.append(f"ptr[{n_seq + j}] + (t + {lags[j]}) * M[{row}]")
+        else:
+            row = graph.rows_at[("nit", j - n_rec)]
+            dst.append(f"ptr[{base_nit + j - n_rec}] + t * M[{row}]")
+    into = {b: j for j, b in enumerate(graph.direct) if b >= 0}
+
+    def place(o: int) -> str:
+        """Where node output o goes: its workspace region, or straight into the row
+        of the output it is (when this call's plan says the layouts agree)."""
+        region = f"ws + M[{graph.vars[o].offset_at}]"
+        if o not in into:
+            return f"{ind}A[{o}].data = {region};"
+        j = into[o]
+        return f"{ind}A[{o}].data = M[{graph.direct_at[j]}] ? {dst[j]} : {region};"
+
+    for n in graph.nodes:
+        if isinstance(n, KernelNode):
+            for o in n.outs:
+                lines.append(place(o))
+            args = ", ".join(f"&A[{i}]" for i in n.ins + n.outs)
+            lines.append(f"{ind}{n.entry}({args});")
+        elif isinstance(n, GemmNode):
+            fp = "blas[0]" if n.dtype == "float32" else "blas[1]"
+            c = f"&A[{n.c}]" if n.c is not None else "0"
+            lines += [place(n.out),
+                      f"{ind}td_gemm_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
+                      f"{n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);"]
+        elif isinstance(n, ViewNode):
+            lines.append(f"{ind}A[{n.out}].data = A[{n.src}].data + "
+                         f"M[{graph.vars[n.out].offset_at}];")
+    for j, o in enumerate(graph.outputs):
+        copy = f"td_copy(&A[{o}], {dst[j]}, {_item(graph.vars[o].dtype)}, M[{graph.copy_at[j]}]);"
+        if graph.direct[j] >= 0:
+            copy = f"if (!M[{graph.direct_at[j]}]) {copy}"
+        lines.append(ind + copy)
+    if graph.cond >= 0:  # `until`: the step that computes a true condition is the last
+        cond = graph.vars[graph.cond]
+        lines.append(f"{ind}if (*(const {c_type(cond.dtype)} *)A[{graph.cond}].data) "
+                     "return t + 1;")
+    lines += ["    }", "    return n;", "}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,240 @@
+"""A scan step's inner graph as the compiled loop sees it: numbered variables and nodes.
+
+`describe(op, inner)` classifies every node of the (rewritten) step graph as a kernel
+(kernel.lower), a matrix product (Dot, Gemm of 2-d operands, BLAS ?gemm) or a view
+(DimShuffle, Subtensor with constant indices, SumToShape when no sum is needed), and
+gives every variable a number and a place in the `meta` array of per-call layouts
+(dims, byte strides, flags, offset). Anything else raises Unsupported: the Scan then
+runs its Python loop (`Scan.perform_with`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.c.lowering import Unsupported
+from tensordsl.gradient.sum_to import SumToShape
+from tensordsl.graph.basic import Apply, Constant, Variable
+from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.kernel.ir import Kernel
+from tensordsl.kernel.lower import lower_node
+from tensordsl.ops.blas import Dot, Gemm
+from tensordsl.ops.elemwise import DimShuffle
+from tensordsl.ops.subtensor import Subtensor
+
+FLOATS = ("float32", "float64")
+
+
+@dataclass
+class Var:
+    """One variable of the step: where its data comes from and its slots in `meta`."""
+
+    index: int
+    ndim: int
+    dtype: str
+    kind: str  # 'seq', 'state', 'nonseq', 'const', 'node'
+    which: int = 0  # the sequence / state / non-sequence / constant number
+    tap: int = 0
+    meta: int = 0  # dims at meta[meta:], strides after them, then flags, then offset
+
+    @property
+    def dims_at(self) -> int:
+        return self.meta
+
+    @property
+    def strides_at(self) -> int:
+        return self.meta + self.ndim
+
+    @property
+    def flags_at(self) -> int:
+        return self.meta + 2 * self.ndim
+
+    @property
+    def offset_at(self) -> int:
+        return self.meta + 2 * self.ndim + 1
+
+
+@dataclass
+class KernelNode:
+    """A kernel-shaped node: its Kernel, the variables it reads and writes."""
+
+    node: Apply
+    kernel: Kernel
+    ins: list[int]
+    outs: list[int]
+    labels: list[str] = field(default_factory=list)  # each kernel input, for messages
+    entry: str = ""
+
+
+@dataclass
+class GemmNode:
+    """out = alpha * a @ b (+ beta * c): one ?gemm call; `meta` holds 8 per-call slots
+    (per operand: BLAS mode, leading dim, scratch offset; then c's broadcast strides)."""
+
+    node: Apply
+    a: int
+    b: int
+    c: int | None
+    alpha: float
+    beta: float
+    out: int
+    dtype: str
+    meta: int = 0
+
+
+@dataclass
+class ViewNode:
+    """A view of `src` (the op's perform applied to a stand-in array says how), or the
+    source itself (SumToShape whose shapes agree)."""
+
+    node: Apply
+    src: int
+    out: int
+    index_values: list[Any] = field(default_factory=list)
+    like: int = -1  # SumToShape: the variable whose shape it sums to
+
+
+@dataclass
+class StepGraph:
+    """The numbered step: variables, nodes in order, and the inner outputs' variables."""
+
+    vars: list[Var]
+    nodes: list[Any]
+    outputs: list[int]  # the states' new values, then the per-step outputs
+    consts: list[np.ndarray]
+    meta_size: int
+    rows_at: dict[tuple[str, int], int]  # ('seq'|'state'|'nit', i) -> meta slot of row stride
+    copy_at: list[int]  # per inner output: meta slot of its 'contiguous copy' flag
+    # per inner output: the node output (a kernel's or a product's) it is, or is a view
+    # of, which may be computed straight into the output's row (-1: none), and the meta
+    # slot of the per-call flag saying whether it is (scan_plan decides)
+    direct: list[int] = field(default_factory=list)
+    direct_at: list[int] = field(default_factory=list)
+    cond: int = -1  # an `until` loop's condition variable (-1: not a while loop)
+
+
+def describe(op: Any, inner: FunctionGraph) -> StepGraph:
+    """Number the variables and classify the nodes of `inner`, or raise Unsupported."""
+    index: dict[Variable, int] = {}
+    vars_: list[Var] = []
+    consts: list[np.ndarray] = []
+
+    def add(var: Variable, kind: str, which: int = 0, tap: int = 0) -> int:
+        if var.dtype not in FLOATS + ("int64", "int32", "int8", "bool", "uint8", "int16"):
+            raise Unsupported(f"a {var.dtype} value in the step")
+        index[var] = len(vars_)
+        vars_.append(Var(len(vars_), var.ndim, var.dtype, kind, which, tap))
+        return index[var]
+
+    inputs = iter(inner.inputs)
+    for i, taps in enumerate(op.seq_taps):
+        for tap in taps:
+            add(next(inputs), "seq", i, tap)
+    for k, taps in enumerate(op.rec_taps):
+        for tap in taps:
+            add(next(inputs), "state", k, tap)
+    for m in range(op.n_nonseq):
+        add(next(inputs), "nonseq", m)
+
+    def operand(var: Variable) -> int:
+        if var not in index:
+            if not isinstance(var, Constant):
+                raise Unsupported(f"{var!r} has no producer in the step")
+            add(var, "const", len(consts))
+            consts.append(np.ascontiguousarray(np.asarray(var.data, dtype=var.dtype)))
+        return index[var]
+
+    nodes: list[Any] = []
+    for node in inner.toposort():
+        nodes.append(_classify(node, operand, add))
+    # an `until` loop's last inner output is its condition (0-d), not stored anywhere
+    n_data = len(inner.outputs) - int(op.as_while)
+    outputs = [operand(v) for v in inner.outputs[:n_data]]
+    cond = operand(inner.outputs[-1]) if op.as_while else -1
+    if op.as_while and inner.outputs[-1].ndim != 0:
+        raise Unsupported("a non-scalar until condition")
+    meta = 0
+    for v in vars_:
+        v.meta = meta
+        meta += 2 * v.ndim + 2
+    for n in nodes:
+        if isinstance(n, GemmNode):
+            n.meta = meta
+            meta += 8
+    rows_at = {}
+    for key in ([("seq", i) for i in range(op.n_seqs)] + [("state", k) for k in range(op.n_rec)]
+                + [("nit", j) for j in range(op.n_nit)]):
+        rows_at[key] = meta
+        meta += 1
+    copy_at = list(range(meta, meta + len(outputs)))
+    meta += len(outputs)
+    direct_at = list(range(meta, meta + len(outputs)))
+    meta += len(outputs)
+    return StepGraph(vars_, nodes, outputs, consts, meta, rows_at, copy_at,
+                     _direct_bases(nodes, outputs), direct_at, cond)
+
+
+def _direct_bases(nodes: list[Any], outputs: list[int]) -> list[int]:
+    """Per inner output, the kernel or product output it is or views (see StepGraph)."""
+    producer = {}
+    for n in nodes:
+        for o in (n.outs if isinstance(n, KernelNode) else [n.out]):
+            producer[o] = n
+    bases, taken = [], set()
+    for o in outputs:
+        base = o
+        while isinstance(producer.get(base), ViewNode):
+            base = producer[base].src
+        ok = isinstance(producer.get(base), (KernelNode, GemmNode)) and base not in taken
+        bases.append(base if ok else -1)
+        taken.add(base)
+    return bases
+
+
+def _constant_value(var: Variable, who: str) -> Any:
+    if not isinstance(var, Constant):
+        raise Unsupported(f"{who} of a non-constant {var!r}")
+    return np.asarray(var.data).item()
+
+
+def _classify(node: Apply, operand: Any, add: Any) -> Any:
+    op = node.op
+    if isinstance(op, (Dot, Gemm)):
+        return _gemm(node, operand, add)
+    if isinstance(op, (DimShuffle, Subtensor, SumToShape)):
+        if isinstance(op, Subtensor) and "a" in op.spec:
+            raise Unsupported("advanced indexing in the step")
+        src = operand(node.inputs[0])
+        extra = node.inputs[1:] if not isinstance(op, SumToShape) else []
+        values = [_constant_value(v, str(op)) for v in extra]
+        like = operand(node.inputs[1]) if isinstance(op, SumToShape) else -1
+        return ViewNode(node, src, add(node.outputs[0], "node"), values, like)
+    lowered = lower_node(node)
+    if lowered is None:
+        raise Unsupported(f"{op} in the step")
+    kernel, loaded = lowered
+    ins = [operand(node.inputs[i]) for i in loaded]
+    return KernelNode(node, kernel, ins, [add(o, "node") for o in node.outputs],
+                      [repr(node.inputs[i]) for i in loaded])
+
+
+def _gemm(node: Apply, operand: Any, add: Any) -> GemmNode:
+    out = node.outputs[0]
+    if out.dtype not in FLOATS:
+        raise Unsupported(f"a {out.dtype} matrix product")
+    if isinstance(node.op, Dot):
+        a, b = node.inputs
+        c, alpha, beta = None, 1.0, 0.0
+    else:
+        c, alpha_v, a, b, beta_v = node.inputs
+        alpha, beta = _constant_value(alpha_v, "gemm"), _constant_value(beta_v, "gemm")
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != out.dtype or b.dtype != out.dtype:
+        raise Unsupported(f"{node.op} of {a.type} and {b.type} (2-d {out.dtype} only)")
+    c_index = operand(c) if c is not None else None
+    if c is not None and (c.ndim != 2 or c.dtype != out.dtype):
+        raise Unsupported(f"gemm with c of type {c.type}")
+    return GemmNode(node, operand(a), operand(b), c_index, float(alpha), float(beta),
+                    add(out, "node"), out.dtype)

@@ -1,0 +1,281 @@
+"""numpy kernels of 2-d convolution (NCHW) and its two gradients, and conv geometry.
+
+`filter_flip=True` is a true convolution (the filters are flipped in both spatial
+dims), False a cross-correlation. Each kernel is im2col + GEMM: an `as_strided` view of
+the padded images gives every window, one copy lays it out channel-major as
+(channels*kh*kw, batch*out rows*out cols), and a single large matrix product with the
+(out channels, channels*kh*kw) filter matrix gives the output, the filter gradient or
+the column gradient (scatter-added back by col2im). Results are (channel, batch, ...)
+arrays returned as NCHW views, so no transpose copy is made. A forward pass with short
+columns (a first layer) uses per-sample GEMMs instead. docs/nnet.md has the timings that
+chose this over tensordot, einsum and shifted GEMMs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+# Forward passes whose columns are at most this long (in_ch/groups * kh * kw) use one GEMM
+# per sample: a first layer (K = 25) is 2-3x faster that way, a second (K = 500) 2-4x
+# slower (tools/bench_conv_layouts.py; docs/nnet.md).
+PER_SAMPLE_MAX_K = 64
+# border_mode after normalisation: 'valid' | 'full' | 'half' | ((top, bottom), (left, right))
+Pads = tuple[tuple[int, int], tuple[int, int]]
+BORDER_WORDS = ("valid", "full", "half")
+
+
+def is_int(value: Any) -> bool:
+    """A Python or numpy integer, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def int_pair(value: Any, what: str, minimum: int = 1) -> tuple[int, int]:
+    """`value` as a pair of Python ints >= minimum, or a ValueError naming `what`."""
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(is_int(v) for v in value)):
+        raise ValueError(f"conv2d: {what} must be a pair of ints, got {value!r}")
+    if any(int(v) < minimum for v in value):
+        raise ValueError(f"conv2d: {what} must be >= {minimum}, got {tuple(value)!r}")
+    return int(value[0]), int(value[1])
+
+
+def normalize_border_mode(border_mode: Any) -> str | Pads:
+    """'valid', 'full', 'half', or explicit ((top, bottom), (left, right)) zero padding.
+
+    An int pads every border by it, (h, w) pads top/bottom by h and left/right by w, and
+    ((top, bottom), (left, right)) pads each border on its own; all-zero padding is 'valid'.
+    """
+    if isinstance(border_mode, str):
+        if border_mode not in BORDER_WORDS:
+            raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int or "
+                             f"a pair of ints, got {border_mode!r}")
+        return border_mode
+    if is_int(border_mode):
+        if border_mode < 0:
+            raise ValueError(f"conv2d: border_mode must be >= 0, got {border_mode!r}")
+        pads = ((int(border_mode),) * 2,) * 2
+    elif (isinstance(border_mode, (tuple, list)) and len(border_mode) == 2
+          and all(isinstance(b, (tuple, list)) for b in border_mode)):
+        pads = (int_pair(border_mode[0], "border_mode", minimum=0),
+                int_pair(border_mode[1], "border_mode", minimum=0))
+    elif isinstance(border_mode, (tuple, list)):
+        p = int_pair(border_mode, "border_mode", minimum=0)
+        pads = ((p[0], p[0]), (p[1], p[1]))
+    else:
+        raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int or a "
+                         f"pair of ints, got {border_mode!r}")
+    return "valid" if pads == ((0, 0), (0, 0)) else pads
+
+
+def dilated(k: Any, dilation: int) -> Any:
+    """The extent of a kernel of size `k` with `dilation` (ints, variables; None: unknown)."""
+    return None if k is None else (k - 1) * dilation + 1
+
+
+def pads_for(border_mode: str | Pads, kshape: tuple[Any, Any], dilation: tuple[int, int]
+             ) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """Explicit per-border padding for a (normalised) border mode and kernel size."""
+    if border_mode == "valid":
+        return ((0, 0), (0, 0))
+    if border_mode in ("full", "half"):
+        pads = []
+        for k, d in zip(kshape, dilation):
+            ext = dilated(k, d)
+            pad = None if ext is None else (ext - 1 if border_mode == "full" else ext // 2)
+            pads.append((pad, pad))
+        return tuple(pads)  # type: ignore[return-value]
+    return border_mode  # type: ignore[return-value]
+
+
+def conv_out_size(size: Any, k: Any, pads: tuple[Any, Any], stride: int, dilation: int) -> Any:
+    """Output size of one spatial dim (ints, or symbolic scalars, or None if unknown)."""
+    if size is None or k is None or pads[0] is None:
+        return None
+    return (size + pads[0] + pads[1] - dilated(k, dilation)) // stride + 1
+
+
+def get_conv_output_shape(image_shape: tuple, kernel_shape: tuple, border_mode: Any,
+                          subsample: tuple[int, int],
+                          filter_dilation: tuple[int, int] | None = None) -> tuple:
+    """Theano's abstract_conv.get_conv_output_shape for NCHW shapes (entries may be None)."""
+    mode = normalize_border_mode(border_mode)
+    subsample = int_pair(subsample, "subsample")
+    filter_dilation = int_pair((1, 1) if filter_dilation is None else filter_dilation,
+                               "filter_dilation")
+    kshape = tuple(kernel_shape[2:])
+    pads = pads_for(mode, kshape, filter_dilation)  # type: ignore[arg-type]
+    spatial = tuple(
+        None if k is None else conv_out_size(s, k, p, st, d)
+        for s, k, p, st, d in zip(image_shape[2:], kshape, pads, subsample, filter_dilation))
+    return (image_shape[0], kernel_shape[0]) + spatial
+
+
+# ---------------------------------------------------------------- numpy kernels
+
+
+def _pad_images(x: np.ndarray, pads: Pads) -> np.ndarray:
+    if pads == ((0, 0), (0, 0)):
+        return x
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+
+
+def _out_size(size: int, k: int, pads: tuple[int, int], stride: int, dilation: int,
+              dim: int, where: str) -> int:
+    if size + pads[0] + pads[1] < dilated(k, dilation):
+        raise ValueError(f"{where}: the filters span {dilated(k, dilation)} in dim {dim} (size "
+                         f"{k}, dilation {dilation}) but the padded input has only "
+                         f"{size + pads[0] + pads[1]}")
+    return conv_out_size(size, k, pads, stride, dilation)
+
+
+def _columns(xp: np.ndarray, kshape: tuple[int, int], oshape: tuple[int, int],
+             stride: tuple[int, int], dilation: tuple[int, int], groups: int) -> np.ndarray:
+    """im2col, channel-major: (groups, channels/groups * kh * kw, batch * out pixels).
+
+    One copy of a strided window view; this layout makes every product below one large
+    GEMM (per-sample GEMMs are several times slower for the second LeNet layer).
+    """
+    n, c, _, _ = xp.shape
+    s = xp.strides
+    cg = c // groups
+    win = as_strided(xp, (groups, cg, kshape[0], kshape[1], n, *oshape),
+                     (s[1] * cg, s[1], s[2] * dilation[0], s[3] * dilation[1], s[0],
+                      s[2] * stride[0], s[3] * stride[1]), writeable=False)
+    return np.ascontiguousarray(win).reshape(groups, cg * kshape[0] * kshape[1],
+                                             n * oshape[0] * oshape[1])
+
+
+def _channel_major(topgrad: np.ndarray, groups: int) -> np.ndarray:
+    """(batch, out channels, rows, cols) as (groups, out channels/groups, batch * pixels)."""
+    n, o, oh, ow = topgrad.shape
+    return topgrad.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
+
+
+def check_groups(c_in: int, kern_c: int, out_c: int, groups: int, where: str) -> None:
+    """Channels and filters must split into `groups` matching groups."""
+    if c_in % groups:
+        raise ValueError(f"{where}: the input's {c_in} channels are not divisible by "
+                         f"num_groups={groups}")
+    if out_c % groups:
+        raise ValueError(f"{where}: the {out_c} filters are not divisible by "
+                         f"num_groups={groups}")
+    if c_in != kern_c * groups:
+        raise ValueError(f"{where}: the input has {c_in} channels but the filters take "
+                         f"{kern_c} per group x num_groups={groups} = {kern_c * groups} "
+                         f"(filters shape[1] must be input channels / num_groups)")
+
+
+def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
+                   stride: tuple[int, int], dilation: tuple[int, int], flip: bool,
+                   groups: int, dtype: str) -> np.ndarray:
+    """out[n, o, i, j] = sum_{c,u,v} pad(img)[n, g*Cg + c, i*s + u*d, j*s + v*d] * K[o, c, u, v]
+    with K = kern flipped in both spatial dims when `flip` (g = o's group)."""
+    n, c, h, w = img.shape
+    o, kc, kh, kw = kern.shape
+    check_groups(c, kc, o, groups, "conv2d")
+    pads = pads_for(border_mode, (kh, kw), dilation)
+    oh = _out_size(h, kh, pads[0], stride[0], dilation[0], 2, "conv2d")
+    ow = _out_size(w, kw, pads[1], stride[1], dilation[1], 3, "conv2d")
+    img, kern = img.astype(dtype, copy=False), kern.astype(dtype, copy=False)
+    if flip:
+        kern = kern[:, :, ::-1, ::-1]
+    xp = _pad_images(img, pads)
+    kmat = kern.reshape(groups, o // groups, kc * kh * kw)  # copies only a flipped kernel
+    if kc * kh * kw <= PER_SAMPLE_MAX_K:
+        return _forward_per_sample(xp, kmat, (kh, kw), (oh, ow), stride, dilation)
+    cols = _columns(xp, (kh, kw), (oh, ow), stride, dilation, groups)
+    out = np.empty((groups, o // groups, n * oh * ow), dtype=dtype)
+    for g in range(groups):
+        np.matmul(kmat[g], cols[g], out=out[g])
+    # channel-major result returned as an NCHW view: no copy (consumers take any strides)
+    return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def _forward_per_sample(xp: np.ndarray, kmat: np.ndarray, kshape: tuple[int, int],
+                        oshape: tuple[int, int], stride: tuple[int, int],
+                        dilation: tuple[int, int]) -> np.ndarray:
+    """Forward with one (out_ch, K) @ (K, pixels) GEMM per sample and group (short K)."""
+    n, c, _, _ = xp.shape
+    groups, og, k = kmat.shape
+    s = xp.strides
+    cg = c // groups
+    win = as_strided(xp, (n, groups, cg, kshape[0], kshape[1], *oshape),
+                     (s[0], s[1] * cg, s[1], s[2] * dilation[0], s[3] * dilation[1],
+                      s[2] * stride[0], s[3] * stride[1]), writeable=False)
+    cols = np.ascontiguousarray(win).reshape(n, groups, k, oshape[0] * oshape[1])
+    return np.matmul(kmat, cols).reshape(n, groups * og, *oshape)
+
+
+def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int, int],
+                        border_mode: str | Pads, stride: tuple[int, int],
+                        dilation: tuple[int, int], flip: bool, groups: int, dtype: str
+                        ) -> np.ndarray:
+    """d sum(topgrad * conv2d(img, K)) / dK for filters K of spatial size `kshape`."""
+    n, c, h, w = img.shape
+    kh, kw = kshape
+    o = topgrad.shape[1]
+    if c % groups or o % groups:
+        raise ValueError(f"conv2d_grad_wrt_weights: the input's {c} channels and the "
+                         f"output_grad's {o} channels must be divisible by num_groups={groups}")
+    pads = pads_for(border_mode, (kh, kw), dilation)
+    oh = _out_size(h, kh, pads[0], stride[0], dilation[0], 2, "conv2d_grad_wrt_weights")
+    ow = _out_size(w, kw, pads[1], stride[1], dilation[1], 3, "conv2d_grad_wrt_weights")
+    _check_topgrad(topgrad, (n, oh, ow), "conv2d_grad_wrt_weights")
+    img, topgrad = img.astype(dtype, copy=False), topgrad.astype(dtype, copy=False)
+    cols = _columns(_pad_images(img, pads), (kh, kw), (oh, ow), stride, dilation, groups)
+    gz = _channel_major(topgrad, groups)
+    out = np.empty((groups, o // groups, (c // groups) * kh * kw), dtype=dtype)
+    for g in range(groups):
+        # the sum over batch and output pixels is the GEMM's inner dimension; computed as
+        # (cols @ gz.T).T, 1.2-4x faster with OpenBLAS than gz @ cols.T for these shapes
+        out[g] = (cols[g] @ gz[g].T).T
+    out = out.reshape(o, c // groups, kh, kw)
+    return np.ascontiguousarray(out[:, :, ::-1, ::-1]) if flip else out
+
+
+def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int, int],
+                       border_mode: str | Pads, stride: tuple[int, int],
+                       dilation: tuple[int, int], flip: bool, groups: int, dtype: str
+                       ) -> np.ndarray:
+    """d sum(topgrad * conv2d(X, kern)) / dX for images X of spatial size `ishape` (col2im)."""
+    o, kc, kh, kw = kern.shape
+    n = topgrad.shape[0]
+    h, w = ishape
+    if topgrad.shape[1] != o:
+        raise ValueError(f"conv2d_grad_wrt_inputs: output_grad has {topgrad.shape[1]} "
+                         f"channels but there are {o} filters")
+    if o % groups:
+        raise ValueError(f"conv2d_grad_wrt_inputs: the {o} filters are not divisible by "
+                         f"num_groups={groups}")
+    pads = pads_for(border_mode, (kh, kw), dilation)
+    oh = _out_size(h, kh, pads[0], stride[0], dilation[0], 2, "conv2d_grad_wrt_inputs")
+    ow = _out_size(w, kw, pads[1], stride[1], dilation[1], 3, "conv2d_grad_wrt_inputs")
+    _check_topgrad(topgrad, (n, oh, ow), "conv2d_grad_wrt_inputs")
+    kern, topgrad = kern.astype(dtype, copy=False), topgrad.astype(dtype, copy=False)
+    if flip:
+        kern = kern[:, :, ::-1, ::-1]
+    kmat = kern.reshape(groups, o // groups, kc * kh * kw)
+    gz = _channel_major(topgrad, groups)
+    hp, wp = h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]
+    gx = np.zeros((groups * kc, n, hp, wp), dtype=dtype)  # channel-major, like the columns
+    for g in range(groups):
+        # gradient of each column entry, then scatter-add every filter tap back (col2im)
+        gcols = (kmat[g].T @ gz[g]).reshape(kc, kh, kw, n, oh, ow)
+        for u in range(kh):
+            rows = slice(u * dilation[0], u * dilation[0] + stride[0] * (oh - 1) + 1, stride[0])
+            for v in range(kw):
+                cols = slice(v * dilation[1], v * dilation[1] + stride[1] * (ow - 1) + 1,
+                             stride[1])
+                gx[g * kc:(g + 1) * kc, :, rows, cols] += gcols[:, u, v]
+    crop = gx[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
+    return crop.transpose(1, 0, 2, 3)
+
+
+def _check_topgrad(topgrad: np.ndarray, expected: tuple[int, int, int], where: str) -> None:
+    n, oh, ow = expected
+    if topgrad.shape[0] != n or topgrad.shape[2:] != (oh, ow):
+        raise ValueError(f"{where}: output_grad has shape {topgrad.shape}, expected batch "
+                         f"{n} and spatial shape {(oh, ow)} for these shapes and parameters")

@@ -1,0 +1,172 @@
+"""Neural-network helpers (Theano's tensor.nnet): sigmoid, softmax, relu, cross-entropies,
+conv2d (with its gradients in `abstract_conv`, the old API in `conv`)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from tensordsl.graph.convert import as_tensor_variable, constant
+from tensordsl.tensor import math as tm
+from tensordsl.tensor.basic import alloc, arange
+from tensordsl.tensor.nnet import abstract_conv, conv  # noqa: F401 (submodules)
+from tensordsl.tensor.nnet.abstract_conv import conv2d_grad_wrt_inputs
+from tensordsl.tensor.variable import TensorVariable
+
+sigmoid = tm.sigmoid  # type: ignore[attr-defined]
+softplus = tm.softplus  # type: ignore[attr-defined]
+
+
+def softmax(x: Any, axis: int = -1) -> TensorVariable:
+    """exp(x) / sum(exp(x)) along `axis` (rows of a matrix), with the max subtracted.
+
+    A vector gives a (1, n) row with a DeprecationWarning, as in Theano 1.0 (programs
+    index the result as a matrix).
+    """
+    x = as_tensor_variable(x)
+    if x.ndim == 1:
+        warnings.warn("If x is a vector, softmax will return a (1, n) matrix (Theano 1.0 "
+                      "behaviour); pass a matrix to silence this", DeprecationWarning,
+                      stacklevel=2)
+        x = x.dimshuffle("x", 0)
+    e = tm.exp(x - tm.max(x, axis=axis, keepdims=True))  # type: ignore[attr-defined]
+    return e / tm.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: Any, axis: int = -1) -> TensorVariable:
+    """log(softmax(x)) along `axis`, computed stably."""
+    x = as_tensor_variable(x)
+    shifted = x - tm.max(x, axis=axis, keepdims=True)
+    return shifted - tm.log(tm.sum(tm.exp(shifted), axis=axis, keepdims=True))  # type: ignore
+
+
+def relu(x: Any, alpha: Any = 0) -> TensorVariable:
+    """max(x, 0), or a leaky ReLU with slope `alpha` below zero."""
+    x = as_tensor_variable(x)
+    if alpha == 0:
+        return tm.maximum(x, 0)
+    return tm.switch(tm.gt(x, 0), x, x * alpha)
+
+
+def binary_crossentropy(output: Any, target: Any) -> TensorVariable:
+    """-(target * log(output) + (1 - target) * log(1 - output)), elementwise."""
+    output, target = as_tensor_variable(output), as_tensor_variable(target)
+    log = tm.log  # type: ignore[attr-defined]
+    return -(target * log(output) + (1.0 - target) * log(1.0 - output))
+
+
+def sigmoid_binary_crossentropy(logits: Any, target: Any) -> TensorVariable:
+    """binary_crossentropy(sigmoid(logits), target) in the stable logits form."""
+    logits, target = as_tensor_variable(logits), as_tensor_variable(target)
+    return tm.softplus(logits) - target * logits  # type: ignore[attr-defined]
+
+
+def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> TensorVariable:
+    """-sum(true_dist * log(coding_dist), axis=1); integer labels pick one entry per row."""
+    coding_dist, true_dist = as_tensor_variable(coding_dist), as_tensor_variable(true_dist)
+    log = tm.log  # type: ignore[attr-defined]
+    if true_dist.ndim == coding_dist.ndim:
+        return -tm.sum(true_dist * log(coding_dist), axis=coding_dist.ndim - 1)
+    if true_dist.ndim == coding_dist.ndim - 1 and true_dist.dtype.startswith(("int", "uint")):
+        rows = arange(coding_dist.shape[0])
+        return -log(coding_dist[rows, true_dist])
+    raise TypeError(f"categorical_crossentropy: true_dist must be a distribution of "
+                    f"{coding_dist.ndim} dims or integer labels of {coding_dist.ndim - 1}, "
+                    f"got {true_dist.type}")
+
+
+def hard_sigmoid(x: Any) -> TensorVariable:
+    """Theano's piecewise-linear sigmoid: clip(0.2 * x + 0.5, 0, 1)."""
+    x = as_tensor_variable(x)
+    slope = tm.cast(0.2, x.dtype) if x.dtype.startswith("float") else 0.2
+    shift = tm.cast(0.5, x.dtype) if x.dtype.startswith("float") else 0.5
+    return tm.clip(x * slope + shift, 0, 1)
+
+
+# Theano 1.0's ultra_fast_sigmoid constants (scalar_sigmoid.py, UltraFastScalarSigmoid)
+_UFS_KNEE, _UFS_MID, _UFS_A, _UFS_B, _UFS_TOP = 1.7, 3.0, 0.935409070603099, \
+    0.0458812946797165, 0.99505475368673
+
+
+def ultra_fast_sigmoid(x: Any) -> TensorVariable:
+    """Theano's piecewise approximation of sigmoid (max absolute error about 0.0468).
+
+    With u = |x| / 2: z = 1.5u / (1 + u) below 1.7, a line up to 3, then 0.99505...;
+    the result is 0.5 * sign(x) * z + 0.5.
+    """
+    x = as_tensor_variable(x)
+    u = tm.abs(x) * 0.5
+    z = tm.switch(tm.lt(u, _UFS_KNEE), 1.5 * u / (1.0 + u),
+                  tm.switch(tm.lt(u, _UFS_MID), _UFS_A + _UFS_B * (u - _UFS_KNEE), _UFS_TOP))
+    z = tm.switch(tm.lt(x, 0), -z, z)
+    return tm.cast(0.5 * z + 0.5, x.dtype) if x.dtype.startswith("float") else 0.5 * z + 0.5
+
+
+def crossentropy_softmax_1hot_with_bias(x: Any, b: Any, y_idx: Any) -> list[TensorVariable]:
+    """[nll, softmax(x + b)]: per row, -log softmax(x + b)[i, y_idx[i]] (Theano 1.0)."""
+    x, b, y_idx = as_tensor_variable(x), as_tensor_variable(b), as_tensor_variable(y_idx)
+    if x.ndim != 2 or b.ndim != 1 or y_idx.ndim != 1:
+        raise TypeError(f"crossentropy_softmax_1hot: expected a matrix x, a vector b and an "
+                        f"integer vector y_idx, got {x.type}, {b.type}, {y_idx.type}")
+    if not y_idx.dtype.startswith(("int", "uint")):
+        raise TypeError(f"crossentropy_softmax_1hot: y_idx must hold integer labels, got "
+                        f"{y_idx.type}")
+    z = x + b.dimshuffle("x", 0)
+    logp = log_softmax(z, axis=-1)
+    nll = -logp[arange(z.shape[0]), y_idx]
+    return [nll, softmax(z, axis=-1)]
+
+
+def crossentropy_softmax_1hot(x: Any, y_idx: Any) -> list[TensorVariable]:
+    """[nll, softmax(x)]: per row, -log softmax(x)[i, y_idx[i]] (Theano 1.0)."""
+    x = as_tensor_variable(x)
+    if x.ndim != 2:
+        raise TypeError(f"crossentropy_softmax_1hot: x must be a matrix, got {x.type}")
+    # a zero bias of x's row length (not zeros_like(x[0]): x may have no rows)
+    zero = alloc(constant(0, dtype=x.dtype), x.shape[1])
+    return crossentropy_softmax_1hot_with_bias(x, zero, y_idx)
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x: Any, b: Any, y_idx: Any
+                                               ) -> list[TensorVariable]:
+    """[nll, softmax(x + b), argmax(x + b, axis=1)] (Theano 1.0)."""
+    nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    return [nll, sm, tm.argmax(sm, axis=1)]
+
+
+def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
+           border_mode: Any = "valid", subsample: Any = (1, 1), filter_flip: bool = True,
+           image_shape: Any = None, filter_dilation: Any = (1, 1), num_groups: int = 1,
+           unshared: bool = False, **kwargs: Any) -> TensorVariable:
+    """Theano 1.0's tensor.nnet.conv2d: abstract_conv.conv2d, plus `image_shape`.
+
+    image_shape is the deprecated name of input_shape (a warning); other extra keywords
+    are the old implementation's tuning options, ignored with a warning.
+    """
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError("conv2d: imshp_logical and kshp_logical are not supported; use "
+                         "abstract_conv.conv2d_grad_wrt_inputs for a transposed convolution")
+    if kwargs:
+        warnings.warn(f"conv2d: {sorted(kwargs)} are deprecated and ignored", stacklevel=2)
+    if image_shape is not None:
+        warnings.warn("The `image_shape` keyword argument to `tensor.nnet.conv2d` is "
+                      "deprecated, it has been renamed to `input_shape`.", stacklevel=2)
+        if input_shape is not None:
+            raise ValueError("conv2d: input_shape and image_shape should not be provided at "
+                             "the same time")
+        input_shape = image_shape
+    return abstract_conv.conv2d(input, filters, input_shape, filter_shape, border_mode,
+                                subsample, filter_flip, filter_dilation, num_groups, unshared)
+
+
+def conv2d_transpose(input: Any, filters: Any, output_shape: Any, filter_shape: Any = None,
+                     border_mode: Any = "valid", input_dilation: Any = (1, 1),
+                     filter_flip: bool = True, filter_dilation: Any = (1, 1),
+                     num_groups: int = 1) -> TensorVariable:
+    """The transpose of conv2d (a 'deconvolution'): conv2d_grad_wrt_inputs of `input`.
+
+    output_shape is the full output shape; input_dilation is the stride of the conv2d
+    this transposes.
+    """
+    return conv2d_grad_wrt_inputs(input, filters, output_shape, filter_shape, border_mode,
+                                  input_dilation, filter_flip, filter_dilation, num_groups)

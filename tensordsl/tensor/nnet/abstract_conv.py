@@ -1,0 +1,108 @@
+"""Theano 1.0's tensor.nnet.abstract_conv: conv2d and its gradients as functions.
+
+NCHW layout: input (batch, channels, rows, cols), filters (out channels,
+channels / num_groups, rows, cols). See docs/nnet.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensordsl.graph.basic import Variable
+from tensordsl.graph.convert import as_tensor_variable
+from tensordsl.ops.conv import (
+    AbstractConv2d,
+    AbstractConv2d_gradInputs,
+    AbstractConv2d_gradWeights,
+    BaseConv2d,
+    get_conv_output_shape,
+)
+from tensordsl.tensor.variable import TensorVariable
+
+__all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights",
+           "BaseAbstractConv", "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights",
+           "get_conv_output_shape"]
+
+BaseAbstractConv = BaseConv2d
+
+
+def _no_unshared(unshared: bool, where: str) -> None:
+    if unshared:
+        raise NotImplementedError(f"{where}: unshared (locally connected) filters are not "
+                                  f"supported")
+
+
+def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
+           border_mode: Any = "valid", subsample: Any = (1, 1), filter_flip: bool = True,
+           filter_dilation: Any = (1, 1), num_groups: int = 1, unshared: bool = False
+           ) -> TensorVariable:
+    """2-d convolution of a 4-d `input` with 4-d `filters` (Theano's abstract conv2d).
+
+    border_mode: 'valid' (no padding), 'full' (pad filter size - 1), 'half' (pad filter
+    size // 2: same size for odd filters), an int p or a pair (ph, pw) of zero padding,
+    or ((top, bottom), (left, right)). subsample is the stride, filter_dilation the
+    spacing of filter taps, num_groups splits channels into independent groups.
+    filter_flip=True flips the filters (true convolution); False is cross-correlation.
+    input_shape / filter_shape are optional hints (ints or None), checked at run time.
+    """
+    _no_unshared(unshared, "conv2d")
+    op = AbstractConv2d(imshp=input_shape, kshp=filter_shape, border_mode=border_mode,
+                        subsample=subsample, filter_flip=filter_flip,
+                        filter_dilation=filter_dilation, num_groups=num_groups)
+    return op(input, filters)
+
+
+def _spatial(shape: Any, what: str, where: str) -> Any:
+    if isinstance(shape, Variable):
+        return shape[-2:]
+    if not isinstance(shape, (tuple, list)) or len(shape) != 4:
+        raise ValueError(f"{where}: {what} must be a tuple of 4 entries (or a vector), got "
+                         f"{shape!r}")
+    for s in shape[2:]:
+        if s is None:
+            raise ValueError(f"{where}: {what}[2:] (the spatial sizes) must be known, got "
+                             f"{shape!r}")
+    return list(shape[2:])
+
+
+def _hint_of(shape: Any) -> Any:
+    return tuple(shape) if isinstance(shape, (tuple, list)) else None
+
+
+def conv2d_grad_wrt_inputs(output_grad: Any, filters: Any, input_shape: Any,
+                           filter_shape: Any = None, border_mode: Any = "valid",
+                           subsample: Any = (1, 1), filter_flip: bool = True,
+                           filter_dilation: Any = (1, 1), num_groups: int = 1,
+                           unshared: bool = False) -> TensorVariable:
+    """The gradient of conv2d(input, filters) with respect to `input`, given output_grad.
+
+    input_shape is the full input shape (its spatial sizes are required: with a stride
+    several input sizes give the same output size). Also a transposed convolution.
+    """
+    _no_unshared(unshared, "conv2d_grad_wrt_inputs")
+    where = "conv2d_grad_wrt_inputs"
+    spatial = _spatial(input_shape, "input_shape", where)
+    op = AbstractConv2d_gradInputs(imshp=_hint_of(input_shape), kshp=filter_shape,
+                                   border_mode=border_mode, subsample=subsample,
+                                   filter_flip=filter_flip, filter_dilation=filter_dilation,
+                                   num_groups=num_groups)
+    return op(filters, output_grad, spatial)
+
+
+def conv2d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
+                            input_shape: Any = None, border_mode: Any = "valid",
+                            subsample: Any = (1, 1), filter_flip: bool = True,
+                            filter_dilation: Any = (1, 1), num_groups: int = 1,
+                            unshared: bool = False) -> TensorVariable:
+    """The gradient of conv2d(input, filters) with respect to `filters`, given output_grad.
+
+    filter_shape is the full filter shape (its spatial sizes are required).
+    """
+    _no_unshared(unshared, "conv2d_grad_wrt_weights")
+    where = "conv2d_grad_wrt_weights"
+    spatial = _spatial(filter_shape, "filter_shape", where)
+    op = AbstractConv2d_gradWeights(imshp=input_shape, kshp=_hint_of(filter_shape),
+                                    border_mode=border_mode, subsample=subsample,
+                                    filter_flip=filter_flip, filter_dilation=filter_dilation,
+                                    num_groups=num_groups)
+    return op(as_tensor_variable(input), output_grad, spatial)
