@@ -6,9 +6,10 @@ Python (the decorated function's own body, or the numpy `reference` given with a
 same shapes and dtypes, equal values for exact results, and for floats the accuracy
 contract (tensordsl.accuracy): each element within N ulp of numpy's, where N sums the
 ulp bounds of the transcendental ops of the compiled graph, or within that many
-machine epsilons of the largest result (a norm-wise bound that covers cancellation
-and reassociated sums). A failure is shrunk by hypothesis and reported with the input
-shapes and dtypes, the worst element, its two values and its error in ulp.
+machine epsilons of the largest value the computation goes through (a norm-wise bound
+that covers cancellation and reassociated sums). A failure is shrunk by hypothesis and
+reported with the input shapes and dtypes, the worst element, its two values and its
+error in ulp.
 """
 
 from __future__ import annotations
@@ -90,9 +91,10 @@ def _describe(args: Sequence[Any]) -> str:
 
 
 def compare(got: Any, want: Any, tolerance: Tolerance, args: Sequence[Any],
-            what: str) -> None:
+            what: str, scale: float = 0.0) -> None:
     """Raise NotEquivalent unless `got` matches `want` (same structure, shapes, dtypes;
-    values within `tolerance`)."""
+    values within `tolerance`). `scale`: the largest intermediate magnitude (the
+    norm-wise bound is relative to it and to the largest result)."""
     got_leaves, want_leaves = _leaves(got), _leaves(want)
     inputs = _describe(args)
     if len(got_leaves) != len(want_leaves):
@@ -105,11 +107,11 @@ def compare(got: Any, want: Any, tolerance: Tolerance, args: Sequence[Any],
             raise NotEquivalent(f"{label}: got {g_arr.dtype.name}{list(g_arr.shape)}, the "
                                 f"Python reference gives {w_arr.dtype.name}"
                                 f"{list(w_arr.shape)} (inputs {inputs})")
-        _compare_values(g_arr, w_arr, tolerance, inputs, label)
+        _compare_values(g_arr, w_arr, tolerance, inputs, label, scale)
 
 
 def _compare_values(got: np.ndarray, want: np.ndarray, tol: Tolerance, inputs: str,
-                    label: str) -> None:
+                    label: str, intermediate: float = 0.0) -> None:
     if got.size == 0:
         return
     inexact = got.dtype.kind in "fc"
@@ -133,7 +135,7 @@ def _compare_values(got: np.ndarray, want: np.ndarray, tol: Tolerance, inputs: s
                          accuracy.ulp_distance(got.imag, want.imag) if got.dtype.kind == "c"
                          else 0.0)
         finite = want[np.isfinite(want)]
-        scale = float(np.max(np.abs(finite))) if finite.size else 0.0
+        scale = max(float(np.max(np.abs(finite))) if finite.size else 0.0, intermediate)
         eps = float(np.finfo(got.dtype).eps)
         with np.errstate(all="ignore"):
             normwise = np.abs(got.astype(want.dtype) - want) <= tol.ulps * eps * scale
@@ -141,8 +143,8 @@ def _compare_values(got: np.ndarray, want: np.ndarray, tol: Tolerance, inputs: s
         if ok.all():
             return
         err = np.where(ok, 0.0, err)
-        why = f"beyond {tol.ulps:g} ulp (elementwise) and {tol.ulps:g} eps x max|result| " \
-              f"(norm-wise)"
+        why = f"beyond {tol.ulps:g} ulp (elementwise) and {tol.ulps:g} eps x the largest " \
+              f"intermediate value (norm-wise)"
     index = np.unravel_index(int(np.argmax(err)), got.shape)
     where = f"[{', '.join(map(str, index))}]" if got.ndim else ""
     n_bad = int(np.count_nonzero(err))
@@ -174,13 +176,52 @@ def _compiled_for(fn: Any, target: str, types: list[Any]) -> tuple[Callable, Any
     return rebuilt, rebuilt.maker.fgraph
 
 
+def intermediates(fn: Any, types: list[Any]) -> Callable | None:
+    """A numpy-backend function returning every float value the un-rewritten graph of
+    `fn` computes (their magnitude scales the norm-wise bound: cancellation in `a - b`
+    is relative to |a| and |b|, not to the result), or None when it cannot be built."""
+    from tensordsl.frontend import CompiledFunction
+    from tensordsl.graph.basic import Constant, ancestors
+    from tensordsl.runtime.function import function
+    from tensordsl.runtime.mode import Mode
+
+    try:
+        if isinstance(fn, CompiledFunction):
+            inputs = [t(f"a{i}") for i, t in enumerate(types)]
+            outs = fn.symbolic(*inputs)
+        else:
+            inputs = [i.variable for i in fn.maker.inputs]
+            outs = fn.maker.outputs
+        leaves = _leaves(outs)
+        values = [v for v in ancestors(leaves) if v.owner is not None and
+                  not isinstance(v, Constant) and str(getattr(v, "dtype", "")).startswith(
+                      ("float", "complex"))]
+        if not values:
+            return None
+        return function(inputs, values, mode=Mode("NONE"), on_unused_input="ignore")
+    except Exception:  # noqa: BLE001 - the bound then uses the results only
+        return None
+
+
+def _largest(values: Any) -> float:
+    scale = 0.0
+    for v in values:
+        v = np.asarray(v)
+        if v.size and v.dtype.kind in "fc":
+            finite = np.abs(v[np.isfinite(v)])
+            if finite.size:
+                scale = max(scale, float(np.max(finite)))
+    return scale
+
+
 def _copy_args(args: Sequence[Any]) -> list[Any]:
     return [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
 
 
 def check_example(compiled: Callable, reference: Callable, args: Sequence[Any],
-                  tolerance: Tolerance, what: str) -> None:
-    """One comparison: both raise, or both return equivalent values; inputs untouched."""
+                  tolerance: Tolerance, what: str, tracer: Callable | None = None) -> None:
+    """One comparison: both raise, or both return equivalent values; inputs untouched.
+    `tracer` (see `intermediates`) gives the values the norm-wise bound scales with."""
     originals = _copy_args(args)
     with np.errstate(all="ignore"):
         try:
@@ -204,7 +245,14 @@ def check_example(compiled: Callable, reference: Callable, args: Sequence[Any],
         raise NotEquivalent(f"{what}: returned a value where the Python reference raises "
                             f"{type(want_error).__name__}: {want_error} (inputs "
                             f"{_describe(args)})")
-    compare(got, want, tolerance, args, what)
+    scale = 0.0
+    if tracer is not None:
+        with np.errstate(all="ignore"):
+            try:
+                scale = _largest(tracer(*_copy_args(args)))
+            except Exception:  # noqa: BLE001 - no scale: results only
+                scale = 0.0
+    compare(got, want, tolerance, args, what, scale)
 
 
 def assert_equivalent(fn: Any, signature: Any = None,
@@ -246,6 +294,7 @@ def assert_equivalent(fn: Any, signature: Any = None,
         raise ValueError(f"assert_equivalent: max_examples must be >= 1, got {max_examples}")
     types = signature_types(fn, signature)
     strategy = inputs if inputs is not None else inputs_for(fn, types, elements=elements)
+    tracer = intermediates(fn, types) if rtol is None and atol is None else None
     report: dict[str, str] = {}
     for target in targets:
         usable, reason = target_status(target)
@@ -258,20 +307,20 @@ def assert_equivalent(fn: Any, signature: Any = None,
         tol = Tolerance(graph_ulps(fgraph) if ulps is None else ulps, rtol, atol)
         what = f"{name} on target {target!r}"
 
-        _run(compiled, reference, strategy, tol, what, max_examples)
+        _run(compiled, reference, strategy, tol, what, max_examples, tracer)
         report[target] = "ok"
     return report
 
 
 def _run(compiled: Callable, reference: Callable, strategy: st.SearchStrategy,
-         tol: Tolerance, what: str, max_examples: int) -> None:
+         tol: Tolerance, what: str, max_examples: int, tracer: Callable | None) -> None:
     """The hypothesis property over `strategy` for one target (shrinks a failure)."""
 
     @settings(max_examples=max_examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False)
     @given(strategy)
     def run(args: tuple) -> None:
-        check_example(compiled, reference, args, tol, what)
+        check_example(compiled, reference, args, tol, what, tracer)
 
     run()
 
