@@ -106,6 +106,7 @@ FLAGS: dict[str, Flag] = {
         Flag("cxx", "cc", _text, "C compiler used by the C backend"),
         Flag("cflags", "-O3 -march=native -ffp-contract=off -fno-math-errno", _text,
              "optimisation flags of the C backend"),
+        Flag("c_march", "native", _text, "-march= of the C backend (e.g. x86-64-v3)"),
         Flag("openmp", True, _bool, "use OpenMP pragmas in generated C"),
         Flag("print_rewrites", False, _bool, "print every rewrite as it fires"),
         Flag("compute_test_value", "off", _compute_test_value,

@@ -5,9 +5,12 @@
   functional set/inc-subtensor on a *local* array; writes into arguments (or views of
   them, or arrays another name also refers to) are errors.
 * `if` on a static condition runs one branch; on a symbolic condition both branches
-  run in copies of the scope and the names they set are joined with `switch`. An `if`
-  containing a `return` continues each branch with the rest of the block, so every
-  path ends in a return, and the returned values are joined.
+  run in copies of the scope and the names they set are joined with `switch` when
+  both sides provably have one shape, else with a lazy `ifelse` (numpy returns the
+  taken branch's array as it is: a `switch` would broadcast the other shape into it).
+  Different dtypes or ranks are a CompileError at the `if`. An `if` containing a
+  `return` continues each branch with the rest of the block, so every path ends in a
+  return, and the returned values are joined.
 * `for` over a static range/tuple is unrolled (at most MAX_UNROLL iterations).
 * Calls of Python functions are parsed and built inline in a new frame.
 """
@@ -280,7 +283,7 @@ class FunctionBuilder(ExprBuilder):
                 self.frame.scope.values[name] = Poison(name)
                 continue
             with self.guard(node):
-                joined = S.join(cond, va, vb, name)
+                joined = _join(cond, va, vb, name)
             ssa = self.bind(name, joined)
             self.emit(ast.Assign([ast.Name(ssa, ast.Store())],
                                  _where(test, a.ssa[name], b.ssa[name]), lineno=0))
@@ -307,7 +310,7 @@ class FunctionBuilder(ExprBuilder):
                              "return on every path, or use np.where")
         self.emit(ast.If(test, blocks[0], blocks[1]))
         with self.guard(node):
-            value = S.join(cond, outcomes[0].value, outcomes[1].value, "return value")
+            value = _join(cond, outcomes[0].value, outcomes[1].value, "return value")
         return Returned(value, self.emit_result(value, _where(test, outcomes[0].name,
                                                               outcomes[1].name)))
 
@@ -388,6 +391,62 @@ def _same_kind(value: Any, dtype: str) -> Any:
                           f"{dtype} array (numpy raises UFuncTypeError)",
                           "cast explicitly, or use a non in-place expression")
     return T.cast(var, dtype)
+
+
+def _join(cond: Any, a: Any, b: Any, name: str) -> Any:
+    """S.join, except that arrays which may differ in shape at run time are joined with
+    `ifelse` (the taken branch's value exactly) instead of a broadcasting `switch`."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b) \
+            and type(a) is type(b):
+        return type(a)(_join(cond, x, y, f"{name}[{i}]") for i, (x, y) in enumerate(zip(a, b)))
+    joined = S.join(cond, a, b, name)
+    node = getattr(joined, "owner", None)
+    if not isinstance(joined, Variable) or joined.ndim == 0 or node is None \
+            or getattr(getattr(node.op, "scalar_op", None), "name", None) != "switch":
+        return joined
+    _, then_value, else_value = node.inputs
+    if _shape_key(then_value) == _shape_key(else_value):
+        return joined
+    from tensordsl.ifelse import ifelse
+
+    return ifelse(S.strong(cond), then_value, else_value, name=name)
+
+
+def _shape_key(var: Variable) -> tuple:
+    """Equal keys: provably equal run-time shapes. A broadcasting elementwise op's shape
+    is the broadcast of its operands' shapes, so it is keyed by the set of the
+    non-elementwise variables (or constant shapes) those come from, leaving out the
+    all-1 ones (the ranks of both sides are equal: S.join checked)."""
+    static = var.type.shape
+    if all(s is not None for s in static):
+        return ("static", tuple(static))
+    roots: set[Any] = set()
+    stack, seen = [var], set()
+    while stack:
+        v = stack.pop()
+        if id(v) in seen or all(d == 1 for d in v.type.shape):
+            continue  # scalars and all-1 arrays never change a broadcast's shape
+        seen.add(id(v))
+        owner = v.owner
+        if owner is not None and hasattr(owner.op, "scalar_op"):  # Elemwise: broadcasts
+            stack.extend(owner.inputs)
+        elif owner is not None and _leading_broadcast(owner.op, owner.inputs[0].ndim):
+            stack.append(owner.inputs[0])  # leading 1s: the same broadcast shape
+        elif owner is None and hasattr(v, "data"):  # a constant: only its shape matters
+            roots.add(("const", np.shape(v.data)))
+        else:
+            roots.add(id(v))
+    return ("dynamic", var.ndim, frozenset(roots))
+
+
+def _leading_broadcast(op: Any, ndim: int) -> bool:
+    """A DimShuffle that only prepends broadcast ('x') dims (how operands of different
+    ranks are aligned for broadcasting)."""
+    order = getattr(op, "new_order", None)
+    if order is None or type(op).__name__ != "DimShuffle":
+        return False
+    k = len(order) - ndim
+    return k >= 0 and order == ("x",) * k + tuple(range(ndim))
 
 
 def _where(test: ast.expr, a: str | None, b: str | None) -> ast.expr:

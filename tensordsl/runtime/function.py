@@ -457,6 +457,13 @@ class Function:
 
         return copy_function(self, swap, delete_updates, name, profile)
 
+    def source(self, target: str = "c") -> str:
+        """The kernel text `target` ('c', 'opencl' or 'numpy') runs for this function,
+        like a decorated function's `.source` (tensordsl.cli.sources)."""
+        from tensordsl.cli.sources import function_source
+
+        return function_source(self, target)
+
 
 def _python_call_signature(fn: Function) -> inspect.Signature:
     """inspect.signature of a Function with a fast call: that of `Function.__call__`."""

@@ -1,7 +1,8 @@
 """Compile one C unit into a shared library with the configured compiler.
 
 The command is `config.cxx`, `config.cflags` (default `-O3 -march=native
--ffp-contract=off -fno-math-errno`), then what the generated code relies on: `-fwrapv`
+-ffp-contract=off -fno-math-errno`) with its `-march=` set from `config.c_march`
+(default `native`), then what the generated code relies on: `-fwrapv`
 (integer overflow wraps, as in numpy), `-fno-trapping-math`, `-fopenmp` when
 `config.openmp`, `-shared -fPIC`, and `-lmvec -lm` (glibc's vector maths, called from
 `omp simd` loops).
@@ -40,8 +41,12 @@ def _has_libmvec(cc: str) -> bool:
 
 
 def flags() -> list[str]:
-    """The compile flags (part of the cache key)."""
-    return [*config.cflags.split(), *REQUIRED_FLAGS] + (["-fopenmp"] if config.openmp else [])
+    """The compile flags (part of the cache key). `config.c_march` sets the target CPU:
+    it replaces any `-march=` of `config.cflags` (so the vector maths variant libmvec
+    picks can be chosen, e.g. `c_march=x86-64-v3` for AVX2 on an AVX-512 machine)."""
+    own = [f for f in config.cflags.split() if not f.startswith("-march=")]
+    march = [f"-march={config.c_march}"] if config.c_march else []
+    return [*own, *march, *REQUIRED_FLAGS] + (["-fopenmp"] if config.openmp else [])
 
 
 def command(cc: str, source: str, target: str, own_flags: list[str] | None = None

@@ -1,0 +1,75 @@
+/* tensordsl kernel Elemwise_neg: 0-d, 1 in, 1 out, ops neg */
+
+/* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
+typedef struct {
+    long long ob_refcnt;
+    void *ob_type;
+    char *data;
+    int nd;
+    long long *dims;
+    long long *strides;
+    void *base;
+    void *descr;
+    int flags;
+} td_array;
+
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+int omp_get_max_threads(void);
+
+static void td_kernel_flat(long long lo, long long hi, const double *restrict in0, double *restrict out0)
+{
+    const double s0 = in0[0];
+    #pragma omp simd
+    for (long long i = lo; i < hi; i++) {
+        double v0 = s0;
+        double v1 = ((double)((-v0)));
+        out0[i] = v1;
+    }
+}
+
+static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+{
+    double v0 = *(const double *)(data[0] + 0);
+    double v1 = ((double)((-v0)));
+    *(double *)(data[1] + 0) = v1;
+}
+
+void td_kernel(td_array *a0, td_array *o0)
+{
+    long long shape[1], n = 1;
+    for (int d = 0; d < 0; d++) shape[d] = o0->dims[d];
+    for (int d = 0; d < 0; d++) n *= shape[d];
+    int flat = 1;
+    flat = flat && (o0->flags & 1);
+    if (flat) {
+        if (n >= 428572 && n > 1) {
+            int want = omp_get_max_threads();
+            if (want > 256) want = 256;
+            #pragma omp parallel num_threads(want)
+            {
+                int t = omp_get_thread_num(), nt = omp_get_num_threads();
+                long long lo = n / nt * t + (t < n % nt ? t : n % nt);
+                long long hi = lo + n / nt + (t < n % nt ? 1 : 0);
+                td_kernel_flat(lo, hi, (const double *)a0->data, (double *)o0->data);
+            }
+        } else {
+            td_kernel_flat(0, n, (const double *)a0->data, (double *)o0->data);
+        }
+        return;
+    }
+    char *data[2];
+    long long st[1];
+    data[0] = a0->data;
+    for (int d = 0; d < 0; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
+    data[1] = o0->data;
+    for (int d = 0; d < 0; d++) st[0 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
+    td_kernel_strided(0, 1, shape, data, st);
+}
+
+void td_kernel_raw(void *const *args)
+{
+    double v0 = *(const double *)args[0];
+    double v1 = ((double)((-v0)));
+    *(double *)args[1] = v1;
+}

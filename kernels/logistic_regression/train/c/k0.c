@@ -1,0 +1,110 @@
+/* tensordsl kernel fused: 1-d, 2 in, 2 out, ops neg,sub,exp,add,reciprocal,gt */
+
+/* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
+typedef struct {
+    long long ob_refcnt;
+    void *ob_type;
+    char *data;
+    int nd;
+    long long *dims;
+    long long *strides;
+    void *base;
+    void *descr;
+    int flags;
+} td_array;
+
+#pragma omp declare simd notinbranch
+double exp(double);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+int omp_get_max_threads(void);
+
+static void td_kernel_flat(long long lo, long long hi, const double *in0, const double *in1, double *out0, unsigned char *out1)
+{
+    const double s1 = in1[0];
+    #pragma omp simd
+    for (long long i = lo; i < hi; i++) {
+        double v0 = in0[i];
+        double v1 = ((double)((-v0)));
+        double v2 = s1;
+        double v3 = ((double)((v1 - v2)));
+        double v4 = ((double)(exp(v3)));
+        signed char v5 = ((signed char)1LL);
+        double v6 = ((double)((((double)(v5)) + v4)));
+        double v7 = ((double)((((double)0x1.0000000000000p+0) / v6)));
+        float v8 = ((float)0x1.0000000000000p-1);
+        int v9 = (((v7 > ((double)(v8)))) != 0);
+        out0[i] = v7;
+        out1[i] = v9;
+    }
+}
+
+static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+{
+    #pragma omp simd
+    for (long long i0 = lo; i0 < hi; i0++) {
+        double v0 = *(const double *)(data[0] + i0 * st[0]);
+        double v1 = ((double)((-v0)));
+        double v2 = *(const double *)(data[1] + i0 * st[1]);
+        double v3 = ((double)((v1 - v2)));
+        double v4 = ((double)(exp(v3)));
+        signed char v5 = ((signed char)1LL);
+        double v6 = ((double)((((double)(v5)) + v4)));
+        double v7 = ((double)((((double)0x1.0000000000000p+0) / v6)));
+        float v8 = ((float)0x1.0000000000000p-1);
+        int v9 = (((v7 > ((double)(v8)))) != 0);
+        *(double *)(data[2] + i0 * st[2]) = v7;
+        *(unsigned char *)(data[3] + i0 * st[3]) = v9;
+    }
+}
+
+void td_kernel(td_array *a0, td_array *a1, td_array *o0, td_array *o1)
+{
+    long long shape[1], n = 1;
+    for (int d = 0; d < 1; d++) shape[d] = o0->dims[d];
+    for (int d = 0; d < 1; d++) n *= shape[d];
+    int flat = 1;
+    flat = flat && (a0->flags & 1);
+    for (int d = 0; d < 1; d++) flat = flat && a0->dims[d] == shape[d];
+    flat = flat && (o0->flags & 1);
+    flat = flat && (o1->flags & 1);
+    if (flat) {
+        if (n >= 120000 && n > 1) {
+            int want = omp_get_max_threads();
+            if (want > 256) want = 256;
+            #pragma omp parallel num_threads(want)
+            {
+                int t = omp_get_thread_num(), nt = omp_get_num_threads();
+                long long lo = n / nt * t + (t < n % nt ? t : n % nt);
+                long long hi = lo + n / nt + (t < n % nt ? 1 : 0);
+                td_kernel_flat(lo, hi, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (unsigned char *)o1->data);
+            }
+        } else {
+            td_kernel_flat(0, n, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (unsigned char *)o1->data);
+        }
+        return;
+    }
+    char *data[4];
+    long long st[4];
+    data[0] = a0->data;
+    for (int d = 0; d < 1; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
+    data[1] = a1->data;
+    for (int d = 0; d < 1; d++) st[1 + d] = a1->dims[d] == 1 ? 0 : a1->strides[d];
+    data[2] = o0->data;
+    for (int d = 0; d < 1; d++) st[2 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
+    data[3] = o1->data;
+    for (int d = 0; d < 1; d++) st[3 + d] = o1->dims[d] == 1 ? 0 : o1->strides[d];
+    if (n >= 120000 && shape[0] > 1) {
+        int want = omp_get_max_threads();
+        if (want > 256) want = 256;
+        #pragma omp parallel num_threads(want)
+        {
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            long long lo = shape[0] / nt * t + (t < shape[0] % nt ? t : shape[0] % nt);
+            long long hi = lo + shape[0] / nt + (t < shape[0] % nt ? 1 : 0);
+            td_kernel_strided(lo, hi, shape, data, st);
+        }
+    } else {
+        td_kernel_strided(0, shape[0], shape, data, st);
+    }
+}

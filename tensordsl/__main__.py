@@ -1,0 +1,7 @@
+"""`python -m tensordsl ...`: the `tensordsl` command (tensordsl/cli)."""
+
+import sys
+
+from tensordsl.cli import main
+
+sys.exit(main())
