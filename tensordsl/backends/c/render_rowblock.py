@@ -183,7 +183,8 @@ def rowblock_runner(node: Apply) -> RowBlockRunner:
     """The checked caller of a RowBlock node (`.call`: list of input arrays -> outputs)."""
     op = node.op
     fn, max_threads = _library(op.kernel, op.n_rows_out, op.n_sums, config.openmp,
-                               config.cxx, str(config.cflags), config.compiledir)
+                               config.cxx, f"{config.cflags} {config.c_march}",
+                               config.compiledir)
     return RowBlockRunner(op, node, fn, max_threads)
 
 

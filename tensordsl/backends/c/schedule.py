@@ -49,6 +49,12 @@ def kernel_source(kernel: Kernel, check: bool = True, aliasing: bool = False) ->
     return source
 
 
+def _key(kernel: Kernel, aliasing: bool) -> tuple:
+    """The in-process cache key of a loaded kernel: everything its library depends on."""
+    return (kernel, aliasing, config.cxx, config.cflags, config.c_march, config.openmp,
+            config.compiledir)
+
+
 def compile_kernel(kernel: Kernel, aliasing: bool = False) -> Any:
     """The loaded entry of `kernel` (cached in process and on disk); `aliasing` builds
     the variant whose outputs may be written into input buffers (no `restrict`)."""
@@ -57,7 +63,7 @@ def compile_kernel(kernel: Kernel, aliasing: bool = False) -> Any:
 
 def _load(kernel: Kernel, aliasing: bool) -> tuple[Any, str]:
     """(loaded entry, library path) of `kernel`."""
-    key = (kernel, aliasing, config.cxx, config.cflags, config.openmp, config.compiledir)
+    key = _key(kernel, aliasing)
     hit = _compiled.get(key)
     if hit is None:
         # validated only when it is built: a cached library was checked at its build
@@ -91,8 +97,7 @@ def prebuild(nodes: list[Apply]) -> None:
         if lowered is None:
             continue
         aliasing = bool(_inplace(node, lowered[1])) and not lowered[0].is_reduction
-        key = (lowered[0], aliasing, config.cxx, config.cflags, config.openmp,
-               config.compiledir)
+        key = _key(lowered[0], aliasing)
         if key in _compiled:
             continue
         try:

@@ -1,0 +1,180 @@
+/* tensordsl kernel fused: 1-d, 6 in, 1 out, ops true_div,log,mul,mul,add,mul,add,sqrt,mul,true_div,mul,erf,add,mul,mul,mul,exp,m */
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL FP_CONTRACT OFF
+
+__kernel void td_part(const long R, const long G, const long chunk, const long rs0, __global const double *in0, const long off0, const long st0_0, __global const double *in1, const long off1, const long st1_0, __global const double *in2, const long off2, const long st2_0, __global const double *in3, const long off3, const long st3_0, __global const double *in4, const long off4, const long st4_0, __global const double *in5, const long off5, const long st5_0, __global double *part0, __local double *loc0)
+{
+    const long grp = get_group_id(0);
+    const long m = grp / G, g = grp % G;
+    const int l = get_local_id(0), L = get_local_size(0);
+    long b0 = off0;
+    long b1 = off1;
+    long b2 = off2;
+    long b3 = off3;
+    long b4 = off4;
+    long b5 = off5;
+    double acc0 = ((double)0x0.0p+0);
+    const long lo = g * chunk;
+    const long hi = lo + chunk < R ? lo + chunk : R;
+    for (long t = lo + l; t < hi; t += L) {
+        long q = t, e;
+        long p0 = b0;
+        long p1 = b1;
+        long p2 = b2;
+        long p3 = b3;
+        long p4 = b4;
+        long p5 = b5;
+        e = q;
+        p0 += e * st0_0;
+        p1 += e * st1_0;
+        p2 += e * st2_0;
+        p3 += e * st3_0;
+        p4 += e * st4_0;
+        p5 += e * st5_0;
+        double v0 = in0[p0];
+        double v1 = in1[p1];
+        double v2 = ((double)((v0 / v1)));
+        double v3 = ((double)(log(v2)));
+        double v4 = ((double)0x1.0000000000000p-1);
+        double v5 = in2[p2];
+        double v6 = ((double)((v4 * v5)));
+        double v7 = ((double)((v6 * v5)));
+        double v8 = in3[p3];
+        double v9 = ((double)((v8 + v7)));
+        double v10 = in4[p4];
+        double v11 = ((double)((v9 * v10)));
+        double v12 = ((double)((v3 + v11)));
+        double v13 = ((double)(sqrt(v10)));
+        double v14 = ((double)((v5 * v13)));
+        double v15 = ((double)((v12 / v14)));
+        double v16 = ((double)0x1.6a09e667f3bccp-1);
+        double v17 = ((double)((v15 * v16)));
+        double v18 = ((double)(erf(v17)));
+        double v19 = ((double)0x1.0000000000000p+0);
+        double v20 = ((double)((v19 + v18)));
+        double v21 = ((double)((v4 * v20)));
+        double v22 = ((double)((v0 * v21)));
+        double v23 = in5[p5];
+        double v24 = ((double)((v23 * v10)));
+        double v25 = ((double)(exp(v24)));
+        double v26 = ((double)((v1 * v25)));
+        double v27 = ((double)((v15 - v14)));
+        double v28 = ((double)((v27 * v16)));
+        double v29 = ((double)(erf(v28)));
+        double v30 = ((double)((v19 + v29)));
+        double v31 = ((double)((v4 * v30)));
+        double v32 = ((double)((v26 * v31)));
+        double v33 = ((double)((v22 - v32)));
+        acc0 = (acc0 + ((double)(v33)));
+    }
+    loc0[l] = acc0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = L / 2; s > 0; s >>= 1) {
+        if (l < s) {
+            loc0[l] = (loc0[l] + loc0[l + s]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0) {
+        part0[grp] = loc0[0];
+    }
+}
+
+__kernel void td_final(const long R, const long G, const long chunk, const long rs0, __global const double *in0, const long off0, const long st0_0, __global const double *in1, const long off1, const long st1_0, __global const double *in2, const long off2, const long st2_0, __global const double *in3, const long off3, const long st3_0, __global const double *in4, const long off4, const long st4_0, __global const double *in5, const long off5, const long st5_0, __global double *out0, __local double *loc0)
+{
+    const long grp = get_group_id(0);
+    const long m = grp / G, g = grp % G;
+    const int l = get_local_id(0), L = get_local_size(0);
+    long b0 = off0;
+    long b1 = off1;
+    long b2 = off2;
+    long b3 = off3;
+    long b4 = off4;
+    long b5 = off5;
+    double acc0 = ((double)0x0.0p+0);
+    const long lo = g * chunk;
+    const long hi = lo + chunk < R ? lo + chunk : R;
+    for (long t = lo + l; t < hi; t += L) {
+        long q = t, e;
+        long p0 = b0;
+        long p1 = b1;
+        long p2 = b2;
+        long p3 = b3;
+        long p4 = b4;
+        long p5 = b5;
+        e = q;
+        p0 += e * st0_0;
+        p1 += e * st1_0;
+        p2 += e * st2_0;
+        p3 += e * st3_0;
+        p4 += e * st4_0;
+        p5 += e * st5_0;
+        double v0 = in0[p0];
+        double v1 = in1[p1];
+        double v2 = ((double)((v0 / v1)));
+        double v3 = ((double)(log(v2)));
+        double v4 = ((double)0x1.0000000000000p-1);
+        double v5 = in2[p2];
+        double v6 = ((double)((v4 * v5)));
+        double v7 = ((double)((v6 * v5)));
+        double v8 = in3[p3];
+        double v9 = ((double)((v8 + v7)));
+        double v10 = in4[p4];
+        double v11 = ((double)((v9 * v10)));
+        double v12 = ((double)((v3 + v11)));
+        double v13 = ((double)(sqrt(v10)));
+        double v14 = ((double)((v5 * v13)));
+        double v15 = ((double)((v12 / v14)));
+        double v16 = ((double)0x1.6a09e667f3bccp-1);
+        double v17 = ((double)((v15 * v16)));
+        double v18 = ((double)(erf(v17)));
+        double v19 = ((double)0x1.0000000000000p+0);
+        double v20 = ((double)((v19 + v18)));
+        double v21 = ((double)((v4 * v20)));
+        double v22 = ((double)((v0 * v21)));
+        double v23 = in5[p5];
+        double v24 = ((double)((v23 * v10)));
+        double v25 = ((double)(exp(v24)));
+        double v26 = ((double)((v1 * v25)));
+        double v27 = ((double)((v15 - v14)));
+        double v28 = ((double)((v27 * v16)));
+        double v29 = ((double)(erf(v28)));
+        double v30 = ((double)((v19 + v29)));
+        double v31 = ((double)((v4 * v30)));
+        double v32 = ((double)((v26 * v31)));
+        double v33 = ((double)((v22 - v32)));
+        acc0 = (acc0 + ((double)(v33)));
+    }
+    loc0[l] = acc0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = L / 2; s > 0; s >>= 1) {
+        if (l < s) {
+            loc0[l] = (loc0[l] + loc0[l + s]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0) {
+        out0[m] = ((double)(loc0[0]));
+    }
+}
+
+__kernel void td_combine(const long G, __global const double *part0, __global double *out0, __local double *loc0)
+{
+    const long m = get_group_id(0);
+    const int l = get_local_id(0), L = get_local_size(0);
+    double acc0 = ((double)0x0.0p+0);
+    for (long t = l; t < G; t += L) {
+        acc0 = (acc0 + part0[m * G + t]);
+    }
+    loc0[l] = acc0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = L / 2; s > 0; s >>= 1) {
+        if (l < s) {
+            loc0[l] = (loc0[l] + loc0[l + s]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0) {
+        out0[m] = ((double)(loc0[0]));
+    }
+}

@@ -1,0 +1,24 @@
+/* tensordsl kernel Elemwise_mul: 0-d, 1 in, 1 out, ops mul */
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL FP_CONTRACT OFF
+
+__kernel void td_flat(const long n, const long base, __global const double *in0, const long off0, __global double *out0)
+{
+    const long i = base + get_global_id(0);
+    if (i >= n) return;
+    double v0 = ((double)0x1.0000000000000p+1);
+    double v1 = in0[off0];
+    double v2 = ((double)((v0 * v1)));
+    out0[i] = ((double)(v2));
+}
+
+__kernel void td_strided(const long n, __global const double *in0, const long off0, __global double *out0)
+{
+    const long i = get_global_id(0);
+    if (i >= n) return;
+    long p0 = off0;
+    double v0 = ((double)0x1.0000000000000p+1);
+    double v1 = in0[p0];
+    double v2 = ((double)((v0 * v1)));
+    out0[i] = ((double)(v2));
+}
