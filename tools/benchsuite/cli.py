@@ -21,7 +21,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _workloads() -> dict[str, tuple[Callable[[bool], list], str]]:
-    from benchsuite import wl_elemwise, wl_gemm, wl_lenet, wl_overhead, wl_reduce, wl_rnn, wl_train
+    from benchsuite import (
+        wl_elemwise,
+        wl_gemm,
+        wl_lenet,
+        wl_lstm,
+        wl_mlp,
+        wl_overhead,
+        wl_reduce,
+        wl_rnn,
+        wl_train,
+    )
 
     return {
         "axpy": (wl_elemwise.axpy_cases, DOCS["axpy"]),
@@ -34,6 +44,9 @@ def _workloads() -> dict[str, tuple[Callable[[bool], list], str]]:
         "call_overhead": (wl_overhead.overhead_cases, DOCS["call_overhead"]),
         "rnn_forward": (wl_rnn.forward_cases, DOCS["rnn_forward"]),
         "rnn_bptt": (wl_rnn.bptt_cases, DOCS["rnn_bptt"]),
+        "lstm_forward": (wl_lstm.forward_cases, DOCS["lstm_forward"]),
+        "lstm_bptt": (wl_lstm.bptt_cases, DOCS["lstm_bptt"]),
+        "mlp512_step": (wl_mlp.step_cases, DOCS["mlp512_step"]),
     }
 
 
@@ -74,6 +87,20 @@ DOCS = {
                    "GEMMs in sequence.",
     "rnn_bptt": "The same recurrence, loss = mean of all states, and its gradient wrt W and "
                 "U (backpropagation through time); each column in its own process.",
+    "lstm_forward": "An LSTM through scan (issue 15): hidden 128, input 128, 200 steps, batch "
+                    "32, float32, gates i, f, g, o; the last state. Peers: JAX `lax.scan` "
+                    "under jit, PyTorch eager `torch.nn.LSTM` (its fused CPU cell), PyTensor "
+                    "scan; each column in its own process. GEMM floor: the input products as "
+                    "one GEMM plus one h@Wh per step, numpy's BLAS.",
+    "lstm_bptt": "The same LSTM, loss = mean of all states, and its gradient wrt Wx, Wh, b; "
+                 "GEMM floor adds one dG@Wh.T per step and the two weight gradients as one "
+                 "GEMM each.",
+    "mlp512_step": "One SGD step of the 784-512-512-10 MLP of issue 15 (ReLU, softmax "
+                   "cross-entropy, lr 0.01), float32, batch 128 and 16; each column in its own "
+                   "process; GEMM floor: the step's 8 products alone through numpy's BLAS.",
+    "train_compile": "Compile time of the training-loop graphs (rnn, lstm, mlp512) in fresh "
+                     "processes: build + first call - second call; tensordsl with an empty "
+                     "cache directory (cold), JAX's jit (no persistent cache: always cold).",
     "compile_time": "Black-Scholes (float64) compiled in a fresh process: cold with an empty "
                     "cache directory, then warm with the cache the cold run filled. "
                     "compile = build + first call - second call, on N=1000; imports excluded.",

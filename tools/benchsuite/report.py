@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from benchsuite.cases import LIMIT_COLUMNS, PEERS
+from benchsuite.cases import FLOOR_COLUMN, LIMIT_COLUMNS, PEERS
 from benchsuite.runner import GEMM_ROW, TRIAD_ROW, CaseResult, Cell, Limits, throughput
 
 # ---------------------------------------------------------------- ratio helpers
@@ -125,6 +125,7 @@ def workload_section(name: str, results: list[CaseResult], tdsl_columns: list[st
     lines += table(["case", "tensordsl", "median", "best peer", "÷ best peer", "÷ numpy",
                     "throughput", "limit (this run)", "% of limit"],
                    [row for res in results for row in _ratio_rows(res, tdsl_columns)])
+    lines += _floor_table(results, tdsl_columns)
     lines += ["", _context_line(results)]
     if notes.texts:
         lines += ["", "Notes:", ""] + notes.lines()
@@ -157,6 +158,23 @@ def _ratio_rows(res: CaseResult, tdsl_columns: list[str]) -> list[list[str]]:
                      fmt_rate(rate, unit) if res.case.limit else "—", limit_text,
                      fmt_percent(percent_of_limit(rate, res.limit_rate))])
     return rows or [[res.case.label, "no tensordsl column ran", "", "", "", "", "", "", ""]]
+
+
+def _floor_table(results: list[CaseResult], tdsl_columns: list[str]) -> list[str]:
+    """Every column's time over the GEMM floor timed in the same rounds (when there is one)."""
+    rows = []
+    for res in results:
+        floor = _medians(res, [FLOOR_COLUMN]).get(FLOOR_COLUMN)
+        if floor is None:
+            continue
+        for column, median in _medians(res, list(PEERS) + tdsl_columns).items():
+            rows.append([res.case.label, column, fmt_time(median), fmt_time(floor),
+                         fmt_ratio(ratio(median, floor))])
+    if not rows:
+        return []
+    return ["", "Each column against the GEMM floor (its matrix products alone through "
+            "numpy's BLAS, same rounds; ÷ floor = 1 would be the physical limit):", "",
+            *table(["case", "column", "median", "GEMM floor", "÷ floor"], rows)]
 
 
 def _context_line(results: list[CaseResult]) -> str:
