@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import subprocess
@@ -13,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchsuite import bars, env, report, tdsl
+from benchsuite import bars, contention, env, report, tdsl
+from benchsuite.cases import LIMIT_COLUMNS
 from benchsuite.runner import CaseResult, measure_limits, run_case
 from benchsuite.timing import SETTLE_S
 
@@ -122,6 +124,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="markdown file to write (default: docs/benchmarks.md; with "
                              "--quick a file in the temp directory, so a smoke run never "
                              "overwrites the real figures)")
+    parser.add_argument("--contended", action="store_true",
+                        help="run the workloads with a busy process (a spin loop) pinned to "
+                             "one core beside them, to measure how each library degrades "
+                             "(benchsuite/contention.py); limits are measured before it starts")
+    parser.add_argument("--columns", default="",
+                        help="comma-separated columns to run (a column runs when its name "
+                             "contains one of these; numpy, the reference, and limit columns "
+                             "always run)")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds (at least 7)")
     return parser.parse_args(argv)
 
@@ -200,17 +210,50 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--repeats must be at least 7 (medians of >= 7 runs)")
     started, load_start = time.perf_counter(), os.getloadavg()[0]
     workloads = _workloads()
-    names = _selected(args.only, list(workloads) + ["compile_time"])
+    names = _selected(args.only, list(workloads) + ["compile_time", "train_compile"])
     tdsl_columns = tdsl.column_labels()
     min_sample = 0.005 if args.quick else 0.02
     settle = 0.0 if args.quick else SETTLE_S
     print(f"[bench] limits ({'quick' if args.quick else 'full'} sizes)", flush=True)
     limits = measure_limits(args.quick, args.repeats)
     body = report.limits_section(limits, DOCS["limits"])
+    neighbour = contention.busy_neighbour() if args.contended else contextlib.nullcontext()
+    with neighbour as core:
+        if args.contended:
+            print(f"[bench] contended: a spin loop pinned to core {core}", flush=True)
+        body, all_results, compile_times = _run_workloads(names, workloads, args, limits, body,
+                                                          tdsl_columns, min_sample, settle)
+    fast_run = next((c for c in tdsl_columns if c.startswith("tensordsl FAST_RUN")), None)
+    verdicts = bars.judge(all_results, fast_run, compile_times.get(fast_run)) if fast_run \
+        else []
+    command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start,
+                   min_sample)
+    if args.contended:
+        text += [f"**Contended run**: a Python spin loop pinned to core {core} ran beside "
+                 "every workload (not beside the limits), started and stopped by the suite.",
+                 ""]
+    text += bars.section(verdicts, fast_run or "", args.quick) + _how_to_read() + body
+    out = Path(args.out) if args.out else _default_out(args.quick)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(text).rstrip() + "\n")
+    print(f"[bench] wrote {out} in {time.perf_counter() - started:.0f} s", flush=True)
+    return 0
+
+
+def _run_workloads(names: list[str], workloads: dict, args: argparse.Namespace, limits: Any,
+                   body: list[str], tdsl_columns: list[str], min_sample: float, settle: float
+                   ) -> tuple[list[str], list[CaseResult], dict[str, dict[str, Any]]]:
+    """Every selected workload's section appended to `body`; the results and compile times."""
     all_results: list[CaseResult] = []
     compile_times: dict[str, dict[str, Any]] = {}
     for name in names:
         print(f"[bench] {name}", flush=True)
+        if name == "train_compile":
+            from benchsuite import train_compile
+
+            body += train_compile.section(train_compile.measure_all(args.quick), DOCS[name])
+            continue
         if name == "compile_time":
             from benchsuite import compile_time
 
@@ -220,23 +263,22 @@ def main(argv: list[str] | None = None) -> int:
         cases_fn, doc = workloads[name]
         results: list[CaseResult] = []
         for case in cases_fn(args.quick):
+            case.impls = _filtered(case.impls, args.columns)
             results.append(run_case(case, limits, args.repeats, min_sample, settle))
             print(f"[bench]   {case.label}: {results[-1].wall_s:.1f} s", flush=True)
         body += report.workload_section(name, results, tdsl_columns, doc)
         all_results += results
     body += _rewrite_section()
-    fast_run = next((c for c in tdsl_columns if c.startswith("tensordsl FAST_RUN")), None)
-    verdicts = bars.judge(all_results, fast_run, compile_times.get(fast_run)) if fast_run \
-        else []
-    command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start,
-                   min_sample)
-    text += bars.section(verdicts, fast_run or "", args.quick) + _how_to_read() + body
-    out = Path(args.out) if args.out else _default_out(args.quick)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(text).rstrip() + "\n")
-    print(f"[bench] wrote {out} in {time.perf_counter() - started:.0f} s", flush=True)
-    return 0
+    return body, all_results, compile_times
+
+
+def _filtered(impls: dict[str, Any], columns: str) -> dict[str, Any]:
+    """The implementations `--columns` keeps (all without it; numpy and limits always)."""
+    wanted = [c.strip() for c in columns.split(",") if c.strip()]
+    if not wanted:
+        return impls
+    return {name: fn for name, fn in impls.items()
+            if name == "numpy" or name in LIMIT_COLUMNS or any(w in name for w in wanted)}
 
 
 def _default_out(quick: bool) -> Path:
