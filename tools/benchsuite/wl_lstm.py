@@ -67,9 +67,9 @@ def numpy_bptt(x, h0, c0, Wx, Wh, b):  # noqa: N803
     steps, batch, hid = x.shape[0], h0.shape[0], h0.shape[1]
     _, saved = _numpy_states(x, h0, c0, Wx, Wh, b)
     hs = np.stack([s[0] for s in saved[1:]] + [_h(saved[-1])])
-    loss = hs.mean(dtype=np.float64).astype(np.float32)
-    seed = np.float32(1.0 / (steps * batch * hid))
-    dgates = np.empty((steps, batch, 4 * hid), np.float32)
+    loss = hs.mean(dtype=np.float64).astype(h0.dtype)
+    seed = np.asarray(1.0 / (steps * batch * hid), h0.dtype)
+    dgates = np.empty((steps, batch, 4 * hid), h0.dtype)
     dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
     for t in range(steps - 1, -1, -1):
         _h_prev, c_prev, c, i, f, g, o = saved[t]
