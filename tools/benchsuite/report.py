@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from benchsuite.cases import FLOOR_COLUMN, LIMIT_COLUMNS, PEERS
+from benchsuite.cases import EXTRA_COLUMNS, FLOOR_COLUMNS, LIMIT_COLUMNS, PEERS
 from benchsuite.runner import GEMM_ROW, TRIAD_ROW, CaseResult, Cell, Limits, throughput
 
 # ---------------------------------------------------------------- ratio helpers
@@ -114,6 +114,7 @@ def workload_section(name: str, results: list[CaseResult], tdsl_columns: list[st
     notes = Footnotes()
     # a peer no case of this workload lists (torch outside lenet_step) gets no column
     columns = [p for p in PEERS if any(p in r.cells for r in results)] + tdsl_columns
+    columns += [c for c in EXTRA_COLUMNS if any(c in r.cells for r in results)]
     columns += [c for c in LIMIT_COLUMNS if any(c in r.cells for r in results)]
     lines = [f"## {name}", "", doc, ""]
     rows = []
@@ -164,16 +165,19 @@ def _floor_table(results: list[CaseResult], tdsl_columns: list[str]) -> list[str
     """Every column's time over the GEMM floor timed in the same rounds (when there is one)."""
     rows = []
     for res in results:
-        floor = _medians(res, [FLOOR_COLUMN]).get(FLOOR_COLUMN)
-        if floor is None:
+        floors = _medians(res, FLOOR_COLUMNS)
+        if not floors:
             continue
-        for column, median in _medians(res, list(PEERS) + tdsl_columns).items():
-            rows.append([res.case.label, column, fmt_time(median), fmt_time(floor),
+        name, floor = min(floors.items(), key=lambda item: item[1])
+        columns = list(PEERS) + tdsl_columns + list(EXTRA_COLUMNS)
+        for column, median in _medians(res, columns).items():
+            rows.append([res.case.label, column, fmt_time(median), f"{fmt_time(floor)} ({name})",
                          fmt_ratio(ratio(median, floor))])
     if not rows:
         return []
     return ["", "Each column against the GEMM floor (its matrix products alone through "
-            "numpy's BLAS, same rounds; ÷ floor = 1 would be the physical limit):", "",
+            "numpy's BLAS, same rounds, the faster of default threads and one thread; "
+            "÷ floor = 1 would be the physical limit):", "",
             *table(["case", "column", "median", "GEMM floor", "÷ floor"], rows)]
 
 

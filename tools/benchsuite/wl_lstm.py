@@ -18,9 +18,18 @@ from typing import Any
 import numpy as np
 
 from benchsuite import tdsl
-from benchsuite.cases import FLOOR_COLUMN, Case, NotApplicable, Run, noted
+from benchsuite.cases import (
+    FIXED_THREADS_COLUMN,
+    FLOOR_1T_COLUMN,
+    FLOOR_COLUMN,
+    Case,
+    NotApplicable,
+    Run,
+    noted,
+)
 from benchsuite.env import jax_modules, require
 from benchsuite.isolated import isolated
+from benchsuite.train_columns import fixed_threads, one_thread
 
 STEPS, BATCH, HIDDEN, INPUT = 200, 32, 128, 128
 ARGS = ("x", "h0", "c0", "Wx", "Wh", "b")
@@ -273,7 +282,9 @@ def _impls(bptt: bool) -> dict[str, Any]:
                              "jax": _jax(bptt), "torch": _torch(bptt)}
     impls.update(tdsl.symbolic_factories(_tdsl_program(bptt)))
     impls[tdsl.DECORATOR] = _no_decorator
+    impls[FIXED_THREADS_COLUMN] = fixed_threads(_tdsl_program(bptt))
     impls[FLOOR_COLUMN] = _floor(bptt)
+    impls[FLOOR_1T_COLUMN] = one_thread(_floor(bptt))
     return impls
 
 

@@ -18,10 +18,19 @@ from typing import Any
 import numpy as np
 
 from benchsuite import tdsl
-from benchsuite.cases import FLOOR_COLUMN, Case, Run, noted, stepper
+from benchsuite.cases import (
+    FIXED_THREADS_COLUMN,
+    FLOOR_1T_COLUMN,
+    FLOOR_COLUMN,
+    Case,
+    Run,
+    noted,
+    stepper,
+)
 from benchsuite.env import jax_modules, require
 from benchsuite.isolated import isolated
 from benchsuite.peers import jax_stepper
+from benchsuite.train_columns import fixed_threads, one_thread
 
 SIZES = (784, 512, 512, 10)
 BATCHES = (128, 16)
@@ -199,7 +208,9 @@ def step_impls() -> dict[str, Any]:
                              "torch": _torch}
     impls.update(tdsl.symbolic_factories(_tdsl_program))
     impls[tdsl.DECORATOR] = tdsl.decorator_factory(numpy_step, DATA, STATE)
+    impls[FIXED_THREADS_COLUMN] = fixed_threads(_tdsl_program)
     impls[FLOOR_COLUMN] = gemm_floor
+    impls[FLOOR_1T_COLUMN] = one_thread(gemm_floor)
     return impls
 
 
