@@ -106,6 +106,7 @@ class AdaptiveRun:
         self.calls = [0, 0]
         self.since_other = 0.0  # seconds spent in the current arm since the other was tried
         self.arm = 0
+        self.warmed = False  # the first call (lazy loads, cold caches) is not a sample
 
     def choose(self) -> int:
         """The arm of the next call."""
@@ -119,6 +120,9 @@ class AdaptiveRun:
 
     def record(self, arm: int, seconds: float) -> None:
         """Fold one call's time into its arm's estimate."""
+        if not self.warmed:
+            self.warmed = True
+            return
         n = self.calls[arm]
         old = self.estimate[arm]
         self.estimate[arm] = seconds if n == 0 else old + SMOOTHING * (seconds - old)
