@@ -1,8 +1,9 @@
 """Where a compiled training step's time goes: per-node times and a cProfile summary.
 
-    python tools/profile_train_step.py [--batch 128] [--calls 200] [--single-thread]
+    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt]
+        [--batch 128] [--calls 200] [--single-thread]
 
-Builds the mlp512_step graph (tools/benchsuite/wl_mlp.py) with FAST_RUN, then replays its
+Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py) with FAST_RUN, then replays its
 schedule step by step (the same calls `interpret` makes) timing each node, and runs the
 function itself under cProfile. `--single-thread` holds OpenBLAS and OpenMP at one thread
 (what the adaptive run picks on a loaded host). Per-node times sum to less than a call:
@@ -27,18 +28,24 @@ sys.path[:0] = [str(TOOLS.parent), str(TOOLS)]
 def main() -> None:
     """Print the per-node table and the cProfile top entries."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--workload", default="mlp512_step",
+                        choices=["mlp512_step", "lstm_forward", "lstm_bptt"])
+    parser.add_argument("--batch", type=int, default=128, help="mlp512_step's batch")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--single-thread", action="store_true")
     args = parser.parse_args()
 
-    from benchsuite import wl_mlp
+    from benchsuite import wl_lstm, wl_mlp
 
     import tensordsl
     from tensordsl.backends.c import threads
 
-    inp = wl_mlp.mlp_inputs(args.batch)
-    prog = wl_mlp._tdsl_program(inp)
+    if args.workload == "mlp512_step":
+        inp = wl_mlp.mlp_inputs(args.batch)
+        prog = wl_mlp._tdsl_program(inp)
+    else:
+        inp = wl_lstm.lstm_inputs(wl_lstm.STEPS, wl_lstm.BATCH, wl_lstm.HIDDEN, wl_lstm.INPUT)
+        prog = wl_lstm._tdsl_program(args.workload == "lstm_bptt")(inp)
     fn = tensordsl.function(prog.inputs, prog.outputs, updates=prog.updates, mode="FAST_RUN")
     fn(*prog.args)
     knobs = threads.knobs()
@@ -66,7 +73,8 @@ def main() -> None:
     for _ in range(args.calls):
         fn(*prog.args)
     per_call = (time.perf_counter() - t0) / args.calls
-    print(f"batch {args.batch}, {len(steps.steps)} nodes, function call {per_call * 1e3:.3f} ms,"
+    print(f"{args.workload} batch {args.batch}, {len(steps.steps)} nodes, "
+          f"function call {per_call * 1e3:.3f} ms,"
           f" replay {replay * 1e3:.3f} ms, single-thread={args.single_thread}")
     print("| node kind | count per call | ms per call | share of the call |")
     print("|---|---|---|---|")
