@@ -81,6 +81,35 @@ def test_adaptive_run_notices_a_change_of_load(monkeypatch: pytest.MonkeyPatch) 
     assert run.choose() == 1
 
 
+def test_short_calls_skip_the_arms_until_a_long_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    cost = {2: 10e-6, 1: 12e-6}
+    fake = FakeKnobs()
+    monkeypatch.setattr(threads, "knobs", lambda: fake)
+    clock = [0.0]
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
+    seen: list[int] = []
+
+    def inner(values: list) -> list:
+        seen.append(fake.state)
+        clock[0] += cost[fake.state]
+        return values
+
+    run = threads.AdaptiveRun(inner)
+    for _ in range(1 + 2 * threads.WARM_CALLS):
+        run([])
+    assert run.small
+    seen.clear()
+    for _ in range(50):
+        run([])
+    assert seen == [2] * 50  # default counts, no arm switching
+    cost[2] = 5e-3  # large inputs now: the arms are back
+    run([])
+    assert not run.small
+    for _ in range(200):
+        run([])
+    assert 1 in seen
+
+
 def test_adaptive_run_restores_counts_when_the_call_raises(
         monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeKnobs()

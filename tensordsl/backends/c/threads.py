@@ -34,6 +34,10 @@ from typing import Any
 EXPLORE_RATIO = 32.0  # exploring costs at most ~1/32 (3%) of the time spent in calls
 WARM_CALLS = 2  # calls per arm before the estimates are trusted
 SMOOTHING = 0.3  # weight of a new sample in an arm's running estimate
+# calls this short in both arms have nothing to split between threads (a kernel goes
+# parallel only above ~150 us of work, render.PARALLEL_NS): they skip the arms, whose
+# bookkeeping costs ~3 us a call, until one call takes longer
+SMALL_S = 100e-6
 
 # the setter and getter names OpenBLAS builds export (plain, scipy's, numpy's 64-bit ints)
 _OPENBLAS = (("openblas_set_num_threads", "openblas_get_num_threads"),
@@ -107,6 +111,7 @@ class AdaptiveRun:
         self.since_other = 0.0  # seconds spent in the current arm since the other was tried
         self.arm = 0
         self.warmed = False  # the first call (lazy loads, cold caches) is not a sample
+        self.small = False  # both arms are below SMALL_S: run plainly, only timed
 
     def choose(self) -> int:
         """The arm of the next call."""
@@ -127,6 +132,8 @@ class AdaptiveRun:
         old = self.estimate[arm]
         self.estimate[arm] = seconds if n == 0 else old + SMOOTHING * (seconds - old)
         self.calls[arm] = n + 1
+        if min(self.calls) >= WARM_CALLS and max(self.estimate) < SMALL_S:
+            self.small = True
         if arm != self.arm:
             self.since_other = 0.0
             self.arm = arm
@@ -134,6 +141,12 @@ class AdaptiveRun:
             self.since_other += seconds
 
     def __call__(self, values: list[Any]) -> list[Any]:
+        if self.small:  # default counts; a long call brings the arms back
+            start = time.perf_counter()
+            out = self.inner(values)
+            if time.perf_counter() - start > SMALL_S:
+                self.small = False
+            return out
         if getattr(_inside, "active", False):
             return self.inner(values)
         arm = self.choose()
