@@ -14,7 +14,17 @@ from typing import Any
 
 PEERS = ("numpy", "numexpr", "numba", "pytensor", "jax", "torch")
 # hand-written compute limits shown as columns but never counted as a peer
-LIMIT_COLUMNS = ("C vector-math loop (limit)",)
+# the training-loop workloads' GEMM floor: their unavoidable matrix products alone through
+# numpy's BLAS; it computes something else, so its result is not checked against numpy's
+FLOOR_COLUMN = "GEMM floor (numpy BLAS)"
+# the same products with numpy's BLAS held at one thread: on a loaded or contended host the
+# default thread count makes the products alone slower than whole steps of other libraries
+FLOOR_1T_COLUMN = "GEMM floor, 1 thread"
+FLOOR_COLUMNS = (FLOOR_COLUMN, FLOOR_1T_COLUMN)
+LIMIT_COLUMNS = ("C vector-math loop (limit)", *FLOOR_COLUMNS)
+# tensordsl variants a workload may add beside the regular columns (shown after them)
+FIXED_THREADS_COLUMN = "tensordsl FAST_RUN, fixed threads"
+EXTRA_COLUMNS = (FIXED_THREADS_COLUMN,)
 
 Run = Callable[[], Any]
 Factory = Callable[[dict[str, Any]], Run]

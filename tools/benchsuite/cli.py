@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import subprocess
@@ -13,7 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from benchsuite import bars, env, report, tdsl
+from benchsuite import bars, contention, env, report, tdsl
+from benchsuite.cases import LIMIT_COLUMNS
 from benchsuite.env import NotInstalled
 from benchsuite.runner import CaseResult, measure_limits, run_case
 from benchsuite.timing import SETTLE_S
@@ -27,6 +29,8 @@ def _workloads() -> dict[str, tuple[Callable[[bool], Iterable], str]]:
         wl_elemwise,
         wl_gemm,
         wl_lenet,
+        wl_lstm,
+        wl_mlp,
         wl_overhead,
         wl_reduce,
         wl_rnn,
@@ -45,6 +49,9 @@ def _workloads() -> dict[str, tuple[Callable[[bool], Iterable], str]]:
         "rnn_forward": (wl_rnn.forward_cases, DOCS["rnn_forward"]),
         "rnn_bptt": (wl_rnn.bptt_cases, DOCS["rnn_bptt"]),
         "dask_black_scholes": (wl_dask.dask_cases, DOCS["dask_black_scholes"]),
+        "lstm_forward": (wl_lstm.forward_cases, DOCS["lstm_forward"]),
+        "lstm_bptt": (wl_lstm.bptt_cases, DOCS["lstm_bptt"]),
+        "mlp512_step": (wl_mlp.step_cases, DOCS["mlp512_step"]),
     }
 
 
@@ -97,6 +104,20 @@ DOCS = {
                           "on this shared 2-core host, minutes per column over 7 rounds "
                           "(tools/bench_dask.py runs 200M). Skipped with a note when dask or "
                           "distributed is not installed (`pip install -e .[dask]`).",
+    "lstm_forward": "An LSTM through scan (issue 15): hidden 128, input 128, 200 steps, batch "
+                    "32, float32, gates i, f, g, o; the last state. Peers: JAX `lax.scan` "
+                    "under jit, PyTorch eager `torch.nn.LSTM` (its fused CPU cell), PyTensor "
+                    "scan; each column in its own process. GEMM floor: the input products as "
+                    "one GEMM plus one h@Wh per step, numpy's BLAS.",
+    "lstm_bptt": "The same LSTM, loss = mean of all states, and its gradient wrt Wx, Wh, b; "
+                 "GEMM floor adds one dG@Wh.T per step and the two weight gradients as one "
+                 "GEMM each.",
+    "mlp512_step": "One SGD step of the 784-512-512-10 MLP of issue 15 (ReLU, softmax "
+                   "cross-entropy, lr 0.01), float32, batch 128 and 16; each column in its own "
+                   "process; GEMM floor: the step's 8 products alone through numpy's BLAS.",
+    "train_compile": "Compile time of the training-loop graphs (rnn, lstm, mlp512) in fresh "
+                     "processes: build + first call - second call; tensordsl with an empty "
+                     "cache directory (cold), JAX's jit (no persistent cache: always cold).",
     "compile_time": "Black-Scholes (float64) compiled in a fresh process: cold with an empty "
                     "cache directory, then warm with the cache the cold run filled. "
                     "compile = build + first call - second call, on N=1000; imports excluded.",
@@ -118,6 +139,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="markdown file to write (default: docs/benchmarks.md; with "
                              "--quick a file in the temp directory, so a smoke run never "
                              "overwrites the real figures)")
+    parser.add_argument("--contended", action="store_true",
+                        help="run the workloads with a busy process (a spin loop) pinned to "
+                             "one core beside them, to measure how each library degrades "
+                             "(benchsuite/contention.py); limits are measured before it starts")
+    parser.add_argument("--columns", default="",
+                        help="comma-separated columns to run (a column runs when its name "
+                             "contains one of these; numpy, the reference, and limit columns "
+                             "always run)")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds (at least 7)")
     return parser.parse_args(argv)
 
@@ -196,39 +225,29 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--repeats must be at least 7 (medians of >= 7 runs)")
     started, load_start = time.perf_counter(), os.getloadavg()[0]
     workloads = _workloads()
-    names = _selected(args.only, list(workloads) + ["compile_time"])
+    names = _selected(args.only, list(workloads) + ["compile_time", "train_compile"])
     tdsl_columns = tdsl.column_labels()
     min_sample = 0.005 if args.quick else 0.02
     settle = 0.0 if args.quick else SETTLE_S
     print(f"[bench] limits ({'quick' if args.quick else 'full'} sizes)", flush=True)
     limits = measure_limits(args.quick, args.repeats)
     body = report.limits_section(limits, DOCS["limits"])
-    all_results: list[CaseResult] = []
-    compile_times: dict[str, dict[str, Any]] = {}
-    for name in names:
-        print(f"[bench] {name}", flush=True)
-        if name == "compile_time":
-            from benchsuite import compile_time
-
-            compile_times = compile_time.measure_all(args.quick)
-            body += compile_time.section(compile_times, args.quick, DOCS[name])
-            continue
-        cases_fn, doc = workloads[name]
-        try:
-            results = _run_cases(cases_fn(args.quick), limits, args.repeats, min_sample, settle)
-        except NotInstalled as exc:  # the workload's own base library (dask) is missing
-            print(f"[bench]   skipped: {exc} not installed", flush=True)
-            body += [f"## {name}", "", doc, "", f"_Skipped: {exc} is not installed._", ""]
-            continue
-        body += report.workload_section(name, results, tdsl_columns, doc)
-        all_results += results
-    body += _rewrite_section()
+    neighbour = contention.busy_neighbour() if args.contended else contextlib.nullcontext()
+    with neighbour as core:
+        if args.contended:
+            print(f"[bench] contended: a spin loop pinned to core {core}", flush=True)
+        body, all_results, compile_times = _run_workloads(names, workloads, args, limits, body,
+                                                          tdsl_columns, min_sample, settle)
     fast_run = next((c for c in tdsl_columns if c.startswith("tensordsl FAST_RUN")), None)
     verdicts = bars.judge(all_results, fast_run, compile_times.get(fast_run)) if fast_run \
         else []
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
     text = _header(command.strip(), time.perf_counter() - started, args.quick, load_start,
                    min_sample)
+    if args.contended:
+        text += [f"**Contended run**: a Python spin loop pinned to core {core} ran beside "
+                 "every workload (not beside the limits), started and stopped by the suite.",
+                 ""]
     text += bars.section(verdicts, fast_run or "", args.quick) + _how_to_read() + body
     out = Path(args.out) if args.out else _default_out(args.quick)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -237,12 +256,56 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _run_workloads(names: list[str], workloads: dict, args: argparse.Namespace, limits: Any,
+                   body: list[str], tdsl_columns: list[str], min_sample: float, settle: float
+                   ) -> tuple[list[str], list[CaseResult], dict[str, dict[str, Any]]]:
+    """Every selected workload's section appended to `body`; the results and compile times."""
+    all_results: list[CaseResult] = []
+    compile_times: dict[str, dict[str, Any]] = {}
+    for name in names:
+        print(f"[bench] {name}", flush=True)
+        if name == "train_compile":
+            from benchsuite import train_compile
+
+            body += train_compile.section(train_compile.measure_all(args.quick), DOCS[name])
+            continue
+        if name == "compile_time":
+            from benchsuite import compile_time
+
+            compile_times = compile_time.measure_all(args.quick)
+            body += compile_time.section(compile_times, args.quick, DOCS[name])
+            continue
+        cases_fn, doc = workloads[name]
+        try:
+            results = _run_cases(cases_fn(args.quick), limits, args.repeats, min_sample,
+                                 settle, args.columns)
+        except NotInstalled as exc:  # the workload's own base library (dask) is missing
+            print(f"[bench]   skipped: {exc} not installed", flush=True)
+            body += [f"## {name}", "", doc, "", f"_Skipped: {exc} is not installed._", ""]
+            continue
+        body += report.workload_section(name, results, tdsl_columns, doc)
+        all_results += results
+    body += _rewrite_section()
+    return body, all_results, compile_times
+
+
+def _filtered(impls: dict[str, Any], columns: str) -> dict[str, Any]:
+    """The implementations `--columns` keeps (all without it; numpy and limits always)."""
+    wanted = [c.strip() for c in columns.split(",") if c.strip()]
+    if not wanted:
+        return impls
+    return {name: fn for name, fn in impls.items()
+            if name == "numpy" or name in LIMIT_COLUMNS or any(w in name for w in wanted)}
+
+
 def _run_cases(cases: Iterable, limits: Any, repeats: int, min_sample: float,
-               settle: float) -> list[CaseResult]:
-    """Run every case; a generator of cases (one holding a cluster) is closed even on errors."""
+               settle: float, columns: str = "") -> list[CaseResult]:
+    """Run every case (only the `columns` asked for, plus the reference and floors); a
+    generator of cases (one holding a cluster) is closed even on errors."""
     results: list[CaseResult] = []
     try:
         for case in cases:
+            case.impls = _filtered(case.impls, columns)
             results.append(run_case(case, limits, repeats, min_sample, settle))
             print(f"[bench]   {case.label}: {results[-1].wall_s:.1f} s", flush=True)
     finally:

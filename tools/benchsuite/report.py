@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from benchsuite.cases import LIMIT_COLUMNS, PEERS
+from benchsuite.cases import EXTRA_COLUMNS, FLOOR_COLUMNS, LIMIT_COLUMNS, PEERS
 from benchsuite.runner import GEMM_ROW, TRIAD_ROW, CaseResult, Cell, Limits, throughput
 
 # ---------------------------------------------------------------- ratio helpers
@@ -114,6 +114,7 @@ def workload_section(name: str, results: list[CaseResult], tdsl_columns: list[st
     notes = Footnotes()
     # a peer no case of this workload lists (torch outside lenet_step) gets no column
     columns = [p for p in PEERS if any(p in r.cells for r in results)] + tdsl_columns
+    columns += [c for c in EXTRA_COLUMNS if any(c in r.cells for r in results)]
     columns += [c for c in LIMIT_COLUMNS if any(c in r.cells for r in results)]
     lines = [f"## {name}", "", doc, ""]
     rows = []
@@ -125,6 +126,7 @@ def workload_section(name: str, results: list[CaseResult], tdsl_columns: list[st
     lines += table(["case", "tensordsl", "median", "best peer", "÷ best peer", "÷ numpy",
                     "throughput", "limit (this run)", "% of limit"],
                    [row for res in results for row in _ratio_rows(res, tdsl_columns)])
+    lines += _floor_table(results, tdsl_columns)
     lines += ["", _context_line(results)]
     if notes.texts:
         lines += ["", "Notes:", ""] + notes.lines()
@@ -157,6 +159,26 @@ def _ratio_rows(res: CaseResult, tdsl_columns: list[str]) -> list[list[str]]:
                      fmt_rate(rate, unit) if res.case.limit else "—", limit_text,
                      fmt_percent(percent_of_limit(rate, res.limit_rate))])
     return rows or [[res.case.label, "no tensordsl column ran", "", "", "", "", "", "", ""]]
+
+
+def _floor_table(results: list[CaseResult], tdsl_columns: list[str]) -> list[str]:
+    """Every column's time over the GEMM floor timed in the same rounds (when there is one)."""
+    rows = []
+    for res in results:
+        floors = _medians(res, FLOOR_COLUMNS)
+        if not floors:
+            continue
+        name, floor = min(floors.items(), key=lambda item: item[1])
+        columns = list(PEERS) + tdsl_columns + list(EXTRA_COLUMNS)
+        for column, median in _medians(res, columns).items():
+            rows.append([res.case.label, column, fmt_time(median), f"{fmt_time(floor)} ({name})",
+                         fmt_ratio(ratio(median, floor))])
+    if not rows:
+        return []
+    return ["", "Each column against the GEMM floor (its matrix products alone through "
+            "numpy's BLAS, same rounds, the faster of default threads and one thread; "
+            "÷ floor = 1 would be the physical limit):", "",
+            *table(["case", "column", "median", "GEMM floor", "÷ floor"], rows)]
 
 
 def _context_line(results: list[CaseResult]) -> str:

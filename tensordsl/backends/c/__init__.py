@@ -19,7 +19,8 @@ from typing import Any
 # libgomp reads this when the first kernel library loads it; users may set it otherwise.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from tensordsl.backends.c import scan_loop  # noqa: E402, F401  (registers the Scan rule)
+# importing scan_loop registers the Scan rule
+from tensordsl.backends.c import scan_loop, threads  # noqa: E402, F401
 from tensordsl.backends.c.schedule import make_thunk, step_source  # noqa: E402
 from tensordsl.backends.registry import Backend, KernelSource  # noqa: E402
 from tensordsl.config import config  # noqa: E402
@@ -41,8 +42,9 @@ class CBackend(Backend):
 
     def make_thunk(self, fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
                    ) -> Schedule:
-        """The C schedule of `fgraph` (kernels built or found in the disk cache)."""
-        return make_thunk(fgraph, compile_inner)
+        """The C schedule of `fgraph` (kernels built or found in the disk cache), choosing
+        its thread counts by measurement (`threads.adaptive`: a busy neighbour core)."""
+        return threads.adaptive(make_thunk(fgraph, compile_inner))
 
     def sources(self, fgraph: FunctionGraph, name: str = "graph") -> list[KernelSource]:
         """The C unit of every node this backend compiles for `fgraph`."""

@@ -1,0 +1,178 @@
+"""The C backend's adaptive thread counts (tensordsl/backends/c/threads.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensordsl
+from tensordsl import tensor as T
+from tensordsl.backends.c import threads
+from tensordsl.runtime.mode import get_mode
+
+
+class FakeKnobs:
+    """Records the thread state the way the real knobs would set it."""
+
+    def __init__(self) -> None:
+        self.state = 2
+        self.pairs = [None]
+
+    def single(self) -> list[int]:
+        before = [self.state]
+        self.state = 1
+        return before
+
+    def restore(self, before: list[int]) -> None:
+        self.state = before[0]
+
+
+def _drive(monkeypatch: pytest.MonkeyPatch, cost: dict[int, float], calls: int) -> list[int]:
+    """Run an AdaptiveRun whose call costs `cost[thread state]` seconds (a fake clock);
+    the thread state seen by each call."""
+    fake = FakeKnobs()
+    monkeypatch.setattr(threads, "knobs", lambda: fake)
+    clock = [0.0]
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
+    seen: list[int] = []
+
+    def inner(values: list) -> list:
+        seen.append(fake.state)
+        clock[0] += cost[fake.state]
+        return values
+
+    run = threads.AdaptiveRun(inner)
+    for k in range(calls):
+        assert run([k]) == [k]
+        assert fake.state == 2  # restored after every call
+    return seen
+
+
+@pytest.mark.parametrize("fast", [1, 2])
+def test_adaptive_run_settles_on_the_faster_arm(monkeypatch: pytest.MonkeyPatch,
+                                                fast: int) -> None:
+    cost = {fast: 0.001, 3 - fast: 0.010}
+    seen = _drive(monkeypatch, cost, 2000)
+    later = seen[100:]
+    slow_share = later.count(3 - fast) / len(later)
+    # exploration costs at most ~1/EXPLORE_RATIO of the time: far fewer slow calls
+    assert slow_share * cost[3 - fast] <= 2.0 / threads.EXPLORE_RATIO * cost[fast] + 1e-12
+    assert later.count(fast) > 0.95 * len(later)
+
+
+def test_adaptive_run_notices_a_change_of_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeKnobs()
+    monkeypatch.setattr(threads, "knobs", lambda: fake)
+    clock = [0.0]
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
+    cost = {2: 0.001, 1: 0.002}  # idle host: two threads win
+
+    def inner(values: list) -> list:
+        clock[0] += cost[fake.state]
+        return values
+
+    run = threads.AdaptiveRun(inner)
+    for _ in range(500):
+        run([])
+    assert run.choose() == 0
+    cost[2] = 0.050  # a busy neighbour: the two-thread arm now waits on a descheduled thread
+    for _ in range(2000):
+        run([])
+    assert run.choose() == 1
+
+
+def test_short_calls_skip_the_arms_until_a_long_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    cost = {2: 10e-6, 1: 12e-6}
+    fake = FakeKnobs()
+    monkeypatch.setattr(threads, "knobs", lambda: fake)
+    clock = [0.0]
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
+    seen: list[int] = []
+
+    def inner(values: list) -> list:
+        seen.append(fake.state)
+        clock[0] += cost[fake.state]
+        return values
+
+    run = threads.AdaptiveRun(inner)
+    for _ in range(1 + 2 * threads.WARM_CALLS):
+        run([])
+    assert run.small
+    seen.clear()
+    for _ in range(50):
+        run([])
+    assert seen == [2] * 50  # default counts, no arm switching
+    cost[2] = 5e-3  # large inputs now: the arms are back
+    run([])
+    assert not run.small
+    for _ in range(200):
+        run([])
+    assert 1 in seen
+
+
+def test_adaptive_run_restores_counts_when_the_call_raises(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeKnobs()
+    monkeypatch.setattr(threads, "knobs", lambda: fake)
+
+    def inner(values: list) -> list:
+        raise ValueError("boom")
+
+    run = threads.AdaptiveRun(inner)
+    for _ in range(4):  # both arms
+        with pytest.raises(ValueError, match="boom"):
+            run([])
+        assert fake.state == 2
+        assert not getattr(threads._inside, "active", False)
+
+
+def test_real_knobs_single_and_restore() -> None:
+    np.ones((64, 64)) @ np.ones((64, 64))  # numpy's BLAS is loaded
+    knobs = threads.Knobs()
+    before = [get() for _, get in knobs.pairs]
+    saved = knobs.single()
+    assert saved == before
+    assert all(get() == 1 for _, get in knobs.pairs)
+    knobs.restore(saved)
+    assert [get() for _, get in knobs.pairs] == before
+
+
+def _mlp_function() -> tuple[tensordsl.Function, list[np.ndarray], tuple]:
+    rng = np.random.default_rng(3)
+    x, w = T.matrix("x", "float32"), T.matrix("w", "float32")
+    b = T.vector("b", "float32")
+    h = T.maximum(T.dot(x, w) + b, 0)
+    out = T.sum(T.dot(h, w.T), axis=1)
+    fn = tensordsl.function([x, w, b], out, mode="FAST_RUN")
+    args = [rng.standard_normal((37, 50)).astype("float32"),
+            rng.standard_normal((50, 50)).astype("float32"),
+            rng.standard_normal(50).astype("float32")]
+    hx = np.maximum(args[0] @ args[1] + args[2], 0)
+    return fn, args, (hx @ args[1].T).sum(axis=1)
+
+
+def test_compiled_function_adapts_and_keeps_values() -> None:
+    from tensordsl.runtime.mode import backend_name
+
+    if backend_name(get_mode("FAST_RUN")) != "c":
+        pytest.skip("FAST_RUN does not use the C backend here")
+    fn, args, expected = _mlp_function()
+    run = fn._run
+    assert isinstance(run, threads.AdaptiveRun)
+    knobs = threads.knobs()
+    before = [get() for _, get in knobs.pairs]
+    for _ in range(2 * threads.WARM_CALLS + 3):  # both arms run
+        np.testing.assert_allclose(fn(*args), expected, rtol=1e-4, atol=1e-4)
+        assert [get() for _, get in knobs.pairs] == before
+    assert min(run.calls) >= threads.WARM_CALLS
+
+
+def test_environment_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tensordsl.runtime.mode import backend_name
+
+    if backend_name(get_mode("FAST_RUN")) != "c":
+        pytest.skip("FAST_RUN does not use the C backend here")
+    monkeypatch.setenv("TENSORDSL_ADAPTIVE_THREADS", "0")
+    fn, args, expected = _mlp_function()
+    assert not isinstance(fn._run, threads.AdaptiveRun)
+    np.testing.assert_allclose(fn(*args), expected, rtol=1e-4, atol=1e-4)

@@ -1,0 +1,111 @@
+"""Where a compiled training step's time goes: per-node times and a cProfile summary.
+
+    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt]
+        [--batch 128] [--calls 200] [--single-thread]
+
+Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py) with FAST_RUN, then replays its
+schedule step by step (the same calls `interpret` makes) timing each node, and runs the
+function itself under cProfile. `--single-thread` holds OpenBLAS and OpenMP at one thread
+(what the adaptive run picks on a loaded host). Per-node times sum to less than a call:
+the interpreter loop, argument checks and updates are outside the nodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import io
+import pstats
+import sys
+import time
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+sys.path[:0] = [str(TOOLS.parent), str(TOOLS)]
+
+
+def main() -> None:
+    """Print the per-node table and the cProfile top entries."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workload", default="mlp512_step",
+                        choices=["mlp512_step", "lstm_forward", "lstm_bptt"])
+    parser.add_argument("--batch", type=int, default=128, help="mlp512_step's batch")
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--single-thread", action="store_true")
+    args = parser.parse_args()
+
+    from benchsuite import wl_lstm, wl_mlp
+
+    import tensordsl
+    from tensordsl.backends.c import threads
+
+    if args.workload == "mlp512_step":
+        inp = wl_mlp.mlp_inputs(args.batch)
+        prog = wl_mlp._tdsl_program(inp)
+    else:
+        inp = wl_lstm.lstm_inputs(wl_lstm.STEPS, wl_lstm.BATCH, wl_lstm.HIDDEN, wl_lstm.INPUT)
+        prog = wl_lstm._tdsl_program(args.workload == "lstm_bptt")(inp)
+    fn = tensordsl.function(prog.inputs, prog.outputs, updates=prog.updates, mode="FAST_RUN")
+    fn(*prog.args)
+    knobs = threads.knobs()
+    if args.single_thread:
+        knobs.single()
+    steps = fn.thunk  # the Schedule
+    totals: collections.Counter = collections.Counter()
+    counts: collections.Counter = collections.Counter()
+    values = list(prog.args) + [s.get_value(borrow=True) for s in fn.shared_vars]
+    start_all = time.perf_counter()
+    for _ in range(args.calls):
+        storage = list(steps_template(steps))
+        for slot, value in zip(steps.input_slots, values):
+            storage[slot] = value
+        for step in steps.steps:
+            ins = [storage[i] for i in step.inputs]
+            t0 = time.perf_counter()
+            out = step.call(ins)
+            totals[_label(step)] += time.perf_counter() - t0
+            counts[_label(step)] += 1
+            for o, r in zip(step.outputs, out):
+                storage[o] = r
+    replay = (time.perf_counter() - start_all) / args.calls
+    t0 = time.perf_counter()
+    for _ in range(args.calls):
+        fn(*prog.args)
+    per_call = (time.perf_counter() - t0) / args.calls
+    print(f"{args.workload} batch {args.batch}, {len(steps.steps)} nodes, "
+          f"function call {per_call * 1e3:.3f} ms,"
+          f" replay {replay * 1e3:.3f} ms, single-thread={args.single_thread}")
+    print("| node kind | count per call | ms per call | share of the call |")
+    print("|---|---|---|---|")
+    for label, total in totals.most_common():
+        print(f"| {label} | {counts[label] // args.calls} | {total / args.calls * 1e3:.3f} | "
+              f"{100 * total / args.calls / per_call:.0f}% |")
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(args.calls):
+        fn(*prog.args)
+    prof.disable()
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(12)
+    print("\n".join(line for line in text.getvalue().splitlines() if line.strip())[:4000])
+
+
+def _label(step) -> str:
+    kind = type(step.node.op).__name__
+    return f"{kind} ({'C' if step.compiled else 'numpy'})"
+
+
+def steps_template(schedule) -> list:
+    """The schedule's storage template (slots pre-filled with constants)."""
+    run = schedule.run
+    inner = getattr(run, "inner", run)
+    for cell in inner.__closure__ or ():
+        value = cell.cell_contents
+        if isinstance(value, list) and len(value) >= max(schedule.output_slots + (0,)):
+            return value
+    raise RuntimeError("could not find the schedule's storage template")
+
+
+if __name__ == "__main__":
+    main()
