@@ -15,10 +15,12 @@ from hypothesis.extra import numpy as hnp
 
 from tensordsl.graph.type import TensorType
 
+# the layouts of non-contiguous test arrays are the public strategies' (tensordsl.testing)
+from tensordsl.testing.strategies import LAYOUTS, _apply_layout, _base_shape
+
 FLOAT_DTYPES = ("float32", "float64")
 INT_DTYPES = ("int8", "int16", "int32", "int64")
 NUMERIC_DTYPES = FLOAT_DTYPES + INT_DTYPES
-LAYOUTS = ("contiguous", "transposed", "strided", "reversed")
 
 MAX_DIMS = 3
 MAX_SIDE = 4
@@ -68,31 +70,13 @@ def elements(dtype: str, low: float | None = None, high: float | None = None
                      allow_subnormal=False)
 
 
-def _layout_base_shape(shape: tuple[int, ...], layout: str) -> tuple[int, ...]:
-    if layout == "transposed":
-        return shape[::-1]
-    if layout == "strided":
-        return tuple(2 * s for s in shape)
-    return shape
-
-
-def _apply_layout(base: np.ndarray, layout: str) -> np.ndarray:
-    if layout == "transposed":
-        return base.T
-    if layout == "strided":
-        return base[(slice(None, None, 2),) * base.ndim]
-    if layout == "reversed":
-        return base[(slice(None, None, -1),) * base.ndim]
-    return base
-
-
 @st.composite
 def arrays(draw: st.DrawFn, dtype: str, shape: tuple[int, ...],
            elements_strategy: st.SearchStrategy[Any] | None = None,
            layout: str | None = None) -> np.ndarray:
     """An array of `dtype` and `shape`, often non-contiguous (transposed/strided/reversed)."""
     layout = layout or draw(st.sampled_from(LAYOUTS))
-    base = draw(hnp.arrays(dtype, _layout_base_shape(shape, layout),
+    base = draw(hnp.arrays(dtype, _base_shape(shape, layout),
                            elements=elements(dtype) if elements_strategy is None
                            else elements_strategy))
     array = _apply_layout(base, layout)
