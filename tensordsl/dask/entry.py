@@ -70,31 +70,28 @@ def call_compiled(cf: Any, values: tuple) -> Any:
     from tensordsl.frontend.semantics import KIND_DTYPE
 
     who = cf.__qualname__
-    key_list = []
-    for name, value in zip(cf._params, values):
+    names = cf.parameters
+
+    for name, value in zip(names, values):
         if is_dask_array(value):
-            shape = _shape_of(value, who, f"argument {name!r}")
-            key_list.append(sig.type_key(TensorType(np.dtype(value.dtype).name,
-                                                    tuple(1 if s == 1 else None
-                                                          for s in shape))))
-        else:
-            key_list.append(sig.arg_key(value))
-    key = tuple(key_list)
-    if cf._static:
-        key = cf._static_key(key, values)
-    if cf._declared and not any(all(sig.accepts(t, k) for t, k in zip(spec.built_types, key))
-                                for spec in cf._declared):
-        raise TypeError(f"{who}: no compiled signature accepts arguments "
-                        f"({', '.join(sig.key_text(k) for k in key)}); declared: "
-                        f"{'; '.join(cf.signatures)}")
+            _shape_of(value, who, f"argument {name!r}")  # known sizes, or a clear error
+
+    def key_of(value: Any) -> Any:
+        if not is_dask_array(value):
+            return sig.arg_key(value)
+        return sig.type_key(TensorType(np.dtype(value.dtype).name,
+                                       tuple(1 if s == 1 else None for s in value.shape)))
+
+    key = cf.signature_key(values, key_of)
+    cf.declared_for(key)  # raises when declared signatures refuse these arguments
     positions = [i for i, k in enumerate(key) if sig.key_type(k) is not None]
-    shapes = [_shape_of(values[i], who, f"argument {cf._params[i]!r}") for i in positions]
+    shapes = [_shape_of(values[i], who, f"argument {names[i]!r}") for i in positions]
 
     def make() -> _Plan:
-        params = cf._inputs_for(key, values)
+        params = cf.symbolic_inputs(key, values)
         _, outputs = cf.build(params)
         leaves, structure = flatten(outputs)
-        inputs = [_var(params[cf._params[i]]) for i in positions]
+        inputs = [_var(params[names[i]]) for i in positions]
         return _Plan(inputs, [_var(v) for v in leaves], structure, shapes, "numpy")
 
     plan = _plan(cf, (key, tuple(shapes)), make)
@@ -122,11 +119,19 @@ def call_function(fn: Any, args: tuple, kwargs: dict) -> Any:
         raise TypeError(f"{who} updates shared variables and cannot run on dask arrays "
                         f"(updates need the computed values); compile a function without "
                         f"updates for dask arguments")
-    values = _bind(fn, args, kwargs, who)
+    specs = fn.input_specs
+
+    def dask_input(pos: int, value: Any) -> Any:
+        if not is_dask_array(value):
+            return None  # numpy values are filtered as the Function filters them
+        spec = specs[pos]
+        return _check_dask(value, spec.type, spec.label, spec.allow_downcast)
+
+    values = fn.bind_inputs(args, kwargs, convert=dask_input)
     variables = [i.variable for i in fn.maker.inputs] + list(fn.shared_vars)
     values += [s.container_value for s in fn.shared_vars]
-    shapes = [_shape_of(v, who, f"input {lbl}")
-              for v, lbl in zip(values, fn._labels + [repr(s) for s in fn.shared_vars])]
+    labels = [spec.label for spec in specs] + [repr(s) for s in fn.shared_vars]
+    shapes = [_shape_of(v, who, f"input {lbl}") for v, lbl in zip(values, labels)]
     key = (tuple((type(v).__name__, np.dtype(getattr(v, "dtype", "f8")).str) for v in values),
            tuple(shapes), cast_policy())
 
@@ -139,36 +144,6 @@ def call_function(fn: Any, args: tuple, kwargs: dict) -> Any:
     if fn.kind == "single":
         return results[0]
     return tuple(results) if fn.kind == "tuple" else results
-
-
-def _bind(fn: Any, args: tuple, kwargs: dict, who: str) -> list[Any]:
-    """Positional and keyword arguments in input order: numpy values filtered as the
-    Function would, dask arrays checked against the input's type (and cast lazily when
-    the cast is safe)."""
-    n = len(fn.maker.inputs)
-    if len(args) > n:
-        raise TypeError(f"{who} takes {n} arguments ({', '.join(fn._labels)}) but "
-                        f"{len(args)} were given")
-    missing = object()
-    values: list[Any] = list(args) + [missing] * (n - len(args))
-    for name, value in kwargs.items():
-        pos = fn._by_name.get(name)
-        if pos is None or values[pos] is not missing:
-            raise TypeError(f"{who} got an unexpected or repeated keyword argument {name!r}")
-        values[pos] = value
-    out = []
-    for pos, value in enumerate(values):
-        label, ttype = fn._labels[pos], fn._types[pos]
-        if value is missing:
-            default = fn._defaults[pos]
-            if not isinstance(default, np.ndarray):
-                raise TypeError(f"{who}: missing a value for input {label} (input {pos})")
-            out.append(default)
-        elif is_dask_array(value):
-            out.append(_check_dask(value, ttype, label, fn._downcast[pos]))
-        else:
-            out.append(fn._fast_filters[pos](value))
-    return out
 
 
 def _check_dask(value: Any, ttype: TensorType, label: str, downcast: Any) -> Any:

@@ -9,6 +9,7 @@ symbolic outputs instead (so a decorated function can be used inside a bigger gr
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -170,21 +171,40 @@ class CompiledFunction:
         return tuple(values)
 
     def _specialise(self, key: tuple, args: tuple) -> Specialisation:
-        if self._declared:
-            for spec in self._declared:
-                if all(sig.accepts(t, k) for t, k in zip(spec.built_types, key)):
-                    self._cache[key] = spec
-                    return spec
-            declared = "; ".join(self.signatures)
-            raise TypeError(f"{self.__qualname__}: no compiled signature accepts arguments "
-                            f"({', '.join(sig.key_text(k) for k in key)}); declared: "
-                            f"{declared}")
-        spec = self._compile(key, args)
+        spec = self.declared_for(key)
+        if spec is None:
+            spec = self._compile(key, args)
         self._cache[key] = spec
         return spec
 
+    @property
+    def parameters(self) -> list[str]:
+        """The decorated function's parameter names, in order."""
+        return list(self._params)
+
+    def signature_key(self, values: tuple, key_of: Callable[[Any], Any] = sig.arg_key
+                      ) -> tuple:
+        """The specialisation key of bound argument `values` (`key_of` gives each
+        argument's entry; static arguments enter by value)."""
+        key = tuple([key_of(v) for v in values])
+        return self._static_key(key, values) if self._static else key
+
+    def declared_for(self, key: tuple) -> Specialisation | None:
+        """The declared signature's specialisation accepting `key`; None when none was
+        declared; TypeError naming the arguments when signatures were declared and none
+        accepts them."""
+        if not self._declared:
+            return None
+        for spec in self._declared:
+            if all(sig.accepts(t, k) for t, k in zip(spec.built_types, key)):
+                return spec
+        raise TypeError(f"{self.__qualname__}: no compiled signature accepts arguments "
+                        f"({', '.join(sig.key_text(k) for k in key)}); declared: "
+                        f"{'; '.join(self.signatures)}")
+
     # -- building and compiling ----------------------------------------------------------------
-    def _inputs_for(self, key: tuple, args: tuple) -> dict[str, Any]:
+    def symbolic_inputs(self, key: tuple, args: tuple) -> dict[str, Any]:
+        """Each parameter's symbolic input (or static value) for specialisation `key`."""
         values: dict[str, Any] = {}
         for name, k, a in zip(self._params, key, args):
             kind = sig.key_type(k)
@@ -210,7 +230,7 @@ class CompiledFunction:
         return built, outputs
 
     def _compile(self, key: tuple, args: tuple) -> Specialisation:
-        values = self._inputs_for(key, args)
+        values = self.symbolic_inputs(key, args)
         built, outputs = self.build(values)
         leaves, structure = flatten(outputs)
         positions = [i for i, k in enumerate(key) if sig.key_type(k) is not None]

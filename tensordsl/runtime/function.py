@@ -12,9 +12,9 @@ import inspect
 import sys
 import types
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -263,6 +263,13 @@ def _check_unused(variables: list[Variable], roots: list[Variable], policy: str 
             warnings.warn(msg, stacklevel=3)
 
 
+class InputSpec(NamedTuple):
+    """One input of a compiled Function, as `Function.input_specs` lists it."""
+    label: str
+    type: Any
+    allow_downcast: bool | None
+
+
 class Function:
     """A compiled function: call it with values for its inputs."""
 
@@ -332,7 +339,18 @@ class Function:
     def __repr__(self) -> str:
         return f"<tensordsl.Function {self.name or ''}({', '.join(self._labels)})>"
 
-    def _bind(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
+    @property
+    def input_specs(self) -> list[InputSpec]:
+        """Each input's label (as errors name it), type and downcast permission."""
+        return [InputSpec(lbl, t, d) for lbl, t, d in
+                zip(self._labels, self._types, self._downcast)]
+
+    def bind_inputs(self, args: tuple, kwargs: dict,
+                    convert: Callable[[int, Any], Any] | None = None) -> list[Any]:
+        """Positional and keyword arguments as one value per input, in input order, each
+        filtered as a call filters it (defaults filled in; TypeError naming what is
+        missing or unknown). `convert(position, value)`, when given, is tried first on each
+        value passed: its result is taken unless it is None."""
         n = len(self._inputs)
         if len(args) > n:
             raise TypeError(f"{self._what()} takes {n} argument{'s' if n != 1 else ''} "
@@ -359,7 +377,9 @@ class Function:
                                     f"for input {self._labels[pos]} (input {pos})")
                 out.append(default)
             else:
-                out.append(self._fast_filters[pos](value))  # TensorType.filter's results
+                converted = convert(pos, value) if convert is not None else None
+                # TensorType.filter's results unless `convert` took the value
+                out.append(self._fast_filters[pos](value) if converted is None else converted)
         return out
 
     def _what(self) -> str:
@@ -378,7 +398,7 @@ class Function:
         if self.trust_input and not kwargs:
             values = list(args)
         elif kwargs or len(args) != self._n_inputs:
-            values = self._bind(args, kwargs)
+            values = self.bind_inputs(args, kwargs)
         else:
             values = [check(v) for check, v in zip(self._fast_filters, args)]
         if self._resident is not None:
