@@ -797,29 +797,65 @@ def run_isolated(seeds: list[int], timeout: float = 300) -> list[dict]:
     """Generate and check the programs of `seeds` in a subprocess (a crash kills only it).
 
     Returns one record per seed: {"seed", "kind", "results"} or {"seed", "crash": why}
-    for the program running when the subprocess died."""
+    for the program running when the subprocess died, or that ran longer than `timeout`
+    seconds (a hang; the batch's time is not limited, so a loaded host only slows it)."""
     env = dict(os.environ)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     records: list[dict] = []
     todo = list(seeds)
     while todo:
-        proc = subprocess.run([sys.executable, "-m", "tests.fuzz.fuzzlib", *map(str, todo)],
-                              capture_output=True, text=True, env=env, cwd=root,
-                              timeout=timeout)
-        done = [json.loads(line) for line in proc.stdout.splitlines()
-                if line.startswith("{")]
+        done, returncode, stderr = _run_worker(todo, timeout, env, root)
         finished = {r["seed"] for r in done if "results" in r}
         records += [r for r in done if "results" in r]
         started = [r["seed"] for r in done if r.get("started") is not None]
         pending = [s for s in started if s not in finished]
-        if proc.returncode == 0 and not pending:
+        if returncode == 0 and not pending:
             break
         crashed = pending[0] if pending else todo[0]
-        records.append({"seed": crashed, "crash": f"exit {proc.returncode}: "
-                        f"{proc.stderr[-800:]}"})
+        why = (f"no result after {timeout:.0f} s (killed)" if returncode is None
+               else f"exit {returncode}: {stderr[-800:]}")
+        records.append({"seed": crashed, "crash": why})
         todo = todo[todo.index(crashed) + 1:]
     return records
+
+
+def _run_worker(seeds: list[int], timeout: float, env: dict, root: str
+                ) -> tuple[list[dict], int | None, str]:
+    """Run `_worker` on `seeds` in a subprocess: (its JSON records, exit status or None
+    when a program ran past `timeout` and the process was killed, its stderr)."""
+    import queue
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.fuzz.fuzzlib", *map(str, seeds)],
+                                stdout=subprocess.PIPE, stderr=err, text=True, env=env,
+                                cwd=root)
+        lines: queue.Queue = queue.Queue()
+
+        def read() -> None:
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        records: list[dict] = []
+        returncode: int | None = None
+        while True:
+            try:
+                line = lines.get(timeout=timeout)  # each program gets `timeout` seconds
+            except queue.Empty:
+                proc.kill()
+                proc.wait()
+                break
+            if line is None:
+                returncode = proc.wait()
+                break
+            if line.startswith("{"):
+                records.append(json.loads(line))
+        err.seek(0)
+        return records, returncode, err.read()
 
 
 def _worker(seeds: list[int]) -> None:

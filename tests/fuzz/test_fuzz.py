@@ -36,6 +36,13 @@ def test_seeded_programs_in_subprocesses():
     assert {r["kind"] for r in records} == {"graph", "decorator"}
 
 
+def test_a_program_past_its_time_is_recorded_and_the_batch_goes_on():
+    # a program that hangs is killed and recorded; the seeds after it still run
+    records = fuzzlib.run_isolated([3, 4], timeout=0.01)
+    assert [r["seed"] for r in records] == [3, 4]
+    assert all("no result after" in r["crash"] for r in records)
+
+
 @settings(max_examples=15, deadline=None)
 @given(fuzzlib.programs())
 def test_hypothesis_programs(program):
