@@ -21,6 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # importing scan_loop registers the Scan rule
 from tensordsl.backends.c import scan_loop, threads  # noqa: E402, F401
+from tensordsl.backends.c import mrg  # noqa: E402, F401  (registers the MRGUniform rule)
 from tensordsl.backends.c.schedule import make_thunk, step_source  # noqa: E402
 from tensordsl.backends.registry import Backend, KernelSource  # noqa: E402
 from tensordsl.config import config  # noqa: E402
