@@ -1,0 +1,112 @@
+"""The OpenCL backend's MRGUniform (Theano's mrg_uniform): one work-item per stream.
+
+Work-item s loads stream s's 6-int state into private memory, gives samples s,
+s + n_streams, s + 2 n_streams, ... (one MRG31k3p step each, the step text shared with
+the C backend: `backends/c/mrg_source.py`) and stores its new state. Streams past the
+sample count do not move, as in the reference. Consecutive work-items write consecutive
+samples of a round, so the stores of a work-group are contiguous.
+
+The state is taken as a device array when it already is one (a shared variable lives on
+the device once a function runs there: the update is the kernel's new-state output, so a
+function drawing samples every call moves no state over the bus), else copied up once
+per call. A constant size is read from the graph; a computed size must be known on the
+host to allocate the samples, so it is read back (counted in TRANSFERS).
+
+The program is a fixed template checked with pycparserext before it is built. The
+float conversion is a double product (see mrg_source), so a device without cl_khr_fp64
+runs the draw on the host (the node's numpy perform).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.c.mrg_source import DTYPES, STEP, sample_type, to_unit
+from tensordsl.backends.opencl import build, runtime
+from tensordsl.backends.opencl.device import Runtime
+from tensordsl.backends.opencl.render import prelude
+from tensordsl.graph.basic import Apply, Constant
+
+ENTRY = "td_mrg_uniform"
+
+
+def mrg_program(dtype: str) -> str:
+    """The OpenCL C program drawing `dtype` samples, kernel `td_mrg_uniform`:
+    (state, element offset, new state, samples, n, n_streams)."""
+    t = sample_type(dtype)
+    lines = [f"/* tensordsl MRG31k3p uniform draw (Theano's mrg_uniform), {dtype} samples, "
+             "one work-item per stream */",
+             *prelude(True), "", STEP,
+             f"__kernel void {ENTRY}(__global const int *state, const long off, "
+             f"__global int *next, __global {t} *out, const long n, const long ns)",
+             "{",
+             "    const long s = get_global_id(0);",
+             "    int x[6];",
+             "    int c, k;",
+             "    long i;",
+             "    if (s >= ns) return;",
+             "    for (c = 0; c < 6; c++) x[c] = state[off + s * 6 + c];",
+             "    for (i = s; i < n; i += ns) {",
+             "        k = td_mrg_next(x);",
+             f"        out[i] = {to_unit(dtype)};",
+             "    }",
+             "    for (c = 0; c < 6; c++) next[s * 6 + c] = x[c];",
+             "}", ""]
+    return "\n".join(lines)
+
+
+class MRGRunner:
+    """The device draw of an MRGUniform node: `call([state(, size)])` -> [new state,
+    samples] as device arrays. `calls` counts the kernel launches (tests read it)."""
+
+    def __init__(self, node: Apply, rt: Runtime) -> None:
+        op = node.op
+        self.op, self.node, self.rt = op, node, rt
+        self.dtype = np.dtype(op.dtype)
+        size = node.inputs[1]
+        self.size = size.data if isinstance(size, Constant) else None
+        self.who = str(op)
+        self.label = repr(node.inputs[0])
+        self.source = mrg_program(op.dtype)
+        self.fn = build.kernel(rt.context, self.source, rt.info.name, ENTRY)
+        self.wg = runtime.group_size(rt, 64)
+        self.calls = 0
+
+    def call(self, values: list[Any]) -> list[Any]:
+        """Check as `perform` does, then one launch; outputs stay on the device."""
+        state = values[0]
+        if not runtime.is_device_array(state):
+            state = np.asarray(state)
+        size = self.size if self.size is not None else runtime.to_host(values[1])
+        shape, n = self.op.check_draw(state, size)
+        state = runtime.to_device(self.rt, state, self.who, self.label)
+        if not state.flags.c_contiguous and state.size:
+            state = runtime.contiguous(state)
+        ns = state.shape[0]
+        new = runtime.empty(self.rt, (ns, 6), np.int32)
+        out = runtime.empty(self.rt, shape, self.dtype)
+        if ns:
+            groups = math.ceil(ns / self.wg)
+            runtime.launch(self.fn, self.rt.queue, (groups * self.wg,), (self.wg,),
+                           state.base_data, np.int64(state.offset // 4), new.base_data,
+                           out.base_data if n else new.base_data, np.int64(n),
+                           np.int64(ns))
+            self.calls += 1
+        return [new, out]
+
+
+def lower_mrg(node: Apply, rt: Runtime) -> tuple[str, Any, list[int], None] | str:
+    """("device", runner, node inputs it reads, None), or why the draw runs on the host."""
+    op = node.op
+    if op.dtype not in DTYPES:
+        return f"{op} ({op.dtype} samples)"
+    if not rt.fp64:
+        return f"{op} (the sample conversion needs cl_khr_fp64)"
+    runner = MRGRunner(node, rt)
+    return "device", runner, [0] if runner.size is not None else [0, 1], None
+
+
+__all__ = ["ENTRY", "MRGRunner", "lower_mrg", "mrg_program"]
