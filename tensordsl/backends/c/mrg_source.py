@@ -24,30 +24,33 @@ DTYPES = ("float32", "float64")  # float16 samples run the host perform (no half
 
 STEP = f"""\
 /* int32 wrap-around: the unsigned value as a two's-complement int (no overflow) */
-static int td_s32(unsigned int u)
+static inline int td_s32(unsigned int u)
 {{
     return u < 2147483648u ? (int)u : -(int)(4294967295u - u) - 1;
 }}
 
 /* Theano's conditional subtraction: y - m when y is negative or at least m */
-static int td_fold(int y, int m)
+static inline int td_fold(int y, int m)
 {{
-    return (y < 0 || y >= m) ? td_s32((unsigned int)y - (unsigned int)m) : y;
+    return td_s32((unsigned int)y - (((y < 0) | (y >= m)) ? (unsigned int)m : 0u));
 }}
 
-/* one MRG31k3p step of the stream x[0..5] (x11 x12 x13 x21 x22 x23), in place;
-   returns k in [1, M1] */
-static int td_mrg_next(int *x)
+/* one MRG31k3p step of a stream (x11 x12 x13 x21 x22 x23, each by pointer: the C unit
+   passes elements of per-component arrays, the OpenCL kernel private variables);
+   returns k in [1, M1]. Branch-free (conditional values), so loops over streams
+   vectorise once it is inlined */
+static inline int td_mrg_next(int *p11, int *p12, int *p13, int *p21, int *p22, int *p23)
 {{
-    int x11 = x[0], x12 = x[1], x13 = x[2], x21 = x[3], x22 = x[4], x23 = x[5];
+    int x11 = *p11, x12 = *p12, x13 = *p13, x21 = *p21, x22 = *p22, x23 = *p23;
     unsigned int u;
     int y1, y2;
     u = ((unsigned int)(x12 & {MASK12}) << 22) + (unsigned int)(x12 >> 9)
         + ((unsigned int)(x13 & {MASK13}) << 7) + (unsigned int)(x13 >> 24);
     y1 = td_fold(td_s32(u), {M1});
     y1 = td_fold(td_s32((unsigned int)y1 + (unsigned int)x13), {M1});
-    x13 = x12;
-    x12 = x11;
+    *p13 = x12;
+    *p12 = x11;
+    *p11 = y1;
     x11 = y1;
     u = ((unsigned int)(x21 & {MASK2}) << 15) + (unsigned int){MULT2} * (unsigned int)(x21 >> 16);
     y1 = td_fold(td_s32(u), {M2});
@@ -55,11 +58,10 @@ static int td_mrg_next(int *x)
     y2 = td_fold(td_s32(u), {M2});
     y2 = td_fold(td_s32((unsigned int)y2 + (unsigned int)x23), {M2});
     y2 = td_fold(td_s32((unsigned int)y2 + (unsigned int)y1), {M2});
-    x23 = x22;
-    x22 = x21;
-    x21 = y2;
-    x[0] = x11; x[1] = x12; x[2] = x13; x[3] = x21; x[4] = x22; x[5] = x23;
-    return x11 <= x21 ? td_s32((unsigned int)x11 - (unsigned int)x21 + {M1}u) : x11 - x21;
+    *p23 = x22;
+    *p22 = x21;
+    *p21 = y2;
+    return x11 <= y2 ? td_s32((unsigned int)x11 - (unsigned int)y2 + {M1}u) : x11 - y2;
 }}
 """
 

@@ -44,16 +44,18 @@ def mrg_program(dtype: str) -> str:
              f"__global int *next, __global {t} *out, const long n, const long ns)",
              "{",
              "    const long s = get_global_id(0);",
-             "    int x[6];",
-             "    int c, k;",
+             "    int x11, x12, x13, x21, x22, x23, k;",
              "    long i;",
              "    if (s >= ns) return;",
-             "    for (c = 0; c < 6; c++) x[c] = state[off + s * 6 + c];",
+             "    x11 = state[off + s * 6]; x12 = state[off + s * 6 + 1];",
+             "    x13 = state[off + s * 6 + 2]; x21 = state[off + s * 6 + 3];",
+             "    x22 = state[off + s * 6 + 4]; x23 = state[off + s * 6 + 5];",
              "    for (i = s; i < n; i += ns) {",
-             "        k = td_mrg_next(x);",
+             "        k = td_mrg_next(&x11, &x12, &x13, &x21, &x22, &x23);",
              f"        out[i] = {to_unit(dtype)};",
              "    }",
-             "    for (c = 0; c < 6; c++) next[s * 6 + c] = x[c];",
+             "    next[s * 6] = x11; next[s * 6 + 1] = x12; next[s * 6 + 2] = x13;",
+             "    next[s * 6 + 3] = x21; next[s * 6 + 4] = x22; next[s * 6 + 5] = x23;",
              "}", ""]
     return "\n".join(lines)
 

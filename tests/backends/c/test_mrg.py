@@ -49,9 +49,10 @@ def test_draws_equal_the_reference_bit_for_bit(seed, size, nstreams, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_a_large_draw_on_threads_equals_the_reference(dtype):
+def test_a_large_draw_on_threads_equals_the_reference(dtype, monkeypatch):
     """Above PARALLEL_MIN the blocks of streams run on OpenMP threads: same bits."""
-    n = c_mrg.PARALLEL_MIN + 4099
+    monkeypatch.setattr(c_mrg, "PARALLEL_MIN", 1000)
+    n = 50_000 + 4099
     want, want_state, _ = uniform_draws("numpy", 99, (n,), dtype, 1000, 2)
     got, got_state, _ = uniform_draws("c", 99, (n,), dtype, 1000, 2)
     for g, w in zip(got, want):
