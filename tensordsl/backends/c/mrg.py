@@ -10,7 +10,7 @@ the streams are taken in blocks of BLOCK; a block copies its states into local a
 one per component, then walks the rounds r = 0, 1, ... writing samples r * n_streams + s
 for its streams (contiguous stores), and finally stores the new states. The step is
 branch-free, so gcc vectorises the loop over a block's streams (8 streams per AVX2
-instruction): ~1 ns per sample, 20x the scalar loop of the first version. Blocks are independent, so
+instruction): ~1 ns per sample, over 10x the scalar loop of the first version. Blocks are independent, so
 OpenMP threads take them when the draw is large; the values do not depend on the
 threads. The unit is validated with pycparser and built through the disk cache.
 """
