@@ -14,6 +14,8 @@ from tensordsl import tensor as T
 from tensordsl.runtime.mode import target_mode
 from tensordsl.sandbox.rng_mrg import M1, M2, MRG_RandomStreams, MRGUniform, mrg_sample
 
+# sample shapes of 0-3 dims, zeros included (up to 13**3 samples)
+SHAPES = st.lists(st.integers(0, 13), max_size=3).map(tuple)
 SEEDS = [1, 12345, 2 ** 30 + 7, M2 - 1, (1, 2, 3, 4, 5, 6), (M1 - 1, 0, 7, 0, M2 - 1, 3)]
 
 
@@ -73,5 +75,5 @@ def any_states(draw: Any, max_streams: int = 40) -> np.ndarray:
     return out.astype("int32")
 
 
-__all__ = ["SEEDS", "any_states", "draw_function", "reference", "same_bits",
+__all__ = ["SEEDS", "SHAPES", "any_states", "draw_function", "reference", "same_bits",
            "uniform_draws"]

@@ -19,6 +19,7 @@ from tensordsl.runtime.mode import target_mode
 from tensordsl.sandbox.rng_mrg import MRG_RandomStreams, MRGUniform
 from tests.rng_mrg_helpers import (
     SEEDS,
+    SHAPES,
     any_states,
     draw_function,
     reference,
@@ -61,19 +62,20 @@ def test_a_large_draw_on_threads_equals_the_reference(dtype, monkeypatch):
 
 
 @settings(max_examples=40, deadline=None)
-@given(state=any_states(), n=st.integers(0, 700), dtype=st.sampled_from(DTYPES),
+@given(state=any_states(), shape=SHAPES, dtype=st.sampled_from(DTYPES),
        layout=st.sampled_from(["c", "fortran", "strided"]))
-def test_any_state_and_size_equal_the_reference(state, n, dtype, layout):
+def test_any_state_and_size_equal_the_reference(state, shape, dtype, layout):
     """Explicit states (valid residues or arbitrary int32: the wrap-around sums) in any
-    memory layout, any sample count (0, fewer than the streams, not a multiple)."""
+    memory layout, any sample shape of 0-3 dims (0 samples, fewer than the streams, not a
+    multiple of them)."""
     if layout == "fortran":
         state = np.asfortranarray(state)
     elif layout == "strided":
         state = np.repeat(state, 2, axis=0)[::2]
     before = state.copy()
-    fn = draw_function("c", dtype, 1)
-    new, sample = fn(state, np.asarray([n]))
-    want_new, want_sample = reference(before, (n,), dtype)
+    fn = draw_function("c", dtype, len(shape))
+    new, sample = fn(state, np.asarray(shape, dtype="int64"))
+    want_new, want_sample = reference(before, shape, dtype)
     same_bits(sample, want_sample)
     same_bits(new, want_new)
     np.testing.assert_array_equal(state, before)  # the caller's state is not changed

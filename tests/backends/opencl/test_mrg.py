@@ -15,6 +15,7 @@ from tensordsl.runtime.mode import target_mode
 from tensordsl.sandbox.rng_mrg import MRG_RandomStreams, MRGUniform
 from tests.rng_mrg_helpers import (
     SEEDS,
+    SHAPES,
     any_states,
     draw_function,
     reference,
@@ -63,18 +64,18 @@ def test_draws_equal_the_reference_bit_for_bit(seed, size, nstreams, dtype):
 
 
 @settings(max_examples=30, deadline=None)
-@given(state=any_states(max_streams=300), n=st.integers(0, 1500),
+@given(state=any_states(max_streams=300), shape=SHAPES,
        dtype=st.sampled_from(DTYPES), on_device=st.booleans())
-def test_any_state_and_size_equal_the_reference(state, n, dtype, on_device):
+def test_any_state_and_size_equal_the_reference(state, shape, dtype, on_device):
     """Explicit states (valid residues or arbitrary int32), given as numpy arrays or as
-    device arrays (a strided device view too), any sample count."""
+    device arrays (a strided device view too), any sample shape of 0-3 dims."""
     before = state.copy()
     arg = state
     if on_device:
         arg = device_view(np.repeat(state, 2, axis=0)[::2])
-    fn = draw_function("opencl", dtype, 1)
-    new, sample = fn(arg, np.asarray([n]))
-    want_new, want_sample = reference(before, (n,), dtype)
+    fn = draw_function("opencl", dtype, len(shape))
+    new, sample = fn(arg, np.asarray(shape, dtype="int64"))
+    want_new, want_sample = reference(before, shape, dtype)
     same_bits(sample, want_sample)
     same_bits(new, want_new)
     np.testing.assert_array_equal(state, before)
