@@ -169,3 +169,20 @@ def test_the_unit_is_a_fixed_validated_template(dtype):
     sources = get_backend("c").sources(fn.maker.fgraph)
     texts = [s.text for s in sources if s.entry == c_mrg.ENTRY]
     assert texts == [c_mrg.render_mrg(dtype, config.openmp)]
+
+
+def test_a_large_sample_buffer_is_reused_only_when_nobody_holds_it():
+    want, _, _ = uniform_draws("numpy", 8, (300_000,), "float32", 1000, 3)
+    _, _, fn = uniform_draws("c", 8, (300_000,), "float32", 1000, 0)
+    first = fn()
+    held = first.copy()
+    second = fn()  # `first` is still held: a new buffer
+    assert not np.shares_memory(first, second)
+    same_bits(first, held)
+    same_bits(first, want[0])
+    same_bits(second, want[1])
+    address = second.ctypes.data
+    del first, second
+    third = fn()  # nobody holds the last buffer any more: reused (no fresh pages)
+    assert third.ctypes.data == address
+    same_bits(third, want[2])
