@@ -80,7 +80,7 @@ class MRGRunner:
         self.size = size.data if isinstance(size, Constant) else None
         self.who = str(op)
         self.label = repr(node.inputs[0])
-        self.source = mrg_program(op.dtype)
+        self.source, self.entry = mrg_program(op.dtype), ENTRY
         self.fn = build.kernel(rt.context, self.source, rt.info.name, ENTRY)
         self.wg = runtime.group_size(rt, 64)
         self.calls = 0

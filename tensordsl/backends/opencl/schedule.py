@@ -139,6 +139,8 @@ def step_sources(step: Step) -> list[tuple[str, str, tuple[str, ...]]]:
         return found
     if isinstance(runner, runtime.GemmRunner):
         return [(runner.source, "td_gemm", tuple(repr(v) for v in step.node.inputs))]
+    if isinstance(getattr(runner, "source", None), str) and hasattr(runner, "entry"):
+        return [(runner.source, runner.entry, tuple(repr(v) for v in step.node.inputs))]
     return []
 
 

@@ -145,3 +145,17 @@ def test_errors_are_the_references():
         fn(np.ones((0, 6), "int32"), np.asarray([3]))
     new, sample = fn(np.ones((0, 6), "int32"), np.asarray([0]))
     assert new.shape == (0, 6) and sample.shape == (0,)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_program_is_a_fixed_checked_template_listed_in_sources(dtype):
+    from tensordsl.backends.opencl import build
+    from tensordsl.backends.opencl.mrg import ENTRY, mrg_program
+    from tensordsl.backends.registry import get_backend
+
+    text = mrg_program(dtype)
+    assert text == mrg_program(dtype) and "#include" not in text
+    build.check_source(text)  # pycparserext (the session fixture parses it again)
+    _, _, fn = uniform_draws("opencl", 11, (8,), dtype, None, 1)
+    sources = get_backend("opencl").sources(fn.maker.fgraph)
+    assert [s.text for s in sources if s.entry == ENTRY] == [text]
