@@ -158,11 +158,14 @@ def test_the_unit_is_a_fixed_validated_template(dtype):
     seen: list[str] = []
     validate.add_observer(seen.append)
     try:
+        serial = c_mrg.render_mrg(dtype, openmp=False)
+        validate.check_source(serial)
         text = c_mrg.render_mrg(dtype, openmp=True)
         validate.check_source(text)
     finally:
         validate.remove_observer(seen.append)
-    assert seen == [text]
+    assert seen == [serial, text]
+    assert "#pragma omp" in text and "#pragma" not in serial
     assert text == c_mrg.render_mrg(dtype, openmp=True)  # deterministic
     assert "#include" not in text
     _, _, fn = uniform_draws("c", 11, (8,), dtype, None, 1)
