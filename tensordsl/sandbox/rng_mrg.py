@@ -12,9 +12,12 @@ product modulo M1/M2 per half), and the next variable starts 2**134 steps later
 (`ff_2p134`). Sample i of a variable comes from substream i % nstreams, as in Theano,
 so a variable's values are the same as Theano's for the same seed, size and nstreams.
 
-The sampling op (`MRGUniform`, Theano's `mrg_uniform`) runs through its numpy `perform`
-on every backend; its state is a shared int32 matrix whose `default_update` is the
-op's new state, so every call of a compiled function advances it.
+The sampling op (`MRGUniform`, Theano's `mrg_uniform`) has a numpy `perform` (the
+reference backend); the C backend runs it as a compiled loop (`backends/c/mrg.py`) and
+the OpenCL backend as a kernel with one work-item per stream (`backends/opencl/mrg.py`),
+with the same integer arithmetic and float conversion, so every backend gives the same
+bits. Its state is a shared int32 matrix whose `default_update` is the op's new state, so
+every call of a compiled function advances it (on OpenCL the state stays on the device).
 """
 
 from __future__ import annotations
@@ -215,17 +218,24 @@ class MRGUniform(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         rstate, size = inputs
+        shape, n = self.check_draw(rstate, size)
+        new_state, flat = mrg_sample(rstate, n, self.dtype)
+        return [new_state, flat.reshape(shape)]
+
+    def check_draw(self, rstate: Any, size: Any) -> tuple[tuple[int, ...], int]:
+        """(sample shape, sample count) of a draw, or the ValueError every backend raises
+        for a bad size or state. `rstate` may be any array with shape and dtype (a device
+        array too): only those are read."""
         shape = run_time_shape(size, self.ndim, "mrg_uniform")
         n = int(np.prod(shape, dtype="int64"))
         if n > M1:
             raise ValueError(f"mrg_uniform: at most 2**31 - 1 samples at once, got {n}")
-        if rstate.ndim != 2 or rstate.shape[1] != 6 or rstate.dtype != np.int32:
+        if len(rstate.shape) != 2 or rstate.shape[1] != 6 or rstate.dtype != np.int32:
             raise ValueError(f"mrg_uniform: the state must be an int32 (streams, 6) matrix, "
-                             f"got {rstate.dtype} of shape {rstate.shape}")
+                             f"got {rstate.dtype} of shape {tuple(rstate.shape)}")
         if rstate.shape[0] == 0 and n:
             raise ValueError("mrg_uniform: the state has no stream")
-        new_state, flat = mrg_sample(rstate, n, self.dtype)
-        return [new_state, flat.reshape(shape)]
+        return shape, n
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
         rstate, size = node.inputs

@@ -43,6 +43,7 @@ from tensordsl.kernel.lower import lower_node
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
 from tensordsl.ops.shape import Shape
+from tensordsl.sandbox.rng_mrg import MRGUniform
 
 log = logging.getLogger("tensordsl.backends.opencl")
 _CONTEXT_ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError)
@@ -88,6 +89,10 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
         return "view", (lambda args: [dimshuffle_view(args[0], order)]), [0], None
     if isinstance(op, SumToShape):
         return "view", functools.partial(_sum_to_shape, node, rt), [0, 1], None
+    if isinstance(op, MRGUniform):  # random draws on the device (opencl/mrg.py)
+        from tensordsl.backends.opencl.mrg import lower_mrg
+
+        return lower_mrg(node, rt)
     if isinstance(op, (Dot, Gemm)):
         dtype = node.outputs[0].dtype
         matrices = node.inputs[2:4] if isinstance(op, Gemm) else node.inputs
@@ -134,6 +139,8 @@ def step_sources(step: Step) -> list[tuple[str, str, tuple[str, ...]]]:
         return found
     if isinstance(runner, runtime.GemmRunner):
         return [(runner.source, "td_gemm", tuple(repr(v) for v in step.node.inputs))]
+    if isinstance(getattr(runner, "source", None), str) and hasattr(runner, "entry"):
+        return [(runner.source, runner.entry, tuple(repr(v) for v in step.node.inputs))]
     return []
 
 
