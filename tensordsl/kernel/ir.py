@@ -62,6 +62,12 @@ class ScalarNode:
     def __post_init__(self) -> None:
         object.__setattr__(self, "value_key", constant_key(self.value))
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickles made before `value_key` existed get it too
+        for name, item in state.items():
+            object.__setattr__(self, name, item)
+        object.__setattr__(self, "value_key", constant_key(self.value))
+
     @property
     def kind(self) -> str:
         """'load', 'const' or 'op'."""
