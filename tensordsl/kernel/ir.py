@@ -12,15 +12,30 @@ never look at the high-level graph. It describes:
   otherwise every output has the full iteration shape.
 
 Kernels are immutable, hashable and compare by value, so equal kernels share a
-compiled artefact, and `key()` is stable across processes (used by disk caches).
+compiled artefact, and `key()` is stable across processes (used by disk caches). Float
+constants compare by their bits: -0.0 and 0.0 are different kernels (x / -0.0 is -inf),
+where Python's == would have let one reuse the other's compiled code.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from tensordsl.ops.scalar import ScalarOp
+
+
+def constant_key(value: Any) -> Any:
+    """What a constant compares by: floats by their bits (-0.0 is not 0.0, and a NaN
+    equals itself), complex numbers by both parts' bits, anything else by value."""
+    if isinstance(value, (float, np.floating)):
+        return "float", struct.pack("<d", float(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        return "complex", struct.pack("<dd", value.real, value.imag)
+    return "value", value
 
 
 @dataclass(frozen=True)
@@ -39,7 +54,19 @@ class ScalarNode:
     op: ScalarOp | None = None
     args: tuple[int, ...] = ()
     input: int | None = None
-    value: Any = None
+    value: Any = field(default=None, compare=False)
+    # the value's equality key (`constant_key`): nodes, kernels and every cache keyed by
+    # them tell -0.0 from 0.0
+    value_key: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value_key", constant_key(self.value))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickles made before `value_key` existed get it too
+        for name, item in state.items():
+            object.__setattr__(self, name, item)
+        object.__setattr__(self, "value_key", constant_key(self.value))
 
     @property
     def kind(self) -> str:

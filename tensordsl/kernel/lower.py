@@ -3,8 +3,9 @@
 FusedElemwise nodes carry their Kernel. Until fusion runs, a lone Elemwise becomes a
 one-op Kernel and a Reduce a load-and-reduce Kernel, so every elementwise or reducing
 node runs compiled. Scalar constants among the inputs are folded into the body (one
-fewer operand, and the compiler sees the value). Anything else returns None and runs
-through its numpy `perform`.
+fewer operand, and the compiler sees the value). Every Kernel returned is pruned
+(`prune.prune_kernel`: no dead scalar node, no load of an operand read only for its
+shape). Anything else returns None and runs through its numpy `perform`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from tensordsl.graph.basic import Apply, Constant
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
+from tensordsl.kernel.prune import prune_kernel
 from tensordsl.kernel.reductions import REDUCTIONS
 from tensordsl.ops.elemwise import Elemwise
 from tensordsl.ops.fused import FusedElemwise
@@ -28,7 +30,8 @@ def lower_node(node: Apply) -> Lowered | None:
     """The Kernel computing `node`, or None when the node is not kernel-shaped."""
     op = node.op
     if isinstance(op, FusedElemwise):
-        return op.kernel, list(range(len(node.inputs)))
+        # fusion prunes what it builds; a kernel made elsewhere is pruned here
+        return prune_kernel(op.kernel), list(range(len(node.inputs)))
     if isinstance(op, Elemwise):
         return _elemwise(node)
     if isinstance(op, Reduce) and op.axis and op.kind in REDUCTIONS:
@@ -56,7 +59,7 @@ def _elemwise(node: Apply) -> Lowered:
     body.append(ScalarNode(out.dtype, op=node.op.scalar_op, args=tuple(range(len(body)))))
     kernel = Kernel(out.ndim, tuple(inputs), tuple(body), (len(body) - 1,), (out.dtype,),
                     name=f"Elemwise_{node.op.scalar_op.name}")
-    return kernel, loaded
+    return prune_kernel(kernel), loaded
 
 
 def _reduce(node: Apply) -> Lowered:

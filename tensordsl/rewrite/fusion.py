@@ -22,6 +22,7 @@ from tensordsl import dtypes
 from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.fgraph import OUTPUT, FunctionGraph
 from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
+from tensordsl.kernel.prune import prune_kernel
 from tensordsl.kernel.reductions import REDUCTIONS
 from tensordsl.ops.elemwise import Elemwise
 from tensordsl.ops.fused import FusedElemwise
@@ -267,7 +268,7 @@ def build_kernel(order: list[Apply], outputs: list[Variable], reduce: Apply | No
         kernel = Kernel(ndim, inputs, tuple(body), indices, (dtype,),
                         reduce_axes=reduce.op.axis, reduce_kinds=(reduce.op.kind,),
                         acc_dtypes=(dtype,), name="fused")
-    return kernel, loads
+    return prune_kernel(kernel), loads
 
 
 def fuse(fgraph: FunctionGraph) -> int:

@@ -20,6 +20,9 @@ Per kernel the unit has:
   value, then at each output's; it loads, computes and stores. One signature for every
   kernel, so the C trampoline (`trampoline.c`) calls any of them through a pointer.
 
+Kernels are pruned first (`tensordsl.kernel.prune`) and an input read only for its
+shape is never loaded, so a unit has no unused variable (`cc -Wall -Werror` passes).
+
 `CRenderer` is a C-family renderer: a dialect (OpenCL) overrides the hooks near the
 top (types, qualifiers, loop pragmas, the entry) and keeps the body rendering.
 """
@@ -32,6 +35,7 @@ import re
 from tensordsl.backends.c.lowering import Lowering, c_const, c_type, convert, element_ns
 from tensordsl.backends.c.render_reduce import ReductionPaths
 from tensordsl.kernel.ir import Kernel
+from tensordsl.kernel.prune import loaded_inputs, prune_kernel
 from tensordsl.ops.scalar import SCALAR_OPS
 
 MAX_THREADS = 256
@@ -126,11 +130,14 @@ class CRenderer(ReductionPaths):
     # -- the unit --------------------------------------------------------------------
     def render(self, kernel: Kernel, name: str = "td_kernel") -> str:
         """The whole translation unit for `kernel`; its entry function is `name`."""
+        kernel = prune_kernel(kernel)
         self.kernel = kernel
         self.name = name
         self.threshold = self.fixed_threshold or parallel_threshold(kernel)
         self.low = Lowering()
         self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
+        # inputs read only for their shape are passed but never loaded
+        self.loaded = loaded_inputs(kernel)
         funcs: list[str] = []
         # each path is a function over a range [lo, hi) of its outer loop; the entry
         # runs it once, or in one block per thread above the size threshold
@@ -212,7 +219,7 @@ class CRenderer(ReductionPaths):
         """Hoisted scalar loads and each input's load expression at flat `index`."""
         hoisted, load = [], []
         for j, scalar in enumerate(self.scalar_inputs):
-            if scalar:
+            if scalar and j in self.loaded:
                 hoisted.append(f"    const {self.in_type(j)} s{j} = in{j}[0];")
                 load.append(f"s{j}")
             else:
@@ -262,16 +269,16 @@ class CRenderer(ReductionPaths):
         types = [self.in_type(j) for j in range(nin)]
         types += [self.out_type(j) for j in range(len(k.outputs))]
         steady = [j < nin and k.inputs[j].broadcastable[last] for j in range(len(types))]
-        unit = " && ".join(f"st[{a * nd + last}] == sizeof({t})"
-                           for a, t in enumerate(types) if not steady[a]) or "1"
+        used = [a for a in range(len(types)) if a >= nin or a in self.loaded]
+        unit = " && ".join(f"st[{a * nd + last}] == sizeof({types[a]})"
+                           for a in used if not steady[a]) or "1"
         lines = [f"static void {self.name}_strided({self.strided_params()})", "{",
                  f"    int unit = {unit};  /* every moving operand contiguous in the last dim */"]
         nest, ind = self.loop_nest(outer, "    ", True, False)
         lines += nest
-        lines += [f"{ind}char *b{a} = {self.strided_access(a, outer)};"
-                  for a in range(len(types))]
-        lines += [f"{ind}const {types[j]} h{j} = *(const {t} *)b{j};"
-                  for j, t in enumerate(types[:nin]) if steady[j]]
+        lines += [f"{ind}char *b{a} = {self.strided_access(a, outer)};" for a in used]
+        lines += [f"{ind}const {types[j]} h{j} = *(const {types[j]} *)b{j};"
+                  for j in used if j < nin and steady[j]]
         for contiguous in (True, False):
             lines.append(f"{ind}if (unit) {{" if contiguous else f"{ind}}} else {{")
             lines += self.inner_elementwise(types, steady, last, contiguous, ind + "    ")
@@ -365,8 +372,8 @@ class CRenderer(ReductionPaths):
         nin, nout, nd = len(k.inputs), len(k.outputs), k.ndim
         lines = ["    int flat = 1;"]
         for j, a in enumerate(arrays):
-            if j < nin and self.scalar_inputs[j]:
-                continue
+            if j < nin and (self.scalar_inputs[j] or j not in self.loaded):
+                continue  # read once, or never: any layout will do
             lines.append(f"    flat = flat && ({a}->flags & 1);")
             if j < nin:
                 lines.append(f"    for (int d = 0; d < {nd}; d++) "

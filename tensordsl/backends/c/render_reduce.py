@@ -159,7 +159,7 @@ class ReductionPaths:
         k = self.kernel
         nd, last = k.ndim, k.ndim - 1
         conds = [f"st[{j * nd + last}] == sizeof({self.in_type(j)})"
-                 for j in range(len(k.inputs)) if not k.inputs[j].broadcastable[last]]
+                 for j in sorted(self.loaded) if not k.inputs[j].broadcastable[last]]
         return " && ".join(conds) or "1"
 
     def rows_reduction(self) -> str:
@@ -191,7 +191,7 @@ class ReductionPaths:
         lines += inner
         dims = outer + red
         steady = [k.inputs[j].broadcastable[last] for j in range(nin)]
-        for j in range(nin):
+        for j in sorted(self.loaded):  # an input read only for its shape: no pointer
             base = self.strided_access(j, dims)
             if steady[j]:
                 lines.append(f"{ind2}const {self.in_type(j)} h{j} = "

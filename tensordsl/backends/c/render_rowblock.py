@@ -32,6 +32,7 @@ from tensordsl.backends.c.render import PRELUDE, CRenderer, sanitize_comment
 from tensordsl.config import config
 from tensordsl.graph.basic import Apply
 from tensordsl.kernel.ir import Kernel
+from tensordsl.kernel.prune import loaded_inputs, prune_kernel
 
 BLOCK = 32  # rows per block: 32 rows of 784 doubles are 200 KB, still in L2 for the 2nd pass
 ENTRY = "td_rowblock"
@@ -42,6 +43,7 @@ CHUNK_MIN_ROWS = 64
 
 def render_rowblock(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool) -> str:
     """The C99 unit of a RowBlock kernel (no system header), entry `td_rowblock`."""
+    kernel = prune_kernel(kernel)
     r = CRenderer(openmp=openmp)
     r.kernel = kernel
     r.low = Lowering()
@@ -60,7 +62,9 @@ def render_rowblock(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool) 
     sum_vars = [f"sum{k}" for k in range(n_sums)]
     g = kernel.outputs[0]
     lines = [f"static void rows({params})", "{", f"    {t} d[{BLOCK}], gv[{BLOCK}];"]
-    lines += [f"    const {r.in_type(j)} s{j} = in{j}[0];" for j in range(1, nin) if scalar[j]]
+    loaded = loaded_inputs(kernel)
+    lines += [f"    const {r.in_type(j)} s{j} = in{j}[0];" for j in range(1, nin)
+              if scalar[j] and j in loaded]
     lines += [f"    {r.out_type(1 + n_rows_out + k)} sum{k} = 0;" for k in range(n_sums)]
     lines += ["    for (long long j = 0; j < f; j++) acc[j] = 0;",
               f"    for (long long r0 = lo; r0 < hi; r0 += {BLOCK}) {{",

@@ -1,4 +1,4 @@
-/* tensordsl kernel fused: 2-d, 1 in, 1 out, ops second,neg,neg,exp,add,sqr,true_div,mul,neg */
+/* tensordsl kernel fused: 2-d, 1 in, 1 out, ops neg,neg,exp,add,sqr,true_div,mul,neg */
 
 /* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
 typedef struct {
@@ -25,17 +25,16 @@ static void td_kernel_flat(long long lo, long long hi, const double *restrict in
     for (long long i = lo; i < hi; i++) {
         double v0 = in0[i];
         double v1 = ((double)0x1.0000000000000p+0);
-        double v2 = ((double)(v1));
-        double v3 = ((double)((-v2)));
-        double v4 = ((double)((-v0)));
-        double v5 = ((double)(exp(v4)));
-        signed char v6 = ((signed char)1LL);
-        double v7 = ((double)((((double)(v6)) + v5)));
-        double v8 = ((double)((v7 * v7)));
-        double v9 = ((double)((v3 / v8)));
-        double v10 = ((double)((v9 * v5)));
-        double v11 = ((double)((-v10)));
-        out0[i] = v11;
+        double v2 = ((double)((-v1)));
+        double v3 = ((double)((-v0)));
+        double v4 = ((double)(exp(v3)));
+        signed char v5 = ((signed char)1LL);
+        double v6 = ((double)((((double)(v5)) + v4)));
+        double v7 = ((double)((v6 * v6)));
+        double v8 = ((double)((v2 / v7)));
+        double v9 = ((double)((v8 * v4)));
+        double v10 = ((double)((-v9)));
+        out0[i] = v10;
     }
 }
 
@@ -50,34 +49,32 @@ static void td_kernel_strided(long long lo, long long hi, const long long *shape
             for (long long i = 0; i < shape[1]; i++) {
                 double v0 = ((const double *)b0)[i];
                 double v1 = ((double)0x1.0000000000000p+0);
-                double v2 = ((double)(v1));
-                double v3 = ((double)((-v2)));
-                double v4 = ((double)((-v0)));
-                double v5 = ((double)(exp(v4)));
-                signed char v6 = ((signed char)1LL);
-                double v7 = ((double)((((double)(v6)) + v5)));
-                double v8 = ((double)((v7 * v7)));
-                double v9 = ((double)((v3 / v8)));
-                double v10 = ((double)((v9 * v5)));
-                double v11 = ((double)((-v10)));
-                ((double *)b1)[i] = v11;
+                double v2 = ((double)((-v1)));
+                double v3 = ((double)((-v0)));
+                double v4 = ((double)(exp(v3)));
+                signed char v5 = ((signed char)1LL);
+                double v6 = ((double)((((double)(v5)) + v4)));
+                double v7 = ((double)((v6 * v6)));
+                double v8 = ((double)((v2 / v7)));
+                double v9 = ((double)((v8 * v4)));
+                double v10 = ((double)((-v9)));
+                ((double *)b1)[i] = v10;
             }
         } else {
             #pragma omp simd
             for (long long i = 0; i < shape[1]; i++) {
                 double v0 = *(const double *)(b0 + i * st[1]);
                 double v1 = ((double)0x1.0000000000000p+0);
-                double v2 = ((double)(v1));
-                double v3 = ((double)((-v2)));
-                double v4 = ((double)((-v0)));
-                double v5 = ((double)(exp(v4)));
-                signed char v6 = ((signed char)1LL);
-                double v7 = ((double)((((double)(v6)) + v5)));
-                double v8 = ((double)((v7 * v7)));
-                double v9 = ((double)((v3 / v8)));
-                double v10 = ((double)((v9 * v5)));
-                double v11 = ((double)((-v10)));
-                *(double *)(b1 + i * st[3]) = v11;
+                double v2 = ((double)((-v1)));
+                double v3 = ((double)((-v0)));
+                double v4 = ((double)(exp(v3)));
+                signed char v5 = ((signed char)1LL);
+                double v6 = ((double)((((double)(v5)) + v4)));
+                double v7 = ((double)((v6 * v6)));
+                double v8 = ((double)((v2 / v7)));
+                double v9 = ((double)((v8 * v4)));
+                double v10 = ((double)((-v9)));
+                *(double *)(b1 + i * st[3]) = v10;
             }
         }
     }
@@ -93,7 +90,7 @@ void td_kernel(td_array *a0, td_array *o0)
     for (int d = 0; d < 2; d++) flat = flat && a0->dims[d] == shape[d];
     flat = flat && (o0->flags & 1);
     if (flat) {
-        if (n >= 107143 && n > 1) {
+        if (n >= 111112 && n > 1) {
             int want = omp_get_max_threads();
             if (want > 256) want = 256;
             #pragma omp parallel num_threads(want)
@@ -114,7 +111,7 @@ void td_kernel(td_array *a0, td_array *o0)
     for (int d = 0; d < 2; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
     data[1] = o0->data;
     for (int d = 0; d < 2; d++) st[2 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
-    if (n >= 107143 && shape[0] > 1) {
+    if (n >= 111112 && shape[0] > 1) {
         int want = omp_get_max_threads();
         if (want > 256) want = 256;
         #pragma omp parallel num_threads(want)

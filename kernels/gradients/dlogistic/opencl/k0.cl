@@ -1,4 +1,4 @@
-/* tensordsl kernel fused: 2-d, 1 in, 1 out, ops second,neg,neg,exp,add,sqr,true_div,mul,neg */
+/* tensordsl kernel fused: 2-d, 1 in, 1 out, ops neg,neg,exp,add,sqr,true_div,mul,neg */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -8,17 +8,16 @@ __kernel void td_flat(const long n, const long base, __global const double *in0,
     if (i >= n) return;
     double v0 = in0[off0 + i];
     double v1 = ((double)0x1.0000000000000p+0);
-    double v2 = ((double)(v1));
-    double v3 = ((double)((-v2)));
-    double v4 = ((double)((-v0)));
-    double v5 = ((double)(exp(v4)));
-    char v6 = ((char)1L);
-    double v7 = ((double)((((double)(v6)) + v5)));
-    double v8 = ((double)((v7 * v7)));
-    double v9 = ((double)((v3 / v8)));
-    double v10 = ((double)((v9 * v5)));
-    double v11 = ((double)((-v10)));
-    out0[i] = ((double)(v11));
+    double v2 = ((double)((-v1)));
+    double v3 = ((double)((-v0)));
+    double v4 = ((double)(exp(v3)));
+    char v5 = ((char)1L);
+    double v6 = ((double)((((double)(v5)) + v4)));
+    double v7 = ((double)((v6 * v6)));
+    double v8 = ((double)((v2 / v7)));
+    double v9 = ((double)((v8 * v4)));
+    double v10 = ((double)((-v9)));
+    out0[i] = ((double)(v10));
 }
 
 __kernel void td_strided(const long n, const long sh0, const long sh1, __global const double *in0, const long off0, const long st0_0, const long st0_1, __global double *out0)
@@ -33,15 +32,14 @@ __kernel void td_strided(const long n, const long sh0, const long sh1, __global 
     p0 += c * st0_0;
     double v0 = in0[p0];
     double v1 = ((double)0x1.0000000000000p+0);
-    double v2 = ((double)(v1));
-    double v3 = ((double)((-v2)));
-    double v4 = ((double)((-v0)));
-    double v5 = ((double)(exp(v4)));
-    char v6 = ((char)1L);
-    double v7 = ((double)((((double)(v6)) + v5)));
-    double v8 = ((double)((v7 * v7)));
-    double v9 = ((double)((v3 / v8)));
-    double v10 = ((double)((v9 * v5)));
-    double v11 = ((double)((-v10)));
-    out0[i] = ((double)(v11));
+    double v2 = ((double)((-v1)));
+    double v3 = ((double)((-v0)));
+    double v4 = ((double)(exp(v3)));
+    char v5 = ((char)1L);
+    double v6 = ((double)((((double)(v5)) + v4)));
+    double v7 = ((double)((v6 * v6)));
+    double v8 = ((double)((v2 / v7)));
+    double v9 = ((double)((v8 * v4)));
+    double v10 = ((double)((-v9)));
+    out0[i] = ((double)(v10));
 }

@@ -6,8 +6,6 @@ __kernel void td_vec(const long nv, __global const double *in0, const long off0,
 {
     const long i = get_global_id(0);
     if (i >= nv) return;
-    double8 v0 = vload8(i, in0 + off0);
-    double v1 = ((double)0x0.0p+0);
-    double8 v2 = ((double8)(v1));
-    vstore8(v2, i, out0);
+    double v0 = ((double)0x0.0p+0);
+    vstore8(v0, i, out0);
 }

@@ -1,4 +1,4 @@
-/* tensordsl kernel Elemwise_second: 1-d, 1 in, 1 out, ops second */
+/* tensordsl kernel Elemwise_second: 1-d, 1 in, 1 out, ops  */
 
 /* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
 typedef struct {
@@ -21,10 +21,8 @@ static void td_kernel_flat(long long lo, long long hi, const double *restrict in
 {
     #pragma omp simd
     for (long long i = lo; i < hi; i++) {
-        double v0 = in0[i];
-        double v1 = ((double)0x0.0p+0);
-        double v2 = ((double)(v1));
-        out0[i] = v2;
+        double v0 = ((double)0x0.0p+0);
+        out0[i] = v0;
     }
 }
 
@@ -32,10 +30,8 @@ static void td_kernel_strided(long long lo, long long hi, const long long *shape
 {
     #pragma omp simd
     for (long long i0 = lo; i0 < hi; i0++) {
-        double v0 = *(const double *)(data[0] + i0 * st[0]);
-        double v1 = ((double)0x0.0p+0);
-        double v2 = ((double)(v1));
-        *(double *)(data[1] + i0 * st[1]) = v2;
+        double v0 = ((double)0x0.0p+0);
+        *(double *)(data[1] + i0 * st[1]) = v0;
     }
 }
 
@@ -45,11 +41,9 @@ void td_kernel(td_array *a0, td_array *o0)
     for (int d = 0; d < 1; d++) shape[d] = o0->dims[d];
     for (int d = 0; d < 1; d++) n *= shape[d];
     int flat = 1;
-    flat = flat && (a0->flags & 1);
-    for (int d = 0; d < 1; d++) flat = flat && a0->dims[d] == shape[d];
     flat = flat && (o0->flags & 1);
     if (flat) {
-        if (n >= 428572 && n > 1) {
+        if (n >= 500000 && n > 1) {
             int want = omp_get_max_threads();
             if (want > 256) want = 256;
             #pragma omp parallel num_threads(want)
@@ -70,7 +64,7 @@ void td_kernel(td_array *a0, td_array *o0)
     for (int d = 0; d < 1; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
     data[1] = o0->data;
     for (int d = 0; d < 1; d++) st[1 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
-    if (n >= 428572 && shape[0] > 1) {
+    if (n >= 500000 && shape[0] > 1) {
         int want = omp_get_max_threads();
         if (want > 256) want = 256;
         #pragma omp parallel num_threads(want)

@@ -1,4 +1,4 @@
-/* tensordsl kernel fused: 1-d, 1 in, 2 out, ops second,mul */
+/* tensordsl kernel fused: 1-d, 1 in, 2 out, ops mul */
 
 /* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
 typedef struct {
@@ -21,13 +21,11 @@ static void td_kernel_flat(long long lo, long long hi, const double *restrict in
 {
     #pragma omp simd
     for (long long i = lo; i < hi; i++) {
-        double v0 = in0[i];
-        double v1 = ((double)0x1.0000000000000p+0);
-        double v2 = ((double)(v1));
-        signed char v3 = ((signed char)2LL);
-        double v4 = ((double)((v2 * ((double)(v3)))));
-        out0[i] = v2;
-        out1[i] = v4;
+        double v0 = ((double)0x1.0000000000000p+0);
+        signed char v1 = ((signed char)2LL);
+        double v2 = ((double)((v0 * ((double)(v1)))));
+        out0[i] = v0;
+        out1[i] = v2;
     }
 }
 
@@ -35,13 +33,11 @@ static void td_kernel_strided(long long lo, long long hi, const long long *shape
 {
     #pragma omp simd
     for (long long i0 = lo; i0 < hi; i0++) {
-        double v0 = *(const double *)(data[0] + i0 * st[0]);
-        double v1 = ((double)0x1.0000000000000p+0);
-        double v2 = ((double)(v1));
-        signed char v3 = ((signed char)2LL);
-        double v4 = ((double)((v2 * ((double)(v3)))));
-        *(double *)(data[1] + i0 * st[1]) = v2;
-        *(double *)(data[2] + i0 * st[2]) = v4;
+        double v0 = ((double)0x1.0000000000000p+0);
+        signed char v1 = ((signed char)2LL);
+        double v2 = ((double)((v0 * ((double)(v1)))));
+        *(double *)(data[1] + i0 * st[1]) = v0;
+        *(double *)(data[2] + i0 * st[2]) = v2;
     }
 }
 
@@ -51,12 +47,10 @@ void td_kernel(td_array *a0, td_array *o0, td_array *o1)
     for (int d = 0; d < 1; d++) shape[d] = o0->dims[d];
     for (int d = 0; d < 1; d++) n *= shape[d];
     int flat = 1;
-    flat = flat && (a0->flags & 1);
-    for (int d = 0; d < 1; d++) flat = flat && a0->dims[d] == shape[d];
     flat = flat && (o0->flags & 1);
     flat = flat && (o1->flags & 1);
     if (flat) {
-        if (n >= 375001 && n > 1) {
+        if (n >= 428572 && n > 1) {
             int want = omp_get_max_threads();
             if (want > 256) want = 256;
             #pragma omp parallel num_threads(want)
@@ -79,7 +73,7 @@ void td_kernel(td_array *a0, td_array *o0, td_array *o1)
     for (int d = 0; d < 1; d++) st[1 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
     data[2] = o1->data;
     for (int d = 0; d < 1; d++) st[2 + d] = o1->dims[d] == 1 ? 0 : o1->strides[d];
-    if (n >= 375001 && shape[0] > 1) {
+    if (n >= 428572 && shape[0] > 1) {
         int want = omp_get_max_threads();
         if (want > 256) want = 256;
         #pragma omp parallel num_threads(want)

@@ -1,4 +1,4 @@
-/* tensordsl kernel fused: 1-d, 1 in, 2 out, ops second,mul */
+/* tensordsl kernel fused: 1-d, 1 in, 2 out, ops mul */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -6,13 +6,11 @@ __kernel void td_flat(const long n, const long base, __global const double *in0,
 {
     const long i = base + get_global_id(0);
     if (i >= n) return;
-    double v0 = in0[off0 + i];
-    double v1 = ((double)0x1.0000000000000p+0);
-    double v2 = ((double)(v1));
-    char v3 = ((char)2L);
-    double v4 = ((double)((v2 * ((double)(v3)))));
-    out0[i] = ((double)(v2));
-    out1[i] = ((double)(v4));
+    double v0 = ((double)0x1.0000000000000p+0);
+    char v1 = ((char)2L);
+    double v2 = ((double)((v0 * ((double)(v1)))));
+    out0[i] = ((double)(v0));
+    out1[i] = ((double)(v2));
 }
 
 __kernel void td_strided(const long n, const long sh0, __global const double *in0, const long off0, const long st0_0, __global double *out0, __global double *out1)
@@ -23,11 +21,9 @@ __kernel void td_strided(const long n, const long sh0, __global const double *in
     long r = i, c;
     c = r;
     p0 += c * st0_0;
-    double v0 = in0[p0];
-    double v1 = ((double)0x1.0000000000000p+0);
-    double v2 = ((double)(v1));
-    char v3 = ((char)2L);
-    double v4 = ((double)((v2 * ((double)(v3)))));
-    out0[i] = ((double)(v2));
-    out1[i] = ((double)(v4));
+    double v0 = ((double)0x1.0000000000000p+0);
+    char v1 = ((char)2L);
+    double v2 = ((double)((v0 * ((double)(v1)))));
+    out0[i] = ((double)(v0));
+    out1[i] = ((double)(v2));
 }

@@ -1,4 +1,4 @@
-/* tensordsl kernel Elemwise_second: 1-d, 1 in, 1 out, ops second */
+/* tensordsl kernel Elemwise_second: 1-d, 1 in, 1 out, ops  */
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -6,10 +6,8 @@ __kernel void td_flat(const long n, const long base, __global const double *in0,
 {
     const long i = base + get_global_id(0);
     if (i >= n) return;
-    double v0 = in0[off0 + i];
-    double v1 = ((double)0x0.0p+0);
-    double v2 = ((double)(v1));
-    out0[i] = ((double)(v2));
+    double v0 = ((double)0x0.0p+0);
+    out0[i] = ((double)(v0));
 }
 
 __kernel void td_strided(const long n, const long sh0, __global const double *in0, const long off0, const long st0_0, __global double *out0)
@@ -20,8 +18,6 @@ __kernel void td_strided(const long n, const long sh0, __global const double *in
     long r = i, c;
     c = r;
     p0 += c * st0_0;
-    double v0 = in0[p0];
-    double v1 = ((double)0x0.0p+0);
-    double v2 = ((double)(v1));
-    out0[i] = ((double)(v2));
+    double v0 = ((double)0x0.0p+0);
+    out0[i] = ((double)(v0));
 }

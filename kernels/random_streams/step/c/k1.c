@@ -1,4 +1,4 @@
-/* tensordsl kernel Elemwise_second: 2-d, 1 in, 1 out, ops second */
+/* tensordsl kernel Elemwise_second: 2-d, 1 in, 1 out, ops  */
 
 /* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
 typedef struct {
@@ -21,34 +21,27 @@ static void td_kernel_flat(long long lo, long long hi, const double *in0, double
 {
     #pragma omp simd
     for (long long i = lo; i < hi; i++) {
-        double v0 = in0[i];
-        double v1 = ((double)0x1.0000000000000p+0);
-        double v2 = ((double)(v1));
-        out0[i] = v2;
+        double v0 = ((double)0x1.0000000000000p+0);
+        out0[i] = v0;
     }
 }
 
 static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
-    int unit = st[1] == sizeof(double) && st[3] == sizeof(double);  /* every moving operand contiguous in the last dim */
+    int unit = st[3] == sizeof(double);  /* every moving operand contiguous in the last dim */
     for (long long i0 = lo; i0 < hi; i0++) {
-        char *b0 = (data[0] + i0 * st[0]);
         char *b1 = (data[1] + i0 * st[2]);
         if (unit) {
             #pragma omp simd
             for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((const double *)b0)[i];
-                double v1 = ((double)0x1.0000000000000p+0);
-                double v2 = ((double)(v1));
-                ((double *)b1)[i] = v2;
+                double v0 = ((double)0x1.0000000000000p+0);
+                ((double *)b1)[i] = v0;
             }
         } else {
             #pragma omp simd
             for (long long i = 0; i < shape[1]; i++) {
-                double v0 = *(const double *)(b0 + i * st[1]);
-                double v1 = ((double)0x1.0000000000000p+0);
-                double v2 = ((double)(v1));
-                *(double *)(b1 + i * st[3]) = v2;
+                double v0 = ((double)0x1.0000000000000p+0);
+                *(double *)(b1 + i * st[3]) = v0;
             }
         }
     }
@@ -60,11 +53,9 @@ void td_kernel(td_array *a0, td_array *o0)
     for (int d = 0; d < 2; d++) shape[d] = o0->dims[d];
     for (int d = 0; d < 2; d++) n *= shape[d];
     int flat = 1;
-    flat = flat && (a0->flags & 1);
-    for (int d = 0; d < 2; d++) flat = flat && a0->dims[d] == shape[d];
     flat = flat && (o0->flags & 1);
     if (flat) {
-        if (n >= 428572 && n > 1) {
+        if (n >= 500000 && n > 1) {
             int want = omp_get_max_threads();
             if (want > 256) want = 256;
             #pragma omp parallel num_threads(want)
@@ -85,7 +76,7 @@ void td_kernel(td_array *a0, td_array *o0)
     for (int d = 0; d < 2; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
     data[1] = o0->data;
     for (int d = 0; d < 2; d++) st[2 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
-    if (n >= 428572 && shape[0] > 1) {
+    if (n >= 500000 && shape[0] > 1) {
         int want = omp_get_max_threads();
         if (want > 256) want = 256;
         #pragma omp parallel num_threads(want)
