@@ -194,8 +194,14 @@ def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
         run = steps[0].call  # one foreign call: no interpreter loop
     else:
         run = interpret(storage.template, input_slots, tuple(steps), output_slots)
-    return Schedule(run, tuple(steps), input_slots, output_slots, fresh_outputs,
-                    _fast_call_maker(steps, input_slots, output_slots), backend="c")
+    schedule = Schedule(run, tuple(steps), input_slots, output_slots, fresh_outputs,
+                        _fast_call_maker(steps, input_slots, output_slots), backend="c")
+    if config.c_driver and (len(steps) > 1 or (steps and not steps[0].compiled)):
+        from tensordsl.backends.c.driver import make_driver
+
+        # the whole graph in one foreign call; the schedule stays its fallback
+        return make_driver(fgraph, schedule) or schedule
+    return schedule
 
 
 def _fast_call_maker(steps: list[Step], input_slots: tuple[int, ...],
