@@ -166,10 +166,10 @@ def make_driver(fgraph: FunctionGraph, schedule: Schedule) -> Schedule | None:
     try:
         graph = describe_function(fgraph)
         blas_ptrs.gemm_pointers()
+        runner = DriverRunner(fgraph, graph, schedule)  # a kernel may not render
     except Unsupported as why:
         log.info("C backend: no function driver (%s): per-node schedule", why)
         return None
-    runner = DriverRunner(fgraph, graph, schedule)
     notes = dict(schedule.notes, driver=runner)
     return replace(schedule, run=runner.run, notes=notes,
                    fresh_outputs=tuple(True for _ in fgraph.outputs), fast_call=None)
