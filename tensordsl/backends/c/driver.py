@@ -42,13 +42,15 @@ from tensordsl.graph.schedule import Schedule
 
 log = logging.getLogger("tensordsl.backends.c")
 PLANS_KEPT = 8
+GENERATIONS = 2  # large outputs kept per output for reuse (see DriverRunner.buffer)
 
 
 class DriverRunner:
     """Runs a whole function graph in one foreign call (`run(values) -> outputs`).
 
     `foreign_calls` counts the driver's C calls, `schedule_calls` the calls that ran
-    the per-node schedule instead (tests read both); `source` is the unit."""
+    the per-node schedule instead, `recycled` the outputs given an earlier call's array
+    nobody held any more (tests read them); `source` is the unit."""
 
     def __init__(self, fgraph: FunctionGraph, graph: DriverGraph, fallback: Schedule) -> None:
         self.fgraph, self.graph, self.fallback = fgraph, graph, fallback
@@ -66,9 +68,10 @@ class DriverRunner:
         self.n_ptrs = pointer_layout(graph)[3] + 1
         self.plans: dict[tuple, tuple[Plan, int, Any, Any] | NeedsFallback] = {}
         self.lock = threading.Lock()
-        self.spare: dict[int, np.ndarray] = {}  # large outputs of the last call
+        self.spare: dict[int, list[np.ndarray]] = {}  # large outputs of the last calls
         self.foreign_calls = 0
         self.schedule_calls = 0
+        self.recycled = 0  # outputs written into an array of an earlier call
 
     def run(self, values: list[Any]) -> list[Any]:
         """Check the arguments, find the plan of their layouts, one foreign call."""
@@ -105,9 +108,7 @@ class DriverRunner:
             if mine:
                 self.lock.release()
         self.foreign_calls += 1
-        for j, o in enumerate(outs):
-            if o.nbytes >= runtime.RECYCLE_BYTES:
-                self.spare[j] = o
+        self.keep(outs)
         return outs
 
     def run_schedule(self, values: list[Any]) -> list[Any]:
@@ -120,14 +121,31 @@ class DriverRunner:
                 for j, o in enumerate(outs)]
 
     def buffer(self, j: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """Output j's array: the last call's when nobody but this driver holds it any more
-        (no caller, view or shared variable sees it: writing it is unobservable), else a
-        new one (a fresh multi-megabyte array costs a page fault per 4 KiB)."""
-        spare = self.spare.pop(j, None)  # atomic under the GIL: one thread gets it
-        if spare is not None and sys.getrefcount(spare) == 2 and spare.shape == shape \
-                and spare.dtype == dtype:
-            return spare
-        return np.empty(shape, dtype)
+        """Output j's array: one of the last calls' that nobody but this driver holds any
+        more (no caller, view or shared variable sees it: writing it is unobservable),
+        else a new one (a fresh multi-megabyte array costs a page fault per 4 KiB). Two
+        generations are kept: an update's new value replaces the shared variable's
+        value, which the call before returned."""
+        pool = self.spare.pop(j, None)  # atomic under the GIL: one thread gets the pool
+        if not pool:
+            return np.empty(shape, dtype)
+        found = None
+        for k in range(len(pool)):  # (enumerate's reused tuple would hold a reference)
+            old = pool[k]
+            # references: the pool, `old`, getrefcount's argument; any other is a holder
+            if sys.getrefcount(old) == 3 and old.shape == shape and old.dtype == dtype:
+                found = pool.pop(k)
+                self.recycled += 1
+                break
+        self.spare[j] = pool
+        return found if found is not None else np.empty(shape, dtype)
+
+    def keep(self, outs: list[np.ndarray]) -> None:
+        """Remember this call's large outputs for `buffer` (at most two per output)."""
+        for j, o in enumerate(outs):
+            if o.nbytes >= runtime.RECYCLE_BYTES:
+                pool = self.spare.pop(j, None) or []
+                self.spare[j] = (pool + [o])[-GENERATIONS:]
 
     def pointers(self, plan: Plan) -> tuple[Any, np.ndarray]:
         """A pointer array (constants, workspace and plan data filled in) and the

@@ -315,3 +315,31 @@ def test_bad_shapes_raise_the_ops_errors():
     with pytest.raises((ValueError, TypeError), match="x|ndim|dim"):
         fn(np.ones(3), np.ones((3, 2)))
     close(fn(np.ones((2, 3)), np.ones((3, 1))), np.exp(np.full((2, 1), 3.0)) + 1, "float64")
+
+
+def test_update_values_a_caller_holds_are_never_overwritten():
+    """A large update's arrays are recycled once nobody holds them (two generations
+    kept), never while a caller holds the old value or a view of it."""
+    x = T.matrix("x")
+    start = np.arange(400 * 400, dtype="float64").reshape(400, 400) / 1000  # 1.28 MB
+    W = tensordsl.shared(start.copy(), name="W")  # noqa: N806
+    fn = tensordsl.function([x], T.sum(W * x), updates=[(W, W * 0.5 + x)], mode="FAST_RUN")
+    runner = driver_of(fn)
+    assert runner is not None
+    xv = np.ones((400, 400))
+    want, held, copies = start, [], []
+    for _ in range(4):
+        held.append(W.get_value(borrow=True)[1:])  # a view keeps the buffer alive
+        copies.append(held[-1].copy())
+        close(fn(xv), np.sum(want * xv), "float64")
+        want = want * 0.5 + xv
+        close(W.get_value(borrow=True), want, "float64")
+    for h, c in zip(held, copies):
+        np.testing.assert_array_equal(h, c)
+    assert runner.recycled == 0
+    del held
+    for _ in range(4):  # nobody holds the old values now: the driver reuses them
+        fn(xv)
+        want = want * 0.5 + xv
+    close(W.get_value(borrow=True), want, "float64")
+    assert runner.recycled >= 2
