@@ -57,21 +57,14 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
         if v.kind == "const":
             arr = graph.consts[v.which]
             shape[v.index], strides[v.index] = arr.shape, arr.strides
-    ws = 0
     direct = {o for o, d in zip(graph.outputs, graph.direct) if d}
-
-    def region(nbytes: int) -> int:
-        nonlocal ws
-        start = ws
-        ws += -(-max(nbytes, 1) // ALIGN) * ALIGN
-        return start
-
-    def no_region(nbytes: int) -> int:  # a result computed into its output array
-        return 0
-
+    regions = Regions()
+    last = last_uses(graph)
     data: list[int] = []
     meta_extra: list[tuple[int, int]] = []
+    owned: dict[int, int] = {}  # variable -> its region's start, while it is live
     for pos, n in enumerate(graph.nodes):
+        scratch: list[int] = []
         if isinstance(n, KernelNode):
             runner = runners[pos]
             out_shape = runner.broadcast([_Shape(shape[i]) for i in n.ins])
@@ -85,14 +78,16 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
                 item = np.dtype(graph.vars[o].dtype).itemsize
                 shape[o], strides[o] = out_shape, contiguous_strides(out_shape, item)
                 if o not in direct:
-                    offset[o] = region(int(np.prod(out_shape)) * item)
+                    offset[o] = owned[o] = regions.take(int(np.prod(out_shape)) * item)
         elif isinstance(n, GemmNode):
-            # scratch regions for copied operands always come from the workspace
-            extra = _gemm_plan(n, shape, strides, offset, region)
-            if n.out in direct:  # undo the result's region: it goes to the output
-                ws = offset[n.out]
+            regions.taken = []
+            meta_extra += _gemm_plan(n, shape, strides, offset, regions.take)
+            *scratch, result = regions.taken  # _gemm_plan takes the result's region last
+            if n.out in direct:  # the result goes to its output array
+                regions.give(result)
                 offset[n.out] = 0
-            meta_extra += extra
+            else:
+                owned[n.out] = result
         elif isinstance(n, ViewNode):
             _view(n, graph, shape, strides, offset)
         elif isinstance(n, ShapeNode):
@@ -100,6 +95,12 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
             shape[n.out], strides[n.out] = (len(values),), (8,)
             offset[n.out] = 8 * len(data)
             data += [int(d) for d in values]
+        # regions whose values nobody reads after this node are free for later results
+        # (never before: a node's results must not overlap its operands)
+        for start in scratch:
+            regions.give(start)
+        for var in [v for v, p in last.items() if p == pos and v in owned]:
+            regions.give(owned.pop(var))
     meta = np.zeros(graph.meta_size, np.int64)
     for v in graph.vars:
         nd, at = v.ndim, v.meta
@@ -116,7 +117,7 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
     for j, o in enumerate(graph.outputs):
         item = np.dtype(graph.vars[o].dtype).itemsize
         meta[graph.copy_at[j]] = int(c_contiguous(shape[o], strides[o], item))
-    return Plan(meta, ws, np.array(data or [0], np.int64),
+    return Plan(meta, regions.size, np.array(data or [0], np.int64),
                 [tuple(shape[o]) for o in graph.outputs])
 
 
@@ -137,3 +138,72 @@ def _view(n: ViewNode, graph: DriverGraph, shape: list, strides: list, offset: l
     shape[n.out], strides[n.out] = view.shape, view.strides
     offset[n.out] = view.__array_interface__["data"][0] - \
         stand_in.__array_interface__["data"][0]
+
+
+class Regions:
+    """64-byte-aligned regions of one workspace: `take` the first free block that fits
+    (or grow the workspace), `give` a region back (merged with free neighbours)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.free: list[tuple[int, int]] = []  # (start, bytes), sorted by start
+        self.used: dict[int, int] = {}  # start -> bytes
+        self.taken: list[int] = []  # every region taken, in order (a product's regions)
+
+    def take(self, nbytes: int) -> int:
+        need = -(-max(nbytes, 1) // ALIGN) * ALIGN
+        for k, (start, size) in enumerate(self.free):
+            if size >= need:
+                if size == need:
+                    del self.free[k]
+                else:
+                    self.free[k] = (start + need, size - need)
+                self.used[start] = need
+                self.taken.append(start)
+                return start
+        if self.free and self.free[-1][0] + self.free[-1][1] == self.size:
+            start = self.free.pop()[0]  # grow the free block at the end
+        else:
+            start = self.size
+        self.size = start + need
+        self.used[start] = need
+        self.taken.append(start)
+        return start
+
+    def give(self, start: int) -> None:
+        size = self.used.pop(start)
+        self.free.append((start, size))
+        self.free.sort()
+        merged: list[tuple[int, int]] = []
+        for s, n in self.free:
+            if merged and merged[-1][0] + merged[-1][1] == s:
+                merged[-1] = (merged[-1][0], merged[-1][1] + n)
+            else:
+                merged.append((s, n))
+        self.free = merged
+
+
+def last_uses(graph: DriverGraph) -> dict[int, int]:
+    """Per variable owning a region: the position of the last node reading it or a view
+    of it (outputs copied at the end are read after every node: never freed)."""
+    root: dict[int, int] = {}
+    for n in graph.nodes:
+        if isinstance(n, ViewNode):
+            root[n.out] = root.get(n.src, n.src)
+    last: dict[int, int] = {}
+    for pos, n in enumerate(graph.nodes):
+        if isinstance(n, KernelNode):
+            reads = n.ins
+        elif isinstance(n, GemmNode):
+            reads = [n.a, n.b] + ([n.c] if n.c is not None else [])
+        elif isinstance(n, ViewNode):
+            reads = [n.src] + ([n.like] if n.like >= 0 else [])
+        else:
+            reads = []  # a Shape reads no data
+        for var in reads:
+            last[root.get(var, var)] = pos
+    end = len(graph.nodes)
+    for o, d in zip(graph.outputs, graph.direct):
+        if not d:
+            last[root.get(o, o)] = end
+    return last

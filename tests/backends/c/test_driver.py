@@ -343,3 +343,32 @@ def test_update_values_a_caller_holds_are_never_overwritten():
         want = want * 0.5 + xv
     close(W.get_value(borrow=True), want, "float64")
     assert runner.recycled >= 2
+
+
+def test_regions_are_shared_only_between_values_not_live_together():
+    from tensordsl.backends.c.driver_plan import Regions
+
+    r = Regions()
+    a, b = r.take(100), r.take(10)  # 128 and 64 bytes
+    assert (a, b, r.size) == (0, 128, 192)
+    r.give(a)
+    assert r.take(64) == 0 and r.take(64) == 64  # the freed block, first fit
+    r.give(0)
+    r.give(64)
+    r.give(b)  # merged with its free neighbours: one block of all 192 bytes
+    assert r.free == [(0, 192)] and r.take(192) == 0 and r.size == 192
+    assert r.take(1) == 192 and r.size == 256
+
+
+def test_a_view_read_late_keeps_its_source_region():
+    """exp(x) is read directly for the last time by `* 2`, but its transpose (a view)
+    is read after tanh: tanh's result must not take exp(x)'s region."""
+    x = T.matrix("x")
+    a = T.exp(x)
+    b = T.tanh(T.dot(a * 2, a * 3))
+    fn = tensordsl.function([x], T.dot(b, a.T) + a.T, mode="FAST_RUN")
+    assert driver_of(fn) is not None
+    v = np.random.default_rng(0).standard_normal((5, 5)) / 4
+    av = np.exp(v)
+    bv = np.tanh((av * 2) @ (av * 3))
+    close(fn(v), bv @ av.T + av.T, "float64")
