@@ -32,7 +32,12 @@ from typing import Any
 import numpy as np
 
 from tensordsl.backends.c import blas_ptrs, cache, runtime, validate
-from tensordsl.backends.c.driver_codegen import ENTRY, pointer_layout, render_driver
+from tensordsl.backends.c.driver_codegen import (
+    ENTRY,
+    kernel_nodes,
+    pointer_layout,
+    render_driver,
+)
 from tensordsl.backends.c.driver_graph import DriverGraph, describe_function
 from tensordsl.backends.c.driver_plan import NeedsFallback, Plan, make_plan
 from tensordsl.backends.c.lowering import Unsupported
@@ -54,13 +59,24 @@ class DriverRunner:
 
     def __init__(self, fgraph: FunctionGraph, graph: DriverGraph, fallback: Schedule) -> None:
         self.fgraph, self.graph, self.fallback = fgraph, graph, fallback
+        self.blas = (ctypes.c_void_p * 2)(*blas_ptrs.gemm_pointers())
+        # the schedule's compiled kernels: their checks plan the shapes, their entries
+        # are what the driver calls (the runners keep the libraries loaded)
+        compiled = {step.node: step.runner for step in fallback.steps
+                    if step.compiled and isinstance(step.runner, runtime.KernelRunner)}
+        self.kernels = {}
+        for pos, n in enumerate(graph.nodes):
+            if isinstance(n, KernelNode):
+                if n.node not in compiled:
+                    raise Unsupported(f"{n.node.op} is not compiled in the schedule")
+                self.kernels[pos] = compiled[n.node]
+        entries = [ctypes.cast(compiled[n.node].fn, ctypes.c_void_p).value
+                   for n in kernel_nodes(graph)]
+        self.kernel_ptrs = (ctypes.c_void_p * max(1, len(entries)))(*entries)
         self.entry = ENTRY
         self.source = render_driver(graph)
         self.library = cache.get_library(self.source, validate.check_source)
         self.fn = _load(self.library)
-        self.blas = (ctypes.c_void_p * 2)(*blas_ptrs.gemm_pointers())
-        self.kernels = {pos: runtime.KernelRunner(n.kernel, None, n.labels, str(n.node.op))
-                        for pos, n in enumerate(graph.nodes) if isinstance(n, KernelNode)}
         self.in_dtypes = [np.dtype(v.dtype) for v in fgraph.inputs]
         self.in_ndims = [v.ndim for v in fgraph.inputs]
         self.out_dtypes = [np.dtype(v.dtype) for v in fgraph.outputs]
@@ -103,7 +119,7 @@ class DriverRunner:
             at_out = n_in + len(self.consts)
             for j, o in enumerate(outs):
                 ptrs[at_out + j] = o.__array_interface__["data"][0]
-            self.fn(ptrs, meta, self.blas)
+            self.fn(ptrs, meta, self.blas, self.kernel_ptrs)
         finally:
             if mine:
                 self.lock.release()
@@ -184,7 +200,7 @@ def make_driver(fgraph: FunctionGraph, schedule: Schedule) -> Schedule | None:
     try:
         graph = describe_function(fgraph)
         blas_ptrs.gemm_pointers()
-        runner = DriverRunner(fgraph, graph, schedule)  # a kernel may not render
+        runner = DriverRunner(fgraph, graph, schedule)  # a kernel may not be compiled
     except Unsupported as why:
         log.info("C backend: no function driver (%s): per-node schedule", why)
         return None
@@ -196,6 +212,6 @@ def make_driver(fgraph: FunctionGraph, schedule: Schedule) -> Schedule | None:
 @functools.cache
 def _load(path: str) -> Any:
     fn = ctypes.CDLL(path)[ENTRY]  # releases the GIL: products and kernels may run long
-    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     fn.restype = None
     return fn

@@ -1,17 +1,20 @@
 """C text of a compiled function driver: a whole function graph in one unit, one entry.
 
-The unit exports `td_driver(ptr, meta, blas)`:
-  ptr   data pointers: the function's inputs, the graph's constants, the output arrays,
-        the workspace, then the plan's int64 area (Shape values);
-  meta  int64 layouts from `driver_plan` (dims, byte strides, flags, offsets per
-        variable; BLAS modes per product; per output whether its source is contiguous);
-  blas  (sgemm, dgemm) function pointers (`blas_ptrs`).
-Every variable is a `td_array` head (render.PRELUDE) whose dims and strides point into
-`meta`; the nodes run in the graph's order: kernels through their usual entries
-(rendered into this unit by `scan_codegen`'s kernel units), products through the
-`td_gemm_*` wrappers of the scan loop, views as an offset from their source. A result
-that is an output is computed straight into the caller's new array; any other output is
-copied there at the end (`td_copy`).
+The unit exports `td_driver(ptr, meta, blas, kernels)`:
+  ptr      data pointers: the function's inputs, the graph's constants, the output
+           arrays, the workspace, then the plan's int64 area (Shape values);
+  meta     int64 layouts from `driver_plan` (dims, byte strides, flags, offsets per
+           variable; BLAS modes per product; per output whether its source is contiguous);
+  blas     (sgemm, dgemm) function pointers (`blas_ptrs`);
+  kernels  the entries (`td_kernel`) of the kernels' own libraries, which the per-node
+           schedule built and loaded already: this unit holds no kernel code, so it
+           compiles in a fraction of a second and nothing is compiled twice.
+Every variable is a `td_array` head (render.PRELUDE: the head of an ndarray, which is
+what a kernel entry reads) whose dims and strides point into `meta`; the nodes run in
+the graph's order: kernels through their entries, products through the `td_gemm_*`
+wrappers of the scan loop, views as an offset from their source. A result that is an
+output is computed straight into the caller's new array; any other output is copied
+there at the end (`td_copy`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from tensordsl.backends.c.driver_graph import DriverGraph, ShapeNode
 from tensordsl.backends.c.render import PRELUDE
-from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, _ctype, _kernel_units
+from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, _ctype
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 
 ENTRY = "td_driver"
@@ -28,11 +31,15 @@ ENTRY = "td_driver"
 
 def render_driver(graph: DriverGraph) -> str:
     """The whole unit of the driver of `graph`."""
-    protos, helpers, funcs = _kernel_units(graph)  # type: ignore[arg-type]
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
     gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", _ctype(d)) for d in dtypes]
-    return "\n".join(["/* tensordsl compiled function driver */", PRELUDE, *protos, SUPPORT,
-                      *helpers, *funcs, *gemms, _entry(graph)])
+    return "\n".join(["/* tensordsl compiled function driver */", PRELUDE, SUPPORT, *gemms,
+                      _entry(graph)])
+
+
+def kernel_nodes(graph: DriverGraph) -> list[KernelNode]:
+    """The kernel nodes in the order of the `kernels` pointer array."""
+    return [n for n in graph.nodes if isinstance(n, KernelNode)]
 
 
 def pointer_layout(graph: DriverGraph) -> tuple[int, int, int, int]:
@@ -47,11 +54,13 @@ def pointer_layout(graph: DriverGraph) -> tuple[int, int, int, int]:
 def _entry(graph: DriverGraph) -> str:
     at_const, at_out, at_ws, at_data = pointer_layout(graph)
     out_of = {o: j for j, (o, d) in enumerate(zip(graph.outputs, graph.direct)) if d}
-    lines = [f"void {ENTRY}(char *const *ptr, const long long *M, void *const *blas)", "{",
+    slot = {id(n): j for j, n in enumerate(kernel_nodes(graph))}
+    lines = [f"void {ENTRY}(char *const *ptr, const long long *M, void *const *blas, "
+             "void *const *K)", "{",
              f"    char *ws = ptr[{at_ws}];",
              f"    char *pd = ptr[{at_data}];",
              f"    td_array A[{len(graph.vars)}];",
-             "    (void)blas; (void)ws; (void)pd;"]
+             "    (void)blas; (void)ws; (void)pd; (void)K;"]
     for v in graph.vars:
         lines += [f"    A[{v.index}].nd = {v.ndim};",
                   f"    A[{v.index}].dims = (long long *)(M + {v.dims_at});",
@@ -73,7 +82,8 @@ def _entry(graph: DriverGraph) -> str:
         if isinstance(n, KernelNode):
             lines += [place(o) for o in n.outs]
             args = ", ".join(f"&A[{i}]" for i in n.ins + n.outs)
-            lines.append(f"    {n.entry}({args});")
+            params = ", ".join(["td_array *"] * len(n.ins + n.outs))
+            lines.append(f"    ((void (*)({params}))K[{slot[id(n)]}])({args});")
         elif isinstance(n, GemmNode):
             fp = "blas[0]" if n.dtype == "float32" else "blas[1]"
             c = f"&A[{n.c}]" if n.c is not None else "0"
