@@ -372,3 +372,48 @@ def test_a_view_read_late_keeps_its_source_region():
     av = np.exp(v)
     bv = np.tanh((av * 2) @ (av * 3))
     close(fn(v), bv @ av.T + av.T, "float64")
+
+
+@functools.cache
+def int_views(dtype: str) -> tensordsl.Function:
+    """Integer kernels, a reduction, and outputs that are views of an input (copied)."""
+    x = T.matrix("x", dtype)
+    return tensordsl.function([x], [x.T * 2 + 1, T.sum(x > 0, axis=1), x[1:, ::2]],
+                              mode="FAST_RUN")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.sampled_from(["int32", "int64"]), st.integers(0, 5), st.integers(0, 5))
+def test_integer_kernels_and_views_property(data, dtype, m, n):
+    fn = int_views(dtype)
+    x = data.draw(arrays(dtype, (m, n), elements=st.integers(-1000, 1000)))
+    got = fn(x)
+    want = [x.T * 2 + 1, np.sum(x > 0, axis=1), x[1:, ::2]]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_array_equal(g, w)
+    assert got[1].dtype == fn.maker.fgraph.outputs[1].dtype
+    assert not np.shares_memory(got[2], x)
+    assert driver_of(fn).schedule_calls == 0
+
+
+def test_concurrent_calls_from_threads():
+    """Calls from several threads at once: one holds the workspace, the others get their
+    own; every result is its own call's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, w = T.matrix("x"), T.matrix("w")
+    fn = tensordsl.function([x, w], T.tanh(T.dot(T.exp(x / 8), w)).sum(axis=0),
+                            mode="FAST_RUN")
+    assert driver_of(fn) is not None
+    rng = np.random.default_rng(0)
+    wv = rng.standard_normal((64, 32))
+    xs = [rng.standard_normal((48, 64)) for _ in range(16)]
+
+    def one(xv: np.ndarray) -> np.ndarray:
+        return fn(xv, wv)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, xs * 4))
+    for xv, got in zip(xs * 4, results):
+        close(got, np.tanh(np.exp(xv / 8) @ wv).sum(axis=0), "float64")
