@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tensordsl.backends.c.driver_graph import DriverGraph, ShapeNode
+from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
 from tensordsl.backends.c.render import PRELUDE
 from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, _ctype
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
@@ -95,6 +95,8 @@ def _entry(graph: DriverGraph) -> str:
                          f"M[{graph.vars[n.out].offset_at}];")
         elif isinstance(n, ShapeNode):
             lines.append(f"    A[{n.out}].data = pd + M[{graph.vars[n.out].offset_at}];")
+        elif isinstance(n, ReshapeNode):
+            lines.append(f"    A[{n.out}].data = A[{n.src}].data;")
     for j, (o, d) in enumerate(zip(graph.outputs, graph.direct)):
         if not d:
             item = np.dtype(graph.vars[o].dtype).itemsize

@@ -24,6 +24,7 @@ from tensordsl.backends.c.scan_graph import FLOATS, GemmNode, KernelNode, Var, V
 from tensordsl.backends.c.scan_graph import _classify as classify_node
 from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.shape import Shape
 
 MAX_DIMS = 16  # td_copy's index counter
@@ -37,6 +38,17 @@ class ShapeNode:
     node: Apply
     src: int
     out: int
+
+
+@dataclass
+class ReshapeNode:
+    """out = src with size-1 dims inserted (`insert`, positions in out) or removed
+    (`remove`, positions in src): how a product of vectors becomes a 2-d ?gemm."""
+
+    src: int
+    out: int
+    insert: tuple[int, ...] = ()
+    remove: tuple[int, ...] = ()
 
 
 @dataclass
@@ -85,6 +97,8 @@ def describe_function(fgraph: FunctionGraph) -> DriverGraph:
         if isinstance(node.op, Shape):
             nodes.append(ShapeNode(node, operand(node.inputs[0]),
                                    add(node.outputs[0], "node")))
+        elif isinstance(node.op, (Dot, Gemm)) and _vector_product(node):
+            nodes += _vector_gemm(node, operand, add, vars_)
         else:
             nodes.append(classify_node(node, operand, add))
     if not nodes:
@@ -104,6 +118,58 @@ def describe_function(fgraph: FunctionGraph) -> DriverGraph:
                        _direct(nodes, outputs))
 
 
+def _vector_product(node: Apply) -> bool:
+    """A Dot or Gemm with a 1-d operand (matrix-vector, vector-matrix, inner product)."""
+    a, b = node.inputs[-3:-1] if isinstance(node.op, Gemm) else node.inputs
+    return 1 in (a.ndim, b.ndim) and a.ndim <= 2 and b.ndim <= 2
+
+
+def _vector_gemm(node: Apply, operand: Any, add: Any, vars_: list[Var]) -> list[Any]:
+    """A product with a vector as a 2-d ?gemm: a vector `a` is a (1, k) row, a vector
+    `b` a (k, 1) column, `c` and the result get the matching size-1 dims."""
+    gemm = isinstance(node.op, Gemm)
+    a, b = node.inputs[-3:-1] if gemm else node.inputs
+    out = node.outputs[0]
+    if out.dtype not in FLOATS or a.dtype != out.dtype or b.dtype != out.dtype:
+        raise Unsupported(f"{node.op} of {a.type} and {b.type} (float32/float64 only)")
+    rows, cols = (0,) if a.ndim == 1 else (), (1,) if b.ndim == 1 else ()
+
+    def expanded(var: Variable, insert: tuple[int, ...]) -> tuple[int, list[Any]]:
+        src = operand(var)
+        if not insert:
+            return src, []
+        new = len(vars_)
+        vars_.append(Var(new, 2, var.dtype, "node"))
+        return new, [ReshapeNode(src, new, insert=insert)]
+
+    nodes: list[Any] = []
+    a2, more = expanded(a, rows)
+    nodes += more
+    b2, more = expanded(b, cols)
+    nodes += more
+    c2 = None
+    alpha, beta = 1.0, 0.0
+    if gemm:
+        c, alpha_v, _, _, beta_v = node.inputs
+        if c.dtype != out.dtype:
+            raise Unsupported(f"gemm with c of type {c.type}")
+        alpha = float(_constant(alpha_v))
+        beta = float(_constant(beta_v))
+        c2, more = expanded(c, rows + cols)
+        nodes += more
+    result = len(vars_)
+    vars_.append(Var(result, 2, out.dtype, "node"))
+    nodes.append(GemmNode(node, a2, b2, c2, alpha, beta, result, out.dtype))
+    nodes.append(ReshapeNode(result, add(out, "node"), remove=rows + cols))
+    return nodes
+
+
+def _constant(var: Variable) -> Any:
+    if not isinstance(var, Constant):
+        raise Unsupported(f"gemm of a non-constant {var!r}")
+    return np.asarray(var.data).item()
+
+
 def _direct(nodes: list[Any], outputs: list[int]) -> list[bool]:
     """Per output: is it a kernel's or product's result (contiguous, the output's shape),
     seen for the first time? Then it is computed straight into the output array."""
@@ -121,16 +187,5 @@ def _direct(nodes: list[Any], outputs: list[int]) -> list[bool]:
     return direct
 
 
-def storage_vars(graph: DriverGraph) -> list[int]:
-    """Variables that own a buffer: kernels' and products' results."""
-    out = []
-    for n in graph.nodes:
-        if isinstance(n, KernelNode):
-            out += n.outs
-        elif isinstance(n, GemmNode):
-            out.append(n.out)
-    return out
-
-
-__all__ = ["DriverGraph", "ShapeNode", "describe_function", "storage_vars", "KernelNode",
-           "GemmNode", "ViewNode"]
+__all__ = ["DriverGraph", "GemmNode", "KernelNode", "ReshapeNode", "ShapeNode", "ViewNode",
+           "describe_function"]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl.backends.c import runtime
-from tensordsl.backends.c.driver_graph import DriverGraph, ShapeNode
+from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 from tensordsl.backends.c.scan_plan import (
     ALIGN,
@@ -90,6 +90,8 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
                 owned[n.out] = result
         elif isinstance(n, ViewNode):
             _view(n, graph, shape, strides, offset)
+        elif isinstance(n, ReshapeNode):
+            _reshape(n, graph, shape, strides)
         elif isinstance(n, ShapeNode):
             values = shape[n.src]
             shape[n.out], strides[n.out] = (len(values),), (8,)
@@ -188,7 +190,7 @@ def last_uses(graph: DriverGraph) -> dict[int, int]:
     of it (outputs copied at the end are read after every node: never freed)."""
     root: dict[int, int] = {}
     for n in graph.nodes:
-        if isinstance(n, ViewNode):
+        if isinstance(n, (ViewNode, ReshapeNode)):
             root[n.out] = root.get(n.src, n.src)
     last: dict[int, int] = {}
     for pos, n in enumerate(graph.nodes):
@@ -198,6 +200,8 @@ def last_uses(graph: DriverGraph) -> dict[int, int]:
             reads = [n.a, n.b] + ([n.c] if n.c is not None else [])
         elif isinstance(n, ViewNode):
             reads = [n.src] + ([n.like] if n.like >= 0 else [])
+        elif isinstance(n, ReshapeNode):
+            reads = [n.src]
         else:
             reads = []  # a Shape reads no data
         for var in reads:
@@ -207,3 +211,15 @@ def last_uses(graph: DriverGraph) -> dict[int, int]:
         if not d:
             last[root.get(o, o)] = end
     return last
+
+
+def _reshape(n: ReshapeNode, graph: DriverGraph, shape: list, strides: list) -> None:
+    """Size-1 dims inserted into or removed from `src`'s layout (same data, offset 0)."""
+    dims, steps = list(shape[n.src]), list(strides[n.src])
+    item = np.dtype(graph.vars[n.src].dtype).itemsize
+    for axis in n.insert:  # a size-1 dim's stride is never used to step
+        dims.insert(axis, 1)
+        steps.insert(axis, item)
+    for axis in sorted(n.remove, reverse=True):
+        del dims[axis], steps[axis]
+    shape[n.out], strides[n.out] = tuple(dims), tuple(steps)

@@ -417,3 +417,29 @@ def test_concurrent_calls_from_threads():
         results = list(pool.map(one, xs * 4))
     for xv, got in zip(xs * 4, results):
         close(got, np.tanh(np.exp(xv / 8) @ wv).sum(axis=0), "float64")
+
+
+@functools.cache
+def vector_products(dtype: str) -> tensordsl.Function:
+    """Matrix-vector, vector-matrix (a Gemm with a vector c after the rewrites) and inner
+    products as 2-d ?gemm calls."""
+    x, v, u = T.matrix("x", dtype), T.vector("v", dtype), T.vector("u", dtype)
+    return tensordsl.function([x, v, u], [T.tanh(T.dot(x, v)) + T.dot(v, x.T) + T.dot(v, v),
+                                          T.dot(u, x)], mode="FAST_RUN")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.sampled_from(["float32", "float64"]), st.integers(0, 5),
+       st.integers(0, 5))
+def test_vector_products_property(data, dtype, m, k):
+    fn = vector_products(dtype)
+    x = data.draw(arrays(dtype, (m, k), elements=values(dtype)))
+    v = data.draw(arrays(dtype, (k,), elements=values(dtype)))
+    u = data.draw(arrays(dtype, (m,), elements=values(dtype)))
+    x64, v64, u64 = (a.astype("float64") for a in (x, v, u))
+    want = np.tanh(x64 @ v64) + v64 @ x64.T + v64 @ v64
+    got = fn(x, v, u)
+    close(got[0], want.astype(dtype), dtype)
+    close(got[1], (u64 @ x64).astype(dtype), dtype)
+    runner = driver_of(fn)
+    assert runner is not None and runner.schedule_calls == 0
