@@ -443,3 +443,31 @@ def test_vector_products_property(data, dtype, m, k):
     close(got[1], (u64 @ x64).astype(dtype), dtype)
     runner = driver_of(fn)
     assert runner is not None and runner.schedule_calls == 0
+
+
+def test_binary_logistic_regression_tutorial_loop():
+    """Theano's tutorial model (a weight vector): its product and row kernel become one
+    RowBlock node, which the driver leaves to the per-node schedule; the training loop
+    is right either way."""
+    rng = np.random.default_rng(4)
+    xv = rng.standard_normal((30, 5))
+    yv = (xv[:, 0] + 0.5 * xv[:, 1] > 0).astype("float64")
+    x, y = T.matrix("x"), T.vector("y")
+    w = tensordsl.shared(rng.standard_normal(5), name="w")
+    b = tensordsl.shared(0.0, name="b")
+    p1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p1) - (1 - y) * T.log(1 - p1)
+    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    gw, gb = T.grad(cost, [w, b])
+    train = tensordsl.function([x, y], [p1 > 0.5, xent.mean()], mode="FAST_RUN",
+                               updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)])
+    wn, bn = w.get_value(), float(b.get_value())
+    for _ in range(20):
+        pred, loss = train(xv, yv)
+        p = 1 / (1 + np.exp(-(xv @ wn) - bn))
+        np.testing.assert_array_equal(pred, p > 0.5)
+        close(loss, np.mean(-yv * np.log(p) - (1 - yv) * np.log(1 - p)), "float64")
+        wn = wn - 0.1 * (xv.T @ (p - yv) / len(yv) + 0.02 * wn)
+        bn = bn - 0.1 * np.mean(p - yv)
+        close(w.get_value(), wn, "float64")
+        close(b.get_value(), np.asarray(bn), "float64")
