@@ -7,6 +7,9 @@ optimised BLAS) runs its numpy `perform`, and one log line lists those. A graph 
 single kernel over the function's inputs gets the kernel's checked call itself as its
 `run`: one foreign call; when that kernel is 0-d the schedule also offers `fast_call`,
 which makes the C trampoline (`trampoline.py`) the Function can use as its `__call__`.
+Any other graph is offered to the function driver (`driver.py`, `config.c_driver`): when
+it can lower every node, the Schedule's `run` is the driver's one foreign call and the
+per-node steps stay as its fallback.
 """
 
 from __future__ import annotations
