@@ -108,6 +108,8 @@ FLAGS: dict[str, Flag] = {
              "optimisation flags of the C backend"),
         Flag("c_march", "native", _text, "-march= of the C backend (e.g. x86-64-v3)"),
         Flag("openmp", True, _bool, "use OpenMP pragmas in generated C"),
+        Flag("c_driver", True, _bool,
+             "run a whole C-backend function in one generated driver (one foreign call)"),
         Flag("print_rewrites", False, _bool, "print every rewrite as it fires"),
         Flag("compute_test_value", "off", _compute_test_value,
              "Theano's test values: only 'off' (or 'ignore') is supported"),

@@ -7,7 +7,9 @@ Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py) with FAST_R
 schedule step by step (the same calls `interpret` makes) timing each node, and runs the
 function itself under cProfile. `--single-thread` holds OpenBLAS and OpenMP at one thread
 (what the adaptive run picks on a loaded host). Per-node times sum to less than a call:
-the interpreter loop, argument checks and updates are outside the nodes.
+the interpreter loop, argument checks and updates are outside the nodes. With the C
+function driver (`config.c_driver`, default on) the function call is the driver's one
+foreign call and the replay is its per-node schedule.
 """
 
 from __future__ import annotations
@@ -97,8 +99,10 @@ def _label(step) -> str:
 
 
 def steps_template(schedule) -> list:
-    """The schedule's storage template (slots pre-filled with constants)."""
-    run = schedule.run
+    """The schedule's storage template (slots pre-filled with constants); a function run
+    by the C driver (`config.c_driver`) keeps its per-node schedule as the fallback."""
+    driver = schedule.notes.get("driver")
+    run = driver.fallback.run if driver is not None else schedule.run
     inner = getattr(run, "inner", run)
     for cell in inner.__closure__ or ():
         value = cell.cell_contents

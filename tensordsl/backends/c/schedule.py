@@ -7,6 +7,9 @@ optimised BLAS) runs its numpy `perform`, and one log line lists those. A graph 
 single kernel over the function's inputs gets the kernel's checked call itself as its
 `run`: one foreign call; when that kernel is 0-d the schedule also offers `fast_call`,
 which makes the C trampoline (`trampoline.py`) the Function can use as its `__call__`.
+Any other graph is offered to the function driver (`driver.py`, `config.c_driver`): when
+it can lower every node, the Schedule's `run` is the driver's one foreign call and the
+per-node steps stay as its fallback.
 """
 
 from __future__ import annotations
@@ -194,8 +197,14 @@ def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
         run = steps[0].call  # one foreign call: no interpreter loop
     else:
         run = interpret(storage.template, input_slots, tuple(steps), output_slots)
-    return Schedule(run, tuple(steps), input_slots, output_slots, fresh_outputs,
-                    _fast_call_maker(steps, input_slots, output_slots), backend="c")
+    schedule = Schedule(run, tuple(steps), input_slots, output_slots, fresh_outputs,
+                        _fast_call_maker(steps, input_slots, output_slots), backend="c")
+    if config.c_driver and (len(steps) > 1 or (steps and not steps[0].compiled)):
+        from tensordsl.backends.c.driver import make_driver
+
+        # the whole graph in one foreign call; the schedule stays its fallback
+        return make_driver(fgraph, schedule) or schedule
+    return schedule
 
 
 def _fast_call_maker(steps: list[Step], input_slots: tuple[int, ...],

@@ -1,0 +1,191 @@
+"""A whole function graph as the C function driver sees it: numbered variables and nodes.
+
+A function graph is lowered like a scan step run once (`scan_graph`): every node is a
+kernel (kernel.lower), a 2-d matrix product (Dot, Gemm: BLAS ?gemm, transposed operands
+folded into its trans flags), a view (DimShuffle, Subtensor with constant indices,
+SumToShape when no sum is needed) or a `Shape` (its values are known once the inputs'
+shapes are, so the plan computes them). Anything else raises Unsupported and the
+function keeps its per-node schedule.
+
+In-place variants of kernels are lowered as ordinary kernels writing their own planned
+buffer: the buffers are reused across calls anyway, and nothing the caller owns (a
+shared variable's value, an argument) is then ever written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.c.lowering import Unsupported
+from tensordsl.backends.c.scan_graph import FLOATS, GemmNode, KernelNode, Var, ViewNode
+from tensordsl.backends.c.scan_graph import _classify as classify_node
+from tensordsl.graph.basic import Apply, Constant, Variable
+from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.ops.blas import Dot, Gemm
+from tensordsl.ops.shape import Shape
+
+MAX_DIMS = 16  # td_copy's index counter
+DTYPES = FLOATS + ("int64", "int32", "int16", "int8", "uint8", "bool")
+
+
+@dataclass
+class ShapeNode:
+    """out = the shape of `src` (int64), written by the plan into its constant area."""
+
+    node: Apply
+    src: int
+    out: int
+
+
+@dataclass
+class ReshapeNode:
+    """out = src with size-1 dims inserted (`insert`, positions in out) or removed
+    (`remove`, positions in src): how a product of vectors becomes a 2-d ?gemm."""
+
+    src: int
+    out: int
+    insert: tuple[int, ...] = ()
+    remove: tuple[int, ...] = ()
+
+
+@dataclass
+class DriverGraph:
+    """The numbered function graph: variables (inputs first), nodes in order, outputs."""
+
+    vars: list[Var]
+    nodes: list[Any]
+    outputs: list[int]
+    consts: list[np.ndarray]
+    meta_size: int
+    copy_at: list[int]  # per output: meta slot of its 'source is contiguous' flag
+    # per output: True when its variable is computed straight into the output array
+    # (a kernel's or product's own result, first use); else copied there at the end
+    direct: list[bool] = field(default_factory=list)
+
+
+def describe_function(fgraph: FunctionGraph) -> DriverGraph:
+    """Number the variables and classify the nodes of `fgraph`, or raise Unsupported."""
+    index: dict[Variable, int] = {}
+    vars_: list[Var] = []
+    consts: list[np.ndarray] = []
+
+    def add(var: Variable, kind: str, which: int = 0, tap: int = 0) -> int:
+        if var.dtype not in DTYPES:
+            raise Unsupported(f"a {var.dtype} value")
+        if var.ndim > MAX_DIMS:
+            raise Unsupported(f"a value of more than {MAX_DIMS} dims")
+        index[var] = len(vars_)
+        vars_.append(Var(len(vars_), var.ndim, var.dtype, kind, which, tap))
+        return index[var]
+
+    for i, var in enumerate(fgraph.inputs):
+        add(var, "input", i)
+
+    def operand(var: Variable) -> int:
+        if var not in index:
+            if not isinstance(var, Constant):
+                raise Unsupported(f"{var!r} has no producer in the graph")
+            add(var, "const", len(consts))
+            consts.append(np.ascontiguousarray(np.asarray(var.data, dtype=var.dtype)))
+        return index[var]
+
+    nodes: list[Any] = []
+    for node in fgraph.toposort():
+        if isinstance(node.op, Shape):
+            nodes.append(ShapeNode(node, operand(node.inputs[0]),
+                                   add(node.outputs[0], "node")))
+        elif isinstance(node.op, (Dot, Gemm)) and _vector_product(node):
+            nodes += _vector_gemm(node, operand, add, vars_)
+        else:
+            nodes.append(classify_node(node, operand, add))
+    if not nodes:
+        raise Unsupported("no node to run")
+    outputs = [operand(v) for v in fgraph.outputs]
+    meta = 0
+    for v in vars_:
+        v.meta = meta
+        meta += 2 * v.ndim + 2
+    for n in nodes:
+        if isinstance(n, GemmNode):
+            n.meta = meta
+            meta += 8
+    copy_at = list(range(meta, meta + len(outputs)))
+    meta += len(outputs)
+    return DriverGraph(vars_, nodes, outputs, consts, meta, copy_at,
+                       _direct(nodes, outputs))
+
+
+def _vector_product(node: Apply) -> bool:
+    """A Dot or Gemm with a 1-d operand (matrix-vector, vector-matrix, inner product)."""
+    a, b = node.inputs[-3:-1] if isinstance(node.op, Gemm) else node.inputs
+    return 1 in (a.ndim, b.ndim) and a.ndim <= 2 and b.ndim <= 2
+
+
+def _vector_gemm(node: Apply, operand: Any, add: Any, vars_: list[Var]) -> list[Any]:
+    """A product with a vector as a 2-d ?gemm: a vector `a` is a (1, k) row, a vector
+    `b` a (k, 1) column, `c` and the result get the matching size-1 dims."""
+    gemm = isinstance(node.op, Gemm)
+    a, b = node.inputs[-3:-1] if gemm else node.inputs
+    out = node.outputs[0]
+    if out.dtype not in FLOATS or a.dtype != out.dtype or b.dtype != out.dtype:
+        raise Unsupported(f"{node.op} of {a.type} and {b.type} (float32/float64 only)")
+    rows, cols = (0,) if a.ndim == 1 else (), (1,) if b.ndim == 1 else ()
+
+    def expanded(var: Variable, insert: tuple[int, ...]) -> tuple[int, list[Any]]:
+        src = operand(var)
+        if not insert:
+            return src, []
+        new = len(vars_)
+        vars_.append(Var(new, 2, var.dtype, "node"))
+        return new, [ReshapeNode(src, new, insert=insert)]
+
+    nodes: list[Any] = []
+    a2, more = expanded(a, rows)
+    nodes += more
+    b2, more = expanded(b, cols)
+    nodes += more
+    c2 = None
+    alpha, beta = 1.0, 0.0
+    if gemm:
+        c, alpha_v, _, _, beta_v = node.inputs
+        if c.dtype != out.dtype:
+            raise Unsupported(f"gemm with c of type {c.type}")
+        alpha = float(_constant(alpha_v))
+        beta = float(_constant(beta_v))
+        c2, more = expanded(c, rows + cols)
+        nodes += more
+    result = len(vars_)
+    vars_.append(Var(result, 2, out.dtype, "node"))
+    nodes.append(GemmNode(node, a2, b2, c2, alpha, beta, result, out.dtype))
+    nodes.append(ReshapeNode(result, add(out, "node"), remove=rows + cols))
+    return nodes
+
+
+def _constant(var: Variable) -> Any:
+    if not isinstance(var, Constant):
+        raise Unsupported(f"gemm of a non-constant {var!r}")
+    return np.asarray(var.data).item()
+
+
+def _direct(nodes: list[Any], outputs: list[int]) -> list[bool]:
+    """Per output: is it a kernel's or product's result (contiguous, the output's shape),
+    seen for the first time? Then it is computed straight into the output array."""
+    computed = set()
+    for n in nodes:
+        if isinstance(n, KernelNode):
+            computed.update(n.outs)
+        elif isinstance(n, GemmNode):
+            computed.add(n.out)
+    taken: set[int] = set()
+    direct = []
+    for o in outputs:
+        direct.append(o in computed and o not in taken)
+        taken.add(o)
+    return direct
+
+
+__all__ = ["DriverGraph", "GemmNode", "KernelNode", "ReshapeNode", "ShapeNode", "ViewNode",
+           "describe_function"]

@@ -1,0 +1,225 @@
+"""Per-shape plans of a compiled function driver: every variable's dims and byte strides.
+
+Once the inputs' shapes and strides are known, every other layout of the graph follows,
+so it is worked out once per input signature, in Python, with the ops' own checks and
+messages (`KernelRunner.broadcast`, the products' alignment), like a scan step's plan
+(`scan_plan`, whose product and view rules are reused). Intermediate results get
+64-byte-aligned regions of one workspace the driver keeps and reuses from call to call;
+`Shape` values are written into the plan's small int64 array. `NeedsFallback` (a
+SumToShape that must sum, a view op that copies) sends the calls with these layouts to
+the per-node schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.c import runtime
+from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
+from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
+from tensordsl.backends.c.scan_plan import (
+    ALIGN,
+    NeedsFallback,
+    _gemm_plan,
+    _Shape,
+    _stand_in,
+    _view_plan,
+    c_contiguous,
+    contiguous_strides,
+)
+from tensordsl.ops.subtensor import Subtensor, build_index
+
+__all__ = ["Plan", "make_plan", "NeedsFallback"]
+
+
+@dataclass
+class Plan:
+    """What one call with these input layouts needs besides the data pointers."""
+
+    meta: np.ndarray  # int64: per variable dims, strides, flags, offset; per product 8
+    workspace: int  # bytes of intermediate regions
+    data: np.ndarray  # int64 values of Shape nodes (their offsets are in meta)
+    out_shapes: list[tuple[int, ...]]
+
+
+def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
+              layouts: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> Plan:
+    """The plan for function inputs of these (shape, byte strides), in input order."""
+    shape: list[Any] = [None] * len(graph.vars)
+    strides: list[Any] = [None] * len(graph.vars)
+    offset = [0] * len(graph.vars)
+    for j, (s, st) in enumerate(layouts):
+        shape[j], strides[j] = s, st
+    for v in graph.vars[len(layouts):]:
+        if v.kind == "const":
+            arr = graph.consts[v.which]
+            shape[v.index], strides[v.index] = arr.shape, arr.strides
+    direct = {o for o, d in zip(graph.outputs, graph.direct) if d}
+    regions = Regions()
+    last = last_uses(graph)
+    data: list[int] = []
+    meta_extra: list[tuple[int, int]] = []
+    owned: dict[int, int] = {}  # variable -> its region's start, while it is live
+    for pos, n in enumerate(graph.nodes):
+        scratch: list[int] = []
+        if isinstance(n, KernelNode):
+            runner = runners[pos]
+            out_shape = runner.broadcast([_Shape(shape[i]) for i in n.ins])
+            k = n.kernel
+            if k.is_reduction:
+                if runner.no_identity and any(out_shape[d] == 0 for d in k.reduce_axes):
+                    raise ValueError(f"{runner.who}: cannot reduce an empty dim (shape "
+                                     f"{out_shape}) with maximum/minimum: it has no identity")
+                out_shape = tuple(out_shape[d] for d in runner.kept)
+            for o in n.outs:
+                item = np.dtype(graph.vars[o].dtype).itemsize
+                shape[o], strides[o] = out_shape, contiguous_strides(out_shape, item)
+                if o not in direct:
+                    offset[o] = owned[o] = regions.take(int(np.prod(out_shape)) * item)
+        elif isinstance(n, GemmNode):
+            regions.taken = []
+            meta_extra += _gemm_plan(n, shape, strides, offset, regions.take)
+            *scratch, result = regions.taken  # _gemm_plan takes the result's region last
+            if n.out in direct:  # the result goes to its output array
+                regions.give(result)
+                offset[n.out] = 0
+            else:
+                owned[n.out] = result
+        elif isinstance(n, ViewNode):
+            _view(n, graph, shape, strides, offset)
+        elif isinstance(n, ReshapeNode):
+            _reshape(n, graph, shape, strides)
+        elif isinstance(n, ShapeNode):
+            values = shape[n.src]
+            shape[n.out], strides[n.out] = (len(values),), (8,)
+            offset[n.out] = 8 * len(data)
+            data += [int(d) for d in values]
+        # regions whose values nobody reads after this node are free for later results
+        # (never before: a node's results must not overlap its operands)
+        for start in scratch:
+            regions.give(start)
+        for var in [v for v, p in last.items() if p == pos and v in owned]:
+            regions.give(owned.pop(var))
+    meta = np.zeros(graph.meta_size, np.int64)
+    for v in graph.vars:
+        nd, at = v.ndim, v.meta
+        if len(shape[v.index]) != nd:
+            raise ValueError(f"a value of {nd} dims has shape {shape[v.index]}")
+        meta[at:at + nd] = shape[v.index]
+        meta[at + nd:at + 2 * nd] = [0 if d == 1 else s
+                                     for d, s in zip(shape[v.index], strides[v.index])]
+        item = np.dtype(v.dtype).itemsize
+        meta[at + 2 * nd] = int(c_contiguous(shape[v.index], strides[v.index], item))
+        meta[at + 2 * nd + 1] = offset[v.index]
+    for slot, value in meta_extra:
+        meta[slot] = value
+    for j, o in enumerate(graph.outputs):
+        item = np.dtype(graph.vars[o].dtype).itemsize
+        meta[graph.copy_at[j]] = int(c_contiguous(shape[o], strides[o], item))
+    return Plan(meta, regions.size, np.array(data or [0], np.int64),
+                [tuple(shape[o]) for o in graph.outputs])
+
+
+def _view(n: ViewNode, graph: DriverGraph, shape: list, strides: list, offset: list) -> None:
+    """A view's layout (`scan_plan._view_plan`), except that a Subtensor indexes the
+    stand-in with a trailing Ellipsis: an integer index that leaves 0 dims then gives a
+    0-d view rather than a copied scalar (the shape of a matrix, x.shape[0])."""
+    if not isinstance(n.node.op, Subtensor):
+        _view_plan(n, graph, shape, strides, offset)  # type: ignore[arg-type]
+        return
+    src_shape, src_strides = shape[n.src], strides[n.src]
+    stand_in = _stand_in(src_shape, src_strides, graph.vars[n.src].dtype)
+    index = build_index(n.node.op.spec, n.index_values)
+    index = (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)
+    view = stand_in[index]  # an IndexError: the schedule raises the op's own message
+    if view.size and not np.shares_memory(view, stand_in):
+        raise NeedsFallback(f"{n.node.op} copies")
+    shape[n.out], strides[n.out] = view.shape, view.strides
+    offset[n.out] = view.__array_interface__["data"][0] - \
+        stand_in.__array_interface__["data"][0]
+
+
+class Regions:
+    """64-byte-aligned regions of one workspace: `take` the first free block that fits
+    (or grow the workspace), `give` a region back (merged with free neighbours)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.free: list[tuple[int, int]] = []  # (start, bytes), sorted by start
+        self.used: dict[int, int] = {}  # start -> bytes
+        self.taken: list[int] = []  # every region taken, in order (a product's regions)
+
+    def take(self, nbytes: int) -> int:
+        need = -(-max(nbytes, 1) // ALIGN) * ALIGN
+        for k, (start, size) in enumerate(self.free):
+            if size >= need:
+                if size == need:
+                    del self.free[k]
+                else:
+                    self.free[k] = (start + need, size - need)
+                self.used[start] = need
+                self.taken.append(start)
+                return start
+        if self.free and self.free[-1][0] + self.free[-1][1] == self.size:
+            start = self.free.pop()[0]  # grow the free block at the end
+        else:
+            start = self.size
+        self.size = start + need
+        self.used[start] = need
+        self.taken.append(start)
+        return start
+
+    def give(self, start: int) -> None:
+        size = self.used.pop(start)
+        self.free.append((start, size))
+        self.free.sort()
+        merged: list[tuple[int, int]] = []
+        for s, n in self.free:
+            if merged and merged[-1][0] + merged[-1][1] == s:
+                merged[-1] = (merged[-1][0], merged[-1][1] + n)
+            else:
+                merged.append((s, n))
+        self.free = merged
+
+
+def last_uses(graph: DriverGraph) -> dict[int, int]:
+    """Per variable owning a region: the position of the last node reading it or a view
+    of it (outputs copied at the end are read after every node: never freed)."""
+    root: dict[int, int] = {}
+    for n in graph.nodes:
+        if isinstance(n, (ViewNode, ReshapeNode)):
+            root[n.out] = root.get(n.src, n.src)
+    last: dict[int, int] = {}
+    for pos, n in enumerate(graph.nodes):
+        if isinstance(n, KernelNode):
+            reads = n.ins
+        elif isinstance(n, GemmNode):
+            reads = [n.a, n.b] + ([n.c] if n.c is not None else [])
+        elif isinstance(n, ViewNode):
+            reads = [n.src] + ([n.like] if n.like >= 0 else [])
+        elif isinstance(n, ReshapeNode):
+            reads = [n.src]
+        else:
+            reads = []  # a Shape reads no data
+        for var in reads:
+            last[root.get(var, var)] = pos
+    end = len(graph.nodes)
+    for o, d in zip(graph.outputs, graph.direct):
+        if not d:
+            last[root.get(o, o)] = end
+    return last
+
+
+def _reshape(n: ReshapeNode, graph: DriverGraph, shape: list, strides: list) -> None:
+    """Size-1 dims inserted into or removed from `src`'s layout (same data, offset 0)."""
+    dims, steps = list(shape[n.src]), list(strides[n.src])
+    item = np.dtype(graph.vars[n.src].dtype).itemsize
+    for axis in n.insert:  # a size-1 dim's stride is never used to step
+        dims.insert(axis, 1)
+        steps.insert(axis, item)
+    for axis in sorted(n.remove, reverse=True):
+        del dims[axis], steps[axis]
+    shape[n.out], strides[n.out] = tuple(dims), tuple(steps)
