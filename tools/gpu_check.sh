@@ -113,7 +113,7 @@ stage "device probe (tools/gpu_probe.py ${probe_args[*]})" 150 "$work/probe.log"
 # the tests get at most half of what is left, so the benchmarks always get their turn
 half=$(( $(left) / 2 ))
 stage "OpenCL property tests (pytest ${tests[*]})" "$half" "$work/tests.log" \
-    "$py" -m pytest -q -p no:xdist -p no:cacheprovider "${tests[@]}"
+    "$py" -m pytest -v -p no:xdist -p no:cacheprovider -rfEs "${tests[@]}"
 stage "benchmarks (tools/bench.py --columns opencl ${bench_args[*]})" 600 \
     "$work/bench.log" "$py" tools/bench.py "${bench_args[@]}" --columns opencl \
     --only axpy,black_scholes,reduce,gemm,mlp_step --out "$work/bench.md"
@@ -144,7 +144,8 @@ EOF
     echo "### OpenCL property tests"
     echo
     echo '```'
-    grep -E "^(FAILED|ERROR)|passed|failed|error|skipped|tensordsl OpenCL tests" \
+    # the report header (device), failures and the summary line ("N passed in Ts")
+    grep -E "^(FAILED|ERROR|SKIPPED)|tensordsl OpenCL tests|[0-9]+ (passed|failed)|error" \
         "$work/tests.log" 2>/dev/null | tail -25
     echo '```'
     echo

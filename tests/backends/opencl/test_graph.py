@@ -69,7 +69,8 @@ def test_values_stay_on_the_device_between_steps():
     f = tensordsl.function([x, w], out, mode=opencl_mode())
     where = f.thunk.notes["where"]
     host = [str(s.node.op) for s, w in zip(f.thunk.steps, where) if w == "host"]
-    assert host == ["Subtensor{[int]}"], host  # shape[0], on the host shape vector
+    # shape[0] is a Subtensor step ("view"), run as numpy slicing of the host shape vector
+    assert host == [], host
     xv, wv = np.random.default_rng(0).standard_normal((2, 50, 30))
     wv = wv[:30, :20]
     TRANSFERS.clear()
