@@ -44,6 +44,7 @@ from tensordsl.kernel.ir import Kernel
 from tensordsl.kernel.lower import lower_node
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
+from tensordsl.ops.reduce import Argmax
 from tensordsl.ops.shape import Shape
 from tensordsl.ops.subtensor import Subtensor, build_index
 
@@ -136,6 +137,15 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
             return f"{op} ({why})"
         who = f"{node.inputs[0]!r}{op}"
         return "view", (lambda args: [subtensor_view(args[0], index, who)]), [0], None
+    if isinstance(op, Argmax):
+        from tensordsl.backends.opencl.argmax import ArgmaxRunner
+
+        dtype = node.inputs[0].dtype
+        try:
+            runner = ArgmaxRunner(dtype, node.inputs[0].ndim, op.axis, op.kind, rt, str(op))
+        except Unsupported as why:
+            return f"{op} ({why})"
+        return "device", runner, [0], None
     if isinstance(op, SumToShape):
         return "view", functools.partial(_sum_to_shape, node, rt), [0, 1], None
     if isinstance(op, (Dot, Gemm)):
@@ -184,6 +194,9 @@ def step_sources(step: Step) -> list[tuple[str, str, tuple[str, ...]]]:
         return found
     if isinstance(runner, runtime.GemmRunner):
         return [(runner.source, "td_gemm", tuple(repr(v) for v in step.node.inputs))]
+    if type(runner).__name__ == "ArgmaxRunner":
+        return [(runner.source, "td_arg", (f"input {step.node.inputs[0]!r}",
+                                           "output (int64)"))]
     return []
 
 
