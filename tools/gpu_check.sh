@@ -12,8 +12,9 @@
 #      CuPy when CuPy imports (else the results say so);
 #   3. the OpenCL property tests, tests/backends/opencl/ (pytest, hypothesis profile "ci":
 #      derandomized, 40 examples);
-#   4. the benchmark workloads with the OpenCL column: tools/bench.py --columns opencl
-#      --only axpy,black_scholes,reduce,gemm,mlp_step (numpy and the limits run beside it).
+#   4. the benchmark workloads with the OpenCL column, one tools/bench.py --columns opencl
+#      --only WL run each (black_scholes, gemm, axpy, reduce, mlp_step: a timeout loses
+#      only the one running; numpy and the limits run beside the OpenCL column).
 # --quick: 1024² GEMM, a 64 MiB copy, tests/backends/opencl/test_ops.py only, bench --quick.
 #
 # RESULTS_FILE (default $OUT/gpu_results.md when $OUT is set, else ./gpu_results.md) gets
@@ -109,14 +110,17 @@ else
 fi
 
 stage "device probe (tools/gpu_probe.py ${probe_args[*]})" 150 "$work/probe.log" \
-    "$py" tools/gpu_probe.py "${probe_args[@]}" --out "$work/probe.md"
+    "$py" tools/gpu_probe.py ${probe_args[@]+"${probe_args[@]}"} --out "$work/probe.md"
 # the tests get at most half of what is left, so the benchmarks always get their turn
 half=$(( $(left) / 2 ))
 stage "OpenCL property tests (pytest ${tests[*]})" "$half" "$work/tests.log" \
     "$py" -m pytest -v -p no:xdist -p no:cacheprovider -rfEs "${tests[@]}"
-stage "benchmarks (tools/bench.py --columns opencl ${bench_args[*]})" 600 \
-    "$work/bench.log" "$py" tools/bench.py "${bench_args[@]}" --columns opencl \
-    --only axpy,black_scholes,reduce,gemm,mlp_step --out "$work/bench.md"
+# one bench.py run per workload, most wanted first: a timeout loses only the one running
+for wl in black_scholes gemm axpy reduce mlp_step; do
+    stage "benchmark $wl (tools/bench.py --columns opencl ${bench_args[*]})" 600 \
+        "$work/bench_$wl.log" "$py" tools/bench.py "${bench_args[@]}" --columns opencl \
+        --only "$wl" --out "$work/bench_$wl.md"
+done
 
 device="$("$py" - <<'EOF' 2>/dev/null
 import tensordsl
@@ -149,10 +153,13 @@ EOF
         "$work/tests.log" 2>/dev/null | tail -25
     echo '```'
     echo
-    echo "### Benchmarks"
-    echo
-    if [ -s "$work/bench.md" ]; then sed 's/^#/###/' "$work/bench.md"; else
-        echo '```'; tail -20 "$work/bench.log" 2>/dev/null; echo '```'; fi
+    for wl in black_scholes gemm axpy reduce mlp_step; do
+        echo "### Benchmark: $wl"
+        echo
+        if [ -s "$work/bench_$wl.md" ]; then sed 's/^#/###/' "$work/bench_$wl.md"; else
+            echo '```'; tail -20 "$work/bench_$wl.log" 2>/dev/null; echo '```'; fi
+        echo
+    done
 } > "$results"
 echo "[gpu_check] results in $results" >&2
 exit "$failed"

@@ -196,15 +196,25 @@ def main(argv: list[str] | None = None) -> int:
              "### Bandwidth and GEMM (tools/gpu_probe.py)", "",
              f"Medians of {repeats} runs after a warm-up, each finished on the queue.", "",
              "| measurement | time | rate |", "|---|---|---|"]
+    # written after each measurement, so a run cut short by a timeout keeps what it has
+    emit(lines, args.out)
     lines += bandwidth(rt, mib, repeats)
+    emit(lines, args.out)
     rows, a, b = gemm_tensordsl(rt, n, repeats)
-    lines += rows + gemm_cublas(a, b, repeats)
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
+    lines += rows
+    emit(lines, args.out)
+    lines += gemm_cublas(a, b, repeats)
+    emit(lines, args.out, final=True)
     return 0
+
+
+def emit(lines: list[str], out: str, final: bool = False) -> None:
+    """Write the markdown so far to `out` (stdout only once, at the end)."""
+    text = "\n".join(lines) + "\n"
+    if out:
+        Path(out).write_text(text)
+    elif final:
+        sys.stdout.write(text)
 
 
 if __name__ == "__main__":
