@@ -34,6 +34,7 @@ RECYCLE_BYTES = 1 << 20  # outputs at least this big are recycled once their cal
 def check_layout() -> None:
     """Raise CompileError unless ndarrays have the head layout the C units read."""
     a = np.zeros((3, 5))[:, ::2]
+    contiguous = np.zeros(2)  # held: the head of a freed temporary would be garbage
     base = id(a)
 
     def pointer(offset: int) -> int | None:
@@ -46,7 +47,7 @@ def check_layout() -> None:
           and ctypes.c_int.from_address(base + 24).value == a.ndim
           and (dims[0], dims[1]) == a.shape and (strides[0], strides[1]) == a.strides
           and (flags & 1) == int(a.flags.c_contiguous)
-          and ctypes.c_int.from_address(id(np.zeros(2)) + 64).value & 1 == 1)
+          and ctypes.c_int.from_address(id(contiguous) + 64).value & 1 == 1)
     if not ok:
         raise CompileError("the C backend does not recognise this numpy's array layout")
 

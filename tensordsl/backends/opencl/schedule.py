@@ -3,7 +3,9 @@
 Each graph node becomes one step:
 * kernel-shaped nodes (elementwise, fused, reductions: `lower_node`) and float matrix
   products (Dot, Gemm of 1-d/2-d float32/float64 operands) run compiled on the device;
-* DimShuffle (transpose, broadcast dims) is a view of the device array, no copy;
+* DimShuffle (transpose, broadcast dims) and Subtensor with constant basic indices
+  (integers and slices) are views of the device array, no copy (a 0-d Subtensor of a
+  value that is on the host, such as a shape vector's entry, is numpy's there);
 * every other node runs on the host through its numpy `perform`, with ONE log line
   per node (logger "tensordsl.backends.opencl") naming it and the copies it costs.
 
@@ -26,7 +28,7 @@ from tensordsl.backends.opencl import device as devices
 from tensordsl.backends.opencl import runtime
 from tensordsl.config import config
 from tensordsl.gradient.sum_to import SumToShape
-from tensordsl.graph.basic import Apply
+from tensordsl.graph.basic import Apply, Constant
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.graph.schedule import (
     InnerCompiler,
@@ -42,7 +44,9 @@ from tensordsl.kernel.ir import Kernel
 from tensordsl.kernel.lower import lower_node
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
+from tensordsl.ops.reduce import Argmax
 from tensordsl.ops.shape import Shape
+from tensordsl.ops.subtensor import Subtensor, build_index
 from tensordsl.sandbox.rng_mrg import MRGUniform
 
 log = logging.getLogger("tensordsl.backends.opencl")
@@ -78,6 +82,46 @@ def dimshuffle_view(x: Any, new_order: tuple) -> Any:
                      data=x.base_data, offset=x.offset, allocator=x.allocator)
 
 
+def subtensor_view(x: Any, index: tuple, who: str) -> Any:
+    """x[index] of a device array for a basic index (ints and slices, as numpy reads
+    them) as a strided view: no copy. IndexError for an integer out of bounds."""
+    import pyopencl.array as cla
+
+    if len(index) > x.ndim:
+        raise IndexError(f"{who}: {len(index)} indices for an array of shape {x.shape}")
+    offset = x.offset  # bytes from the buffer's start, as pyopencl counts it
+    shape: list[int] = []
+    strides: list[int] = []
+    for d, entry in enumerate(index):
+        n, stride = x.shape[d], x.strides[d]
+        if isinstance(entry, slice):
+            start, stop, step = entry.indices(n)  # ValueError for step 0, as numpy
+            length = len(range(start, stop, step))
+            if length:  # an empty slice may start past the end: it reads nothing
+                offset += start * stride
+            shape.append(length)
+            strides.append(stride * step)
+        else:
+            i = entry + n if entry < 0 else entry
+            if not 0 <= i < n:
+                raise IndexError(f"{who}: index {entry} is out of bounds for axis {d} "
+                                 f"with size {n}")
+            offset += i * stride
+    shape += x.shape[len(index):]
+    strides += x.strides[len(index):]
+    return cla.Array(x.queue, tuple(shape), x.dtype, strides=tuple(strides),
+                     data=x.base_data, offset=offset, allocator=x.allocator)
+
+
+def _constant_index(node: Apply) -> tuple | None:
+    """The numpy index of a Subtensor whose index inputs are all constants and basic
+    (integers, slices); None otherwise (array indices, bounds computed at run time)."""
+    spec = node.op.spec
+    if "a" in spec or not all(isinstance(v, Constant) for v in node.inputs[1:]):
+        return None
+    return build_index(spec, [v.data for v in node.inputs[1:]])
+
+
 def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kernel | None] | str:
     """(where, runner or call, kernel input positions, kernel), or why it runs on the host."""
     op = node.op
@@ -87,6 +131,22 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
     if isinstance(op, DimShuffle):
         order = op.new_order
         return "view", (lambda args: [dimshuffle_view(args[0], order)]), [0], None
+    if isinstance(op, Subtensor):
+        index = _constant_index(node)
+        if index is None:
+            why = "an array index" if "a" in op.spec else "bounds computed at run time"
+            return f"{op} ({why})"
+        who = f"{node.inputs[0]!r}{op}"
+        return "view", (lambda args: [subtensor_view(args[0], index, who)]), [0], None
+    if isinstance(op, Argmax):
+        from tensordsl.backends.opencl.argmax import ArgmaxRunner
+
+        dtype = node.inputs[0].dtype
+        try:
+            runner = ArgmaxRunner(dtype, node.inputs[0].ndim, op.axis, op.kind, rt, str(op))
+        except Unsupported as why:
+            return f"{op} ({why})"
+        return "device", runner, [0], None
     if isinstance(op, SumToShape):
         return "view", functools.partial(_sum_to_shape, node, rt), [0, 1], None
     if isinstance(op, MRGUniform):  # random draws on the device (opencl/mrg.py)
@@ -139,6 +199,9 @@ def step_sources(step: Step) -> list[tuple[str, str, tuple[str, ...]]]:
         return found
     if isinstance(runner, runtime.GemmRunner):
         return [(runner.source, "td_gemm", tuple(repr(v) for v in step.node.inputs))]
+    if type(runner).__name__ == "ArgmaxRunner":
+        return [(runner.source, "td_arg", (f"input {step.node.inputs[0]!r}",
+                                           "output (int64)"))]
     if isinstance(getattr(runner, "source", None), str) and hasattr(runner, "entry"):
         return [(runner.source, runner.entry, tuple(repr(v) for v in step.node.inputs))]
     return []
@@ -172,9 +235,11 @@ def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
                           kernel, runner))
         where.append(place)
         # a 0-d kernel whose inputs all happen to be on the host (shape arithmetic) runs
-        # its numpy perform there, over every node input: no launch, no copy
+        # its numpy perform there, over every node input: no launch, no copy; so does a
+        # 0-d Subtensor of a host value (an entry of a shape vector)
         scalar = kernel is not None and kernel.ndim == 0 and not kernel.is_reduction
-        host_inputs.append(slots(node.inputs) if scalar else None)
+        entry = isinstance(node.op, Subtensor) and node.outputs[0].ndim == 0
+        host_inputs.append(slots(node.inputs) if scalar or entry else None)
     output_slots = slots(fgraph.outputs)
     _log_host_steps(steps, where)
     constants = {i: v for i, v in enumerate(storage.template) if v is not None}

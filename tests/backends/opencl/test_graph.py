@@ -69,7 +69,8 @@ def test_values_stay_on_the_device_between_steps():
     f = tensordsl.function([x, w], out, mode=opencl_mode())
     where = f.thunk.notes["where"]
     host = [str(s.node.op) for s, w in zip(f.thunk.steps, where) if w == "host"]
-    assert host == ["Subtensor{[int]}"], host  # shape[0], on the host shape vector
+    # shape[0] is a Subtensor step ("view"), run as numpy slicing of the host shape vector
+    assert host == [], host
     xv, wv = np.random.default_rng(0).standard_normal((2, 50, 30))
     wv = wv[:30, :20]
     TRANSFERS.clear()
@@ -86,16 +87,17 @@ def test_values_stay_on_the_device_between_steps():
 
 
 def test_host_fallback_logs_one_line_per_node_with_its_copies(caplog):
-    """Argmax is not lowered: it runs on the host, and the log says so with the copies."""
+    """Join is not lowered: it runs on the host, and the log says so with the copies."""
     x = T.fmatrix("x")
-    y = T.argmax(T.exp(x), axis=1) + 1
+    y = T.concatenate([T.exp(x), x], axis=1) + 1
     with caplog.at_level(logging.INFO, logger="tensordsl.backends.opencl"):
         f = tensordsl.function([x], y, mode=opencl_mode())
     lines = [r.getMessage() for r in caplog.records if r.name == "tensordsl.backends.opencl"]
-    assert len(lines) == 1 and "Argmax" in lines[0], lines
+    assert len(lines) == 1 and "Join" in lines[0], lines
     assert "1 device->host and 1 host->device copies per call" in lines[0], lines
     xv = np.random.default_rng(2).standard_normal((4, 7)).astype("float32")
-    np.testing.assert_array_equal(f(xv), np.argmax(np.exp(xv), axis=1) + 1)
+    want = np.concatenate([np.exp(xv), xv], axis=1) + 1
+    np.testing.assert_allclose(f(xv), want, rtol=ulp_bound("exp") * np.finfo(np.float32).eps)
 
 
 def test_a_device_array_from_another_context_is_refused():

@@ -1,0 +1,123 @@
+"""Black-Scholes on the OpenCL backend against the C backend, before and after the
+kernel changes of issue 12, in one process (rounds interleaved).
+
+`python tools/profile_opencl_bs.py [--n N] [--rounds R] [float64|float32 ...]` compiles
+the benchmark's formula (tools/benchsuite/wl_elemwise.py) with FAST_RUN on the C
+backend and four times on OpenCL: as the backend renders it now, and with each change
+undone while compiling (vloadN loads instead of scalar loads; the builtin erf instead
+of erf64.py's for float64), then times every function on the same host inputs, one
+call of each per round, and prints medians and each one's speed relative to C.
+
+Undoing a change patches the renderer only while that function is compiled: a built
+runner keeps its programs, so the variants then run side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+@contextmanager
+def undone(vload: bool, builtin_erf: bool) -> Any:
+    """While active, the OpenCL renderer loads with vloadN and/or lowers float64 erf to
+    the builtin (the state before issue 12's changes)."""
+    from tensordsl.backends.cfamily.lowering import Lowering
+    from tensordsl.backends.opencl import render
+
+    saved_lower = render.OpenCLLowering.lower_op
+    saved_vector = render.OpenCLRenderer.vector_kernel
+    if builtin_erf:
+        render.OpenCLLowering.lower_op = Lowering.lower_op  # type: ignore[method-assign]
+    if vload:
+        def vector_kernel(self: Any, width: int) -> str:
+            text = saved_vector(self, width)
+            for j, scalar in enumerate(self.scalar_inputs):
+                if not scalar:
+                    loads = ", ".join(f"in{j}[p{j} + {e}]" for e in range(width))
+                    vtype = self.low.type(self.kernel.output_dtypes[0])
+                    text = text.replace(f"(({vtype})({loads}))", f"vload{width}(i, in{j} + off{j})")
+            return text
+        render.OpenCLRenderer.vector_kernel = vector_kernel  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        render.OpenCLLowering.lower_op = saved_lower  # type: ignore[method-assign]
+        render.OpenCLRenderer.vector_kernel = saved_vector  # type: ignore[method-assign]
+
+
+def functions(dtype: str) -> dict[str, Callable]:
+    """Label -> compiled Black-Scholes function (C, and the OpenCL variants)."""
+    from benchsuite.wl_elemwise import bs_expr
+
+    import tensordsl
+    from tensordsl import tensor as T
+    from tensordsl.runtime.mode import target_mode
+
+    def build(backend: str) -> Callable:
+        with tensordsl.config.change_flags(floatX=dtype):
+            S, K, Tm = (T.vector(name, dtype=dtype) for name in ("S", "K", "T"))
+            return tensordsl.function([S, K, Tm], bs_expr(T, S, K, Tm),
+                                      mode=target_mode(backend))
+
+    fns = {"C backend": build("c"), "OpenCL now": build("opencl")}
+    variants = [("OpenCL, vload8 loads", True, False)]
+    if dtype == "float64":
+        variants += [("OpenCL, builtin erf", False, True),
+                     ("OpenCL before (vload8, builtin erf)", True, True)]
+    for label, vload, erf in variants:
+        with undone(vload, erf):
+            fns[label] = build("opencl")
+    return fns
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time the variants and print a markdown table per dtype."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("dtypes", nargs="*", default=["float64", "float32"])
+    parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    from benchsuite.wl_elemwise import black_scholes
+
+    for dtype in args.dtypes:
+        rng = np.random.default_rng(0)
+        S = rng.uniform(5, 30, args.n).astype(dtype)
+        K = rng.uniform(1, 100, args.n).astype(dtype)
+        Tm = rng.uniform(0.25, 10, args.n).astype(dtype)
+        fns = functions(dtype)
+        want = black_scholes(S[:1000].astype(np.float64), K[:1000].astype(np.float64),
+                             Tm[:1000].astype(np.float64))
+        times: dict[str, list[float]] = {k: [] for k in fns}
+        for label, fn in fns.items():  # warm-up, and a check of the values
+            got = fn(S, K, Tm)[:1000]
+            tol = 1e-4 if dtype == "float32" else 1e-10
+            assert np.allclose(got, want, rtol=tol, atol=tol * 100), label
+        for _ in range(args.rounds):
+            for label, fn in fns.items():
+                start = time.perf_counter()
+                fn(S, K, Tm)
+                times[label].append(time.perf_counter() - start)
+        c = statistics.median(times["C backend"])
+        print(f"\nBlack-Scholes {dtype}, N = {args.n:,}, medians of {args.rounds} "
+              "interleaved rounds\n")
+        print("| function | median | speed / C backend |\n|---|---|---|")
+        for label, ts in times.items():
+            t = statistics.median(ts)
+            print(f"| {label} | {t * 1e3:.1f} ms | {c / t:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
