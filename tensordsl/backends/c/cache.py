@@ -28,6 +28,7 @@ import re
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import NamedTuple
 
@@ -226,21 +227,26 @@ def _build_missing(folder: str, missing: dict[str, Unit], found: dict[str, tuple
                 found[key] = hit
         if not still:
             return
-        if check is not None:
-            for unit in still.values():
-                check(unit.source)
         if len(still) == 1:
             ((key, unit),) = still.items()
+            if check is not None:
+                check(unit.source)
             lib = _stem(folder, key) + ".so"
             _build_atomically(unit.source, lib, lib[:-3] + ".sha256", cc, None)
             found[key] = (lib, unit.entry)
             return
-        found.update(_build_bundle(folder, still, cc))
+        found.update(_build_bundle(folder, still, cc, check))
 
 
-def _build_bundle(folder: str, units: dict[str, Unit], cc: str) -> dict[str, tuple[str, str]]:
+def _build_bundle(folder: str, units: dict[str, Unit], cc: str,
+                  check: Callable[[str], None] | None) -> dict[str, tuple[str, str]]:
     """Compile `units` (key -> unit, all locked by the caller) into one bundle library;
-    write the library, its digest, then each unit's record, every file atomically."""
+    write the library, its digest, then each unit's record, every file atomically.
+
+    `check` runs on every unit while the compiler works (pycparser costs about a tenth
+    of gcc's time; the compiler runs in its own process): the library is published
+    only when every unit passed, else the temporary file is dropped and the error
+    raised."""
     keys = sorted(units)
     name = "td_b" + hashlib.sha256("\0".join(keys).encode()).hexdigest()[:40] + ".so"
     lib = os.path.join(folder, name)
@@ -254,7 +260,11 @@ def _build_bundle(folder: str, units: dict[str, Unit], cc: str) -> dict[str, tup
     fd, tmp = tempfile.mkstemp(suffix=".so", prefix="td_tmp_", dir=folder)
     os.close(fd)
     try:
-        build.compile_bundle(parts, tmp, cc)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # leaving it waits for the compiler
+            compiling = pool.submit(build.compile_bundle, parts, tmp, cc)
+            for key in keys if check is not None else ():
+                check(units[key].source)
+            compiling.result()
         value = file_hash(tmp)
         os.replace(tmp, lib)
     finally:

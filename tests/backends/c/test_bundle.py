@@ -185,3 +185,18 @@ def test_bundled_function_equals_numpy(rows, cols, dtype):
     got = f(xv, wv)
     np.testing.assert_allclose(got[0], want, rtol=tol, atol=tol)
     np.testing.assert_allclose(got[1], want.sum(axis=0), rtol=tol, atol=tol * 5)
+
+
+def test_a_unit_failing_its_check_publishes_nothing(fresh_dir):
+    units = _units("exp", "log", "sqrt", dtype="float32")
+    bad = units[1].source
+
+    def check(source: str) -> None:
+        if source == bad:
+            raise CompileError("internal error: rejected")
+
+    with pytest.raises(CompileError, match="rejected"):
+        cache.get_entries(units, check)
+    assert not list(fresh_dir.glob("*.so")) and not list(fresh_dir.glob("*.entry"))
+    assert not list(fresh_dir.glob("td_tmp_*")) and not list(fresh_dir.glob("td_src_*"))
+    assert len({lib for lib, _ in cache.get_entries(units)}) == 1  # builds once checked
