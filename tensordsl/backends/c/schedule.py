@@ -91,24 +91,31 @@ def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
 
 def prebuild(nodes: list[Apply]) -> None:
     """Build the libraries of all these nodes' kernels at once: the ones the disk cache
-    lacks are compiled by ONE compiler run into one library (`cache.get_entries`);
-    `compile_kernel` then finds each in the cache by its own key."""
-    units = []
+    lacks are compiled by ONE compiler run into one library (`cache.get_entries`). Each
+    entry is loaded here, so `compile_kernel` finds it in process (no second render or
+    cache lookup)."""
+    todo: dict[tuple, str] = {}  # in-process key -> source
     for node in nodes:
         lowered = lower_node(node)
         if lowered is None:
             continue
         aliasing = bool(_inplace(node, lowered[1])) and not lowered[0].is_reduction
         key = _key(lowered[0], aliasing)
-        if key in _compiled:
+        if key in _compiled or key in todo:
             continue
         try:
-            source = kernel_source(lowered[0], check=False, aliasing=key[1])
+            todo[key] = kernel_source(lowered[0], check=False, aliasing=aliasing)
         except Unsupported:
             continue
-        units.append(cache.Unit(source, ENTRY, RAW))
-    if units:
-        cache.get_entries(units, validate.check_source)
+    if not todo:
+        return
+    found = cache.get_entries([cache.Unit(src, ENTRY, RAW) for src in todo.values()],
+                              validate.check_source)
+    for key, (path, symbol) in zip(todo, found):
+        kernel = key[0]
+        fn = runtime.load_entry(path, symbol, len(kernel.inputs) + len(kernel.outputs),
+                                release_gil=kernel.ndim > 0)
+        _compiled[key] = (fn, path, symbol)
 
 
 # The C backend's lowering table: op class -> rule(node, inner) making the node's runner
