@@ -7,7 +7,9 @@
   (`build.build_key`). Entry `td_<key>.so` plus `td_<key>.sha256`, the hash of the
   library's bytes: a truncated or corrupted library fails that check and is rebuilt.
 * Bundles (`get_entries`): the units of a function missing from the cache are built
-  together, by ONE compiler run, into one library `td_b<bundle key>.so` (+ `.sha256`);
+  together, by ONE compiler run (a function of many kernels: one run per usable core,
+  each a bundle of at least `MIN_UNITS_PER_RUN` units), into one library
+  `td_b<bundle key>.so` (+ `.sha256`);
   each unit's exported names get its key as a suffix there (`td_kernel` ->
   `td_kernel_<key[:24]>`), and a record `td_<key>.entry` (the bundle's file name and
   the symbol) lets any later lookup find the unit by its own key: a function sharing
@@ -155,7 +157,8 @@ def get_entries(units: Sequence[Unit], check: Callable[[str], None] | None = Non
     (`get_library`: symbol = its entry) or in a bundle (its record names the library
     and symbol). All units still missing are compiled by ONE compiler run into one
     bundle library (a single missing unit is built alone, like `get_library`), under
-    the locks of their keys. `check(source)` runs on each unit before it is built. The
+    the locks of their keys (a large batch: one run per usable core, see `_split`).
+    `check(source)` runs on each unit before it is published. The
     other exported names of a bundled unit are `<symbol><suffix>` for each suffix of
     `Unit.also`."""
     cc = build.find_compiler()
@@ -235,7 +238,37 @@ def _build_missing(folder: str, missing: dict[str, Unit], found: dict[str, tuple
             _build_atomically(unit.source, lib, lib[:-3] + ".sha256", cc, None)
             found[key] = (lib, unit.entry)
             return
-        found.update(_build_bundle(folder, still, cc, check))
+        groups = _split(still)
+        if len(groups) == 1:
+            found.update(_build_bundle(folder, still, cc, check))
+            return
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            for part in pool.map(lambda g: _build_bundle(folder, g, cc, check), groups):
+                found.update(part)
+
+
+# A bundle holds at least this many units: a function of fewer kernels (and any function
+# on one core) is built by one compiler run. A larger one gets one run per usable core,
+# at once: one gcc run is serial, and on an idle 2-core host one run of the MLP step's 23
+# kernels (1.9 s of gcc CPU) would take longer than two runs of half as many (docs/c_backend.md).
+MIN_UNITS_PER_RUN = 8
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _split(units: dict[str, Unit]) -> list[dict[str, Unit]]:
+    """`units` dealt into bundles, one per compiler run: as many runs as usable cores but
+    at least MIN_UNITS_PER_RUN units in each; dealt by source size, largest first, so the
+    runs take about as long; deterministic (a given set always makes the same bundles)."""
+    runs = max(1, min(usable_cores(), len(units) // MIN_UNITS_PER_RUN))
+    order = sorted(units, key=lambda k: (-len(units[k].source), k))
+    return [{k: units[k] for k in order[i::runs]} for i in range(runs)]
 
 
 def _build_bundle(folder: str, units: dict[str, Unit], cc: str,

@@ -200,3 +200,22 @@ def test_a_unit_failing_its_check_publishes_nothing(fresh_dir):
     assert not list(fresh_dir.glob("*.so")) and not list(fresh_dir.glob("*.entry"))
     assert not list(fresh_dir.glob("td_tmp_*")) and not list(fresh_dir.glob("td_src_*"))
     assert len({lib for lib, _ in cache.get_entries(units)}) == 1  # builds once checked
+
+
+@pytest.mark.parametrize("cores,runs", [(1, 1), (2, 2), (4, 2)])
+def test_a_large_batch_gets_one_run_per_core(fresh_dir, monkeypatch, cores, runs):
+    """16 units: one run on one core; on more, one run per core with at least
+    MIN_UNITS_PER_RUN units in each (so 2 runs, not 4, on 4 cores)."""
+    monkeypatch.setattr(cache, "MIN_UNITS_PER_RUN", 8)
+    monkeypatch.setattr(cache, "usable_cores", lambda: cores)
+    names = ["exp", "log", "sqrt", "tanh", "sinh", "cosh", "log1p", "expm1"]
+    units = _units(*names) + _units(*names, dtype="float32")
+    before = _counts()
+    found = cache.get_entries(units)
+    assert _counts() == (before[0] + runs, before[1] + 16)
+    assert len({lib for lib, _ in found}) == runs
+    x = np.linspace(0.5, 1.5, 5)
+    for i, ((lib, sym), name) in enumerate(zip(found, names * 2)):
+        xs = x if i < len(names) else x.astype("float32")
+        _close(_call(lib, sym, xs), getattr(np, name)(xs), name)
+    assert cache.get_entries(units) == found  # every unit found again by its own key
