@@ -19,9 +19,11 @@ import functools
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 
 from tensordsl.config import config
 from tensordsl.errors import CompileError
@@ -49,15 +51,17 @@ def flags() -> list[str]:
     return [*own, *march, *REQUIRED_FLAGS] + (["-fopenmp"] if config.openmp else [])
 
 
-def command(cc: str, source: str, target: str, own_flags: list[str] | None = None
-            ) -> list[str]:
-    """The full compiler command building `source` into the shared library `target`.
+def command(cc: str, source: str | Sequence[str], target: str,
+            own_flags: list[str] | None = None) -> list[str]:
+    """The full compiler command building the C file `source` (or several: one gcc run
+    compiling each as its own translation unit, one link) into the shared library `target`.
 
     `own_flags` replaces the kernel flags and libraries (the trampoline, a CPython
     extension, brings its own: no OpenMP, no libm, the Python and numpy include dirs)."""
+    sources = [source] if isinstance(source, str) else list(source)
     if own_flags is not None:
-        return [cc, *own_flags, "-shared", "-fPIC", "-o", target, source]
-    cmd = [cc, *flags(), "-shared", "-fPIC", "-o", target, source]
+        return [cc, *own_flags, "-shared", "-fPIC", "-o", target, *sources]
+    cmd = [cc, *flags(), "-shared", "-fPIC", "-o", target, *sources]
     if _has_libmvec(cc):
         cmd.append("-lmvec")
     return cmd + ["-lm"]
@@ -123,7 +127,48 @@ def compile_library(source: str, target: str, cc: str,
         result = subprocess.run(cmd, capture_output=True, text=True)
     finally:
         os.unlink(c_path)
+    _check_result(result, cmd, "a generated kernel" if own_flags is None else "a unit")
+
+
+def _check_result(result: subprocess.CompletedProcess, cmd: list[str], what: str) -> None:
     if result.returncode != 0:
-        what = "a generated kernel" if own_flags is None else "a unit"
         raise CompileError(f"internal error: the C compiler rejected {what}\n"
                            f"  command: {' '.join(cmd)}\n{result.stderr[-3000:]}")
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def renamed_unit(source: str, renames: dict[str, str]) -> str:
+    """`source` with each exported name of `renames` (old -> new) renamed by a `#define`
+    on top, so that several units exporting the same entry name (every kernel exports
+    `td_kernel`) can be linked into one library. The preprocessor replaces whole tokens
+    only: `td_kernel_flat` is not touched by a rename of `td_kernel`. The names are
+    ours (entry names and hex keys), checked to be identifiers: nothing else is pasted."""
+    for old, new in renames.items():
+        if not (_IDENT.match(old) and _IDENT.match(new)):
+            raise CompileError(f"internal error: cannot rename {old!r} to {new!r}: "
+                               f"both must be C identifiers")
+    defines = "".join(f"#define {old} {new}\n" for old, new in renames.items())
+    return defines + source
+
+
+def compile_bundle(units: Sequence[tuple[str, dict[str, str]]], target: str, cc: str) -> None:
+    """Compile several kernel units, each `(source, renames)` (see `renamed_unit`), into
+    the one shared library `target` with ONE compiler run: gcc compiles each file as its
+    own translation unit (their `static` helpers do not clash) and links them once.
+    The C files are named by position in a private temporary folder next to `target`,
+    so the same bundle always gets the same command."""
+    folder = tempfile.mkdtemp(prefix="td_src_", dir=os.path.dirname(target))
+    try:
+        paths = []
+        for i, (source, renames) in enumerate(units):
+            path = os.path.join(folder, f"u{i}.c")
+            with open(path, "w") as f:
+                f.write(renamed_unit(source, renames))
+            paths.append(path)
+        cmd = command(cc, paths, target)
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    _check_result(result, cmd, f"a bundle of {len(units)} generated kernels")

@@ -85,7 +85,8 @@ class KernelRunner:
     """Calls one compiled kernel: checks operands, allocates outputs, one foreign call."""
 
     def __init__(self, kernel: Kernel, fn: Any, labels: Sequence[str], who: str,
-                 inplace: Sequence[tuple[int, int]] = (), library: str = "") -> None:
+                 inplace: Sequence[tuple[int, int]] = (), library: str = "",
+                 entry: str = "") -> None:
         self.kernel = kernel
         # (output, kernel input) pairs: write the output into that input's buffer when
         # its shape and dtype allow (the graph's destroy_map says nobody reads it later)
@@ -103,6 +104,7 @@ class KernelRunner:
                       for x in kernel.inputs]
         self.spare: dict[int, np.ndarray] = {}  # large outputs of the last call
         self.library = library  # the kernel's library (its raw entry, for 0-d kernels)
+        self.entry = entry  # the entry's symbol in `library` (`<entry>_raw`: the raw one)
         # the checked call: list of input arrays -> list of fresh output arrays
         self.call = self.scalar_call() if kernel.ndim == 0 and not self.inplace else self.run
 

@@ -40,6 +40,7 @@ from tensordsl.ops.rowblock import RowBlock
 
 log = logging.getLogger("tensordsl.backends.c")
 ENTRY = "td_kernel"
+RAW = ("_raw",)  # a 0-d kernel also exports `<entry>_raw` (the trampoline calls it)
 _compiled: dict[tuple, Any] = {}
 
 
@@ -64,25 +65,25 @@ def compile_kernel(kernel: Kernel, aliasing: bool = False) -> Any:
     return _load(kernel, aliasing)[0]
 
 
-def _load(kernel: Kernel, aliasing: bool) -> tuple[Any, str]:
-    """(loaded entry, library path) of `kernel`."""
+def _load(kernel: Kernel, aliasing: bool) -> tuple[Any, str, str]:
+    """(loaded entry, library path, entry symbol) of `kernel`."""
     key = _key(kernel, aliasing)
     hit = _compiled.get(key)
     if hit is None:
         # validated only when it is built: a cached library was checked at its build
         source = kernel_source(kernel, check=False, aliasing=aliasing)
-        path = cache.get_library(source, validate.check_source)
-        fn = runtime.load_entry(path, ENTRY, len(kernel.inputs) + len(kernel.outputs),
+        path, symbol = cache.get_entry(source, ENTRY, validate.check_source, also=RAW)
+        fn = runtime.load_entry(path, symbol, len(kernel.inputs) + len(kernel.outputs),
                                 release_gil=kernel.ndim > 0)
-        hit = _compiled[key] = (fn, path)
+        hit = _compiled[key] = (fn, path, symbol)
     return hit
 
 
 def kernel_runner(kernel: Kernel, labels: list[str], who: str,
                   inplace: tuple[tuple[int, int], ...] = ()) -> runtime.KernelRunner:
     """A checked caller of the compiled `kernel`."""
-    fn, path = _load(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
-    return runtime.KernelRunner(kernel, fn, labels, who, inplace, library=path)
+    fn, path, symbol = _load(kernel, aliasing=bool(inplace) and not kernel.is_reduction)
+    return runtime.KernelRunner(kernel, fn, labels, who, inplace, library=path, entry=symbol)
 
 
 def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
@@ -92,29 +93,32 @@ def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
 
 
 def prebuild(nodes: list[Apply]) -> None:
-    """Build the libraries of all these nodes' kernels at once (one compiler process per
-    missing kernel, run concurrently); `compile_kernel` then finds them in the cache."""
-    sources = []
+    """Build the libraries of all these nodes' kernels at once: the ones the disk cache
+    lacks are compiled by ONE compiler run into one library (`cache.get_entries`). Each
+    entry is loaded here, so `compile_kernel` finds it in process (no second render or
+    cache lookup)."""
+    todo: dict[tuple, str] = {}  # in-process key -> source
     for node in nodes:
         lowered = lower_node(node)
         if lowered is None:
             continue
         aliasing = bool(_inplace(node, lowered[1])) and not lowered[0].is_reduction
         key = _key(lowered[0], aliasing)
-        if key in _compiled:
+        if key in _compiled or key in todo:
             continue
         try:
-            sources.append(kernel_source(lowered[0], check=False, aliasing=key[1]))
+            todo[key] = kernel_source(lowered[0], check=False, aliasing=aliasing)
         except Unsupported:
             continue
-    if len(set(sources)) < 2:
-        return  # nothing to overlap
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(8, len(set(sources)))) as pool:
-        for future in [pool.submit(cache.get_library, src, validate.check_source)
-                       for src in dict.fromkeys(sources)]:
-            future.result()
+    if not todo:
+        return
+    found = cache.get_entries([cache.Unit(src, ENTRY, RAW) for src in todo.values()],
+                              validate.check_source)
+    for key, (path, symbol) in zip(todo, found):
+        kernel = key[0]
+        fn = runtime.load_entry(path, symbol, len(kernel.inputs) + len(kernel.outputs),
+                                release_gil=kernel.ndim > 0)
+        _compiled[key] = (fn, path, symbol)
 
 
 # The C backend's lowering table: op class -> rule(node, inner) making the node's runner
@@ -228,7 +232,7 @@ def _fast_call(runner: runtime.KernelRunner, order: tuple[int, ...], fallback: A
                in_types: list[Any], names: dict[str, int], trusted: bool) -> Any | None:
     """The C trampoline for a Function whose graph is the 0-d kernel of `runner`, taking
     every call it cannot do itself to `fallback` (None when there is no trampoline)."""
-    return trampoline.scalar_call(runner.library, ENTRY, order, runner.in_dtypes,
+    return trampoline.scalar_call(runner.library, runner.entry, order, runner.in_dtypes,
                                   runner.out_dtypes, fallback, kind, in_types, names, trusted)
 
 

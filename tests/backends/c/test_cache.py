@@ -59,6 +59,49 @@ def test_four_processes_build_a_new_kernel_once(tmp_path):
     assert len(list(folder.glob("*.so"))) == 1 and not list(folder.glob("td_tmp_*"))
 
 
+BUNDLE_CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import tensordsl
+    from tensordsl import tensor as T
+    from tensordsl.backends.c import cache
+    scale, variant = float(sys.argv[1]), sys.argv[2]
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    shared = T.tanh(T.dot(x * scale, w))  # a kernel every variant has
+    own = T.exp(x - scale) if variant == "a" else T.log1p(abs(x) + scale)
+    f = tensordsl.function([x, w], [shared, own])
+    xv = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    got = f(xv, np.ones((3, 2)))
+    want = [np.tanh((xv * scale) @ np.ones((3, 2))),
+            np.exp(xv - scale) if variant == "a" else np.log1p(abs(xv) + scale)]
+    ok = all(np.allclose(g, e, rtol=1e-14) for g, e in zip(got, want))
+    kernels = sum(step.kernel is not None for step in f.thunk.steps)
+    print(cache.BUILDS["count"], cache.BUILDS["units"], ok, kernels)
+""")
+
+
+def test_processes_building_overlapping_bundles_build_each_kernel_once(tmp_path):
+    """Four processes, two functions sharing a kernel (each with one of its own): every
+    kernel is compiled once in all, nobody deadlocks on the per-kernel locks, and every
+    process gets numpy's values."""
+    folder = tmp_path / "shared-cache"
+    scale = str(1.0 + uuid.uuid4().int % 1000 / 997)  # kernels no other run has built
+    env = dict(os.environ, TENSORDSL_FLAGS=f"compiledir={folder}", PYTHONPATH=ROOT)
+    procs = [subprocess.Popen([sys.executable, "-c", BUNDLE_CHILD, scale, variant], env=env,
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for variant in ("a", "b", "a", "b")]
+    results = [p.communicate(timeout=240) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in results]
+    counts = [out.split() for out, _ in results]
+    assert all(c[2] == "True" for c in counts), counts
+    kernels = int(counts[0][3])  # per function: the shared ones and its own one
+    assert kernels >= 2 and all(int(c[3]) == kernels for c in counts), counts
+    units = sum(int(c[1]) for c in counts)
+    assert units == kernels + 1, counts  # the shared ones, a's own, b's own: each once
+    assert 1 <= sum(int(c[0]) for c in counts) <= 2, counts  # compiler runs
+    assert not list(folder.glob("td_tmp_*")) and not list(folder.glob("td_src_*"))
+
+
 def test_truncated_library_is_detected_and_rebuilt(tmp_path):
     source = kernel_source(multi_op_kernel(1, ("float64",), [(ps.get("log1p"), (0,))]))
     with config.change_flags(compiledir=str(tmp_path / "c")):
