@@ -65,14 +65,23 @@ def assert_reduced(got, want, kind, x, axes):
 def _order_dependent_product(got, want, x, axes):
     """Where a product holds an infinity, no zero, and finite factors whose product
     underflows: multiplied in one order the finite part reaches 0 first (0 * inf = nan),
-    in another the infinity absorbs it (inf); both are IEEE results of their order."""
+    in another the infinity absorbs it (inf). And the mirror case: a zero, no infinity,
+    and nonzero factors whose product overflows: the zero absorbs them (0) or they reach
+    inf first (inf * 0 = nan). Each is the IEEE result of its order."""
     with np.errstate(all="ignore"):
         finite = np.where(np.isfinite(x), np.abs(x.astype("float64")), 1.0)
+        nonzero = np.where(finite == 0, 1.0, finite)
         log_finite = np.sum(np.log(finite), axis=axes)
-        underflows = log_finite < np.log(np.finfo(got.dtype).smallest_normal)
-        mixed = np.isinf(x).any(axis=axes) & ~(x == 0).any(axis=axes) & underflows
+        log_nonzero = np.sum(np.log(nonzero), axis=axes)
+        info = np.finfo(got.dtype)
+        underflows = log_finite < np.log(info.smallest_normal)
+        overflows = log_nonzero > np.log(info.max)
+        has_inf, has_zero = np.isinf(x).any(axis=axes), (x == 0).any(axis=axes)
+        mixed = has_inf & ~has_zero & underflows
+        zeroed = has_zero & ~has_inf & overflows
     both_special = (np.isnan(got) | np.isinf(got)) & (np.isnan(want) | np.isinf(want))
-    return mixed & both_special
+    both_zero_or_nan = ((got == 0) | np.isnan(got)) & ((want == 0) | np.isnan(want))
+    return (mixed & both_special) | (zeroed & both_zero_or_nan)
 
 
 CASES = [(1, (0,)), (2, (0,)), (2, (1,)), (2, (0, 1)), (3, (0, 2)), (3, (1,)), (3, (0, 1)),
