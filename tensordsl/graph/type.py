@@ -94,7 +94,9 @@ class TensorType:
         `allow_downcast`; Python numbers and lists are converted when the conversion
         is exact, and Python floats may always go into a float type.
         """
-        if isinstance(value, np.ndarray) and value.dtype.name == self.dtype:
+        # a byte-swapped array is converted to native order, as Theano's filter does
+        if isinstance(value, np.ndarray) and value.dtype.name == self.dtype \
+                and value.dtype.isnative:
             array = value
         else:
             array = self._convert(value, name, allow_downcast)
