@@ -267,7 +267,7 @@ def test_byte_swapped_inputs_are_taken_in_native_order(mode):
     # Theano's filter converts a non-native array to the type's (native) dtype, so an
     # output that is the input itself comes back native too, on every path
     x, v = T.dscalar("x"), T.dvector("v")
-    f = tensordsl.function([x, v], [-(-x), v, v * 2], mode=mode)
+    f = tensordsl.function([x, v], [x * 1, v, v * 2], mode=mode)
     a, b = np.array(1.5, ">f8"), np.arange(5, dtype=">f8")[::2]
     got = f(a, b)
     for g, want in zip(got, [1.5, [0.0, 2.0, 4.0], [0.0, 4.0, 8.0]]):
