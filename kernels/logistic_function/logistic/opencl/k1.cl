@@ -6,7 +6,8 @@ __kernel void td_vec(const long nv, __global const double *in0, const long off0,
 {
     const long i = get_global_id(0);
     if (i >= nv) return;
-    double8 v0 = vload8(i, in0 + off0);
+    const long p0 = off0 + 8 * i;
+    double8 v0 = ((double8)(in0[p0 + 0], in0[p0 + 1], in0[p0 + 2], in0[p0 + 3], in0[p0 + 4], in0[p0 + 5], in0[p0 + 6], in0[p0 + 7]));
     double8 v1 = ((double8)((((double)0x1.0000000000000p+0) / (((double)0x1.0000000000000p+0) + exp(-v0)))));
     vstore8(v1, i, out0);
 }

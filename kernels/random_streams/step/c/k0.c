@@ -1,5 +1,4 @@
-/* tensordsl kernel fused: 2-d, 2 in, 2 out, ops lt,cast_float64,mul */
-
+/* tensordsl MRG31k3p uniform draw (Theano's mrg_uniform), float64 samples */
 /* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
 typedef struct {
     long long ob_refcnt;
@@ -13,110 +12,92 @@ typedef struct {
     int flags;
 } td_array;
 
-int omp_get_thread_num(void);
-int omp_get_num_threads(void);
 int omp_get_max_threads(void);
-
-static void td_kernel_flat(long long lo, long long hi, const double *restrict in0, const double *restrict in1, double *restrict out0, double *restrict out1)
+/* int32 wrap-around: the unsigned value as a two's-complement int (no overflow) */
+static inline int td_s32(unsigned int u)
 {
-    #pragma omp simd
-    for (long long i = lo; i < hi; i++) {
-        double v0 = in0[i];
-        float v1 = ((float)0x1.0000000000000p-1);
-        int v2 = (((v0 < ((double)(v1)))) != 0);
-        double v3 = ((double)(v2));
-        double v4 = in1[i];
-        double v5 = ((double)((v4 * v3)));
-        out0[i] = v3;
-        out1[i] = v5;
-    }
+    return u < 2147483648u ? (int)u : -(int)(4294967295u - u) - 1;
 }
 
-static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+/* Theano's conditional subtraction: y - m when y is negative or at least m */
+static inline int td_fold(int y, int m)
 {
-    int unit = st[1] == sizeof(double) && st[3] == sizeof(double) && st[5] == sizeof(double) && st[7] == sizeof(double);  /* every moving operand contiguous in the last dim */
-    for (long long i0 = lo; i0 < hi; i0++) {
-        char *b0 = (data[0] + i0 * st[0]);
-        char *b1 = (data[1] + i0 * st[2]);
-        char *b2 = (data[2] + i0 * st[4]);
-        char *b3 = (data[3] + i0 * st[6]);
-        if (unit) {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((const double *)b0)[i];
-                float v1 = ((float)0x1.0000000000000p-1);
-                int v2 = (((v0 < ((double)(v1)))) != 0);
-                double v3 = ((double)(v2));
-                double v4 = ((const double *)b1)[i];
-                double v5 = ((double)((v4 * v3)));
-                ((double *)b2)[i] = v3;
-                ((double *)b3)[i] = v5;
-            }
-        } else {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = *(const double *)(b0 + i * st[1]);
-                float v1 = ((float)0x1.0000000000000p-1);
-                int v2 = (((v0 < ((double)(v1)))) != 0);
-                double v3 = ((double)(v2));
-                double v4 = *(const double *)(b1 + i * st[3]);
-                double v5 = ((double)((v4 * v3)));
-                *(double *)(b2 + i * st[5]) = v3;
-                *(double *)(b3 + i * st[7]) = v5;
-            }
-        }
-    }
+    return td_s32((unsigned int)y - (((y < 0) | (y >= m)) ? (unsigned int)m : 0u));
 }
 
-void td_kernel(td_array *a0, td_array *a1, td_array *o0, td_array *o1)
+/* one MRG31k3p step of a stream (x11 x12 x13 x21 x22 x23, each by pointer: the C unit
+   passes elements of per-component arrays, the OpenCL kernel private variables);
+   returns k in [1, M1]. Branch-free (conditional values), so loops over streams
+   vectorise once it is inlined */
+static inline int td_mrg_next(int *p11, int *p12, int *p13, int *p21, int *p22, int *p23)
 {
-    long long shape[2], n = 1;
-    for (int d = 0; d < 2; d++) shape[d] = o0->dims[d];
-    for (int d = 0; d < 2; d++) n *= shape[d];
-    int flat = 1;
-    flat = flat && (a0->flags & 1);
-    for (int d = 0; d < 2; d++) flat = flat && a0->dims[d] == shape[d];
-    flat = flat && (a1->flags & 1);
-    for (int d = 0; d < 2; d++) flat = flat && a1->dims[d] == shape[d];
-    flat = flat && (o0->flags & 1);
-    flat = flat && (o1->flags & 1);
-    if (flat) {
-        if (n >= 333334 && n > 1) {
-            int want = omp_get_max_threads();
-            if (want > 256) want = 256;
-            #pragma omp parallel num_threads(want)
-            {
-                int t = omp_get_thread_num(), nt = omp_get_num_threads();
-                long long lo = n / nt * t + (t < n % nt ? t : n % nt);
-                long long hi = lo + n / nt + (t < n % nt ? 1 : 0);
-                td_kernel_flat(lo, hi, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
-            }
-        } else {
-            td_kernel_flat(0, n, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
-        }
-        return;
-    }
-    char *data[4];
-    long long st[8];
-    data[0] = a0->data;
-    for (int d = 0; d < 2; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
-    data[1] = a1->data;
-    for (int d = 0; d < 2; d++) st[2 + d] = a1->dims[d] == 1 ? 0 : a1->strides[d];
-    data[2] = o0->data;
-    for (int d = 0; d < 2; d++) st[4 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
-    data[3] = o1->data;
-    for (int d = 0; d < 2; d++) st[6 + d] = o1->dims[d] == 1 ? 0 : o1->strides[d];
-    if (n >= 333334 && shape[0] > 1) {
-        int want = omp_get_max_threads();
-        if (want > 256) want = 256;
-        #pragma omp parallel num_threads(want)
-        {
-            int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            long long lo = shape[0] / nt * t + (t < shape[0] % nt ? t : shape[0] % nt);
-            long long hi = lo + shape[0] / nt + (t < shape[0] % nt ? 1 : 0);
-            td_kernel_strided(lo, hi, shape, data, st);
-        }
-    } else {
-        td_kernel_strided(0, shape[0], shape, data, st);
-    }
+    int x11 = *p11, x12 = *p12, x13 = *p13, x21 = *p21, x22 = *p22, x23 = *p23;
+    unsigned int u;
+    int y1, y2;
+    u = ((unsigned int)(x12 & 511) << 22) + (unsigned int)(x12 >> 9)
+        + ((unsigned int)(x13 & 16777215) << 7) + (unsigned int)(x13 >> 24);
+    y1 = td_fold(td_s32(u), 2147483647);
+    y1 = td_fold(td_s32((unsigned int)y1 + (unsigned int)x13), 2147483647);
+    *p13 = x12;
+    *p12 = x11;
+    *p11 = y1;
+    x11 = y1;
+    u = ((unsigned int)(x21 & 65535) << 15) + (unsigned int)21069 * (unsigned int)(x21 >> 16);
+    y1 = td_fold(td_s32(u), 2147462579);
+    u = ((unsigned int)(x23 & 65535) << 15) + (unsigned int)21069 * (unsigned int)(x23 >> 16);
+    y2 = td_fold(td_s32(u), 2147462579);
+    y2 = td_fold(td_s32((unsigned int)y2 + (unsigned int)x23), 2147462579);
+    y2 = td_fold(td_s32((unsigned int)y2 + (unsigned int)y1), 2147462579);
+    *p23 = x22;
+    *p22 = x21;
+    *p21 = y2;
+    return x11 <= y2 ? td_s32((unsigned int)x11 - (unsigned int)y2 + 2147483647u) : x11 - y2;
 }
+
+/* streams [s0, s1) of n_streams: all their samples of the n, then their new
+   states; the block's states are kept component by component (x[c][j]) so
+   the loop over its streams vectorises */
+static void td_mrg_block(const int *state, int *next, double *out, long long n,
+                         long long ns, long long s0, long long s1)
+{
+    int x[6][64];
+    long long full = n / ns, rest = n % ns, r;
+    int j, c, k, m = (int)(s1 - s0);
+    int tail = rest <= s0 ? 0 : (rest >= s1 ? m : (int)(rest - s0));
+    for (j = 0; j < m; j++)
+        for (c = 0; c < 6; c++) x[c][j] = state[(s0 + j) * 6 + c];
+    for (r = 0; r < full; r++) {
+        double *row = out + r * ns + s0;
+        for (j = 0; j < m; j++) {
+            k = td_mrg_next(&x[0][j], &x[1][j], &x[2][j], &x[3][j], &x[4][j],
+                            &x[5][j]);
+            row[j] = (double)k * 4.656612873077393e-10;
+        }
+    }
+    for (j = 0; j < tail; j++) {  /* the last, partial round */
+        k = td_mrg_next(&x[0][j], &x[1][j], &x[2][j], &x[3][j], &x[4][j],
+                        &x[5][j]);
+        out[full * ns + s0 + j] = (double)k * 4.656612873077393e-10;
+    }
+    for (j = 0; j < m; j++)
+        for (c = 0; c < 6; c++) next[(s0 + j) * 6 + c] = x[c][j];
+}
+
+void td_mrg_uniform(td_array *state_a, td_array *next_a, td_array *out_a, long long n, int nt)
+{
+    const int *state = (const int *)state_a->data;
+    int *next = (int *)next_a->data;
+    double *out = (double *)out_a->data;
+    long long ns = state_a->dims[0];
+    long long nb = (ns + 63) / 64, b;
+    if (ns == 0) return;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (b = 0; b < nb; b++) {
+        long long s0 = b * 64;
+        long long s1 = s0 + 64 < ns ? s0 + 64 : ns;
+        td_mrg_block(state, next, out, n, ns, s0, s1);
+    }
+    (void)nt;
+}
+
+int td_mrg_threads(void) { return omp_get_max_threads(); }

@@ -1,4 +1,4 @@
-/* tensordsl kernel Elemwise_second: 2-d, 1 in, 1 out, ops  */
+/* tensordsl kernel fused: 2-d, 2 in, 2 out, ops lt,cast_float64,mul */
 
 /* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
 typedef struct {
@@ -17,45 +17,71 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-static void td_kernel_flat(long long lo, long long hi, const double *in0, double *out0)
+static void td_kernel_flat(long long lo, long long hi, const double *restrict in0, const double *restrict in1, double *restrict out0, double *restrict out1)
 {
     #pragma omp simd
     for (long long i = lo; i < hi; i++) {
-        double v0 = ((double)0x1.0000000000000p+0);
-        out0[i] = v0;
+        double v0 = in0[i];
+        float v1 = ((float)0x1.0000000000000p-1);
+        int v2 = (((v0 < ((double)(v1)))) != 0);
+        double v3 = ((double)(v2));
+        double v4 = in1[i];
+        double v5 = ((double)((v4 * v3)));
+        out0[i] = v3;
+        out1[i] = v5;
     }
 }
 
 static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
-    int unit = st[3] == sizeof(double);  /* every moving operand contiguous in the last dim */
+    int unit = st[1] == sizeof(double) && st[3] == sizeof(double) && st[5] == sizeof(double) && st[7] == sizeof(double);  /* every moving operand contiguous in the last dim */
     for (long long i0 = lo; i0 < hi; i0++) {
+        char *b0 = (data[0] + i0 * st[0]);
         char *b1 = (data[1] + i0 * st[2]);
+        char *b2 = (data[2] + i0 * st[4]);
+        char *b3 = (data[3] + i0 * st[6]);
         if (unit) {
             #pragma omp simd
             for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((double)0x1.0000000000000p+0);
-                ((double *)b1)[i] = v0;
+                double v0 = ((const double *)b0)[i];
+                float v1 = ((float)0x1.0000000000000p-1);
+                int v2 = (((v0 < ((double)(v1)))) != 0);
+                double v3 = ((double)(v2));
+                double v4 = ((const double *)b1)[i];
+                double v5 = ((double)((v4 * v3)));
+                ((double *)b2)[i] = v3;
+                ((double *)b3)[i] = v5;
             }
         } else {
             #pragma omp simd
             for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((double)0x1.0000000000000p+0);
-                *(double *)(b1 + i * st[3]) = v0;
+                double v0 = *(const double *)(b0 + i * st[1]);
+                float v1 = ((float)0x1.0000000000000p-1);
+                int v2 = (((v0 < ((double)(v1)))) != 0);
+                double v3 = ((double)(v2));
+                double v4 = *(const double *)(b1 + i * st[3]);
+                double v5 = ((double)((v4 * v3)));
+                *(double *)(b2 + i * st[5]) = v3;
+                *(double *)(b3 + i * st[7]) = v5;
             }
         }
     }
 }
 
-void td_kernel(td_array *a0, td_array *o0)
+void td_kernel(td_array *a0, td_array *a1, td_array *o0, td_array *o1)
 {
     long long shape[2], n = 1;
     for (int d = 0; d < 2; d++) shape[d] = o0->dims[d];
     for (int d = 0; d < 2; d++) n *= shape[d];
     int flat = 1;
+    flat = flat && (a0->flags & 1);
+    for (int d = 0; d < 2; d++) flat = flat && a0->dims[d] == shape[d];
+    flat = flat && (a1->flags & 1);
+    for (int d = 0; d < 2; d++) flat = flat && a1->dims[d] == shape[d];
     flat = flat && (o0->flags & 1);
+    flat = flat && (o1->flags & 1);
     if (flat) {
-        if (n >= 500000 && n > 1) {
+        if (n >= 333334 && n > 1) {
             int want = omp_get_max_threads();
             if (want > 256) want = 256;
             #pragma omp parallel num_threads(want)
@@ -63,20 +89,24 @@ void td_kernel(td_array *a0, td_array *o0)
                 int t = omp_get_thread_num(), nt = omp_get_num_threads();
                 long long lo = n / nt * t + (t < n % nt ? t : n % nt);
                 long long hi = lo + n / nt + (t < n % nt ? 1 : 0);
-                td_kernel_flat(lo, hi, (const double *)a0->data, (double *)o0->data);
+                td_kernel_flat(lo, hi, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
             }
         } else {
-            td_kernel_flat(0, n, (const double *)a0->data, (double *)o0->data);
+            td_kernel_flat(0, n, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
         }
         return;
     }
-    char *data[2];
-    long long st[4];
+    char *data[4];
+    long long st[8];
     data[0] = a0->data;
     for (int d = 0; d < 2; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
-    data[1] = o0->data;
-    for (int d = 0; d < 2; d++) st[2 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
-    if (n >= 500000 && shape[0] > 1) {
+    data[1] = a1->data;
+    for (int d = 0; d < 2; d++) st[2 + d] = a1->dims[d] == 1 ? 0 : a1->strides[d];
+    data[2] = o0->data;
+    for (int d = 0; d < 2; d++) st[4 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
+    data[3] = o1->data;
+    for (int d = 0; d < 2; d++) st[6 + d] = o1->dims[d] == 1 ? 0 : o1->strides[d];
+    if (n >= 333334 && shape[0] > 1) {
         int want = omp_get_max_threads();
         if (want > 256) want = 256;
         #pragma omp parallel num_threads(want)

@@ -1,0 +1,92 @@
+/* tensordsl kernel Elemwise_second: 2-d, 1 in, 1 out, ops  */
+
+/* ndarray head: the fields of numpy's PyArrayObject_fields we read (checked at load) */
+typedef struct {
+    long long ob_refcnt;
+    void *ob_type;
+    char *data;
+    int nd;
+    long long *dims;
+    long long *strides;
+    void *base;
+    void *descr;
+    int flags;
+} td_array;
+
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+int omp_get_max_threads(void);
+
+static void td_kernel_flat(long long lo, long long hi, const double *in0, double *out0)
+{
+    #pragma omp simd
+    for (long long i = lo; i < hi; i++) {
+        double v0 = ((double)0x1.0000000000000p+0);
+        out0[i] = v0;
+    }
+}
+
+static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+{
+    int unit = st[3] == sizeof(double);  /* every moving operand contiguous in the last dim */
+    for (long long i0 = lo; i0 < hi; i0++) {
+        char *b1 = (data[1] + i0 * st[2]);
+        if (unit) {
+            #pragma omp simd
+            for (long long i = 0; i < shape[1]; i++) {
+                double v0 = ((double)0x1.0000000000000p+0);
+                ((double *)b1)[i] = v0;
+            }
+        } else {
+            #pragma omp simd
+            for (long long i = 0; i < shape[1]; i++) {
+                double v0 = ((double)0x1.0000000000000p+0);
+                *(double *)(b1 + i * st[3]) = v0;
+            }
+        }
+    }
+}
+
+void td_kernel(td_array *a0, td_array *o0)
+{
+    long long shape[2], n = 1;
+    for (int d = 0; d < 2; d++) shape[d] = o0->dims[d];
+    for (int d = 0; d < 2; d++) n *= shape[d];
+    int flat = 1;
+    flat = flat && (o0->flags & 1);
+    if (flat) {
+        if (n >= 500000 && n > 1) {
+            int want = omp_get_max_threads();
+            if (want > 256) want = 256;
+            #pragma omp parallel num_threads(want)
+            {
+                int t = omp_get_thread_num(), nt = omp_get_num_threads();
+                long long lo = n / nt * t + (t < n % nt ? t : n % nt);
+                long long hi = lo + n / nt + (t < n % nt ? 1 : 0);
+                td_kernel_flat(lo, hi, (const double *)a0->data, (double *)o0->data);
+            }
+        } else {
+            td_kernel_flat(0, n, (const double *)a0->data, (double *)o0->data);
+        }
+        return;
+    }
+    char *data[2];
+    long long st[4];
+    data[0] = a0->data;
+    for (int d = 0; d < 2; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
+    data[1] = o0->data;
+    for (int d = 0; d < 2; d++) st[2 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
+    if (n >= 500000 && shape[0] > 1) {
+        int want = omp_get_max_threads();
+        if (want > 256) want = 256;
+        #pragma omp parallel num_threads(want)
+        {
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            long long lo = shape[0] / nt * t + (t < shape[0] % nt ? t : shape[0] % nt);
+            long long hi = lo + shape[0] / nt + (t < shape[0] % nt ? 1 : 0);
+            td_kernel_strided(lo, hi, shape, data, st);
+        }
+    } else {
+        td_kernel_strided(0, shape[0], shape, data, st);
+    }
+}
