@@ -1,0 +1,212 @@
+"""Scan pushout: step computations that do not depend on the recurrent states leave the loop.
+
+Theano's/PyTensor's scan_opt `PushOutNonSeqScan` and `PushOutSeqScan`, for the ops
+whose stacked form is simple:
+
+* an *invariant* value (computed from non-sequences and constants only) is computed once
+  outside and fed to the Scan as a new non-sequence;
+* a *sequence-valued* value (computed from sequence slices, invariants and constants) is
+  computed for all steps at once outside, stacked along a new leading dim, and fed as a
+  new sequence (tap 0). An elementwise op runs on the stacked operands (invariants get a
+  leading broadcast dim), a DimShuffle keeps the leading dim in front, and a matrix
+  product `x_t @ W` of a slice by an invariant becomes one product of every step's rows:
+  `dot(x.reshape(T*B, n), W).reshape(T, B, m)` (what JAX and PyTorch do with an LSTM's
+  input products: one GEMM instead of one per step).
+
+Only Elemwise, DimShuffle and Dot are moved (pure, no state, no in-place), and a value is
+moved only when what computes it is more than views. A while loop (`until`) keeps its
+sequence-valued computations inside: rows past the stopping step would be computed for
+nothing. Sequences and non-sequences the step no longer reads are dropped.
+It runs in FAST_RUN's canonicalize stage on the graph being compiled, so it sees the
+gradient's Scan nodes too (grad is taken before compiling).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensordsl.graph.basic import Apply, Constant, Variable, clone_graph
+from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.ops.blas import Dot
+from tensordsl.ops.elemwise import DimShuffle, Elemwise
+from tensordsl.rewrite.engine import register
+from tensordsl.scan.op import Scan
+from tensordsl.tensor import basic as tb
+from tensordsl.tensor import math as tm
+
+MOVABLE = (Elemwise, DimShuffle, Dot)
+
+
+class _Outer:
+    """The outer counterparts of the step's values: `inv` (an invariant's value, computed
+    once) and `seq` (a sequence-valued value stacked over the steps)."""
+
+    def __init__(self, node: Apply, op: Scan) -> None:
+        n_steps, seqs, _, nonseqs = op.split_inputs(list(node.inputs))
+        self.n_steps = n_steps
+        self.inv: dict[Variable, Variable] = {}
+        self.seq: dict[Variable, Variable] = {}
+        inner_in = iter(op.inner.inputs)
+        for outer, taps in zip(seqs, op.seq_taps):
+            for tap in taps:
+                start = tap - min(taps)
+                # the rows step t reads (Scan's layout): seq[t + tap - min(taps)]
+                self.seq[next(inner_in)] = outer[start:start + n_steps]
+        for _ in range(sum(map(len, op.rec_taps))):
+            next(inner_in)
+        for outer in nonseqs:
+            self.inv[next(inner_in)] = outer
+
+    def invariant(self, var: Variable) -> Variable | None:
+        """The outer value of an invariant (constants are their own), else None."""
+        if isinstance(var, Constant):
+            return var
+        return self.inv.get(var)
+
+    def visit(self, node: Apply, while_loop: bool) -> None:
+        """Record the outer form of `node`'s outputs when it can leave the loop."""
+        if not isinstance(node.op, MOVABLE) or node.op.destroy_map:
+            return
+        invs = [self.invariant(v) for v in node.inputs]
+        if all(v is not None for v in invs):
+            outs = node.op.make_node(*invs).outputs
+            self.inv.update(zip(node.outputs, outs))
+            return
+        if while_loop or not all(v is not None or i in self.seq
+                                 for v, i in zip(invs, node.inputs)):
+            return
+        stacked = _stacked(node, [self.seq.get(i) for i in node.inputs], invs)
+        if stacked is not None:
+            self.seq.update(zip(node.outputs, stacked))
+
+
+def _stacked(node: Apply, seqs: list[Variable | None], invs: list[Variable | None]
+             ) -> list[Variable] | None:
+    """`node` applied to every step at once (operands: stacked `seqs` or `invs`), or None."""
+    op = node.op
+    if isinstance(op, DimShuffle):
+        order = (0, *("x" if o == "x" else int(o) + 1 for o in op.new_order))
+        return [tb.dimshuffle(seqs[0], order)]
+    if isinstance(op, Elemwise):
+        nd = node.outputs[0].ndim
+        if any(v.ndim != nd for v in node.inputs):
+            return None  # only equal-rank operands line up with a new leading dim
+        args = [s if s is not None else tb.dimshuffle(i, ("x", *range(i.ndim)))
+                for s, i in zip(seqs, invs)]
+        return list(op.make_node(*args).outputs)
+    return _stacked_dot(node, seqs, invs)
+
+
+def _stacked_dot(node: Apply, seqs: list[Variable | None], invs: list[Variable | None]
+                 ) -> list[Variable] | None:
+    (sa, sb), (ia, ib) = seqs, invs
+    a, b = node.inputs
+    if sa is not None and ib is not None:  # x_t @ W
+        if a.ndim == 1:  # rows of a matrix of steps: one product
+            return [tm.dot(sa, ib)]
+        lead = [sa.shape[d] for d in range(a.ndim)]  # T, then a slice's leading dims
+        rows = lead[0]
+        for d in lead[1:]:
+            rows = rows * d
+        flat = tb.reshape(sa, (rows, sa.shape[a.ndim]), ndim=2)
+        prod = tm.dot(flat, ib)
+        tail = [ib.shape[1]] if b.ndim == 2 else []
+        return [tb.reshape(prod, (*lead, *tail), ndim=a.ndim + len(tail))]
+    if ia is not None and sb is not None and b.ndim == 1:  # W @ x_t, x_t a vector
+        w_t = tb.dimshuffle(ia, (1, 0)) if ia.ndim == 2 else ia
+        return [tm.dot(sb, w_t)]
+    return None
+
+
+def _worth_moving(var: Variable, moved: set[Variable]) -> bool:
+    """Whether computing `var` outside saves more than views (a DimShuffle chain)."""
+    stack, seen = [var], set()
+    while stack:
+        v = stack.pop()
+        if v in seen or v not in moved or v.owner is None:
+            continue
+        seen.add(v)
+        if not isinstance(v.owner.op, DimShuffle):
+            return True
+        stack.extend(v.owner.inputs)
+    return False
+
+
+@register("canonicalize", "fast_run", "scan_pushout", tracks=(Scan,))
+def scan_pushout(fgraph: FunctionGraph, node: Apply) -> Any:
+    """Move a Scan's state-independent step computations out of its loop (see above)."""
+    op = node.op
+    if not isinstance(op, Scan):
+        return None
+    inner = op.inner
+    outer = _Outer(node, op)
+    for n in inner.toposort():
+        outer.visit(n, op.as_while)
+    moved = {v for n in inner.toposort() for v in n.outputs if v in outer.inv or v in outer.seq}
+    if not moved:
+        return None
+    # the moved values something left inside (or an inner output) reads
+    frontier: list[Variable] = []
+    for n in inner.toposort():
+        if all(o in moved for o in n.outputs):
+            continue
+        frontier += [v for v in n.inputs if v in moved and v not in frontier]
+    frontier += [v for v in inner.outputs if v in moved and v not in frontier]
+    frontier = [v for v in frontier if _worth_moving(v, moved)]
+    if not frontier:
+        return None
+    return _rebuild(node, op, outer, frontier)
+
+
+def _rebuild(node: Apply, op: Scan, outer: _Outer, frontier: list[Variable]) -> list[Variable]:
+    """A new Scan reading the moved values as new sequences / non-sequences."""
+    new_seq = [v for v in frontier if v in outer.seq]
+    new_inv = [v for v in frontier if v in outer.inv]
+    holders = {v: v.type(name=v.name) for v in new_seq + new_inv}
+    fresh = {v: v.type(name=v.name) for v in op.inner.inputs}
+    memo = clone_graph(list(op.inner.outputs), replace={**fresh, **holders})
+    outputs = [memo.get(o, o) for o in op.inner.outputs]
+    used = _reachable_inputs(outputs)
+
+    n_steps, seqs, inits, nonseqs = op.split_inputs(list(node.inputs))
+    inner_in = iter(op.inner.inputs)
+    seq_in, seq_taps, seq_outer = [], [], []
+    for s, taps in zip(seqs, op.seq_taps):
+        slots = [fresh[next(inner_in)] for _ in taps]
+        if any(x in used for x in slots):
+            seq_in += slots
+            seq_taps.append(taps)
+            seq_outer.append(s)
+    state_in = [fresh[next(inner_in)] for _ in range(sum(map(len, op.rec_taps)))]
+    inv_in, inv_outer = [], []
+    for s in nonseqs:
+        slot = fresh[next(inner_in)]
+        if slot in used:
+            inv_in.append(slot)
+            inv_outer.append(s)
+    seq_in += [holders[v] for v in new_seq]
+    seq_taps += [(0,)] * len(new_seq)
+    seq_outer += [outer.seq[v] for v in new_seq]
+    inv_in += [holders[v] for v in new_inv]
+    inv_outer += [outer.inv[v] for v in new_inv]
+    graph = FunctionGraph(seq_in + state_in + inv_in, outputs, clone=False)
+    new_op = Scan(graph, tuple(seq_taps), op.rec_taps, op.n_nit, len(inv_in), op.name,
+                  op.labels, op.truncate_gradient, op.as_while)
+    new_node = new_op.make_node(n_steps, *seq_outer, *inits, *inv_outer)
+    return list(new_node.outputs)
+
+
+def _reachable_inputs(outputs: list[Variable]) -> set[Variable]:
+    """The ownerless variables the outputs' graph reads."""
+    found: set[Variable] = set()
+    stack, seen = list(outputs), set()
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        if v.owner is None:
+            found.add(v)
+        else:
+            stack.extend(v.owner.inputs)
+    return found
