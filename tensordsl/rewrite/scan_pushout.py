@@ -30,7 +30,8 @@ from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.blas import Dot
 from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.rewrite.engine import register
-from tensordsl.scan.op import Scan
+from tensordsl.scan.op import Scan, span
+from tensordsl.scan.rows import SequenceRows
 from tensordsl.tensor import basic as tb
 from tensordsl.tensor import math as tm
 
@@ -47,11 +48,12 @@ class _Outer:
         self.inv: dict[Variable, Variable] = {}
         self.seq: dict[Variable, Variable] = {}
         inner_in = iter(op.inner.inputs)
-        for outer, taps in zip(seqs, op.seq_taps):
+        for i, (outer, taps) in enumerate(zip(seqs, op.seq_taps)):
             for tap in taps:
-                start = tap - min(taps)
-                # the rows step t reads (Scan's layout): seq[t + tap - min(taps)]
-                self.seq[next(inner_in)] = outer[start:start + n_steps]
+                # the rows step t reads (Scan's layout): seq[t + tap - min(taps)], with
+                # the Scan's check of the sequence's length
+                rows = SequenceRows(tap - min(taps), span(taps), str(op), i, taps)
+                self.seq[next(inner_in)] = rows(outer, n_steps)
         for _ in range(sum(map(len, op.rec_taps))):
             next(inner_in)
         for outer in nonseqs:
