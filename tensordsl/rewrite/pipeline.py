@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.rewrite import (  # noqa: F401 (registers)
     canonicalize,
+    inc_serialize,
     scan_pushout,
     shapes,
     specialize,

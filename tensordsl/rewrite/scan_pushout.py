@@ -14,9 +14,11 @@ whose stacked form is simple:
   input products: one GEMM instead of one per step).
 
 Only Elemwise, DimShuffle and Dot are moved (pure, no state, no in-place), and a value is
-moved only when what computes it is more than views. A while loop (`until`) keeps its
+moved only when what computes it is more than views; a fill of a sequence-valued shape
+(`second`, a gradient's zeros) stays inside. A while loop (`until`) keeps its
 sequence-valued computations inside: rows past the stopping step would be computed for
-nothing. Sequences and non-sequences the step no longer reads are dropped.
+nothing. Sequences and non-sequences the step no longer reads are dropped, and a small
+constant non-sequence becomes a constant of the step (its rewrites then see it).
 It runs in FAST_RUN's canonicalize stage on the graph being compiled, so it sees the
 gradient's Scan nodes too (grad is taken before compiling).
 """
@@ -25,17 +27,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tensordsl.graph.basic import Apply, Constant, Variable, clone_graph
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.blas import Dot
 from tensordsl.ops.elemwise import DimShuffle, Elemwise
-from tensordsl.rewrite.engine import register
+from tensordsl.rewrite.engine import register, scalar_name
 from tensordsl.scan.op import Scan, span
 from tensordsl.scan.rows import SequenceRows
 from tensordsl.tensor import basic as tb
 from tensordsl.tensor import math as tm
 
 MOVABLE = (Elemwise, DimShuffle, Dot)
+# A fill (`second(x, c)`, zeros_like in a gradient) reads only x's shape: stacked, it would
+# be T rows of constants written outside and copied in row by row, for nothing.
+KEEP_INSIDE = ("second",)
+INLINE_MAX_SIZE = 1 << 12  # elements; larger constant non-sequences stay inputs
 
 
 class _Outer:
@@ -74,8 +82,8 @@ class _Outer:
             outs = node.op.make_node(*invs).outputs
             self.inv.update(zip(node.outputs, outs))
             return
-        if while_loop or not all(v is not None or i in self.seq
-                                 for v, i in zip(invs, node.inputs)):
+        if while_loop or scalar_name(node) in KEEP_INSIDE or not all(
+                v is not None or i in self.seq for v, i in zip(invs, node.inputs)):
             return
         stacked = _stacked(node, [self.seq.get(i) for i in node.inputs], invs)
         if stacked is not None:
@@ -145,8 +153,7 @@ def scan_pushout(fgraph: FunctionGraph, node: Apply) -> Any:
     for n in inner.toposort():
         outer.visit(n, op.as_while)
     moved = {v for n in inner.toposort() for v in n.outputs if v in outer.inv or v in outer.seq}
-    if not moved:
-        return None
+    consts = _constant_nonseqs(node, op)
     # the moved values something left inside (or an inner output) reads
     frontier: list[Variable] = []
     for n in inner.toposort():
@@ -155,17 +162,30 @@ def scan_pushout(fgraph: FunctionGraph, node: Apply) -> Any:
         frontier += [v for v in n.inputs if v in moved and v not in frontier]
     frontier += [v for v in inner.outputs if v in moved and v not in frontier]
     frontier = [v for v in frontier if _worth_moving(v, moved)]
-    if not frontier:
+    if not frontier and not consts:
         return None
-    return _rebuild(node, op, outer, frontier)
+    return _rebuild(node, op, outer, frontier, consts)
 
 
-def _rebuild(node: Apply, op: Scan, outer: _Outer, frontier: list[Variable]) -> list[Variable]:
-    """A new Scan reading the moved values as new sequences / non-sequences."""
+def _constant_nonseqs(node: Apply, op: Scan) -> dict[Variable, Constant]:
+    """Non-sequences that are small constants outside, by their inner input: the step
+    gets the constant itself, so its own rewrites see it (a gradient's zeros and ones
+    arrive this way)."""
+    inner_nonseqs = op.inner.inputs[len(op.inner.inputs) - op.n_nonseq:]
+    _, _, _, nonseqs = op.split_inputs(list(node.inputs))
+    return {i: o for i, o in zip(inner_nonseqs, nonseqs)
+            if isinstance(o, Constant) and np.size(o.data) <= INLINE_MAX_SIZE}
+
+
+def _rebuild(node: Apply, op: Scan, outer: _Outer, frontier: list[Variable],
+             consts: dict[Variable, Constant]) -> list[Variable]:
+    """A new Scan reading the moved values as new sequences / non-sequences, and the
+    constant non-sequences as constants of the step."""
     new_seq = [v for v in frontier if v in outer.seq]
     new_inv = [v for v in frontier if v in outer.inv]
     holders = {v: v.type(name=v.name) for v in new_seq + new_inv}
-    fresh = {v: v.type(name=v.name) for v in op.inner.inputs}
+    fresh: dict[Variable, Variable] = {v: consts[v] if v in consts else v.type(name=v.name)
+                                       for v in op.inner.inputs}
     memo = clone_graph(list(op.inner.outputs), replace={**fresh, **holders})
     outputs = [memo.get(o, o) for o in op.inner.outputs]
     used = _reachable_inputs(outputs)
@@ -183,7 +203,7 @@ def _rebuild(node: Apply, op: Scan, outer: _Outer, frontier: list[Variable]) -> 
     inv_in, inv_outer = [], []
     for s in nonseqs:
         slot = fresh[next(inner_in)]
-        if slot in used:
+        if slot in used and not isinstance(slot, Constant):  # a constant is in the step
             inv_in.append(slot)
             inv_outer.append(s)
     seq_in += [holders[v] for v in new_seq]
