@@ -21,7 +21,7 @@ import numpy as np
 
 from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.fgraph import FunctionGraph
-from tensordsl.ops.elemwise import Elemwise
+from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.ops.subtensor import IncSubtensor
 from tensordsl.rewrite.engine import register, scalar_name
 from tensordsl.tensor import math as tm
@@ -33,6 +33,8 @@ def _zeros_of(var: Variable) -> Variable | None:
     if node is None or scalar_name(node) != "second":
         return None
     z, fill = node.inputs
+    if fill.owner is not None and isinstance(fill.owner.op, DimShuffle):
+        fill = fill.owner.inputs[0]  # a broadcast scalar (before constant folding)
     if not isinstance(fill, Constant) or np.any(np.asarray(fill.data) != 0):
         return None
     return z
