@@ -111,6 +111,8 @@ def _stacked_dot(node: Apply, seqs: list[Variable | None], invs: list[Variable |
                  ) -> list[Variable] | None:
     (sa, sb), (ia, ib) = seqs, invs
     a, b = node.inputs
+    if a.ndim > 2 or b.ndim > 2:  # numpy's dot of stacks: not worth the bookkeeping
+        return None
     if sa is not None and ib is not None:  # x_t @ W
         if a.ndim == 1:  # rows of a matrix of steps: one product
             return [tm.dot(sa, ib)]
