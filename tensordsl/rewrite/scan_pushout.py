@@ -19,8 +19,17 @@ moved only when what computes it is more than views; a fill of a sequence-valued
 sequence-valued computations inside: rows past the stopping step would be computed for
 nothing. Sequences and non-sequences the step no longer reads are dropped, and a small
 constant non-sequence becomes a constant of the step (its rewrites then see it).
-It runs in FAST_RUN's canonicalize stage on the graph being compiled, so it sees the
-gradient's Scan nodes too (grad is taken before compiling).
+Two rewrites, on the graph being compiled (so they see the gradient's Scan nodes too: grad
+is taken before compiling):
+
+* `scan_pushout` (FAST_RUN, canonicalize stage): invariants and constant non-sequences;
+* `scan_pushout_seq` (its own stage, opt-in: `Mode("FAST_RUN").including("scan_pushout_seq")`):
+  sequence-valued values too. Not in FAST_RUN because, measured on the 2-core development
+  host (docs/benchmarks.md, issue 15), computing the stacked values outside lost more than
+  the per-step products it saved: the stacked product writes and re-reads T*B rows through
+  memory where the per-step product of a small batch stays in cache (an RNN of hidden 64:
+  19.1 ms instead of 11.6 ms forward, 54.3 instead of 31.9 ms BPTT; an LSTM of hidden 128:
+  47.0 vs 46.7 ms forward, 216 vs 205 ms BPTT, in one process, interleaved).
 """
 
 from __future__ import annotations
@@ -73,8 +82,9 @@ class _Outer:
             return var
         return self.inv.get(var)
 
-    def visit(self, node: Apply, while_loop: bool) -> None:
-        """Record the outer form of `node`'s outputs when it can leave the loop."""
+    def visit(self, node: Apply, sequences: bool) -> None:
+        """Record the outer form of `node`'s outputs when it can leave the loop
+        (`sequences`: sequence-valued ones too, else only invariants)."""
         if not isinstance(node.op, MOVABLE) or node.op.destroy_map:
             return
         invs = [self.invariant(v) for v in node.inputs]
@@ -82,7 +92,7 @@ class _Outer:
             outs = node.op.make_node(*invs).outputs
             self.inv.update(zip(node.outputs, outs))
             return
-        if while_loop or scalar_name(node) in KEEP_INSIDE or not all(
+        if not sequences or scalar_name(node) in KEEP_INSIDE or not all(
                 v is not None or i in self.seq for v, i in zip(invs, node.inputs)):
             return
         stacked = _stacked(node, [self.seq.get(i) for i in node.inputs], invs)
@@ -144,16 +154,28 @@ def _worth_moving(var: Variable, moved: set[Variable]) -> bool:
     return False
 
 
-@register("canonicalize", "fast_run", "scan_pushout", tracks=(Scan,))
+@register("canonicalize", "fast_run", tracks=(Scan,))
 def scan_pushout(fgraph: FunctionGraph, node: Apply) -> Any:
-    """Move a Scan's state-independent step computations out of its loop (see above)."""
+    """Move a Scan's invariant step computations out of its loop, and inline its small
+    constant non-sequences (FAST_RUN; see above)."""
+    return _push_out(node, sequences=False)
+
+
+@register("scan_pushout_seq", tracks=(Scan,))
+def scan_pushout_seq(fgraph: FunctionGraph, node: Apply) -> Any:
+    """Also move a Scan's sequence-valued step computations out of its loop, stacked over
+    the steps (opt-in: `Mode.including("scan_pushout_seq")`; see above)."""
+    return _push_out(node, sequences=True)
+
+
+def _push_out(node: Apply, sequences: bool) -> list[Variable] | None:
     op = node.op
     if not isinstance(op, Scan):
         return None
     inner = op.inner
     outer = _Outer(node, op)
     for n in inner.toposort():
-        outer.visit(n, op.as_while)
+        outer.visit(n, sequences and not op.as_while)
     moved = {v for n in inner.toposort() for v in n.outputs if v in outer.inv or v in outer.seq}
     consts = _constant_nonseqs(node, op)
     # the moved values something left inside (or an inner output) reads
