@@ -187,7 +187,7 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
         elif isinstance(n, IncNode):
             n.meta = meta
             meta += 3 * n.vnd + 1
-    _mark_inplace(inner, nodes, index, outputs)
+    _mark_inplace(inner, nodes, outputs)
     rows_at = {}
     for key in ([("seq", i) for i in range(op.n_seqs)] + [("state", k) for k in range(op.n_rec)]
                 + [("nit", j) for j in range(op.n_nit)]):
@@ -201,8 +201,7 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
                      _direct_bases(nodes, outputs), direct_at, cond)
 
 
-def _mark_inplace(inner: FunctionGraph, nodes: list[Any], index: dict[Variable, int],
-                  outputs: list[int]) -> None:
+def _mark_inplace(inner: FunctionGraph, nodes: list[Any], outputs: list[int]) -> None:
     """An IncNode updates x in x's own workspace region when x is a kernel's, product's or
     update's result that nothing else reads (no other node, no view, not an inner output)."""
     made = {o for n in nodes if isinstance(n, KernelNode) for o in n.outs}
