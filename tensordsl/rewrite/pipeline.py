@@ -2,6 +2,7 @@
 
     merge             CSE of identical nodes and equal constants        (global)
     constant_folding  nodes of constant inputs become constants         (local)
+    scan_pushout_seq  scans' sequence-only step values out (opt-in)     (local)
     canonicalize      algebraic identities, chains collapsed            (local)
     stabilize         numerically stable forms                          (local)
     specialize        Gemm, dot, reciprocal, sqr                        (local)
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.rewrite import (  # noqa: F401 (registers)
     canonicalize,
+    inc_serialize,
+    scan_pushout,
     shapes,
     specialize,
     stabilize,
@@ -59,6 +62,8 @@ CONSTANT_FOLDING = Stage("constant_folding")
 PIPELINE: tuple[Stage, ...] = (
     MERGE,
     CONSTANT_FOLDING,
+    # opt-in (not in fast_run): step values of sequences computed outside scans' loops
+    Stage("scan_pushout_seq"),
     Stage("canonicalize"),
     Stage("stabilize"),
     Stage("specialize"),

@@ -131,16 +131,38 @@ class Scan(InnerGraphOp, Op):
             if self.as_while and bool(np.asarray(results[-1]).item()):
                 done = t + 1
                 break
+        shapes = self._zero_step_shapes(step, seqs, buffers, nonseqs) if n == 0 else None
         for j, out in enumerate(nits):
-            if out is None:  # zero steps: the static shape, unknown sizes as 0
-                inner = self.inner.outputs[self.n_rec + j]
-                nits[j] = np.zeros((0,) + tuple(s or 0 for s in inner.type.shape), inner.dtype)
+            if out is None:  # zero steps: the shape a step would give, else the static
+                inner = self.inner.outputs[self.n_rec + j]  # shape, unknown sizes as 0
+                row = shapes[j] if shapes else tuple(s or 0 for s in inner.type.shape)
+                nits[j] = np.zeros((0,) + row, inner.dtype)
         if not self.as_while:
             return buffers + nits  # type: ignore[operator]
         buffers = [b[:lag(taps) + done].copy() if done < n else b
                    for b, taps in zip(buffers, self.rec_taps)]
         nits = [o[:done].copy() if done < n else o for o in nits]  # type: ignore[index]
         return buffers + nits + [np.asarray(done, dtype="int64")]  # type: ignore[operator]
+
+    def _zero_step_shapes(self, step: Any, seqs: list[np.ndarray], buffers: list[np.ndarray],
+                          nonseqs: list[np.ndarray]) -> list[tuple[int, ...]] | None:
+        """The per-step outputs' row shapes of a loop of zero steps: one step run on zeros
+        of the rows' shapes (a sequence of no rows still has a row shape), so an empty
+        output has the trailing dims a gradient or a later loop lines up with. None when
+        there is nothing to learn or the step cannot run on zeros."""
+        if not self.n_nit or all(None not in o.type.shape
+                                 for o in self.inner.outputs[self.n_rec:]):
+            return None
+        args = [np.zeros(seq.shape[1:], seq.dtype) for seq, taps in zip(seqs, self.seq_taps)
+                for _ in taps]
+        args += [np.zeros(buf.shape[1:], buf.dtype) for buf, taps in zip(buffers, self.rec_taps)
+                 for _ in taps]
+        try:
+            with np.errstate(all="ignore"):
+                results = step(args + list(nonseqs))
+        except Exception:  # noqa: BLE001 (a step that cannot run on zeros: the static guess)
+            return None
+        return [np.shape(r) for r in results[self.n_rec:self.n_rec + self.n_nit]]
 
     def _check_sequences(self, node: Apply, seqs: list[np.ndarray], n: int) -> None:
         for i, (seq, taps) in enumerate(zip(seqs, self.seq_taps)):

@@ -25,9 +25,9 @@ from tests.rewrite.helpers import (
 
 
 def test_pass_order_is_one_table():
-    assert [s.name for s in PIPELINE] == ["merge", "constant_folding", "canonicalize",
-                                          "stabilize", "specialize", "rowblock", "fusion",
-                                          "inplace_update", "inplace"]
+    assert [s.name for s in PIPELINE] == ["merge", "constant_folding", "scan_pushout_seq",
+                                          "canonicalize", "stabilize", "specialize",
+                                          "rowblock", "fusion", "inplace_update", "inplace"]
 
 
 def test_every_rewrite_has_a_stage_tag():

@@ -20,7 +20,7 @@ import numpy as np
 
 from tensordsl.backends.c.lowering import c_type
 from tensordsl.backends.c.render import PRELUDE, CRenderer
-from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, StepGraph, ViewNode
+from tensordsl.backends.c.scan_graph import GemmNode, IncNode, KernelNode, StepGraph, ViewNode
 from tensordsl.config import config
 
 ENTRY = "td_scan"
@@ -97,6 +97,40 @@ static void td_gemm_TD_NAME(void *fp, const td_array *a, const td_array *b, cons
 """
 
 
+INCSET = """\
+/* out = x with the view (g: vnd dims, out strides, y strides, offset) of out incremented
+   by y (set: overwritten), y broadcast by its zero strides; x copied first unless out is
+   x's own buffer (copy = 0). The innermost dim is a strided loop of its own. */
+static void td_incset_TD_NAME(const td_array *x, td_array *out, const td_array *y,
+                              const long long *g, int vnd, int set, int copy)
+{
+    if (copy) td_copy(x, out->data, (long long)sizeof(TD_REAL), x->flags);
+    const long long *dims = g, *os = g + vnd, *ys = g + 2 * vnd;
+    long long total = 1, idx[16];
+    for (int d = 0; d < vnd; d++) { total *= dims[d]; idx[d] = 0; }
+    if (total == 0) return;
+    long long inner = vnd ? dims[vnd - 1] : 1;
+    long long ostep = vnd ? os[vnd - 1] : 0, ystep = vnd ? ys[vnd - 1] : 0;
+    char *base = out->data + g[3 * vnd];
+    for (long long e = 0; e < total; e += inner) {
+        char *o = base;
+        const char *s = y->data;
+        for (int d = 0; d < vnd - 1; d++) { o += idx[d] * os[d]; s += idx[d] * ys[d]; }
+        if (set)
+            for (long long j = 0; j < inner; j++)
+                *(TD_REAL *)(o + j * ostep) = *(const TD_REAL *)(s + j * ystep);
+        else
+            for (long long j = 0; j < inner; j++)
+                *(TD_REAL *)(o + j * ostep) += *(const TD_REAL *)(s + j * ystep);
+        for (int d = vnd - 2; d >= 0; d--) {
+            if (++idx[d] < dims[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+"""
+
+
 def _kernel_units(graph: StepGraph) -> tuple[list[str], list[str], list[str]]:
     """(prototypes, helpers, functions) of every kernel, each kernel's entry `td_k<i>`."""
     protos: dict[str, tuple[bool, str]] = {}
@@ -131,8 +165,10 @@ def render_loop(op: object, graph: StepGraph) -> str:
     protos, helpers, funcs = _kernel_units(graph)
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
     gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", _ctype(d)) for d in dtypes]
+    inc_types = sorted({n.dtype for n in graph.nodes if isinstance(n, IncNode)})
+    incs = [INCSET.replace("TD_NAME", d).replace("TD_REAL", c_type(d)) for d in inc_types]
     return "\n".join(["/* tensordsl compiled scan loop */", PRELUDE, *protos, SUPPORT,
-                      *helpers, *funcs, *gemms, _entry(op, graph)])
+                      *helpers, *funcs, *gemms, *incs, _entry(op, graph)])
 
 
 def _ctype(dtype: str) -> str:
@@ -212,6 +248,10 @@ def _entry(op: object, graph: StepGraph) -> str:
         elif isinstance(n, ViewNode):
             lines.append(f"{ind}A[{n.out}].data = A[{n.src}].data + "
                          f"M[{graph.vars[n.out].offset_at}];")
+        elif isinstance(n, IncNode):  # in place: the plan gave out x's region
+            lines += [place(n.out),
+                      f"{ind}td_incset_{n.dtype}(&A[{n.x}], &A[{n.out}], &A[{n.y}], "
+                      f"M + {n.meta}, {n.vnd}, {int(n.set_)}, {int(not n.inplace)});"]
     for j, o in enumerate(graph.outputs):
         copy = f"td_copy(&A[{o}], {dst[j]}, {_item(graph.vars[o].dtype)}, M[{graph.copy_at[j]}]);"
         if graph.direct[j] >= 0:

@@ -23,7 +23,7 @@ from tensordsl.kernel.ir import Kernel
 from tensordsl.kernel.lower import lower_node
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
-from tensordsl.ops.subtensor import Subtensor
+from tensordsl.ops.subtensor import IncSubtensor, Subtensor
 
 FLOATS = ("float32", "float64")
 
@@ -98,6 +98,26 @@ class ViewNode:
 
 
 @dataclass
+class IncNode:
+    """out = x with x[index] incremented by (or set to) y, broadcast: one copy of x (none
+    when `inplace`: out takes x's region, x being read by nothing else), then one pass over
+    the indexed view. `meta` holds 3 * `vnd` + 1 per-call slots: the view's dims, its byte
+    strides in out, y's byte strides lined up with them (0 where y broadcasts), the view's
+    byte offset."""
+
+    node: Apply
+    x: int
+    y: int
+    out: int
+    index_values: list[Any]
+    set_: bool
+    dtype: str
+    vnd: int
+    inplace: bool = False
+    meta: int = 0
+
+
+@dataclass
 class StepGraph:
     """The numbered step: variables, nodes in order, and the inner outputs' variables."""
 
@@ -164,6 +184,10 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
         if isinstance(n, GemmNode):
             n.meta = meta
             meta += 8
+        elif isinstance(n, IncNode):
+            n.meta = meta
+            meta += 3 * n.vnd + 1
+    _mark_inplace(inner, nodes, outputs)
     rows_at = {}
     for key in ([("seq", i) for i in range(op.n_seqs)] + [("state", k) for k in range(op.n_rec)]
                 + [("nit", j) for j in range(op.n_nit)]):
@@ -175,6 +199,20 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
     meta += len(outputs)
     return StepGraph(vars_, nodes, outputs, consts, meta, rows_at, copy_at,
                      _direct_bases(nodes, outputs), direct_at, cond)
+
+
+def _mark_inplace(inner: FunctionGraph, nodes: list[Any], outputs: list[int]) -> None:
+    """An IncNode updates x in x's own workspace region when x is a kernel's, product's or
+    update's result that nothing else reads (no other node, no view, not an inner output)."""
+    made = {o for n in nodes if isinstance(n, KernelNode) for o in n.outs}
+    made |= {n.out for n in nodes if isinstance(n, (GemmNode, IncNode))}
+    for n in nodes:
+        if not isinstance(n, IncNode):
+            continue
+        x = n.node.inputs[0]
+        users = inner.clients.get(x, [])
+        n.inplace = (n.x in made and n.x not in outputs and len(users) == 1
+                     and users[0] == (n.node, 0))
 
 
 def _direct_bases(nodes: list[Any], outputs: list[int]) -> list[int]:
@@ -204,6 +242,8 @@ def _classify(node: Apply, operand: Any, add: Any) -> Any:
     op = node.op
     if isinstance(op, (Dot, Gemm)):
         return _gemm(node, operand, add)
+    if isinstance(op, IncSubtensor):
+        return _inc(node, operand, add)
     if isinstance(op, (DimShuffle, Subtensor, SumToShape)):
         if isinstance(op, Subtensor) and "a" in op.spec:
             raise Unsupported("advanced indexing in the step")
@@ -238,3 +278,16 @@ def _gemm(node: Apply, operand: Any, add: Any) -> GemmNode:
         raise Unsupported(f"gemm with c of type {c.type}")
     return GemmNode(node, operand(a), operand(b), c_index, float(alpha), float(beta),
                     add(out, "node"), out.dtype)
+
+
+def _inc(node: Apply, operand: Any, add: Any) -> IncNode:
+    op = node.op
+    if "a" in op.spec:
+        raise Unsupported("advanced indexing in the step")
+    x, y, *extra = node.inputs
+    if y.dtype != x.dtype or x.dtype == "bool":  # numpy's bool `+=` is a logical or
+        raise Unsupported(f"{op} of a {y.dtype} value into {x.dtype}")
+    values = [_constant_value(v, str(op)) for v in extra]
+    vnd = x.ndim - sum(1 for e in op.spec if e == "i")
+    return IncNode(node, operand(x), operand(y), add(node.outputs[0], "node"), values,
+                   bool(op.set_instead_of_inc), x.dtype, vnd)

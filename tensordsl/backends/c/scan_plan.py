@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from tensordsl.backends.c import runtime
-from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, StepGraph, ViewNode
+from tensordsl.backends.c.scan_graph import GemmNode, IncNode, KernelNode, StepGraph, ViewNode
 from tensordsl.gradient.sum_to import SumToShape
+from tensordsl.ops.subtensor import build_index, spec_str
 
 ALIGN = 64  # workspace regions start on cache lines
 
@@ -106,6 +107,8 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
             meta_extra += _gemm_plan(n, shape, strides, offset, region)
         elif isinstance(n, ViewNode):
             _view_plan(n, graph, shape, strides, offset)
+        elif isinstance(n, IncNode):
+            meta_extra += _inc_plan(n, shape, strides, offset, region)
     meta = np.zeros(graph.meta_size, np.int64)
     for v in graph.vars:
         nd, at = v.ndim, v.meta
@@ -167,6 +170,38 @@ def _gemm_plan(n: GemmNode, shape: list, strides: list, offset: list,
     shape[n.out], strides[n.out] = out_shape, contiguous_strides(out_shape, item)
     offset[n.out] = region(m * cols * item)
     return slots
+
+
+def _inc_plan(n: IncNode, shape: list, strides: list, offset: list,
+              region: Any) -> list[tuple[int, int]]:
+    """out: x's shape, contiguous, in x's region (in place) or its own; the indexed view
+    of it and y's strides lined up with the view (IncSubtensor.perform's checks)."""
+    item = np.dtype(n.dtype).itemsize
+    out_shape = tuple(shape[n.x])
+    out_strides = contiguous_strides(out_shape, item)
+    shape[n.out], strides[n.out] = out_shape, out_strides
+    offset[n.out] = offset[n.x] if n.inplace else region(int(np.prod(out_shape)) * item)
+    op, x_var = n.node.op, n.node.inputs[0]
+    verb = "set" if n.set_ else "inc"
+    index = build_index(op.spec, n.index_values)
+    stand_in = _stand_in(out_shape, out_strides, n.dtype)
+    try:
+        view = stand_in[index + (Ellipsis,)]  # a 0-d view, not a scalar, for all-int
+    except IndexError as err:
+        raise IndexError(f"{op}: cannot {verb} {x_var!r}{spec_str(op.spec, index)} (shape "
+                         f"{out_shape}) with a value of shape {tuple(shape[n.y])}: "
+                         f"{err}") from None
+    y_shape, y_strides = tuple(shape[n.y]), tuple(strides[n.y])
+    lead = n.vnd - len(y_shape)
+    if lead < 0 or any(ys not in (1, vs) for ys, vs in zip(y_shape, view.shape[lead:])):
+        raise ValueError(f"{op}: cannot {verb} {x_var!r}{spec_str(op.spec, index)} (shape "
+                         f"{out_shape}) with a value of shape {y_shape}: it does not "
+                         f"broadcast to the indexed shape {view.shape}")
+    y_lined = [0] * lead + [0 if ys == 1 else st for ys, st in zip(y_shape, y_strides)]
+    base = stand_in.__array_interface__["data"][0]
+    start = view.__array_interface__["data"][0] - base if view.size else 0
+    values = [*view.shape, *view.strides, *y_lined, start]
+    return [(n.meta + k, int(v)) for k, v in enumerate(values)]
 
 
 def _blas_operand(rows: int, cols: int, st: tuple[int, int], item: int) -> tuple[int, int]:
