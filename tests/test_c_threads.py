@@ -81,6 +81,13 @@ def test_adaptive_run_notices_a_change_of_load(monkeypatch: pytest.MonkeyPatch) 
     assert run.choose() == 1
 
 
+def test_the_one_thread_arm_warms_up_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first call (not a sample) and the one-thread arm's warm-up run single-threaded,
+    # then the default arm's: a busy host never pays two threads' worst case first
+    seen = _drive(monkeypatch, {1: 0.002, 2: 0.001}, 1 + 2 * threads.WARM_CALLS)
+    assert seen == [1] * (1 + threads.WARM_CALLS) + [2] * threads.WARM_CALLS
+
+
 def test_short_calls_skip_the_arms_until_a_long_one(monkeypatch: pytest.MonkeyPatch) -> None:
     cost = {2: 10e-6, 1: 12e-6}
     fake = FakeKnobs()
