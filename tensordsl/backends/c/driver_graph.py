@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl.backends.c.lowering import Unsupported
-from tensordsl.backends.c.scan_graph import FLOATS, GemmNode, KernelNode, Var, ViewNode
+from tensordsl.backends.c.scan_graph import FLOATS, GemmNode, IncNode, KernelNode, Var, ViewNode
 from tensordsl.backends.c.scan_graph import _classify as classify_node
 from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.fgraph import FunctionGraph
@@ -100,7 +100,10 @@ def describe_function(fgraph: FunctionGraph) -> DriverGraph:
         elif isinstance(node.op, (Dot, Gemm)) and _vector_product(node):
             nodes += _vector_gemm(node, operand, add, vars_)
         else:
-            nodes.append(classify_node(node, operand, add))
+            classified = classify_node(node, operand, add)
+            if isinstance(classified, IncNode):  # the scan loop's; no driver plan for it yet
+                raise Unsupported(f"{node.op} (set/inc_subtensor)")
+            nodes.append(classified)
     if not nodes:
         raise Unsupported("no node to run")
     outputs = [operand(v) for v in fgraph.outputs]

@@ -27,8 +27,8 @@ from tensordsl.backends.c.scan_plan import (
     _Shape,
     _stand_in,
     _view_plan,
-    c_contiguous,
     contiguous_strides,
+    value_meta,
 )
 from tensordsl.ops.subtensor import Subtensor, build_index
 
@@ -103,22 +103,7 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
             regions.give(start)
         for var in [v for v, p in last.items() if p == pos and v in owned]:
             regions.give(owned.pop(var))
-    meta = np.zeros(graph.meta_size, np.int64)
-    for v in graph.vars:
-        nd, at = v.ndim, v.meta
-        if len(shape[v.index]) != nd:
-            raise ValueError(f"a value of {nd} dims has shape {shape[v.index]}")
-        meta[at:at + nd] = shape[v.index]
-        meta[at + nd:at + 2 * nd] = [0 if d == 1 else s
-                                     for d, s in zip(shape[v.index], strides[v.index])]
-        item = np.dtype(v.dtype).itemsize
-        meta[at + 2 * nd] = int(c_contiguous(shape[v.index], strides[v.index], item))
-        meta[at + 2 * nd + 1] = offset[v.index]
-    for slot, value in meta_extra:
-        meta[slot] = value
-    for j, o in enumerate(graph.outputs):
-        item = np.dtype(graph.vars[o].dtype).itemsize
-        meta[graph.copy_at[j]] = int(c_contiguous(shape[o], strides[o], item))
+    meta = value_meta(graph, shape, strides, offset, meta_extra, "function driver")
     return Plan(meta, regions.size, np.array(data or [0], np.int64),
                 [tuple(shape[o]) for o in graph.outputs])
 

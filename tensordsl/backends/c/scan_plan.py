@@ -109,11 +109,28 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
             _view_plan(n, graph, shape, strides, offset)
         elif isinstance(n, IncNode):
             meta_extra += _inc_plan(n, shape, strides, offset, region)
+    meta = value_meta(graph, shape, strides, offset, meta_extra, "scan step")
+    for j, o in enumerate(graph.outputs):
+        item = np.dtype(graph.vars[o].dtype).itemsize
+        base = graph.direct[j]
+        if base >= 0:  # the same bytes in the same order: compute it in the row itself
+            same = (c_contiguous(shape[base], strides[base], item)
+                    and meta[graph.copy_at[j]] and _view_offset(graph, o, base, offset) == 0
+                    and np.prod(shape[base]) == np.prod(shape[o]))
+            meta[graph.direct_at[j]] = int(same)
+    return Plan(meta, ws, [tuple(shape[o]) for o in graph.outputs])
+
+
+def value_meta(graph: Any, shape: list, strides: list, offset: list,
+               meta_extra: list[tuple[int, int]], who: str) -> np.ndarray:
+    """The int64 table a generated loop or driver reads its values' geometry from: per
+    value its shape, strides (0 on size-1 dims), C-contiguity and workspace offset, then
+    the nodes' own entries (`meta_extra`) and whether each output is C-contiguous."""
     meta = np.zeros(graph.meta_size, np.int64)
     for v in graph.vars:
         nd, at = v.ndim, v.meta
         if len(shape[v.index]) != nd:
-            raise ValueError(f"scan step: a value of {nd} dims has shape {shape[v.index]}")
+            raise ValueError(f"{who}: a value of {nd} dims has shape {shape[v.index]}")
         meta[at:at + nd] = shape[v.index]
         meta[at + nd:at + 2 * nd] = [0 if d == 1 else s
                                      for d, s in zip(shape[v.index], strides[v.index])]
@@ -125,13 +142,7 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
     for j, o in enumerate(graph.outputs):
         item = np.dtype(graph.vars[o].dtype).itemsize
         meta[graph.copy_at[j]] = int(c_contiguous(shape[o], strides[o], item))
-        base = graph.direct[j]
-        if base >= 0:  # the same bytes in the same order: compute it in the row itself
-            same = (c_contiguous(shape[base], strides[base], item)
-                    and meta[graph.copy_at[j]] and _view_offset(graph, o, base, offset) == 0
-                    and np.prod(shape[base]) == np.prod(shape[o]))
-            meta[graph.direct_at[j]] = int(same)
-    return Plan(meta, ws, [tuple(shape[o]) for o in graph.outputs])
+    return meta
 
 
 def _view_offset(graph: StepGraph, var: int, base: int, offset: list) -> int:

@@ -283,6 +283,23 @@ def test_unsupported_node_keeps_the_schedule_with_one_log_line(caplog):
     close(fn(value), np.sort(np.exp(value), axis=1) + 1, "float64")
 
 
+@pytest.mark.parametrize("set_", [False, True])
+def test_set_and_inc_subtensor_keep_the_schedule(set_):
+    # the scan loop's IncNode has no driver plan: the schedule runs it (a scan step with an
+    # update on zero steps crashed in the driver's plan before)
+    x = T.matrix("x")
+    update = T.set_subtensor if set_ else T.inc_subtensor
+    fn = tensordsl.function([x], update(T.exp(x)[0, 1:], x[1, :-1]) * 2, mode="FAST_RUN")
+    assert driver_of(fn) is None
+    value = np.random.default_rng(1).standard_normal((3, 4))
+    want = np.exp(value)
+    if set_:
+        want[0, 1:] = value[1, :-1]
+    else:
+        want[0, 1:] += value[1, :-1]
+    close(fn(value), want * 2, "float64")
+
+
 def test_flag_off_keeps_the_schedule():
     x, w = T.matrix("x"), T.matrix("w")
     with config.change_flags(c_driver=False):
