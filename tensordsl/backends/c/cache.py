@@ -139,12 +139,19 @@ class Unit(NamedTuple):
     the other names it exports that callers look up (a 0-d kernel also exports
     `<entry>_raw`), and `private`: the other global names it defines that nobody looks
     up (a compiled scan loop's inner kernels `td_k<i>`), renamed `<name>_<key[:24]>` in a
-    bundle so that two such units link together."""
+    bundle so that two such units link together: the suffix of the entry's symbol, so
+    a caller that needs one finds it by `private_symbol`."""
 
     source: str
     entry: str
     also: tuple[str, ...] = ()
     private: tuple[str, ...] = ()
+
+
+def private_symbol(name: str, entry: str, symbol: str) -> str:
+    """The symbol of a unit's private name `name`, given its entry's `symbol` as
+    `get_entries` answered it: renamed with the same suffix when the unit was bundled."""
+    return name + symbol[len(entry):]
 
 
 def get_entry(source: str, entry: str, check: Callable[[str], None] | None = None,

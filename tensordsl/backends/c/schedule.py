@@ -175,6 +175,13 @@ def _rowblock(node: Apply, inner: InnerCompiler | None) -> Lowered:
     return rowblock_runner(node), list(range(len(node.inputs)))
 
 
+@unit_of(RowBlock)
+def _rowblock_unit(node: Apply, inner: InnerCompiler | None) -> cache.Unit:
+    from tensordsl.backends.c.render_rowblock import rowblock_unit
+
+    return rowblock_unit(node)
+
+
 def _kernel_step(node: Apply, inner: InnerCompiler | None) -> Lowered | None:
     lowered = lower_node(node)
     if lowered is None:
