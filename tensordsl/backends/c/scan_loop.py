@@ -67,17 +67,21 @@ def _describe(node: Apply, inner: InnerCompiler | None) -> tuple[FunctionGraph, 
 
 # what `_scan_unit` rendered for the function's bundle build, taken by `_scan` right
 # after (`make_thunk` prebuilds, then lowers): the step graph is rewritten once
-_PREPARED: dict[tuple[Apply, int], tuple[FunctionGraph, StepGraph, str]] = {}
+_PREPARED: dict[tuple[Apply, int], tuple[FunctionGraph, StepGraph, str] | Unsupported] = {}
 PREPARED_KEPT = 64
 
 
 @unit_of(Scan)
 def _scan_unit(node: Apply, inner: InnerCompiler | None) -> cache.Unit:
     """The loop's unit, for `schedule.prebuild` (raises Unsupported as `_scan` does)."""
-    graph, described = _describe(node, inner)
-    source = render_loop(node.op, described)
     if len(_PREPARED) >= PREPARED_KEPT:  # a build that failed before lowering its nodes
         _PREPARED.clear()
+    try:
+        graph, described = _describe(node, inner)
+    except Unsupported as why:  # `_scan` raises it again without a second rewrite
+        _PREPARED[node, id(inner)] = why
+        raise
+    source = render_loop(node.op, described)
     _PREPARED[node, id(inner)] = (graph, described, source)
     return cache.Unit(source, ENTRY, private=private_names(described))
 
@@ -93,6 +97,8 @@ def private_names(described: StepGraph) -> tuple[str, ...]:
 def _scan(node: Apply, inner: InnerCompiler | None) -> Lowered:
     """The compiled loop of a Scan node, or Unsupported (then its Python loop runs)."""
     prepared = _PREPARED.pop((node, id(inner)), None)
+    if isinstance(prepared, Unsupported):
+        raise prepared
     if prepared is None:
         graph, described = _describe(node, inner)
         source = None
