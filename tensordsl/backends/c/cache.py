@@ -135,12 +135,23 @@ def _build_atomically(source: str, lib: str, digest: str, cc: str,
 
 
 class Unit(NamedTuple):
-    """A unit to build through `get_entries`: its C source, its entry, and the suffixes
-    of the other names it exports (a 0-d kernel also exports `<entry>_raw`)."""
+    """A unit to build through `get_entries`: its C source, its entry, the suffixes of
+    the other names it exports that callers look up (a 0-d kernel also exports
+    `<entry>_raw`), and `private`: the other global names it defines that nobody looks
+    up (a compiled scan loop's inner kernels `td_k<i>`), renamed `<name>_<key[:24]>` in a
+    bundle so that two such units link together: the suffix of the entry's symbol, so
+    a caller that needs one finds it by `private_symbol`."""
 
     source: str
     entry: str
     also: tuple[str, ...] = ()
+    private: tuple[str, ...] = ()
+
+
+def private_symbol(name: str, entry: str, symbol: str) -> str:
+    """The symbol of a unit's private name `name`, given its entry's `symbol` as
+    `get_entries` answered it: renamed with the same suffix when the unit was bundled."""
+    return name + symbol[len(entry):]
 
 
 def get_entry(source: str, entry: str, check: Callable[[str], None] | None = None,
@@ -289,6 +300,7 @@ def _build_bundle(folder: str, units: dict[str, Unit], cc: str,
         unit, symbol = units[key], symbols[key]
         renames = {unit.entry: symbol}
         renames.update({unit.entry + s: symbol + s for s in unit.also})
+        renames.update({name: f"{name}_{key[:24]}" for name in unit.private})
         parts.append((unit.source, renames))
     fd, tmp = tempfile.mkstemp(suffix=".so", prefix="td_tmp_", dir=folder)
     os.close(fd)

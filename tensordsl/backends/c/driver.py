@@ -57,7 +57,8 @@ class DriverRunner:
     the per-node schedule instead, `recycled` the outputs given an earlier call's array
     nobody held any more (tests read them); `source` is the unit."""
 
-    def __init__(self, fgraph: FunctionGraph, graph: DriverGraph, fallback: Schedule) -> None:
+    def __init__(self, fgraph: FunctionGraph, graph: DriverGraph, fallback: Schedule,
+                 source: str | None = None) -> None:
         self.fgraph, self.graph, self.fallback = fgraph, graph, fallback
         self.blas = (ctypes.c_void_p * 2)(*blas_ptrs.gemm_pointers())
         # the schedule's compiled kernels: their checks plan the shapes, their entries
@@ -74,9 +75,10 @@ class DriverRunner:
                    for n in kernel_nodes(graph)]
         self.kernel_ptrs = (ctypes.c_void_p * max(1, len(entries)))(*entries)
         self.entry = ENTRY
-        self.source = render_driver(graph)
-        self.library = cache.get_library(self.source, validate.check_source)
-        self.fn = _load(self.library)
+        self.source = render_driver(graph) if source is None else source
+        # found by its key when `make_thunk` built it in the function's bundle
+        self.library, symbol = cache.get_entry(self.source, ENTRY, validate.check_source)
+        self.fn = _load(self.library, symbol)
         self.in_dtypes = [np.dtype(v.dtype) for v in fgraph.inputs]
         self.in_ndims = [v.ndim for v in fgraph.inputs]
         self.out_dtypes = [np.dtype(v.dtype) for v in fgraph.outputs]
@@ -194,13 +196,26 @@ class DriverRunner:
         return found
 
 
-def make_driver(fgraph: FunctionGraph, schedule: Schedule) -> Schedule | None:
-    """`schedule` with its `run` replaced by a driver of the whole graph, or None (one
-    log line says why) when the graph has a node the driver cannot run."""
+def driver_unit(fgraph: FunctionGraph) -> tuple[DriverGraph, cache.Unit] | None:
+    """(described graph, unit) of `fgraph`'s driver, or None when the graph has a node
+    the driver cannot run (`make_driver` then logs why)."""
     try:
         graph = describe_function(fgraph)
+    except Unsupported:
+        return None
+    return graph, cache.Unit(render_driver(graph), ENTRY)
+
+
+def make_driver(fgraph: FunctionGraph, schedule: Schedule,
+                prepared: tuple[DriverGraph, cache.Unit] | None = None) -> Schedule | None:
+    """`schedule` with its `run` replaced by a driver of the whole graph, or None (one
+    log line says why) when the graph has a node the driver cannot run. `prepared`:
+    `driver_unit`'s answer (its unit was built with the function's kernels)."""
+    try:
+        graph, source = ((describe_function(fgraph), None) if prepared is None
+                         else (prepared[0], prepared[1].source))
         blas_ptrs.gemm_pointers()
-        runner = DriverRunner(fgraph, graph, schedule)  # a kernel may not be compiled
+        runner = DriverRunner(fgraph, graph, schedule, source)  # a kernel may not be compiled
     except Unsupported as why:
         log.info("C backend: no function driver (%s): per-node schedule", why)
         return None
@@ -210,8 +225,8 @@ def make_driver(fgraph: FunctionGraph, schedule: Schedule) -> Schedule | None:
 
 
 @functools.cache
-def _load(path: str) -> Any:
-    fn = ctypes.CDLL(path)[ENTRY]  # releases the GIL: products and kernels may run long
+def _load(path: str, symbol: str = ENTRY) -> Any:
+    fn = ctypes.CDLL(path)[symbol]  # releases the GIL: products and kernels may run long
     fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     fn.restype = None
     return fn

@@ -28,7 +28,7 @@ from tensordsl.backends.c import cache, runtime, validate
 from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.mrg_source import DTYPES, STEP, sample_type, to_unit
 from tensordsl.backends.c.render import PRELUDE
-from tensordsl.backends.c.schedule import Lowered, lowers
+from tensordsl.backends.c.schedule import Lowered, lowers, unit_of
 from tensordsl.config import config
 from tensordsl.graph.basic import Apply, Constant
 from tensordsl.graph.schedule import InnerCompiler
@@ -111,13 +111,14 @@ def _library(dtype: str, openmp: bool, cxx: str, cflags: str, compiledir: Any
     """(entry, max threads, library path) of the `dtype` unit, built once per process
     (and once per machine through the disk cache)."""
     source = render_mrg(dtype, openmp)
-    path = cache.get_library(source, validate.check_source)
+    # found by its key when the function's bundle built it (`_mrg_unit`)
+    path, symbol = cache.get_entry(source, ENTRY, validate.check_source)
     runtime.check_layout()
     lib = ctypes.CDLL(path)  # CDLL: the GIL is released while a draw runs
-    fn = getattr(lib, ENTRY)
+    fn = getattr(lib, symbol)
     fn.argtypes = [ctypes.py_object] * 3 + [ctypes.c_longlong, ctypes.c_int]
     fn.restype = None
-    threads = lib.td_mrg_threads
+    threads = getattr(lib, cache.private_symbol(THREADS, ENTRY, symbol))
     threads.restype = ctypes.c_int
     return fn, max(1, int(threads())), path
 
@@ -168,6 +169,17 @@ class MRGRunner:
         if spare is not None and sys.getrefcount(spare) == 2 and spare.shape == shape:
             return spare
         return np.empty(shape, self.dtype)
+
+
+THREADS = "td_mrg_threads"  # the unit's other exported name
+
+
+@unit_of(MRGUniform)
+def _mrg_unit(node: Apply, inner: InnerCompiler | None) -> cache.Unit | None:
+    """The draw's unit, for the function's bundle build (`schedule.prebuild`)."""
+    if node.op.dtype not in DTYPES:
+        return None
+    return cache.Unit(render_mrg(node.op.dtype, config.openmp), ENTRY, private=(THREADS,))
 
 
 @lowers(MRGUniform)

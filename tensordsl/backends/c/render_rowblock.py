@@ -173,14 +173,25 @@ def _entry(r: CRenderer, kernel: Kernel, n_rows_out: int, n_sums: int, t: str) -
 def _library(kernel: Kernel, n_rows_out: int, n_sums: int, openmp: bool, cxx: str,
              cflags: str, compiledir: Any) -> tuple[Any, int]:
     source = render_rowblock(kernel, n_rows_out, n_sums, openmp)
-    path = cache.get_library(source, validate.check_source)
+    # found by its key when the function's bundle built it (`rowblock_unit`)
+    path, symbol = cache.get_entry(source, ENTRY, validate.check_source, also=ALSO)
     runtime.check_layout()
     lib = ctypes.CDLL(path)
-    fn = getattr(lib, ENTRY)
+    fn = getattr(lib, symbol)
     fn.restype = None
-    nthreads = lib.td_rowblock_threads
+    nthreads = getattr(lib, symbol + "_threads")
     nthreads.restype = ctypes.c_int
     return fn, max(1, int(nthreads()))
+
+
+ALSO = ("_threads",)  # the unit also exports `td_rowblock_threads`
+
+
+def rowblock_unit(node: Apply) -> cache.Unit:
+    """The unit of a RowBlock node, for the function's bundle build (`schedule.prebuild`)."""
+    op = node.op
+    return cache.Unit(render_rowblock(op.kernel, op.n_rows_out, op.n_sums, config.openmp),
+                      ENTRY, ALSO)
 
 
 def rowblock_runner(node: Apply) -> RowBlockRunner:

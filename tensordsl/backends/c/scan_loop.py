@@ -31,7 +31,7 @@ from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.scan_codegen import ENTRY, render_loop
 from tensordsl.backends.c.scan_graph import KernelNode, StepGraph, describe
 from tensordsl.backends.c.scan_plan import NeedsFallback, Plan, contiguous_strides, make_plan
-from tensordsl.backends.c.schedule import Lowered, lowers
+from tensordsl.backends.c.schedule import Lowered, lowers, unit_of
 from tensordsl.graph.basic import Apply
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.graph.schedule import InnerCompiler
@@ -51,9 +51,8 @@ def step_graph(op: Scan, inner: InnerCompiler | None = None) -> FunctionGraph:
     return rewritten_inner(op.inner, replace(get_mode("FAST_RUN"), backend="c"))
 
 
-@lowers(Scan)
-def _scan(node: Apply, inner: InnerCompiler | None) -> Lowered:
-    """The compiled loop of a Scan node, or Unsupported (then its Python loop runs)."""
+def _describe(node: Apply, inner: InnerCompiler | None) -> tuple[FunctionGraph, StepGraph]:
+    """The rewritten step graph and its description, or Unsupported."""
     op = node.op  # truncate_gradient only shapes the gradient's graph: same loop here
     graph = step_graph(op, inner)
     described = describe(op, graph)
@@ -63,7 +62,50 @@ def _scan(node: Apply, inner: InnerCompiler | None) -> Lowered:
         if out.dtype != node.outputs[k].dtype:
             raise Unsupported(f"state {k} is {node.outputs[k].dtype} but its step gives "
                               f"{out.dtype}")
-    return ScanLoopRunner(node, graph, described), list(range(len(node.inputs)))
+    return graph, described
+
+
+# what `_scan_unit` rendered for the function's bundle build, taken by `_scan` right
+# after (`make_thunk` prebuilds, then lowers): the step graph is rewritten once
+_PREPARED: dict[tuple[Apply, int], tuple[FunctionGraph, StepGraph, str] | Unsupported] = {}
+PREPARED_KEPT = 64
+
+
+@unit_of(Scan)
+def _scan_unit(node: Apply, inner: InnerCompiler | None) -> cache.Unit:
+    """The loop's unit, for `schedule.prebuild` (raises Unsupported as `_scan` does)."""
+    if len(_PREPARED) >= PREPARED_KEPT:  # a build that failed before lowering its nodes
+        _PREPARED.clear()
+    try:
+        graph, described = _describe(node, inner)
+    except Unsupported as why:  # `_scan` raises it again without a second rewrite
+        _PREPARED[node, id(inner)] = why
+        raise
+    source = render_loop(node.op, described)
+    _PREPARED[node, id(inner)] = (graph, described, source)
+    return cache.Unit(source, ENTRY, private=private_names(described))
+
+
+def private_names(described: StepGraph) -> tuple[str, ...]:
+    """The global names of a rendered loop unit besides its entry: each inner kernel's
+    entry `td_k<i>` (set by `render_loop`) and its `_raw` variant."""
+    return tuple(name for n in described.nodes if isinstance(n, KernelNode)
+                 for name in (n.entry, n.entry + "_raw"))
+
+
+@lowers(Scan)
+def _scan(node: Apply, inner: InnerCompiler | None) -> Lowered:
+    """The compiled loop of a Scan node, or Unsupported (then its Python loop runs)."""
+    prepared = _PREPARED.pop((node, id(inner)), None)
+    if isinstance(prepared, Unsupported):
+        raise prepared
+    if prepared is None:
+        graph, described = _describe(node, inner)
+        source = None
+    else:
+        graph, described, source = prepared
+    return (ScanLoopRunner(node, graph, described, source),
+            list(range(len(node.inputs))))
 
 
 class ScanLoopRunner:
@@ -73,14 +115,16 @@ class ScanLoopRunner:
     `foreign_calls` counts the C calls made, `python_loops` the calls that took the
     Python loop instead (tests read both)."""
 
-    def __init__(self, node: Apply, graph: FunctionGraph, described: StepGraph) -> None:
+    def __init__(self, node: Apply, graph: FunctionGraph, described: StepGraph,
+                 source: str | None = None) -> None:
         self.node, self.op, self.graph, self.step = node, node.op, graph, described
         self.entry = ENTRY
-        self.source = render_loop(self.op, described)
+        self.source = render_loop(self.op, described) if source is None else source
         # pycparser checks the unit before it is built (a cached library was checked
-        # when it was built: parsing it again would cost ~0.2 s per scan)
-        self.library = cache.get_library(self.source, validate.check_source)
-        self.fn = _load(self.library)
+        # when it was built: parsing it again would cost ~0.2 s per scan); a unit the
+        # function's bundle built is found by its key
+        self.library, symbol = cache.get_entry(self.source, ENTRY, validate.check_source)
+        self.fn = _load(self.library, symbol)
         self.blas = (ctypes.c_void_p * 2)(*blas_ptrs.gemm_pointers())
         self.kernels = {pos: runtime.KernelRunner(n.kernel, None, n.labels, str(n.node.op))
                         for pos, n in enumerate(described.nodes) if isinstance(n, KernelNode)}
@@ -217,8 +261,8 @@ def _aligned(workspace: np.ndarray) -> int:
 
 
 @functools.cache
-def _load(path: str) -> Any:
-    fn = ctypes.CDLL(path)[ENTRY]  # releases the GIL: the loop may run long
+def _load(path: str, symbol: str = ENTRY) -> Any:
+    fn = ctypes.CDLL(path)[symbol]  # releases the GIL: the loop may run long
     fn.argtypes = [ctypes.c_longlong, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     fn.restype = ctypes.c_longlong  # the number of steps run
     return fn

@@ -92,13 +92,42 @@ def _inplace(node: Apply, loaded: list[int]) -> tuple[tuple[int, int], ...]:
     return tuple((o, loaded.index(i)) for o, i in pattern if i in loaded)
 
 
-def prebuild(nodes: list[Apply]) -> None:
-    """Build the libraries of all these nodes' kernels at once: the ones the disk cache
-    lacks are compiled by ONE compiler run into one library (`cache.get_entries`). Each
-    entry is loaded here, so `compile_kernel` finds it in process (no second render or
-    cache lookup)."""
+# Units of nodes with their own lowering rule (a compiled scan loop, a row-block, an MRG
+# draw): op class -> unit(node, inner) giving the cache.Unit the rule's runner will ask
+# the cache for (None, or Unsupported raised: the node has no unit). `prebuild` adds them
+# to the function's one bundle build; the runner then finds its unit by its key.
+UnitRule = Callable[[Apply, "InnerCompiler | None"], "cache.Unit | None"]
+UNITS: dict[type, UnitRule] = {}
+
+
+def unit_of(op_class: type) -> Callable[[UnitRule], UnitRule]:
+    """Register how to render the unit a node of `op_class` is compiled into."""
+    def register(rule: UnitRule) -> UnitRule:
+        UNITS[op_class] = rule
+        return rule
+    return register
+
+
+def prebuild(nodes: list[Apply], inner: InnerCompiler | None = None,
+             extra: tuple[cache.Unit, ...] = ()) -> None:
+    """Build the libraries of all these nodes' units at once: their kernels, the units
+    of nodes with their own rule (`UNITS`: scan loops, row-blocks, MRG draws) and the
+    `extra` units (the function driver); the ones the disk cache lacks are compiled by
+    ONE compiler run into one library (`cache.get_entries`). Each kernel's entry is
+    loaded here, so `compile_kernel` finds it in process (no second render or cache
+    lookup); the other runners find their unit in the disk cache by its key."""
     todo: dict[tuple, str] = {}  # in-process key -> source
+    others: list[cache.Unit] = list(extra)
     for node in nodes:
+        rule = UNITS.get(type(node.op))
+        if rule is not None:
+            try:
+                unit = rule(node, inner)
+            except Unsupported:
+                unit = None
+            if unit is not None:
+                others.append(unit)
+            continue
         lowered = lower_node(node)
         if lowered is None:
             continue
@@ -110,10 +139,10 @@ def prebuild(nodes: list[Apply]) -> None:
             todo[key] = kernel_source(lowered[0], check=False, aliasing=aliasing)
         except Unsupported:
             continue
-    if not todo:
+    if not todo and not others:
         return
-    found = cache.get_entries([cache.Unit(src, ENTRY, RAW) for src in todo.values()],
-                              validate.check_source)
+    found = cache.get_entries([cache.Unit(src, ENTRY, RAW) for src in todo.values()]
+                              + others, validate.check_source)
     for key, (path, symbol) in zip(todo, found):
         kernel = key[0]
         fn = runtime.load_entry(path, symbol, len(kernel.inputs) + len(kernel.outputs),
@@ -146,6 +175,13 @@ def _rowblock(node: Apply, inner: InnerCompiler | None) -> Lowered:
     return rowblock_runner(node), list(range(len(node.inputs)))
 
 
+@unit_of(RowBlock)
+def _rowblock_unit(node: Apply, inner: InnerCompiler | None) -> cache.Unit:
+    from tensordsl.backends.c.render_rowblock import rowblock_unit
+
+    return rowblock_unit(node)
+
+
 def _kernel_step(node: Apply, inner: InnerCompiler | None) -> Lowered | None:
     lowered = lower_node(node)
     if lowered is None:
@@ -175,7 +211,8 @@ def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
     fallbacks: collections.Counter = collections.Counter()
     fresh: set[int] = set()
     order = fgraph.toposort()
-    prebuild(order)
+    driver = _driver_unit(fgraph, order)
+    prebuild(order, compile_inner, () if driver is None else (driver[1],))
     for node in order:
         outs = slots(node.outputs)
         lowered = _try_lower(node, compile_inner)
@@ -207,8 +244,20 @@ def make_thunk(fgraph: FunctionGraph, compile_inner: InnerCompiler | None = None
         from tensordsl.backends.c.driver import make_driver
 
         # the whole graph in one foreign call; the schedule stays its fallback
-        return make_driver(fgraph, schedule) or schedule
+        return make_driver(fgraph, schedule, driver) or schedule
     return schedule
+
+
+def _driver_unit(fgraph: FunctionGraph, order: list[Apply]) -> tuple[Any, cache.Unit] | None:
+    """(described graph, unit) of the function driver `make_thunk` will try, rendered
+    before the kernels are built so it joins their bundle (its source depends on the
+    graph only: it calls the kernels through pointers); None when no driver is tried
+    (a one-node graph: its step is the call) or the graph has a node it cannot run."""
+    if not config.c_driver or len(order) < 2:
+        return None
+    from tensordsl.backends.c.driver import driver_unit
+
+    return driver_unit(fgraph)
 
 
 def _fast_call_maker(steps: list[Step], input_slots: tuple[int, ...],
