@@ -23,7 +23,7 @@ import numpy as np
 
 from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
 from tensordsl.backends.c.render import PRELUDE
-from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, _ctype
+from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, _ctype, array_header
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 
 ENTRY = "td_driver"
@@ -62,11 +62,7 @@ def _entry(graph: DriverGraph) -> str:
              f"    td_array A[{len(graph.vars)}];",
              "    (void)blas; (void)ws; (void)pd; (void)K;"]
     for v in graph.vars:
-        lines += [f"    A[{v.index}].nd = {v.ndim};",
-                  f"    A[{v.index}].dims = (long long *)(M + {v.dims_at});",
-                  f"    A[{v.index}].strides = (long long *)(M + {v.strides_at});",
-                  f"    A[{v.index}].flags = (int)M[{v.flags_at}];",
-                  f"    A[{v.index}].data = 0;"]
+        lines += array_header(v)
         if v.kind == "input":
             lines.append(f"    A[{v.index}].data = ptr[{v.which}];")
         elif v.kind == "const":

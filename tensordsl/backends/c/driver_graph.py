@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from tensordsl.backends.c.lowering import Unsupported
-from tensordsl.backends.c.scan_graph import FLOATS, GemmNode, IncNode, KernelNode, Var, ViewNode
+from tensordsl.backends.c.scan_graph import (
+    FLOATS,
+    GemmNode,
+    IncNode,
+    KernelNode,
+    Numbering,
+    Var,
+    ViewNode,
+)
 from tensordsl.backends.c.scan_graph import _classify as classify_node
 from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.fgraph import FunctionGraph
@@ -28,7 +36,6 @@ from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.shape import Shape
 
 MAX_DIMS = 16  # td_copy's index counter
-DTYPES = FLOATS + ("int64", "int32", "int16", "int8", "uint8", "bool")
 
 
 @dataclass
@@ -68,29 +75,11 @@ class DriverGraph:
 
 def describe_function(fgraph: FunctionGraph) -> DriverGraph:
     """Number the variables and classify the nodes of `fgraph`, or raise Unsupported."""
-    index: dict[Variable, int] = {}
-    vars_: list[Var] = []
-    consts: list[np.ndarray] = []
-
-    def add(var: Variable, kind: str, which: int = 0, tap: int = 0) -> int:
-        if var.dtype not in DTYPES:
-            raise Unsupported(f"a {var.dtype} value")
-        if var.ndim > MAX_DIMS:
-            raise Unsupported(f"a value of more than {MAX_DIMS} dims")
-        index[var] = len(vars_)
-        vars_.append(Var(len(vars_), var.ndim, var.dtype, kind, which, tap))
-        return index[var]
-
+    numbering = Numbering("", "the graph", MAX_DIMS)
+    add, operand = numbering.add, numbering.operand
+    vars_, consts = numbering.vars, numbering.consts
     for i, var in enumerate(fgraph.inputs):
         add(var, "input", i)
-
-    def operand(var: Variable) -> int:
-        if var not in index:
-            if not isinstance(var, Constant):
-                raise Unsupported(f"{var!r} has no producer in the graph")
-            add(var, "const", len(consts))
-            consts.append(np.ascontiguousarray(np.asarray(var.data, dtype=var.dtype)))
-        return index[var]
 
     nodes: list[Any] = []
     for node in fgraph.toposort():

@@ -16,6 +16,8 @@ helpers and prototypes). A new state is copied into its buffer row after the ste
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tensordsl.backends.c.lowering import c_type
@@ -160,6 +162,16 @@ def _kernel_units(graph: StepGraph) -> tuple[list[str], list[str], list[str]]:
     return lines, list(helpers.values()), funcs
 
 
+def array_header(v: Any) -> list[str]:
+    """The lines setting value `v`'s td_array from the meta table M (rank, dims, strides,
+    flags; data 0 until its buffer is known)."""
+    return [f"    A[{v.index}].nd = {v.ndim};",
+            f"    A[{v.index}].dims = (long long *)(M + {v.dims_at});",
+            f"    A[{v.index}].strides = (long long *)(M + {v.strides_at});",
+            f"    A[{v.index}].flags = (int)M[{v.flags_at}];",
+            f"    A[{v.index}].data = 0;"]
+
+
 def render_loop(op: object, graph: StepGraph) -> str:
     """The whole unit of the loop of `op` (a Scan) over the step `graph`."""
     protos, helpers, funcs = _kernel_units(graph)
@@ -194,11 +206,7 @@ def _entry(op: object, graph: StepGraph) -> str:
              f"    td_array A[{nv}];",
              "    (void)blas; (void)ws;"]
     for v in graph.vars:
-        lines += [f"    A[{v.index}].nd = {v.ndim};",
-                  f"    A[{v.index}].dims = (long long *)(M + {v.dims_at});",
-                  f"    A[{v.index}].strides = (long long *)(M + {v.strides_at});",
-                  f"    A[{v.index}].flags = (int)M[{v.flags_at}];",
-                  f"    A[{v.index}].data = 0;"]
+        lines += array_header(v)
         if v.kind == "nonseq":
             lines.append(f"    A[{v.index}].data = ptr[{n_seq + n_rec + v.which}];")
         elif v.kind == "const":

@@ -136,19 +136,47 @@ class StepGraph:
     cond: int = -1  # an `until` loop's condition variable (-1: not a while loop)
 
 
+VALUE_DTYPES = FLOATS + ("int64", "int32", "int16", "int8", "uint8", "bool")
+
+
+class Numbering:
+    """The variables of a graph a generated unit runs, numbered as they are met: `add`
+    gives a variable its number (its kind says where its data comes from), `operand` the
+    number of a node's input (a constant not met before becomes a "const" variable, its
+    data kept in `consts`). Unsupported for a dtype the unit cannot hold, a value of
+    more than `max_dims` dims, or an input nothing in the graph produces."""
+
+    def __init__(self, suffix: str, producers: str, max_dims: int | None = None) -> None:
+        self.suffix, self.producers, self.max_dims = suffix, producers, max_dims
+        self.index: dict[Variable, int] = {}
+        self.vars: list[Var] = []
+        self.consts: list[np.ndarray] = []
+
+    def add(self, var: Variable, kind: str, which: int = 0, tap: int = 0) -> int:
+        """Number `var` (kind: where its data comes from; which/tap: which of those)."""
+        if var.dtype not in VALUE_DTYPES:
+            raise Unsupported(f"a {var.dtype} value{self.suffix}")
+        if self.max_dims is not None and var.ndim > self.max_dims:
+            raise Unsupported(f"a value of more than {self.max_dims} dims")
+        self.index[var] = len(self.vars)
+        self.vars.append(Var(len(self.vars), var.ndim, var.dtype, kind, which, tap))
+        return self.index[var]
+
+    def operand(self, var: Variable) -> int:
+        """The number of a node input: numbered already, or a constant numbered now."""
+        if var not in self.index:
+            if not isinstance(var, Constant):
+                raise Unsupported(f"{var!r} has no producer in {self.producers}")
+            self.add(var, "const", len(self.consts))
+            self.consts.append(np.ascontiguousarray(np.asarray(var.data, dtype=var.dtype)))
+        return self.index[var]
+
+
 def describe(op: Any, inner: FunctionGraph) -> StepGraph:
     """Number the variables and classify the nodes of `inner`, or raise Unsupported."""
-    index: dict[Variable, int] = {}
-    vars_: list[Var] = []
-    consts: list[np.ndarray] = []
-
-    def add(var: Variable, kind: str, which: int = 0, tap: int = 0) -> int:
-        if var.dtype not in FLOATS + ("int64", "int32", "int8", "bool", "uint8", "int16"):
-            raise Unsupported(f"a {var.dtype} value in the step")
-        index[var] = len(vars_)
-        vars_.append(Var(len(vars_), var.ndim, var.dtype, kind, which, tap))
-        return index[var]
-
+    numbering = Numbering(" in the step", "the step")
+    add, operand = numbering.add, numbering.operand
+    vars_, consts = numbering.vars, numbering.consts
     inputs = iter(inner.inputs)
     for i, taps in enumerate(op.seq_taps):
         for tap in taps:
@@ -158,14 +186,6 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
             add(next(inputs), "state", k, tap)
     for m in range(op.n_nonseq):
         add(next(inputs), "nonseq", m)
-
-    def operand(var: Variable) -> int:
-        if var not in index:
-            if not isinstance(var, Constant):
-                raise Unsupported(f"{var!r} has no producer in the step")
-            add(var, "const", len(consts))
-            consts.append(np.ascontiguousarray(np.asarray(var.data, dtype=var.dtype)))
-        return index[var]
 
     nodes: list[Any] = []
     for node in inner.toposort():
