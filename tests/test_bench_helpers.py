@@ -7,6 +7,7 @@ asserted here.
 import importlib
 import math
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -135,7 +136,8 @@ def test_interleaved_times_every_callable_at_least_seven_times():
     result = timing.interleaved({n: make(n) for n in calls}, repeats=7, min_sample_s=0.0)
     for name, t in result.items():
         assert len(t.samples) == 7
-        assert calls[name] == 1 + 7 * t.inner  # one warm-up, then the rounds
+        # the calibration calls, then the rounds (no pause, so no priming call)
+        assert calls[name] == timing.CALIBRATION_CALLS + 7 * t.inner
         assert t.best <= t.median
     with pytest.raises(ValueError):
         timing.interleaved({"a": make("a")}, repeats=0)
@@ -186,11 +188,23 @@ def test_run_case_turns_every_failure_into_a_cell():
     assert "✗ wrong result" in text and "not installed" in text
 
 
-def test_interleaved_counts_a_long_checked_call_as_the_warm_up():
+def test_interleaved_counts_a_long_checked_call_as_the_warm_up(monkeypatch):
+    """A long checked call warms up a callable whose next call is long too; one whose
+    next call is short (the first was a JIT compile) is calibrated like any other."""
+    monkeypatch.setattr(timing, "LONG_CALL_S", 0.01)
     calls = []
-    result = timing.interleaved({"slow": lambda: calls.append(1)}, repeats=7,
-                                min_sample_s=0.0, warmed={"slow": timing.LONG_CALL_S})
-    assert len(calls) == 7 and result["slow"].inner == 1
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.012)
+
+    result = timing.interleaved({"slow": slow}, repeats=7, min_sample_s=0.0,
+                                warmed={"slow": timing.LONG_CALL_S})
+    assert len(calls) == 1 + 7 and result["slow"].inner == 1  # one probe call, 7 samples
+    calls.clear()
+    result = timing.interleaved({"fast": lambda: calls.append(1)}, repeats=7,
+                                min_sample_s=0.0, warmed={"fast": timing.LONG_CALL_S})
+    assert len(calls) == 1 + timing.CALIBRATION_CALLS + 7 * result["fast"].inner
 
 
 def test_interleaved_pauses_before_every_sample_when_asked(monkeypatch):
@@ -202,8 +216,9 @@ def test_interleaved_pauses_before_every_sample_when_asked(monkeypatch):
                        repeats=7, min_sample_s=0.0, settle_s=0.25)
     timed = events[events.index("sleep 0.25"):]  # after the warm-ups
     assert timed.count("sleep 0.25") == 14
-    assert all(timed[i] == "sleep 0.25" and timed[i + 1] in "ab"
-               for i in range(0, len(timed), 2))
+    # each sample: the pause, one untimed priming call, the timed call (inner is 1 here)
+    assert all(timed[i] == "sleep 0.25" and timed[i + 1] in "ab" and timed[i + 2] == timed[i + 1]
+               for i in range(0, len(timed), 3))
     events.clear()
     timing.interleaved({"a": lambda: events.append("a")}, repeats=7, min_sample_s=0.0)
     assert not any(e.startswith("sleep") for e in events)

@@ -13,7 +13,10 @@ from pathlib import Path
 # (numba's omp layer) may load it before tensordsl can choose. Spinning OpenMP workers
 # starve the BLAS threads on 2 cores, so set tensordsl's default (see
 # tensordsl/backends/c/__init__.py) for the whole run; the report lists it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Columns in a process of their own (isolated.py) get the library's own default back.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    os.environ["TENSORDSL_BENCH_SET_OMP_WAIT_POLICY"] = "1"
 
 TOOLS = Path(__file__).resolve().parent
 for path in (TOOLS.parent, TOOLS):  # the repository (tensordsl) and tools/ (benchsuite)

@@ -11,6 +11,15 @@ regression step: a two-thread OpenMP step timed right after numpy's step ran 1.4
 ms, the same step after a 0.2 s pause 1.10-1.32 ms. A pause of `settle_s` before each
 sample lets the previous implementation's workers go idle, so each sample sees the
 machine as a program using that library alone would.
+
+The pause has a price of its own: the first call after it wakes the library's sleeping
+thread pool and refills cold caches (measured on the mlp512 step in its own process:
+5-6 ms after a 0.2 s pause, 2.8-3.1 ms back to back). A training loop calls its step back
+to back, so after the pause one untimed call primes the library (calls under PRIME_MAX_S;
+longer ones amortise the wake-up themselves), and the inner loop is calibrated on the
+fastest of three calls rather than on one that may be such a cold call. Before this, a
+step whose single calibration call was slow was timed one call per sample, i.e. as its
+cold call: the mlp512 rows showed every library at 2-3x its steady step time.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from dataclasses import dataclass, field
 
 MIN_REPEATS = 7
 SETTLE_S = 0.2  # pause before each sample of a full run (see above)
-LONG_CALL_S = 1.0  # a call this long was warmed up by its (checked) first call
+LONG_CALL_S = 1.0  # two calls this long (the checked first one and the next) warm up
+PRIME_MAX_S = 0.1  # after the settle pause, one untimed call primes calls shorter than this
+CALIBRATION_CALLS = 3  # the inner loop is sized on the fastest of these
 
 
 @dataclass
@@ -33,6 +44,7 @@ class Timing:
 
     samples: list[float] = field(default_factory=list)
     inner: int = 1  # calls per sample (short calls are batched so the clock can see them)
+    prime: bool = False  # one untimed call after each settle pause (see the module's doc)
     first_call_s: float = math.nan  # the checked first call, compile included
 
     @property
@@ -73,10 +85,14 @@ def interleaved(callables: dict[str, Callable[[], object]], repeats: int = MIN_R
     warmed = warmed or {}
     timings = {}
     for name, fn in callables.items():  # warm-up, also calibrates the inner loop
-        if warmed.get(name, 0.0) >= LONG_CALL_S:
+        # A long checked first call is often a JIT compile (JAX, numba): one more call
+        # tells a slow workload (warmed up, timed a call per sample) from a fast one.
+        if warmed.get(name, 0.0) >= LONG_CALL_S and _sample(fn, 1) >= LONG_CALL_S:
             timings[name] = Timing(inner=1)
         else:
-            timings[name] = Timing(inner=inner_count(_sample(fn, 1), min_sample_s))
+            per_call = min(_sample(fn, 1) for _ in range(CALIBRATION_CALLS))
+            timings[name] = Timing(inner=inner_count(per_call, min_sample_s),
+                                   prime=bool(settle_s) and per_call < PRIME_MAX_S)
     names = list(callables)
     gc_was_enabled = gc.isenabled()
     try:
@@ -87,6 +103,8 @@ def interleaved(callables: dict[str, Callable[[], object]], repeats: int = MIN_R
             for name in names[shift:] + names[:shift]:
                 if settle_s:
                     time.sleep(settle_s)  # the previous library's spinning workers idle
+                if timings[name].prime:
+                    callables[name]()  # wakes this library's threads: steady calls timed
                 timings[name].samples.append(_sample(callables[name], timings[name].inner))
             if gc_was_enabled:
                 gc.enable()
