@@ -81,6 +81,32 @@ def test_adaptive_run_notices_a_change_of_load(monkeypatch: pytest.MonkeyPatch) 
     assert run.choose() == 1
 
 
+def test_a_slow_call_after_a_pause_does_not_move_the_estimate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bursts of three calls after a pause: the default arm's first call of each burst
+    wakes its sleeping threads (6 ms), the others take 1 ms; one thread always 2 ms. The
+    default arm is the faster one over the burst (8 ms against 6), and stays chosen."""
+    fake = FakeKnobs()
+    monkeypatch.setattr(threads, "knobs", lambda: fake)
+    clock = [0.0]
+    monkeypatch.setattr(threads.time, "perf_counter", lambda: clock[0])
+    burst_call = [0]
+    seen: list[int] = []
+
+    def inner(values: list) -> list:
+        seen.append(fake.state)
+        woken = burst_call[0] == 0
+        clock[0] += (0.006 if woken else 0.001) if fake.state == 2 else 0.002
+        return values
+
+    run = threads.AdaptiveRun(inner)
+    for _ in range(200):
+        for burst_call[0] in range(3):
+            run([])
+    later = seen[150:]
+    assert later.count(2) > 0.9 * len(later)
+
+
 def test_the_one_thread_arm_warms_up_first(monkeypatch: pytest.MonkeyPatch) -> None:
     # the first call (not a sample) and the one-thread arm's warm-up run single-threaded,
     # then the default arm's: a busy host never pays two threads' worst case first

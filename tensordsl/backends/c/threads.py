@@ -28,12 +28,20 @@ import functools
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 EXPLORE_RATIO = 32.0  # exploring costs at most ~1/32 (3%) of the time spent in calls
 WARM_CALLS = 2  # calls per arm before the estimates are trusted
-SMOOTHING = 0.3  # weight of a new sample in an arm's running estimate
+# an arm's estimate is the fastest of its last RECENT calls. A running mean was moved by
+# single slow calls: the first call after the process slept, when the default arm must
+# wake its threads (5-7 ms against 2.5 ms for the mlp512 step), and as exploration tries
+# the other arm one call at a time, such outliers kept it looking slow: a training loop
+# with pauses between bursts of steps ran on one thread at 4.3-4.9 ms per step instead of
+# two at 2.8-3.0 (tools/bench.py mlp512_step). With the minimum, a single fast call shows
+# an arm has recovered, and a busy neighbour shows after RECENT slow calls in a row.
+RECENT = 3
 # calls this short in both arms have nothing to split between threads (a kernel goes
 # parallel only above ~150 us of work, render.PARALLEL_NS): they skip the arms, whose
 # bookkeeping costs ~3 us a call, until one call takes longer
@@ -107,6 +115,7 @@ class AdaptiveRun:
     def __init__(self, run: Callable[[list[Any]], list[Any]]) -> None:
         self.inner = run
         self.estimate = [0.0, 0.0]  # seconds per call: default arm, one-thread arm
+        self.recent: list[deque[float]] = [deque(maxlen=RECENT), deque(maxlen=RECENT)]
         self.calls = [0, 0]
         self.since_other = 0.0  # seconds spent in the current arm since the other was tried
         self.arm = 0
@@ -131,10 +140,10 @@ class AdaptiveRun:
         if not self.warmed:
             self.warmed = True
             return
-        n = self.calls[arm]
-        old = self.estimate[arm]
-        self.estimate[arm] = seconds if n == 0 else old + SMOOTHING * (seconds - old)
-        self.calls[arm] = n + 1
+        recent = self.recent[arm]
+        recent.append(seconds)
+        self.estimate[arm] = min(recent)
+        self.calls[arm] += 1
         if min(self.calls) >= WARM_CALLS and max(self.estimate) < SMALL_S:
             self.small = True
         if arm != self.arm:
