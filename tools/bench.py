@@ -1,6 +1,6 @@
 """Benchmark tensordsl against numpy, numexpr, numba, PyTensor, JAX and PyTorch, and the machine.
 
-    python tools/bench.py [--quick] [--only NAME[,NAME]] [--out docs/benchmarks.md]
+    python tools/bench.py [--quick] [--only NAME[,NAME]] [--out FILE]
 
 The suite lives in tools/benchsuite/ (see its __init__ for the module map).
 """
