@@ -180,3 +180,57 @@ def test_theano_flags_set_the_mode() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["raise", "6.0"]
     assert "ignoring" not in out.stderr
+
+
+def test_random_streams_are_not_advanced_by_test_values() -> None:
+    """Computing a sample's test value reads the stream's state without changing it."""
+    from tensordsl.sandbox.rng_mrg import MRG_RandomStreams
+    from tensordsl.tensor.shared_randomstreams import RandomStreams
+
+    runs = {}
+    for mode in ("off", "raise"):
+        with theano.config.change_flags(compute_test_value=mode):
+            values = []
+            for streams in (MRG_RandomStreams, RandomStreams):
+                s = streams(123)
+                x = T.dvector("x")
+                x.tag.test_value = np.ones(3)
+                u = s.uniform((3,)) + x
+                if mode == "raise":
+                    assert u.tag.test_value.shape == (3,)
+                    assert np.all((u.tag.test_value >= 1) & (u.tag.test_value < 2))
+                f = theano.function([x], [u, s.normal((2,))])
+                values += f(np.ones(3)) + f(np.ones(3))
+            runs[mode] = values
+    for a, b in zip(runs["off"], runs["raise"]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("program", ["rbm", "lstm"])
+def test_tutorial_programs_run_unchanged_under_ignore(program) -> None:
+    """Programs without test values: 'ignore' evaluates only what constants and shared
+    variables give, and the results are those of 'off'."""
+    from tests.tutorials import load_program
+
+    p = load_program(program)
+    kwargs = {"n_epochs": 1} if program == "rbm" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        want = p.run(**kwargs)
+        with theano.config.change_flags(compute_test_value="ignore"):
+            got = p.run(**kwargs)
+    _assert_same(got, want, program)
+
+
+def _assert_same(got, want, where: str) -> None:
+    """Equal nested dicts / lists of arrays and numbers."""
+    if isinstance(want, dict):
+        assert got.keys() == want.keys(), where
+        for key in want:
+            _assert_same(got[key], want[key], f"{where}[{key!r}]")
+    elif isinstance(want, (list, tuple)):
+        assert len(got) == len(want), where
+        for i, (g, w) in enumerate(zip(got, want)):
+            _assert_same(g, w, f"{where}[{i}]")
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=where)

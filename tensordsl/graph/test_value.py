@@ -87,7 +87,10 @@ def get_test_value(var: Any) -> np.ndarray:
     if isinstance(data, np.ndarray) and not hasattr(var, "get_value"):
         return data
     if getattr(var, "is_shared", False):
-        return var.get_value(borrow=True)
+        # the value ops compute with (a random state's words, not its Generator), on
+        # the host (a value living on a device comes back)
+        value = var.get_value(borrow=True, return_internal_type=True)
+        return value if isinstance(value, np.ndarray) else var.get_value(borrow=True)
     tag = getattr(var, "tag", None)
     if tag is not None and "test_value" in tag:
         return tag["test_value"]
