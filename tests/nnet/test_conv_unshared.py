@@ -222,3 +222,21 @@ def test_zero_size_batch_and_channels():
     assert out.shape == (0, 3, 4, 4)
     out = f(np.zeros((2, 0, 4, 4)), np.ones((3, 4, 4, 0, 3, 3)))
     np.testing.assert_array_equal(out, np.zeros((2, 3, 4, 4)))
+
+
+def test_rop_is_the_convolution_of_the_direction():
+    """Linear in each argument: R-op along w is conv(x, v), along x is conv(v, w).
+    (Theano 1.0 raises NotImplementedError here; tensordsl's Rop is generic.)"""
+    rng = np.random.default_rng(8)
+    kwargs = dict(border_mode=1, subsample=(2, 1))
+    img = rng.standard_normal((2, 3, 5, 4))
+    kern = rng.standard_normal(_filter_shape(img.shape, 2, (3, 2), **kwargs))
+    x, w, vx, vw = T.tensor4("x"), _tensor6("w"), T.tensor4("vx"), _tensor6("vw")
+    y = T.nnet.conv2d(x, w, unshared=True, **kwargs)
+    f = theano.function([x, w, vx, vw], [T.Rop(y, w, vw), T.Rop(y, x, vx)])
+    dx, dw = rng.standard_normal(img.shape), rng.standard_normal(kern.shape)
+    along_w, along_x = f(img, kern, dx, dw)
+    np.testing.assert_allclose(along_w, unshared_conv2d_loops(img, dw, **kwargs), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(along_x, unshared_conv2d_loops(dx, kern, **kwargs), rtol=1e-10,
+                               atol=1e-12)
