@@ -234,3 +234,27 @@ def _assert_same(got, want, where: str) -> None:
             _assert_same(g, w, f"{where}[{i}]")
     else:
         np.testing.assert_array_equal(got, want, err_msg=where)
+
+
+def test_gradients_through_scan_and_ifelse_carry_test_values() -> None:
+    """The rules of inner-graph ops build over placeholders with test values off, then
+    the re-attached gradients get theirs: equal to what the compiled function computes."""
+    rng = np.random.default_rng(3)
+    with theano.config.change_flags(compute_test_value="raise"):
+        x = T.dmatrix("x")
+        x.tag.test_value = rng.random((5, 4))
+        w = theano.shared(rng.random((4, 4)), "w")
+        h, _ = theano.scan(lambda row, s: T.tanh(T.dot(s, w) + row), sequences=x,
+                           outputs_info=T.zeros_like(x[0]))
+        grads = T.grad((h ** 2).sum(), [w, x])
+        c = T.lscalar("c")
+        c.tag.test_value = 1
+        g_if = T.grad(ifelse(c, (x * w.sum()).sum(), x.sum()), w)
+        v = T.dvector("v")
+        v.tag.test_value = rng.random(4)
+        hess = theano.gradient.hessian((v ** 3).sum(), v)
+        f = theano.function([x, c, v], grads + [g_if, hess])
+    got = f(x.tag.test_value, 1, v.tag.test_value)
+    for value, var in zip(got, grads + [g_if, hess]):
+        np.testing.assert_allclose(var.tag.test_value, value, rtol=1e-12)
+    np.testing.assert_allclose(got[-1], np.diag(6 * v.tag.test_value), rtol=1e-12)

@@ -163,3 +163,25 @@ def _reraise(err: Exception, message: str) -> None:
         err.add_note(message)
         raise err from None
     raise new from err
+
+
+def fill_test_values(outputs: list) -> None:
+    """Compute the missing test values of the nodes between `outputs` and their inputs.
+
+    For graphs built by cloning (`clone_graph` re-makes nodes without `Op.__call__`),
+    e.g. the gradients of inner graphs that rules build with test values off and then
+    re-attach to the outer variables.
+    """
+    if config.compute_test_value == "off":
+        return
+    from tensordsl.graph.basic import toposort  # basic imports this module
+
+    for node in toposort([o for o in outputs if o is not None]):
+        if not all(has_test_value(out) for out in node.outputs):
+            compute_test_values(node)
+
+
+def test_values_off() -> Any:
+    """A context in which no test value is computed (graph machinery building inner
+    graphs over placeholders that have none)."""
+    return config.change_flags(compute_test_value="off")
