@@ -59,14 +59,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+TEST_VALUE_MODES = ("off", "ignore", "warn", "raise", "pdb")
+
+
 def _compute_test_value(value: Any) -> str:
-    if value in ("off", "ignore"):
+    if value in TEST_VALUE_MODES:
         return value
-    if value in ("warn", "raise", "pdb"):
-        raise ConfigError(f"{value!r} is not supported: tensordsl does not evaluate "
-                          f"tag.test_value while a graph is built; use 'off' and check "
-                          f"values by calling the compiled function")
-    raise ConfigError(f"expected one of off, ignore, warn, raise, pdb, got {value!r}")
+    raise ConfigError(f"expected one of {', '.join(TEST_VALUE_MODES)}, got {value!r}")
 
 
 class WarnFlags:
@@ -112,7 +111,10 @@ FLAGS: dict[str, Flag] = {
              "run a whole C-backend function in one generated driver (one foreign call)"),
         Flag("print_rewrites", False, _bool, "print every rewrite as it fires"),
         Flag("compute_test_value", "off", _compute_test_value,
-             "Theano's test values: only 'off' (or 'ignore') is supported"),
+             "Theano's test values: evaluate each op on tag.test_value as the graph is "
+             "built; what to do when an input has none: off, ignore, warn, raise, pdb"),
+        Flag("compute_test_value_opt", "off", _compute_test_value,
+             "compute_test_value while function() rewrites and compiles a graph"),
     ]
 }
 
@@ -184,14 +186,12 @@ def parse_flags(text: str) -> dict[str, Any]:
 
 def _theano_only(name: str, value: str) -> bool:
     """True for a THEANO_FLAGS entry tensordsl ignores: a flag it does not have, or a
-    Theano-only value (GPU devices, test values)."""
+    Theano-only value (GPU devices)."""
     if name.startswith("warn."):
         return False
     if name not in FLAGS:
         return True
-    if name == "device" and value.startswith(("cuda", "gpu")):
-        return True
-    return name == "compute_test_value" and value in ("warn", "raise", "pdb")
+    return name == "device" and value.startswith(("cuda", "gpu"))
 
 
 def parse_theano_flags(text: str) -> tuple[dict[str, Any], list[str]]:

@@ -19,6 +19,7 @@ from tensordsl.graph.basic import Apply, Op, Variable, ancestors
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.graph.schedule import InnerGraphOp
+from tensordsl.graph.test_value import compute_test_values
 from tensordsl.graph.type import TensorType
 from tensordsl.innergraph import extract_inner
 
@@ -123,6 +124,7 @@ def ifelse(condition: Any, then_branch: Any, else_branch: Any, name: str | None 
     pairs = [_convert_pair(t, e, i) for i, (t, e) in enumerate(zip(then_list, else_list))]
     then_vars, else_vars = [p[0] for p in pairs], [p[1] for p in pairs]
     node = make_ifelse_node(condition, then_vars, else_vars, name)
+    compute_test_values(node)  # Theano's config.compute_test_value (no-op when 'off')
     outs = list(node.outputs)
     return outs if is_list else outs[0]
 

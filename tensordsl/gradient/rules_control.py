@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from tensordsl import dtypes
+from tensordsl.config import config
 from tensordsl.gradient.core import grad, register_connection, register_grad
 from tensordsl.graph.basic import Apply, Constant, Variable, clone_graph
 from tensordsl.graph.fgraph import FunctionGraph
+from tensordsl.graph.test_value import compute_test_values, fill_test_values, test_values_off
 from tensordsl.ifelse import IfElse, make_ifelse_node
 from tensordsl.tensor import math as tm
 
@@ -21,6 +23,15 @@ from tensordsl.tensor import math as tm
 def inner_vjp(fgraph: FunctionGraph, actual_inputs: list[Variable], out_grads: list[Any]
               ) -> list[Variable | None]:
     """Gradients wrt each inner input of `fgraph` applied to `actual_inputs` (None: zero)."""
+    # built over placeholders without test values: none computed here; the result,
+    # re-attached to `actual_inputs`, gets them below (config.compute_test_value)
+    mode = config.compute_test_value
+    with test_values_off():
+        return _inner_vjp(fgraph, actual_inputs, out_grads, mode)
+
+
+def _inner_vjp(fgraph: FunctionGraph, actual_inputs: list[Variable], out_grads: list[Any],
+               mode: str) -> list[Variable | None]:
     standins = [v.type(name=v.name) for v in fgraph.inputs]
     memo = clone_graph(fgraph.outputs, replace=dict(zip(fgraph.inputs, standins)))
     known: dict[Variable, Variable] = {}
@@ -39,6 +50,8 @@ def inner_vjp(fgraph: FunctionGraph, actual_inputs: list[Variable], out_grads: l
     result: list[Variable | None] = [None] * len(standins)
     for i, g in zip(wanted, grads):
         result[i] = None if g is None else back.get(g, g)
+    with config.change_flags(compute_test_value=mode):
+        fill_test_values(result)
     return result
 
 
@@ -56,7 +69,9 @@ def ifelse_grad(node: Apply, out_grads: list) -> list:
         return [None] * len(node.inputs)
     then_vals = [_or_zeros(then_g[i], outer[i]) for i in picked]
     else_vals = [_or_zeros(else_g[i], outer[i]) for i in picked]
-    chosen = make_ifelse_node(condition, then_vals, else_vals).outputs
+    chosen_node = make_ifelse_node(condition, then_vals, else_vals)
+    compute_test_values(chosen_node)  # config.compute_test_value (no-op when 'off')
+    chosen = chosen_node.outputs
     result: list[Any] = [None] * len(node.inputs)
     for i, g in zip(picked, chosen):
         result[1 + i] = g

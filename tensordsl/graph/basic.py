@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from tensordsl.config import config
+from tensordsl.graph.test_value import Scratchpad, compute_test_values
 from tensordsl.graph.type import TensorType
 
 _ids = itertools.count()
@@ -33,13 +35,13 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag: dict[str, Any] = {}
+        self.tag: dict[str, Any] = Scratchpad(self)  # x.tag.test_value works (Theano)
         self.auto_name = f"_{next(_ids)}"  # stable id for printing
 
     def clone(self) -> Variable:
         """A new ownerless variable with the same type and name."""
         new = type(self)(self.type, name=self.name)
-        new.tag = dict(self.tag)
+        new.tag.update(self.tag)
         return new
 
     def __repr__(self) -> str:
@@ -188,6 +190,8 @@ class Op:
 
     def __call__(self, *inputs: Any) -> Any:
         node = self.make_node(*inputs)
+        if config.compute_test_value != "off":  # Theano's test values (graph/test_value.py)
+            compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
 

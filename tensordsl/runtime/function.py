@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tensordsl import dask as _dask
+from tensordsl.config import config
 from tensordsl.errors import UnusedInputError
 from tensordsl.graph.basic import Constant, Variable, ancestors, clone_graph
 from tensordsl.graph.convert import as_tensor_variable, constant
@@ -209,8 +210,11 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     fgraph.update_targets = {len(out_vars) + k: len(variables) + shared_vars.index(t)
                              for k, (t, _) in enumerate(update_pairs)}
     resolved = get_mode(mode)
-    apply_rewrites(fgraph, resolved)
-    thunk = make_thunk(fgraph, resolved)
+    # rewrites build nodes whose inputs have no test values: Theano's FunctionMaker runs
+    # them under compute_test_value_opt (default 'off')
+    with config.change_flags(compute_test_value=config.compute_test_value_opt):
+        apply_rewrites(fgraph, resolved)
+        thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
     maker.roots = roots  # outputs + updates after givens, un-rewritten (pickling, dask)
     if return_device_arrays and thunk.resident is None:

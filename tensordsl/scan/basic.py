@@ -15,8 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tensordsl.config import config
 from tensordsl.graph.basic import Apply, Variable, ancestors, clone_graph
 from tensordsl.graph.convert import as_tensor_variable, constant
+from tensordsl.graph.test_value import compute_test_values, get_test_value, has_test_value
 from tensordsl.graph.type import TensorType
 from tensordsl.innergraph import depends_on, extract_inner
 from tensordsl.scan.op import Scan, lag, span
@@ -118,6 +120,23 @@ def _state_placeholder(rec: _Recurrent, tap: int) -> Variable:
     return TensorType(rec.init.dtype, shape)(f"{rec.init.name or 'state'}[t{tap:+d}]")
 
 
+def _first_step_test_values(seqs: list, seq_args: list[Variable], recs: list[_Recurrent],
+                            state_args: list[Variable]) -> None:
+    """With config.compute_test_value on, the step's slices and states get the first
+    step's values of their outer test values, as in Theano, so `fn` is checked too."""
+    if config.compute_test_value == "off":
+        return
+    firsts = [(v, t - min(taps)) for v, taps in seqs for t in taps]
+    for arg, (outer, row) in zip(seq_args, firsts):
+        if has_test_value(outer) and row < len(get_test_value(outer)):
+            arg.tag.test_value = get_test_value(outer)[row]
+    states = [(r, t) for r in recs for t in r.taps]
+    for arg, (rec, tap) in zip(state_args, states):
+        if has_test_value(rec.init):
+            value = get_test_value(rec.init)
+            arg.tag.test_value = value if rec.taps == (-1,) else value[len(value) + tap]
+
+
 def _check_output(out: Variable, rec: _Recurrent) -> None:
     state = rec.init.type if rec.taps == (-1,) else rec.init.type.clone(
         shape=rec.init.type.shape[1:])
@@ -168,6 +187,7 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
                 for v, taps in seqs for t in taps]
     recs = [e for e in (entries or []) if e is not None]
     state_args = [_state_placeholder(r, t) for r in recs for t in r.taps]
+    _first_step_test_values(seqs, seq_args, recs, state_args)
     result, condition = _split_until(fn(*seq_args, *state_args, *nonseqs))
     outputs, updates = _split_result(result)
     outputs = [as_tensor_variable(o) for o in outputs]
@@ -195,6 +215,7 @@ def build_scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any 
     inits = [r.init.dimshuffle("x", *range(r.init.ndim)) if r.taps == (-1,) else r.init
              for r in all_recs]
     node = op.make_node(_n_steps(n_steps, seqs), *[v for v, _ in seqs], *inits, *hoisted)
+    compute_test_values(node)  # Theano's config.compute_test_value (no-op when 'off')
     return _user_outputs(node, recs, entries, list(updates))
 
 

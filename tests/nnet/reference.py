@@ -115,3 +115,40 @@ def pool2d_grad_loops(x: np.ndarray, gz: np.ndarray, ws, ignore_border: bool, st
             for rc in targets:
                 gx[lead + rc] += share
     return gx
+
+
+def unshared_conv2d_loops(img: np.ndarray, kern: np.ndarray, border_mode="valid",
+                          subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1),
+                          num_groups=1) -> np.ndarray:
+    """Theano 1.0's reference steps for conv2d(unshared=True), spelled out with loops.
+
+    As AbstractConv.perform: pad; flip the filters when filter_flip is False (the
+    per-position product below flips them back: a true convolution when True); spread
+    the filters over the stride-1 output grid (zeros between strided positions); dilate
+    them; per position, sum(window * filter[::-1, ::-1]); keep every stride-th output.
+    """
+    n, c, h, w = img.shape
+    o, oh, ow, kc, kh, kw = kern.shape
+    (pt, pb), (pl, pr) = conv_pads(border_mode, kh, kw, filter_dilation)
+    padded = np.zeros((n, c, h + pt + pb, w + pl + pr))
+    padded[:, :, pt:pt + h, pl:pl + w] = img
+    k = kern.astype("float64")
+    if not filter_flip:
+        k = k[..., ::-1, ::-1]
+    dh, dw = filter_dilation
+    sh, sw = subsample
+    ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    full_h, full_w = padded.shape[2] - ekh + 1, padded.shape[3] - ekw + 1
+    assert ((full_h - 1) // sh + 1, (full_w - 1) // sw + 1) == (oh, ow), "filter grid"
+    spread = np.zeros((o, full_h, full_w, kc, kh, kw))
+    spread[:, ::sh, ::sw] = k
+    dilated = np.zeros((o, full_h, full_w, kc, ekh, ekw))
+    dilated[..., ::dh, ::dw] = spread
+    full = np.zeros((n, o, full_h, full_w))
+    per_group = o // num_groups
+    for b, f, ci, r, col in itertools.product(range(n), range(o), range(kc), range(full_h),
+                                              range(full_w)):
+        g = f // per_group
+        window = padded[b, g * kc + ci, r:r + ekh, col:col + ekw]
+        full[b, f, r, col] += np.sum(window * dilated[f, r, col, ci, ::-1, ::-1])
+    return full[:, :, ::sh, ::sw]

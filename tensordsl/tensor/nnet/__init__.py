@@ -17,27 +17,59 @@ sigmoid = tm.sigmoid  # type: ignore[attr-defined]
 softplus = tm.softplus  # type: ignore[attr-defined]
 
 
+class SoftmaxVectorWarning(UserWarning, DeprecationWarning):
+    """Theano 1.0's warning when softmax / logsoftmax pads a vector to a (1, n) row.
+
+    A UserWarning with "DEPRECATION:" in its text, as Theano raises it; also a
+    DeprecationWarning, so filters written for either category apply.
+    """
+
+
+def _pad_vector(x: Any, op_name: str, where: str) -> TensorVariable:
+    """Theano 1.0's Softmax/LogSoftmax.make_node: float input, a vector becomes a row."""
+    x = as_tensor_variable(x)
+    if not x.dtype.startswith("float"):
+        raise ValueError(f"{where}: x must be a tensor of floats, got {x.type}")
+    if x.ndim == 1:
+        # Theano 1.0's text (programs filter on it), then what it means here
+        warnings.warn(f"DEPRECATION: If x is a vector, {op_name} will not automatically pad "
+                      f"x anymore in next releases. If you need it, please do it manually. "
+                      f"The vector case is gonna be supported soon and the output will be a "
+                      f"vector. (tensordsl returns the (1, n) row, as Theano 1.0 does)",
+                      SoftmaxVectorWarning, stacklevel=3)
+        x = x.dimshuffle("x", 0)
+    return x
+
+
 def softmax(x: Any, axis: int = -1) -> TensorVariable:
     """exp(x) / sum(exp(x)) along `axis` (rows of a matrix), with the max subtracted.
 
-    A vector gives a (1, n) row with a DeprecationWarning, as in Theano 1.0 (programs
-    index the result as a matrix).
+    As Theano 1.0: x must hold floats (else ValueError); a vector gives a (1, n) row with
+    a SoftmaxVectorWarning (programs index the result as a matrix); softmax over a
+    broadcastable (size-1) last dim warns. `axis` and more than 2 dims are tensordsl
+    extensions (Theano's softmax is row-wise on a matrix).
     """
     x = as_tensor_variable(x)
-    if x.ndim == 1:
-        warnings.warn("If x is a vector, softmax will return a (1, n) matrix (Theano 1.0 "
-                      "behaviour); pass a matrix to silence this", DeprecationWarning,
-                      stacklevel=2)
-        x = x.dimshuffle("x", 0)
+    if x.ndim >= 1 and x.broadcastable[-1]:
+        warnings.warn("The softmax is applied on a dimension of shape 1, which does not "
+                      "have a semantic meaning.", stacklevel=2)
+    x = _pad_vector(x, "Softmax", "softmax")
     e = tm.exp(x - tm.max(x, axis=axis, keepdims=True))  # type: ignore[attr-defined]
     return e / tm.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(x: Any, axis: int = -1) -> TensorVariable:
-    """log(softmax(x)) along `axis`, computed stably."""
-    x = as_tensor_variable(x)
+    """log(softmax(x)) along `axis`, computed stably (Theano 1.0's `logsoftmax`).
+
+    As Theano 1.0's LogSoftmax: x must hold floats (else ValueError) and a vector gives
+    a (1, n) row with a SoftmaxVectorWarning. `axis` is a tensordsl extension.
+    """
+    x = _pad_vector(x, "LogSoftmax", "log_softmax")
     shifted = x - tm.max(x, axis=axis, keepdims=True)
     return shifted - tm.log(tm.sum(tm.exp(shifted), axis=axis, keepdims=True))  # type: ignore
+
+
+logsoftmax = log_softmax  # Theano 1.0's name
 
 
 def relu(x: Any, alpha: Any = 0) -> TensorVariable:

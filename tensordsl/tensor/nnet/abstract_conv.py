@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tensordsl.graph.basic import Variable
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.ops.conv import (
@@ -16,6 +18,11 @@ from tensordsl.ops.conv import (
     AbstractConv2d_gradWeights,
     BaseConv2d,
     get_conv_output_shape,
+)
+from tensordsl.ops.conv_unshared import (
+    AbstractConv2dUnshared,
+    AbstractConv2dUnshared_gradInputs,
+    AbstractConv2dUnshared_gradWeights,
 )
 from tensordsl.tensor.variable import TensorVariable
 
@@ -26,10 +33,10 @@ __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWe
 BaseAbstractConv = BaseConv2d
 
 
-def _no_unshared(unshared: bool, where: str) -> None:
-    if unshared:
-        raise NotImplementedError(f"{where}: unshared (locally connected) filters are not "
-                                  f"supported")
+def _unshared_flag(unshared: Any, where: str) -> bool:
+    if not isinstance(unshared, (bool, np.bool_)):
+        raise TypeError(f"{where}: unshared must be a bool, got {unshared!r}")
+    return bool(unshared)
 
 
 def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
@@ -45,24 +52,24 @@ def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any 
     filter_flip=True flips the filters (true convolution); False is cross-correlation.
     input_shape / filter_shape are optional hints (ints or None), checked at run time.
     """
-    _no_unshared(unshared, "conv2d")
-    op = AbstractConv2d(imshp=input_shape, kshp=filter_shape, border_mode=border_mode,
+    cls = AbstractConv2dUnshared if _unshared_flag(unshared, "conv2d") else AbstractConv2d
+    op = cls(imshp=input_shape, kshp=filter_shape, border_mode=border_mode,
                         subsample=subsample, filter_flip=filter_flip,
                         filter_dilation=filter_dilation, num_groups=num_groups)
     return op(input, filters)
 
 
-def _spatial(shape: Any, what: str, where: str) -> Any:
+def _spatial(shape: Any, what: str, where: str, ndim: int = 4) -> Any:
     if isinstance(shape, Variable):
         return shape[-2:]
-    if not isinstance(shape, (tuple, list)) or len(shape) != 4:
-        raise ValueError(f"{where}: {what} must be a tuple of 4 entries (or a vector), got "
-                         f"{shape!r}")
-    for s in shape[2:]:
+    if not isinstance(shape, (tuple, list)) or len(shape) != ndim:
+        raise ValueError(f"{where}: {what} must be a tuple of {ndim} entries (or a vector), "
+                         f"got {shape!r}")
+    for s in shape[-2:]:
         if s is None:
             raise ValueError(f"{where}: {what}[2:] (the spatial sizes) must be known, got "
                              f"{shape!r}")
-    return list(shape[2:])
+    return list(shape[-2:])
 
 
 def _hint_of(shape: Any) -> Any:
@@ -79,10 +86,11 @@ def conv2d_grad_wrt_inputs(output_grad: Any, filters: Any, input_shape: Any,
     input_shape is the full input shape (its spatial sizes are required: with a stride
     several input sizes give the same output size). Also a transposed convolution.
     """
-    _no_unshared(unshared, "conv2d_grad_wrt_inputs")
     where = "conv2d_grad_wrt_inputs"
+    cls = (AbstractConv2dUnshared_gradInputs if _unshared_flag(unshared, where)
+           else AbstractConv2d_gradInputs)
     spatial = _spatial(input_shape, "input_shape", where)
-    op = AbstractConv2d_gradInputs(imshp=_hint_of(input_shape), kshp=filter_shape,
+    op = cls(imshp=_hint_of(input_shape), kshp=filter_shape,
                                    border_mode=border_mode, subsample=subsample,
                                    filter_flip=filter_flip, filter_dilation=filter_dilation,
                                    num_groups=num_groups)
@@ -98,10 +106,11 @@ def conv2d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
 
     filter_shape is the full filter shape (its spatial sizes are required).
     """
-    _no_unshared(unshared, "conv2d_grad_wrt_weights")
     where = "conv2d_grad_wrt_weights"
-    spatial = _spatial(filter_shape, "filter_shape", where)
-    op = AbstractConv2d_gradWeights(imshp=input_shape, kshp=_hint_of(filter_shape),
+    unshared = _unshared_flag(unshared, where)
+    cls = AbstractConv2dUnshared_gradWeights if unshared else AbstractConv2d_gradWeights
+    spatial = _spatial(filter_shape, "filter_shape", where, 6 if unshared else 4)
+    op = cls(imshp=input_shape, kshp=_hint_of(filter_shape),
                                     border_mode=border_mode, subsample=subsample,
                                     filter_flip=filter_flip, filter_dilation=filter_dilation,
                                     num_groups=num_groups)
