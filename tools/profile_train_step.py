@@ -1,15 +1,16 @@
 """Where a compiled training step's time goes: per-node times and a cProfile summary.
 
-    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt]
+    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt|lenet_step]
         [--batch 128] [--calls 200] [--single-thread]
 
-Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py) with FAST_RUN, then replays its
-schedule step by step (the same calls `interpret` makes) timing each node, and runs the
-function itself under cProfile. `--single-thread` holds OpenBLAS and OpenMP at one thread
-(what the adaptive run picks on a loaded host). Per-node times sum to less than a call:
-the interpreter loop, argument checks and updates are outside the nodes. With the C
-function driver (`config.c_driver`, default on) the function call is the driver's one
-foreign call and the replay is its per-node schedule.
+Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py, wl_lenet.py) with
+FAST_RUN, then replays its schedule step by step (the same calls `interpret` makes)
+timing each node, and runs the function itself under cProfile. `--single-thread` holds
+OpenBLAS and OpenMP at one thread (what the adaptive run picks on a loaded host).
+Per-node times sum to less than a call: the interpreter loop, argument checks and
+updates are outside the nodes. With the C function driver (`config.c_driver`, default
+on) the function call is the driver's one foreign call and the replay is its per-node
+schedule.
 """
 
 from __future__ import annotations
@@ -31,18 +32,23 @@ def main() -> None:
     """Print the per-node table and the cProfile top entries."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", default="mlp512_step",
-                        choices=["mlp512_step", "lstm_forward", "lstm_bptt"])
-    parser.add_argument("--batch", type=int, default=128, help="mlp512_step's batch")
+                        choices=["mlp512_step", "lstm_forward", "lstm_bptt", "lenet_step"])
+    parser.add_argument("--batch", type=int, default=None,
+                        help="mlp512_step's batch (128) or lenet_step's (500)")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--single-thread", action="store_true")
     args = parser.parse_args()
 
-    from benchsuite import wl_lstm, wl_mlp
+    from benchsuite import lenet_graphs, wl_lenet, wl_lstm, wl_mlp
 
     import tensordsl
     from tensordsl.backends.c import threads
 
-    if args.workload == "mlp512_step":
+    if args.workload == "lenet_step":
+        args.batch = args.batch or 500
+        prog = wl_lenet._tensordsl_program(lenet_graphs.lenet_inputs(args.batch))
+    elif args.workload == "mlp512_step":
+        args.batch = args.batch or 128
         inp = wl_mlp.mlp_inputs(args.batch)
         prog = wl_mlp._tdsl_program(inp)
     else:
