@@ -141,6 +141,10 @@ class ColumnKernels:
     pads ((top, bottom), (left, right)).
     """
 
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A new array for a result (the C backend's recycles its last call's)."""
+        return np.empty(shape, dtype=dtype)
+
     def chunk(self, n: int, per_sample: int) -> int:
         """Samples per batch slice when each sample's columns hold `per_sample` entries:
         numpy takes the whole batch at once (one large product: a loop of numpy calls per
@@ -261,11 +265,11 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
         # one (out_ch, K) @ (K, pixels) GEMM per sample and group: short K (a first layer)
         if len(slices) == 1:
             return np.matmul(kmat, impl.sample_columns(img, *geometry)).reshape(n, o, oh, ow)
-        out = np.empty((n, groups, o // groups, pixels), dtype=dtype)
+        out = impl.empty((n, groups, o // groups, pixels), dtype)
         for b0, b1 in slices:
             np.matmul(kmat, impl.sample_columns(img[b0:b1], *geometry), out=out[b0:b1])
         return out.reshape(n, o, oh, ow)
-    out = np.empty((groups, o // groups, n * pixels), dtype=dtype)
+    out = impl.empty((groups, o // groups, n * pixels), dtype)
     for b0, b1 in slices:
         cols = impl.columns(img[b0:b1], *geometry)
         for g in range(groups):
@@ -331,7 +335,7 @@ def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int,
     kmat = kern.reshape(groups, o // groups, kc * kh * kw)
     rows = groups * kc * kh * kw
     slices = _slices(n, impl.chunk(n, rows * oh * ow))
-    gx = None if len(slices) == 1 else np.empty((n, groups * kc, h, w), dtype=dtype)
+    gx = None if len(slices) == 1 else impl.empty((n, groups * kc, h, w), dtype)
     for b0, b1 in slices:
         gz = _channel_major(topgrad[b0:b1], groups)
         # the gradient of each column entry (one GEMM per group), then col2im scatter-adds

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import sys
 from typing import Any
 
 import numpy as np
@@ -94,11 +95,43 @@ def whole_elements(x: np.ndarray) -> np.ndarray:
     return x
 
 
+class Buffers:
+    """Large result buffers kept for the next call (as `runtime.KernelRunner.buffer`):
+    a fresh multi-megabyte array costs a page fault per 4 KB every call (a LeNet step
+    makes ~70 MB of conv and pool results)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple, np.ndarray] = {}
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """An uninitialised array: the one last returned for this shape when only this
+        object still refers to it (no caller, view or shared variable can see it, so
+        writing it is unobservable), else a new one."""
+        key = (tuple(shape), np.dtype(dtype).str)
+        spare = self.kept.pop(key, None)  # atomic under the GIL: one caller gets it
+        if spare is None or sys.getrefcount(spare) != 2:
+            spare = np.empty(shape, dtype=dtype)
+        if spare.nbytes >= runtime.RECYCLE_BYTES:
+            self.kept[key] = spare
+        return spare
+
+    def like(self, x: np.ndarray) -> np.ndarray:
+        """`empty` shaped as x with x's memory order (np.empty_like's order='K')."""
+        order = sorted(range(x.ndim), key=lambda d: -abs(x.strides[d]))
+        base = self.empty(tuple(x.shape[d] for d in order), x.dtype)
+        return base.transpose(np.argsort(order))
+
+
 class CColumns(conv_kernels.ColumnKernels):
     """im2col and col2im through the compiled helpers (same layouts as the numpy ones)."""
 
     def __init__(self, lib: Library) -> None:
         self.lib = lib
+        self.buffers = Buffers()
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A result buffer, recycled from an earlier call when nobody holds it any more."""
+        return self.buffers.empty(shape, dtype)
 
     def chunk(self, n: int, per_sample: int) -> int:
         """Samples per slice: columns of about CHUNK_BYTES, so that a slice's columns are
@@ -190,6 +223,7 @@ class PoolRunner:
         self.op: PoolBase = node.op
         self.lib = library(node.outputs[0].dtype)
         self.grad = isinstance(self.op, MaxPoolGrad)
+        self.buffers = Buffers()
 
     def call(self, arrays: list[Any]) -> list[Any]:
         """The pool (or its gradient): the op's checks, then one foreign call."""
@@ -211,14 +245,14 @@ class PoolRunner:
                                      f"expected {geo.lead + geo.out}")
             # gx laid out like x (a conv output is often a channel-major view): the conv
             # gradient after it then reads its channels without a transposing copy
-            gx = np.empty_like(x, dtype=dtype)
+            gx = self.buffers.like(x)
             views = [_view_4d(whole_elements(a)) for a in (x, data[1], data[2], gx)]
             if any(v is None for v in views):  # leading dims that no view merges
                 return self.op.perform(self.node, arrays)
             if x.size:
                 self.lib.call("_maxpool_grad", views, p, 2 * x.size)
             return [gx]
-        out = np.empty(geo.lead + geo.out, dtype=dtype)
+        out = self.buffers.empty(geo.lead + geo.out, dtype)
         x4 = _view_4d(whole_elements(x))
         if x4 is None:
             return self.op.perform(self.node, arrays)
