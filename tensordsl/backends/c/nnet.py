@@ -16,14 +16,17 @@ that are not whole elements) raises Unsupported or falls back to the numpy kerne
 
 from __future__ import annotations
 
+import concurrent.futures
 import ctypes
 import functools
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from tensordsl.backends.c import cache, runtime, validate
+from tensordsl.backends.c import cache, runtime, threads, validate
 from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.nnet_source import DTYPES, ENTRY, SUFFIXES, render_nnet
 from tensordsl.backends.c.schedule import Lowered, lowers, unit_of
@@ -40,8 +43,11 @@ from tensordsl.ops.conv import (
 from tensordsl.ops.pool import MaxPoolGrad, Pool, PoolBase
 
 # below this many elements touched a call stays on one thread: waking OpenMP's sleeping
-# workers costs ~60 us on the 2-core host (backends/c/__init__.py), a copy ~1 ns/element
-PARALLEL_MIN = 1 << 16
+# workers costs ~60 us on the 2-core host (backends/c/__init__.py), and the conv ops call
+# the column helpers once per batch slice (hundreds of calls per LeNet step, each ~0.2 ms
+# on one thread), between products whose OpenBLAS threads spin for the same cores. The
+# pools (one call over a whole layer) still split their planes between threads.
+PARALLEL_MIN = 1 << 20
 # a batch slice's columns: about the L2 cache of one core
 CHUNK_BYTES = 1 << 20
 
@@ -95,6 +101,18 @@ def whole_elements(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _run(body: Callable[[int, int], Any], run: list[tuple[int, int]]) -> list[Any]:
+    return [body(b0, b1) for b0, b1 in run]
+
+
+@functools.cache
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The helper threads of `CColumns.run_slices` (numpy's products and the C helpers
+    release the GIL)."""
+    return concurrent.futures.ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1),
+                                                 thread_name_prefix="tensordsl-conv")
+
+
 class Buffers:
     """Large result buffers kept for the next call (as `runtime.KernelRunner.buffer`):
     a fresh multi-megabyte array costs a page fault per 4 KB every call (a LeNet step
@@ -132,6 +150,29 @@ class CColumns(conv_kernels.ColumnKernels):
     def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A result buffer, recycled from an earlier call when nobody holds it any more."""
         return self.buffers.empty(shape, dtype)
+
+    def run_slices(self, body: Callable[[int, int], Any], slices: list[tuple[int, int]]
+                   ) -> list[Any]:
+        """The slices split into one contiguous run per OpenMP thread (`omp_get_max_threads`:
+        1 in the adaptive one-thread arm), each run by a thread of its own with every
+        OpenBLAS held at one thread for the call: the threads then work on different
+        slices at once instead of meeting in every product and copy (hundreds of small
+        parallel regions, each waiting for its slowest thread)."""
+        workers = min(len(slices), max(1, int(self.lib.threads())))
+        if workers == 1:
+            return [body(b0, b1) for b0, b1 in slices]
+        bounds = [len(slices) * k // workers for k in range(workers + 1)]
+        runs = [slices[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        knobs = threads.knobs()
+        before = knobs.single()
+        try:
+            futures = [_pool().submit(_run, body, run) for run in runs[1:]]
+            results = _run(body, runs[0])
+            for future in futures:
+                results += future.result()
+        finally:
+            knobs.restore(before)
+        return results
 
     def chunk(self, n: int, per_sample: int) -> int:
         """Samples per slice: columns of about CHUNK_BYTES, so that a slice's columns are
