@@ -216,3 +216,27 @@ def test_average_pooling_and_integers_keep_the_numpy_kernels():
     g = theano.function([xi], pool_2d(xi, (2, 2), ignore_border=True), mode="FAST_RUN")
     np.testing.assert_array_equal(g(np.arange(16, dtype="int32").reshape(1, 1, 4, 4))[0, 0],
                                   [[5, 7], [13, 15]])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_the_threaded_slices(monkeypatch):
+    """The parent's slice threads do not exist in a forked child: it makes its own."""
+    import multiprocessing
+
+    monkeypatch.setattr(nnet, "CHUNK_BYTES", 1 << 10)
+    lib = nnet.library("float64")
+    monkeypatch.setattr(lib, "threads", lambda: 2)
+    cc = nnet.CColumns(lib)
+    rng = np.random.default_rng(7)
+    img, kern = rng.standard_normal((16, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3))
+    args = ("valid", (1, 1), (1, 1), True, 1, "float64")
+    want = ck.conv2d_forward(img, kern, *args)
+    np.testing.assert_allclose(ck.conv2d_forward(img, kern, *args, impl=cc), want)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # the child inherits the patched thread count and slices
+        got = pool.apply_async(_child_conv, (img, kern, args)).get(timeout=60)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def _child_conv(img: np.ndarray, kern: np.ndarray, args: tuple) -> np.ndarray:
+    return ck.conv2d_forward(img, kern, *args, impl=nnet.CColumns(nnet.library("float64")))

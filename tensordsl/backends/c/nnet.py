@@ -105,10 +105,15 @@ def _run(body: Callable[[int, int], Any], run: list[tuple[int, int]]) -> list[An
     return [body(b0, b1) for b0, b1 in run]
 
 
-@functools.cache
 def _pool() -> concurrent.futures.ThreadPoolExecutor:
     """The helper threads of `CColumns.run_slices` (numpy's products and the C helpers
-    release the GIL)."""
+    release the GIL): one pool per process, so a forked child (whose copy of the parent's
+    pool has no threads) makes its own."""
+    return _pool_of(os.getpid())
+
+
+@functools.cache
+def _pool_of(pid: int) -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1),
                                                  thread_name_prefix="tensordsl-conv")
 
