@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures
 import ctypes
 import functools
+import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -101,10 +102,6 @@ def whole_elements(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _run(body: Callable[[int, int], Any], run: list[tuple[int, int]]) -> list[Any]:
-    return [body(b0, b1) for b0, b1 in run]
-
-
 def _pool() -> concurrent.futures.ThreadPoolExecutor:
     """The helper threads of `CColumns.run_slices` (numpy's products and the C helpers
     release the GIL): one pool per process, so a forked child (whose copy of the parent's
@@ -158,23 +155,32 @@ class CColumns(conv_kernels.ColumnKernels):
 
     def run_slices(self, body: Callable[[int, int], Any], slices: list[tuple[int, int]]
                    ) -> list[Any]:
-        """The slices split into one contiguous run per OpenMP thread (`omp_get_max_threads`:
-        1 in the adaptive one-thread arm), each run by a thread of its own with every
-        OpenBLAS held at one thread for the call: the threads then work on different
-        slices at once instead of meeting in every product and copy (hundreds of small
-        parallel regions, each waiting for its slowest thread)."""
+        """The slices taken by as many threads as OpenMP allows (`omp_get_max_threads`: 1
+        in the adaptive one-thread arm), each thread with every OpenBLAS held at one
+        thread for the call: the threads work on different slices at once instead of
+        meeting in every product and copy (hundreds of small parallel regions, each
+        waiting for its slowest thread). Each thread takes the next slice not yet taken,
+        so a thread that shares its core with another process takes fewer; the results
+        are in slice order whoever computed them."""
         workers = min(len(slices), max(1, int(self.lib.threads())))
         if workers == 1:
             return [body(b0, b1) for b0, b1 in slices]
-        bounds = [len(slices) * k // workers for k in range(workers + 1)]
-        runs = [slices[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        results: list[Any] = [None] * len(slices)
+        taken = itertools.count()  # next() is atomic under the GIL: each index once
+
+        def work() -> None:
+            for i in iter(taken.__next__, None):
+                if i >= len(slices):
+                    return
+                results[i] = body(*slices[i])
+
         knobs = threads.knobs()
         before = knobs.single()
         try:
-            futures = [_pool().submit(_run, body, run) for run in runs[1:]]
-            results = _run(body, runs[0])
+            futures = [_pool().submit(work) for _ in range(workers - 1)]
+            work()
             for future in futures:
-                results += future.result()
+                future.result()
         finally:
             knobs.restore(before)
         return results
