@@ -310,22 +310,44 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
     geometry = (pads, (kh, kw), (oh, ow), stride, dilation, groups)
     slices = _slices(n, impl.chunk(n, c * kh * kw * oh * ow))
 
-    def partial(b0: int, b1: int) -> np.ndarray:
-        cols = impl.columns(img[b0:b1], *geometry)
-        gz = _channel_major(topgrad[b0:b1], groups)
-        part = np.empty((groups, (c // groups) * kh * kw, o // groups), dtype=dtype)
-        for g in range(groups):
-            # the sum over batch and output pixels is the GEMM's inner dimension; computed
-            # as (cols @ gz.T).T, 1.2-4x faster with OpenBLAS than gz @ cols.T here
-            np.matmul(cols[g], gz[g].T, out=part[g])
-        return part
-
+    cg_k = (c // groups) * kh * kw
+    if cg_k <= PER_SAMPLE_MAX_K and abs(topgrad.strides[0]) >= abs(topgrad.strides[1]):
+        # short columns and a sample-major output_grad (a first layer): one small
+        # product per sample, summed; the channel-major copy of the output_grad that
+        # one large product needs cost more than the product (4 ms of 12 for LeNet's)
+        def partial(b0: int, b1: int) -> np.ndarray:
+            cols = impl.sample_columns(img[b0:b1], *geometry)  # (b, groups, K, pixels)
+            gz = topgrad[b0:b1].reshape(b1 - b0, groups, o // groups, oh * ow)
+            return np.matmul(cols, gz.transpose(0, 1, 3, 2)).sum(axis=0)
+    else:
+        partial = _channel_major_partial(img, topgrad, geometry, impl, dtype)
     parts = impl.run_slices(partial, slices)
     acc = parts[0]
     for part in parts[1:]:  # in slice order, whichever thread computed them
         acc += part
     out = acc.transpose(0, 2, 1).reshape(o, c // groups, kh, kw)
     return np.ascontiguousarray(out[:, :, ::-1, ::-1] if flip else out)
+
+
+def _channel_major_partial(img: np.ndarray, topgrad: np.ndarray, geometry: tuple,
+                           impl: ColumnKernels, dtype: str) -> Callable[[int, int], Any]:
+    """The filter gradient of a batch slice, (groups, K, out channels / groups), as one
+    product per group of channel-major columns and output_grad."""
+    groups = geometry[-1]
+    o, kc = topgrad.shape[1], img.shape[1] // groups
+    kh, kw = geometry[1]
+
+    def partial(b0: int, b1: int) -> np.ndarray:
+        cols = impl.columns(img[b0:b1], *geometry)
+        gz = _channel_major(topgrad[b0:b1], groups)
+        part = np.empty((groups, kc * kh * kw, o // groups), dtype=dtype)
+        for g in range(groups):
+            # the sum over batch and output pixels is the GEMM's inner dimension; computed
+            # as (cols @ gz.T).T, 1.2-4x faster with OpenBLAS than gz @ cols.T here
+            np.matmul(cols[g], gz[g].T, out=part[g])
+        return part
+
+    return partial
 
 
 def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int, int],
