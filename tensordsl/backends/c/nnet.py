@@ -5,8 +5,10 @@ group through numpy) and take their window copies from the compiled unit of
 `nnet_source.py` instead of numpy's strided copies: `np.ascontiguousarray` of a 7-d
 window view and the per-tap `+=` of col2im were most of a LeNet step's time
 (docs/nnet.md). Max pooling (2-d, float32/float64) and its gradient run wholly in C.
-Every result equals the numpy `perform`'s to the last bit except the max-pool gradient
-with overlapping windows (its additions run in another order) and the sign of zero.
+The copies equal numpy's bit for bit and the max pool equals numpy's; the conv results
+differ from the numpy `perform`'s by rounding only (products over ~1 MB batch slices,
+the filter gradient summed over them), as does the max-pool gradient where windows
+overlap (its additions run in another order).
 
 The unit is a fixed template per element type, validated with pycparser and built
 through the disk cache (joining the function's bundle build, like the MRG draw).
