@@ -6,8 +6,9 @@ Forward, filter gradient and input gradient, each as tensordsl computes it (forw
 per-sample GEMMs for short columns, else channel-major columns and one GEMM; the
 gradients: one GEMM) against the alternatives: per-sample GEMMs on
 (batch, K, pixels) columns via np.matmul broadcasting, np.tensordot on the window view,
-np.einsum(optimize=True) on it, and 25 shifted GEMMs (one per filter tap). Prints the
-best of 4 calls in ms; docs/nnet.md quotes a run.
+np.einsum(optimize=True) on it, and 25 shifted GEMMs (one per filter tap); "C" is the
+same arithmetic with the C backend's compiled window copies in ~1 MB batch slices
+(backends/c/nnet.py). Prints the best of 4 calls in ms; docs/nnet.md quotes a run.
 """
 
 from __future__ import annotations
@@ -98,19 +99,25 @@ def time_layer(name: str, x: np.ndarray, w: np.ndarray) -> None:
     args = ("valid", (1, 1), (1, 1), False, 1, "float32")
     ref = conv2d_forward(x, w, *args)
     gz = np.random.default_rng(1).standard_normal(ref.shape).astype(np.float32)
+    from tensordsl.backends.c import nnet
+
+    c_impl = nnet.CColumns(nnet.library("float32"))
     row = {"tensordsl": partial(conv2d_forward, x, w, *args),
+           "C": partial(conv2d_forward, x, w, *args, impl=c_impl),
            "channel-major 1 GEMM": partial(channel_major, x, w, args)}
     for fn in (per_sample, tensordot, einsum, shifted):
         np.testing.assert_allclose(fn(x, w), ref, rtol=1e-3, atol=1e-3)
         row[fn.__name__] = partial(fn, x, w)
     print(f"{name} forward: " + ", ".join(f"{k} {best_ms(f):.1f}" for k, f in row.items()))
     ours = best_ms(partial(conv2d_grad_weights, x, gz, w.shape[2:], *args))
+    in_c = best_ms(partial(conv2d_grad_weights, x, gz, w.shape[2:], *args, impl=c_impl))
     theirs = best_ms(partial(np.tensordot, gz, _windows(x, w.shape[-1]), ([0, 2, 3], [0, 2, 3])))
-    print(f"{name} filter grad: tensordsl {ours:.1f}, tensordot {theirs:.1f}")
+    print(f"{name} filter grad: tensordsl {ours:.1f}, C {in_c:.1f}, tensordot {theirs:.1f}")
     ours = best_ms(partial(conv2d_grad_inputs, w, gz, x.shape[2:], *args))
+    in_c = best_ms(partial(conv2d_grad_inputs, w, gz, x.shape[2:], *args, impl=c_impl))
     theirs = best_ms(partial(per_sample_grad_inputs, w, gz))
-    print(f"{name} input grad: tensordsl {ours:.1f}, per-sample column GEMMs alone "
-          f"{theirs:.1f}", flush=True)
+    print(f"{name} input grad: tensordsl {ours:.1f}, C {in_c:.1f}, per-sample column GEMMs "
+          f"alone {theirs:.1f}", flush=True)
 
 
 def main() -> None:

@@ -1,15 +1,16 @@
 """Where a compiled training step's time goes: per-node times and a cProfile summary.
 
-    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt]
+    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt|lenet_step]
         [--batch 128] [--calls 200] [--single-thread]
 
-Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py) with FAST_RUN, then replays its
-schedule step by step (the same calls `interpret` makes) timing each node, and runs the
-function itself under cProfile. `--single-thread` holds OpenBLAS and OpenMP at one thread
-(what the adaptive run picks on a loaded host). Per-node times sum to less than a call:
-the interpreter loop, argument checks and updates are outside the nodes. With the C
-function driver (`config.c_driver`, default on) the function call is the driver's one
-foreign call and the replay is its per-node schedule.
+Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py, wl_lenet.py) with
+FAST_RUN, then replays its schedule step by step (the same calls `interpret` makes)
+timing each node, and runs the function itself under cProfile. `--single-thread` holds
+OpenBLAS and OpenMP at one thread (what the adaptive run picks on a loaded host).
+Per-node times sum to less than a call: the interpreter loop, argument checks and
+updates are outside the nodes. With the C function driver (`config.c_driver`, default
+on) the function call is the driver's one foreign call and the replay is its per-node
+schedule.
 """
 
 from __future__ import annotations
@@ -31,18 +32,26 @@ def main() -> None:
     """Print the per-node table and the cProfile top entries."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", default="mlp512_step",
-                        choices=["mlp512_step", "lstm_forward", "lstm_bptt"])
-    parser.add_argument("--batch", type=int, default=128, help="mlp512_step's batch")
+                        choices=["mlp512_step", "lstm_forward", "lstm_bptt", "lenet_step"])
+    parser.add_argument("--batch", type=int, default=None,
+                        help="mlp512_step's batch (128) or lenet_step's (500)")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--single-thread", action="store_true")
+    parser.add_argument("--cpu", action="store_true",
+                        help="per-node CPU time of this thread instead of wall time (with "
+                             "--single-thread: the work itself, steadier on a loaded host)")
     args = parser.parse_args()
 
-    from benchsuite import wl_lstm, wl_mlp
+    from benchsuite import lenet_graphs, wl_lenet, wl_lstm, wl_mlp
 
     import tensordsl
     from tensordsl.backends.c import threads
 
-    if args.workload == "mlp512_step":
+    if args.workload == "lenet_step":
+        args.batch = args.batch or 500
+        prog = wl_lenet._tensordsl_program(lenet_graphs.lenet_inputs(args.batch))
+    elif args.workload == "mlp512_step":
+        args.batch = args.batch or 128
         inp = wl_mlp.mlp_inputs(args.batch)
         prog = wl_mlp._tdsl_program(inp)
     else:
@@ -57,6 +66,7 @@ def main() -> None:
     totals: collections.Counter = collections.Counter()
     counts: collections.Counter = collections.Counter()
     values = list(prog.args) + [s.get_value(borrow=True) for s in fn.shared_vars]
+    clock = time.thread_time if args.cpu else time.perf_counter
     start_all = time.perf_counter()
     for _ in range(args.calls):
         storage = list(steps_template(steps))
@@ -64,20 +74,21 @@ def main() -> None:
             storage[slot] = value
         for step in steps.steps:
             ins = [storage[i] for i in step.inputs]
-            t0 = time.perf_counter()
+            t0 = clock()
             out = step.call(ins)
-            totals[_label(step)] += time.perf_counter() - t0
+            totals[_label(step)] += clock() - t0
             counts[_label(step)] += 1
             for o, r in zip(step.outputs, out):
                 storage[o] = r
     replay = (time.perf_counter() - start_all) / args.calls
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(args.calls):
         fn(*prog.args)
-    per_call = (time.perf_counter() - t0) / args.calls
+    per_call = (clock() - t0) / args.calls
     print(f"{args.workload} batch {args.batch}, {len(steps.steps)} nodes, "
           f"function call {per_call * 1e3:.3f} ms,"
-          f" replay {replay * 1e3:.3f} ms, single-thread={args.single_thread}")
+          f" replay {replay * 1e3:.3f} ms (wall), single-thread={args.single_thread}, "
+          f"{'CPU' if args.cpu else 'wall'} times")
     print("| node kind | count per call | ms per call | share of the call |")
     print("|---|---|---|---|")
     for label, total in totals.most_common():

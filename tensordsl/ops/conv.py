@@ -3,7 +3,9 @@
 Layout is NCHW: images (batch, channels, rows, cols), filters (out channels, in channels /
 num_groups, rows, cols). The three ops are the adjoints of each other, so each one's
 gradient is built from the other two (as in Theano; rules in gradient/rules_nnet.py).
-The numpy kernels and the border-mode arithmetic are in conv_kernels.py.
+The numpy kernels and the border-mode arithmetic are in conv_kernels.py; `perform` takes
+the window copies (im2col, col2im) as an argument, so the C backend runs the same
+arithmetic with compiled ones (backends/c/nnet.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from tensordsl.graph.basic import Apply, Constant, Op, Variable
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.type import TensorType
 from tensordsl.ops.conv_kernels import (
+    NUMPY_COLUMNS,
+    ColumnKernels,
     check_groups,
     conv2d_forward,
     conv2d_grad_inputs,
@@ -160,11 +164,12 @@ class AbstractConv2d(BaseConv2d):
         dtype = dtypes.upcast(img.dtype, kern.dtype)
         return Apply(self, [img, kern], [TensorType(dtype, out)()])
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def perform(self, node: Apply, inputs: list[np.ndarray],
+                impl: ColumnKernels = NUMPY_COLUMNS) -> list[np.ndarray]:
         img, kern = inputs
         _check_hint(self.imshp, img.shape, "input_shape", "conv2d")
         _check_hint(self.kshp, kern.shape, "filter_shape", "conv2d")
-        return [conv2d_forward(img, kern, *self._args(), node.outputs[0].dtype)]
+        return [conv2d_forward(img, kern, *self._args(), node.outputs[0].dtype, impl)]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
         ish, ksh = input_shapes
@@ -203,12 +208,14 @@ class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
         dtype = dtypes.upcast(img.dtype, topgrad.dtype)
         return Apply(self, [img, topgrad, shape], [TensorType(dtype, out)()])
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def perform(self, node: Apply, inputs: list[np.ndarray],
+                impl: ColumnKernels = NUMPY_COLUMNS) -> list[np.ndarray]:
         img, topgrad, shape = inputs
         where = "conv2d_grad_wrt_weights"
         _check_hint(self.imshp, img.shape, "input_shape", where)
         kshape = _size_at_run(shape, "filter_shape[2:]", where)
-        out = conv2d_grad_weights(img, topgrad, kshape, *self._args(), node.outputs[0].dtype)
+        out = conv2d_grad_weights(img, topgrad, kshape, *self._args(), node.outputs[0].dtype,
+                                  impl)
         _check_hint(self.kshp, out.shape, "filter_shape", where)
         return [out]
 
@@ -234,12 +241,14 @@ class AbstractConv2d_gradInputs(BaseConv2d):  # noqa: N801 - Theano's name
         dtype = dtypes.upcast(kern.dtype, topgrad.dtype)
         return Apply(self, [kern, topgrad, shape], [TensorType(dtype, out)()])
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def perform(self, node: Apply, inputs: list[np.ndarray],
+                impl: ColumnKernels = NUMPY_COLUMNS) -> list[np.ndarray]:
         kern, topgrad, shape = inputs
         where = "conv2d_grad_wrt_inputs"
         _check_hint(self.kshp, kern.shape, "filter_shape", where)
         ishape = _size_at_run(shape, "input_shape[2:]", where)
-        out = conv2d_grad_inputs(kern, topgrad, ishape, *self._args(), node.outputs[0].dtype)
+        out = conv2d_grad_inputs(kern, topgrad, ishape, *self._args(), node.outputs[0].dtype,
+                                 impl)
         _check_hint(self.imshp, out.shape, "input_shape", where)
         return [out]
 

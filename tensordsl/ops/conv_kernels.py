@@ -13,6 +13,7 @@ chose this over tensordot, einsum and shifted GEMMs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -131,6 +132,85 @@ def _out_size(size: int, k: int, pads: tuple[int, int], stride: int, dilation: i
     return conv_out_size(size, k, pads, stride, dilation)
 
 
+class ColumnKernels:
+    """im2col and col2im, in numpy; the C backend passes its compiled ones
+    (`backends/c/nnet.py`), so the conv arithmetic around them is written once.
+
+    `columns` and `sample_columns` lay every window of the (implicitly zero-padded)
+    images out as rows (channel, tap row, tap col); `col2im` scatter-adds such rows back
+    into images. Window geometry: kshape, oshape (output rows, cols), stride, dilation,
+    pads ((top, bottom), (left, right)).
+    """
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A new array for a result (the C backend's recycles its last call's)."""
+        return np.empty(shape, dtype=dtype)
+
+    def run_slices(self, body: Callable[[int, int], Any], slices: list[tuple[int, int]]
+                   ) -> list[Any]:
+        """[body(b0, b1) for each batch slice], in order (the C backend's splits the slices
+        between threads)."""
+        return [body(b0, b1) for b0, b1 in slices]
+
+    def chunk(self, n: int, per_sample: int) -> int:
+        """Samples per batch slice when each sample's columns hold `per_sample` entries:
+        numpy takes the whole batch at once (one large product: a loop of numpy calls per
+        slice costs more than the memory traffic it saves)."""
+        return max(n, 1)
+
+    def columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
+                oshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+                groups: int) -> np.ndarray:
+        """Channel-major columns (groups, channels/groups * kh * kw, batch * out pixels)."""
+        return _columns(_pad_images(img, pads), kshape, oshape, stride, dilation, groups)
+
+    def sample_columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
+                       oshape: tuple[int, int], stride: tuple[int, int],
+                       dilation: tuple[int, int], groups: int) -> np.ndarray:
+        """Per-sample columns (batch, groups, channels/groups * kh * kw, out pixels)."""
+        xp = _pad_images(img, pads)
+        n, c, _, _ = xp.shape
+        s = xp.strides
+        cg = c // groups
+        win = as_strided(xp, (n, groups, cg, kshape[0], kshape[1], *oshape),
+                         (s[0], s[1] * cg, s[1], s[2] * dilation[0], s[3] * dilation[1],
+                          s[2] * stride[0], s[3] * stride[1]), writeable=False)
+        return np.ascontiguousarray(win).reshape(n, groups, cg * kshape[0] * kshape[1],
+                                                 oshape[0] * oshape[1])
+
+    def col2im(self, gcols: np.ndarray, ishape: tuple[int, int, int, int], pads: Pads,
+               kshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+               out: np.ndarray | None = None) -> np.ndarray:
+        """Images (batch, channels, rows, cols) = the sum of every column entry of gcols,
+        (channels * kh * kw, batch, out rows, out cols), at the pixel it was read from;
+        written into `out` when given (a C-contiguous array of that shape)."""
+        n, c, h, w = ishape
+        kh, kw = kshape
+        _, _, oh, ow = gcols.shape
+        gc = gcols.reshape(c, kh, kw, n, oh, ow)
+        hp, wp = h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]
+        gx = np.zeros((c, n, hp, wp), dtype=gcols.dtype)  # channel-major, like the columns
+        for u in range(kh):
+            rows = slice(u * dilation[0], u * dilation[0] + stride[0] * (oh - 1) + 1, stride[0])
+            for v in range(kw):
+                cols = slice(v * dilation[1], v * dilation[1] + stride[1] * (ow - 1) + 1,
+                             stride[1])
+                gx[:, :, rows, cols] += gc[:, u, v]
+        crop = gx[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
+        if out is None:
+            return crop.transpose(1, 0, 2, 3)
+        out[...] = crop.transpose(1, 0, 2, 3)
+        return out
+
+
+def _slices(n: int, step: int) -> list[tuple[int, int]]:
+    """[b0, b1) batch slices of `step` samples (one empty slice for an empty batch)."""
+    return [(b0, min(b0 + step, n)) for b0 in range(0, n, step)] or [(0, 0)]
+
+
+NUMPY_COLUMNS = ColumnKernels()
+
+
 def _columns(xp: np.ndarray, kshape: tuple[int, int], oshape: tuple[int, int],
              stride: tuple[int, int], dilation: tuple[int, int], groups: int) -> np.ndarray:
     """im2col, channel-major: (groups, channels/groups * kh * kw, batch * out pixels).
@@ -170,7 +250,8 @@ def check_groups(c_in: int, kern_c: int, out_c: int, groups: int, where: str) ->
 
 def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
                    stride: tuple[int, int], dilation: tuple[int, int], flip: bool,
-                   groups: int, dtype: str) -> np.ndarray:
+                   groups: int, dtype: str, impl: ColumnKernels = NUMPY_COLUMNS
+                   ) -> np.ndarray:
     """out[n, o, i, j] = sum_{c,u,v} pad(img)[n, g*Cg + c, i*s + u*d, j*s + v*d] * K[o, c, u, v]
     with K = kern flipped in both spatial dims when `flip` (g = o's group)."""
     n, c, h, w = img.shape
@@ -182,37 +263,38 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
     img, kern = img.astype(dtype, copy=False), kern.astype(dtype, copy=False)
     if flip:
         kern = kern[:, :, ::-1, ::-1]
-    xp = _pad_images(img, pads)
     kmat = kern.reshape(groups, o // groups, kc * kh * kw)  # copies only a flipped kernel
+    geometry = (pads, (kh, kw), (oh, ow), stride, dilation, groups)
+    pixels = oh * ow
+    # the batch in slices whose columns stay in cache (one slice: the numpy kernels)
+    slices = _slices(n, impl.chunk(n, kc * groups * kh * kw * pixels))
     if kc * kh * kw <= PER_SAMPLE_MAX_K:
-        return _forward_per_sample(xp, kmat, (kh, kw), (oh, ow), stride, dilation)
-    cols = _columns(xp, (kh, kw), (oh, ow), stride, dilation, groups)
-    out = np.empty((groups, o // groups, n * oh * ow), dtype=dtype)
-    for g in range(groups):
-        np.matmul(kmat[g], cols[g], out=out[g])
+        # one (out_ch, K) @ (K, pixels) GEMM per sample and group: short K (a first layer)
+        if len(slices) == 1:
+            return np.matmul(kmat, impl.sample_columns(img, *geometry)).reshape(n, o, oh, ow)
+        out = impl.empty((n, groups, o // groups, pixels), dtype)
+
+        def per_sample(b0: int, b1: int) -> None:
+            np.matmul(kmat, impl.sample_columns(img[b0:b1], *geometry), out=out[b0:b1])
+
+        impl.run_slices(per_sample, slices)
+        return out.reshape(n, o, oh, ow)
+    out = impl.empty((groups, o // groups, n * pixels), dtype)
+
+    def channel_major(b0: int, b1: int) -> None:
+        cols = impl.columns(img[b0:b1], *geometry)
+        for g in range(groups):
+            np.matmul(kmat[g], cols[g], out=out[g, :, b0 * pixels:b1 * pixels])
+
+    impl.run_slices(channel_major, slices)
     # channel-major result returned as an NCHW view: no copy (consumers take any strides)
     return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
 
-def _forward_per_sample(xp: np.ndarray, kmat: np.ndarray, kshape: tuple[int, int],
-                        oshape: tuple[int, int], stride: tuple[int, int],
-                        dilation: tuple[int, int]) -> np.ndarray:
-    """Forward with one (out_ch, K) @ (K, pixels) GEMM per sample and group (short K)."""
-    n, c, _, _ = xp.shape
-    groups, og, k = kmat.shape
-    s = xp.strides
-    cg = c // groups
-    win = as_strided(xp, (n, groups, cg, kshape[0], kshape[1], *oshape),
-                     (s[0], s[1] * cg, s[1], s[2] * dilation[0], s[3] * dilation[1],
-                      s[2] * stride[0], s[3] * stride[1]), writeable=False)
-    cols = np.ascontiguousarray(win).reshape(n, groups, k, oshape[0] * oshape[1])
-    return np.matmul(kmat, cols).reshape(n, groups * og, *oshape)
-
-
 def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int, int],
                         border_mode: str | Pads, stride: tuple[int, int],
-                        dilation: tuple[int, int], flip: bool, groups: int, dtype: str
-                        ) -> np.ndarray:
+                        dilation: tuple[int, int], flip: bool, groups: int, dtype: str,
+                        impl: ColumnKernels = NUMPY_COLUMNS) -> np.ndarray:
     """d sum(topgrad * conv2d(img, K)) / dK for filters K of spatial size `kshape`."""
     n, c, h, w = img.shape
     kh, kw = kshape
@@ -225,21 +307,53 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
     ow = _out_size(w, kw, pads[1], stride[1], dilation[1], 3, "conv2d_grad_wrt_weights")
     _check_topgrad(topgrad, (n, oh, ow), "conv2d_grad_wrt_weights")
     img, topgrad = img.astype(dtype, copy=False), topgrad.astype(dtype, copy=False)
-    cols = _columns(_pad_images(img, pads), (kh, kw), (oh, ow), stride, dilation, groups)
-    gz = _channel_major(topgrad, groups)
-    out = np.empty((groups, o // groups, (c // groups) * kh * kw), dtype=dtype)
-    for g in range(groups):
-        # the sum over batch and output pixels is the GEMM's inner dimension; computed as
-        # (cols @ gz.T).T, 1.2-4x faster with OpenBLAS than gz @ cols.T for these shapes
-        out[g] = (cols[g] @ gz[g].T).T
-    out = out.reshape(o, c // groups, kh, kw)
-    return np.ascontiguousarray(out[:, :, ::-1, ::-1]) if flip else out
+    geometry = (pads, (kh, kw), (oh, ow), stride, dilation, groups)
+    slices = _slices(n, impl.chunk(n, c * kh * kw * oh * ow))
+
+    cg_k = (c // groups) * kh * kw
+    if cg_k <= PER_SAMPLE_MAX_K and abs(topgrad.strides[0]) >= abs(topgrad.strides[1]):
+        # short columns and a sample-major output_grad (a first layer): one small
+        # product per sample, summed; the channel-major copy of the output_grad that
+        # one large product needs cost more than the product (4 ms of 12 for LeNet's)
+        def partial(b0: int, b1: int) -> np.ndarray:
+            cols = impl.sample_columns(img[b0:b1], *geometry)  # (b, groups, K, pixels)
+            gz = topgrad[b0:b1].reshape(b1 - b0, groups, o // groups, oh * ow)
+            return np.matmul(cols, gz.transpose(0, 1, 3, 2)).sum(axis=0)
+    else:
+        partial = _channel_major_partial(img, topgrad, geometry, impl, dtype)
+    parts = impl.run_slices(partial, slices)
+    acc = parts[0]
+    for part in parts[1:]:  # in slice order, whichever thread computed them
+        acc += part
+    out = acc.transpose(0, 2, 1).reshape(o, c // groups, kh, kw)
+    return np.ascontiguousarray(out[:, :, ::-1, ::-1] if flip else out)
+
+
+def _channel_major_partial(img: np.ndarray, topgrad: np.ndarray, geometry: tuple,
+                           impl: ColumnKernels, dtype: str) -> Callable[[int, int], Any]:
+    """The filter gradient of a batch slice, (groups, K, out channels / groups), as one
+    product per group of channel-major columns and output_grad."""
+    groups = geometry[-1]
+    o, kc = topgrad.shape[1], img.shape[1] // groups
+    kh, kw = geometry[1]
+
+    def partial(b0: int, b1: int) -> np.ndarray:
+        cols = impl.columns(img[b0:b1], *geometry)
+        gz = _channel_major(topgrad[b0:b1], groups)
+        part = np.empty((groups, kc * kh * kw, o // groups), dtype=dtype)
+        for g in range(groups):
+            # the sum over batch and output pixels is the GEMM's inner dimension; computed
+            # as (cols @ gz.T).T, 1.2-4x faster with OpenBLAS than gz @ cols.T here
+            np.matmul(cols[g], gz[g].T, out=part[g])
+        return part
+
+    return partial
 
 
 def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int, int],
                        border_mode: str | Pads, stride: tuple[int, int],
-                       dilation: tuple[int, int], flip: bool, groups: int, dtype: str
-                       ) -> np.ndarray:
+                       dilation: tuple[int, int], flip: bool, groups: int, dtype: str,
+                       impl: ColumnKernels = NUMPY_COLUMNS) -> np.ndarray:
     """d sum(topgrad * conv2d(X, kern)) / dX for images X of spatial size `ishape` (col2im)."""
     o, kc, kh, kw = kern.shape
     n = topgrad.shape[0]
@@ -258,20 +372,22 @@ def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int,
     if flip:
         kern = kern[:, :, ::-1, ::-1]
     kmat = kern.reshape(groups, o // groups, kc * kh * kw)
-    gz = _channel_major(topgrad, groups)
-    hp, wp = h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]
-    gx = np.zeros((groups * kc, n, hp, wp), dtype=dtype)  # channel-major, like the columns
-    for g in range(groups):
-        # gradient of each column entry, then scatter-add every filter tap back (col2im)
-        gcols = (kmat[g].T @ gz[g]).reshape(kc, kh, kw, n, oh, ow)
-        for u in range(kh):
-            rows = slice(u * dilation[0], u * dilation[0] + stride[0] * (oh - 1) + 1, stride[0])
-            for v in range(kw):
-                cols = slice(v * dilation[1], v * dilation[1] + stride[1] * (ow - 1) + 1,
-                             stride[1])
-                gx[g * kc:(g + 1) * kc, :, rows, cols] += gcols[:, u, v]
-    crop = gx[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
-    return crop.transpose(1, 0, 2, 3)
+    rows = groups * kc * kh * kw
+    slices = _slices(n, impl.chunk(n, rows * oh * ow))
+    gx = None if len(slices) == 1 else impl.empty((n, groups * kc, h, w), dtype)
+
+    def images(b0: int, b1: int) -> np.ndarray:
+        gz = _channel_major(topgrad[b0:b1], groups)
+        # the gradient of each column entry (one GEMM per group), then col2im scatter-adds
+        # every filter tap back into the images
+        gcols = np.empty((groups, kc * kh * kw, (b1 - b0) * oh * ow), dtype=dtype)
+        for g in range(groups):
+            np.matmul(kmat[g].T, gz[g], out=gcols[g])
+        return impl.col2im(gcols.reshape(rows, b1 - b0, oh, ow), (b1 - b0, groups * kc, h, w),
+                           pads, (kh, kw), stride, dilation, None if gx is None else gx[b0:b1])
+
+    parts = impl.run_slices(images, slices)
+    return parts[0] if gx is None else gx
 
 
 def _check_topgrad(topgrad: np.ndarray, expected: tuple[int, int, int], where: str) -> None:

@@ -3,7 +3,10 @@
 Columns: numpy (hand-written forward and backward, the reference), PyTorch CPU eager,
 JAX jit, PyTensor (Theano's API, when its conv2d and pool_2d exist) and tensordsl's
 symbolic columns; numexpr, numba and the @compile decorator cannot express it as it is
-written (n/a cells with the reason).
+written (n/a cells with the reason). Every column runs in a process of its own
+(`isolated.py`): a training step is a loop of many parallel regions, and peers' thread
+pools in one process disturb each other (and PyTorch would run with the PASSIVE OpenMP
+wait policy bench.py sets for the shared process).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from benchsuite import tdsl
 from benchsuite.cases import Case, NotApplicable, Run, noted, stepper
 from benchsuite.env import jax_modules, require
+from benchsuite.isolated import isolated
 from benchsuite.lenet_graphs import (
     DATA,
     LR,
@@ -89,9 +93,8 @@ def _torch(inp: dict[str, Any]) -> Run:
     return noted(torch_step(torch, inp), f"eager autograd, {torch.get_num_threads()} threads")
 
 
-def lenet_cases(quick: bool) -> list[Case]:
-    """LeNet SGD step, batch 500 of 28x28 float32 (batch 20 with --quick)."""
-    batch = 20 if quick else 500
+def step_impls() -> dict[str, Any]:
+    """Every column's in-process factory (the child processes read this)."""
     impls: dict[str, Any] = {
         "numpy": _numpy,
         "numexpr": _not_applicable("numexpr has no convolution, matrix product or gradients"),
@@ -104,6 +107,13 @@ def lenet_cases(quick: bool) -> list[Case]:
     impls.update(tdsl.symbolic_factories(_tensordsl_program))
     impls[tdsl.DECORATOR] = _not_applicable(
         "the numpy step uses as_strided windows and einsum, outside the decorator's subset")
+    return impls
+
+
+def lenet_cases(quick: bool) -> list[Case]:
+    """LeNet SGD step, batch 500 of 28x28 float32 (batch 20 with --quick)."""
+    batch = 20 if quick else 500
+    impls = {column: isolated(__name__, "step_impls", column) for column in step_impls()}
     return [Case("lenet_step", f"float32, batch {batch}, conv 20+50 5x5, maxpool 2x2, "
                  f"500 tanh, 10 softmax", lambda: lenet_inputs(batch), impls,
                  rtol=1e-3, atol=1e-5, work=step_flops(batch), limit="blas_float32")]

@@ -19,8 +19,8 @@ from typing import Any
 # libgomp reads this when the first kernel library loads it; users may set it otherwise.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# importing scan_loop and mrg registers the Scan and MRGUniform rules
-from tensordsl.backends.c import mrg, scan_loop, threads  # noqa: E402, F401
+# importing scan_loop, mrg and nnet registers the Scan, MRGUniform, conv and max-pool rules
+from tensordsl.backends.c import mrg, nnet, scan_loop, threads  # noqa: E402, F401
 from tensordsl.backends.c.schedule import make_thunk, step_source  # noqa: E402
 from tensordsl.backends.registry import Backend, KernelSource  # noqa: E402
 from tensordsl.config import config  # noqa: E402

@@ -1,0 +1,356 @@
+"""The C backend's rules for convolution and max pooling: compiled im2col, col2im and pools.
+
+The conv ops keep their numpy arithmetic (`ops/conv_kernels.py`: one BLAS product per
+group through numpy) and take their window copies from the compiled unit of
+`nnet_source.py` instead of numpy's strided copies: `np.ascontiguousarray` of a 7-d
+window view and the per-tap `+=` of col2im were most of a LeNet step's time
+(docs/nnet.md). Max pooling (2-d, float32/float64) and its gradient run wholly in C.
+The copies equal numpy's bit for bit and the max pool equals numpy's; the conv results
+differ from the numpy `perform`'s by rounding only (products over ~1 MB batch slices,
+the filter gradient summed over them), as does the max-pool gradient where windows
+overlap (its additions run in another order).
+
+The unit is a fixed template per element type, validated with pycparser and built
+through the disk cache (joining the function's bundle build, like the MRG draw).
+Anything else (integer or mixed dtypes, average pooling, 3-d pooling, byte strides
+that are not whole elements) raises Unsupported or falls back to the numpy kernel.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ctypes
+import functools
+import itertools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tensordsl.backends.c import cache, runtime, threads, validate
+from tensordsl.backends.c.lowering import Unsupported
+from tensordsl.backends.c.nnet_source import DTYPES, ENTRY, SUFFIXES, render_nnet
+from tensordsl.backends.c.schedule import Lowered, lowers, unit_of
+from tensordsl.config import config
+from tensordsl.graph.basic import Apply
+from tensordsl.graph.schedule import InnerCompiler
+from tensordsl.ops import conv_kernels
+from tensordsl.ops.conv import (
+    AbstractConv2d,
+    AbstractConv2d_gradInputs,
+    AbstractConv2d_gradWeights,
+    BaseConv2d,
+)
+from tensordsl.ops.pool import MaxPoolGrad, Pool, PoolBase
+
+# below this many elements touched a call stays on one thread: waking OpenMP's sleeping
+# workers costs ~60 us on the 2-core host (backends/c/__init__.py), and the conv ops call
+# the column helpers once per batch slice (hundreds of calls per LeNet step, each ~0.2 ms
+# on one thread), between products whose OpenBLAS threads spin for the same cores. The
+# pools (one call over a whole layer) still split their planes between threads.
+PARALLEL_MIN = 1 << 20
+# a batch slice's columns: about the L2 cache of one core
+CHUNK_BYTES = 1 << 20
+
+
+class Library:
+    """The loaded helpers of one element type."""
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = np.dtype(dtype)
+        source = render_nnet(dtype, config.openmp)
+        path, symbol = cache.get_entry(source, ENTRY, validate.check_source, also=SUFFIXES)
+        runtime.check_layout()
+        lib = ctypes.CDLL(path)  # CDLL: the GIL is released while a helper runs
+        self.threads = getattr(lib, symbol)
+        self.threads.restype = ctypes.c_int
+        self.threads.argtypes = []
+        nargs = {"_im2col": 3, "_col2im": 3, "_maxpool": 3, "_maxpool_grad": 5}
+        self.fns = {}
+        for suffix in SUFFIXES:
+            fn = getattr(lib, symbol + suffix)
+            fn.argtypes = [ctypes.py_object] * nargs[suffix] + [ctypes.c_int]
+            fn.restype = None
+            self.fns[suffix] = fn
+
+    def call(self, suffix: str, arrays: list[np.ndarray], params: list[int], work: int
+             ) -> None:
+        """Run helper `suffix` on `arrays` (checked by the caller) and the int64 `params`,
+        on every OpenMP thread when `work` (elements) is large enough."""
+        nt = max(1, int(self.threads())) if work >= PARALLEL_MIN else 1
+        self.fns[suffix](*arrays, np.asarray(params, dtype=np.int64), nt)
+
+
+@functools.cache
+def _library(dtype: str, openmp: bool, cxx: str, cflags: str, compiledir: Any) -> Library:
+    """The helpers of `dtype`, loaded once per process and configuration."""
+    return Library(dtype)
+
+
+def library(dtype: str) -> Library:
+    """The helpers of `dtype` ('float32' or 'float64') for the current configuration."""
+    return _library(dtype, config.openmp, config.cxx, f"{config.cflags} {config.c_march}",
+                    config.compiledir)
+
+
+def whole_elements(x: np.ndarray) -> np.ndarray:
+    """`x` as a base-class ndarray whose byte strides are whole elements (else a copy)."""
+    if type(x) is not np.ndarray:
+        x = x.view(np.ndarray)
+    if any(s % x.itemsize for s in x.strides):
+        x = np.ascontiguousarray(x)
+    return x
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The helper threads of `CColumns.run_slices` (numpy's products and the C helpers
+    release the GIL): one pool per process, so a forked child (whose copy of the parent's
+    pool has no threads) makes its own."""
+    return _pool_of(os.getpid())
+
+
+@functools.cache
+def _pool_of(pid: int) -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1),
+                                                 thread_name_prefix="tensordsl-conv")
+
+
+class Buffers:
+    """Large result buffers kept for the next call (as `runtime.KernelRunner.buffer`):
+    a fresh multi-megabyte array costs a page fault per 4 KB every call (a LeNet step
+    makes ~70 MB of conv and pool results)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple, np.ndarray] = {}
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """An uninitialised array: the one last returned for this shape when only this
+        object still refers to it (no caller, view or shared variable can see it, so
+        writing it is unobservable), else a new one."""
+        key = (tuple(shape), np.dtype(dtype).str)
+        spare = self.kept.pop(key, None)  # atomic under the GIL: one caller gets it
+        if spare is None or sys.getrefcount(spare) != 2:
+            spare = np.empty(shape, dtype=dtype)
+        if spare.nbytes >= runtime.RECYCLE_BYTES:
+            self.kept[key] = spare
+        return spare
+
+    def like(self, x: np.ndarray) -> np.ndarray:
+        """`empty` shaped as x with x's memory order (np.empty_like's order='K')."""
+        order = sorted(range(x.ndim), key=lambda d: -abs(x.strides[d]))
+        base = self.empty(tuple(x.shape[d] for d in order), x.dtype)
+        return base.transpose(np.argsort(order))
+
+
+class CColumns(conv_kernels.ColumnKernels):
+    """im2col and col2im through the compiled helpers (same layouts as the numpy ones)."""
+
+    def __init__(self, lib: Library) -> None:
+        self.lib = lib
+        self.buffers = Buffers()
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A result buffer, recycled from an earlier call when nobody holds it any more."""
+        return self.buffers.empty(shape, dtype)
+
+    def run_slices(self, body: Callable[[int, int], Any], slices: list[tuple[int, int]]
+                   ) -> list[Any]:
+        """The slices taken by as many threads as OpenMP allows (`omp_get_max_threads`: 1
+        in the adaptive one-thread arm), each thread with every OpenBLAS held at one
+        thread for the call: the threads work on different slices at once instead of
+        meeting in every product and copy (hundreds of small parallel regions, each
+        waiting for its slowest thread). Each thread takes the next slice not yet taken,
+        so a thread that shares its core with another process takes fewer; the results
+        are in slice order whoever computed them."""
+        workers = min(len(slices), max(1, int(self.lib.threads())))
+        if workers == 1:
+            return [body(b0, b1) for b0, b1 in slices]
+        results: list[Any] = [None] * len(slices)
+        taken = itertools.count()  # next() is atomic under the GIL: each index once
+
+        def work() -> None:
+            for i in iter(taken.__next__, None):
+                if i >= len(slices):
+                    return
+                results[i] = body(*slices[i])
+
+        knobs = threads.knobs()
+        before = knobs.single()
+        try:
+            futures = [_pool().submit(work) for _ in range(workers - 1)]
+            work()
+            for future in futures:
+                future.result()
+        finally:
+            knobs.restore(before)
+        return results
+
+    def chunk(self, n: int, per_sample: int) -> int:
+        """Samples per slice: columns of about CHUNK_BYTES, so that a slice's columns are
+        still in cache when its product reads them (and no batch-sized buffer is made)."""
+        return max(1, CHUNK_BYTES // max(1, per_sample * self.lib.dtype.itemsize))
+
+    def _geometry(self, pads: Any, kshape: tuple[int, int], oshape: tuple[int, int],
+                  stride: tuple[int, int], dilation: tuple[int, int], row_step: int,
+                  sample_step: int) -> list[int]:
+        return [kshape[0], kshape[1], oshape[0], oshape[1], stride[0], stride[1],
+                dilation[0], dilation[1], pads[0][0], pads[1][0], row_step, sample_step]
+
+    def columns(self, img: np.ndarray, pads: Any, kshape: tuple[int, int],
+                oshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+                groups: int) -> np.ndarray:
+        """Channel-major columns, as the numpy kernel's."""
+        n, c, _, _ = img.shape
+        pixels = oshape[0] * oshape[1]
+        rows = c * kshape[0] * kshape[1]
+        cols = np.empty((rows, n * pixels), dtype=self.lib.dtype)
+        self._im2col(img, cols, self._geometry(pads, kshape, oshape, stride, dilation,
+                                               n * pixels, pixels))
+        return cols.reshape(groups, rows // groups, n * pixels)
+
+    def sample_columns(self, img: np.ndarray, pads: Any, kshape: tuple[int, int],
+                       oshape: tuple[int, int], stride: tuple[int, int],
+                       dilation: tuple[int, int], groups: int) -> np.ndarray:
+        """Per-sample columns, as the numpy kernel's."""
+        n, c, _, _ = img.shape
+        pixels = oshape[0] * oshape[1]
+        rows = c * kshape[0] * kshape[1]
+        cols = np.empty((n, rows, pixels), dtype=self.lib.dtype)
+        self._im2col(img, cols, self._geometry(pads, kshape, oshape, stride, dilation,
+                                               pixels, rows * pixels))
+        return cols.reshape(n, groups, rows // groups, pixels)
+
+    def _im2col(self, img: np.ndarray, cols: np.ndarray, params: list[int]) -> None:
+        if cols.size:
+            img = whole_elements(img)
+            self.lib.call("_im2col", [img, cols], params, cols.size)
+
+    def col2im(self, gcols: np.ndarray, ishape: tuple[int, int, int, int], pads: Any,
+               kshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+               out: np.ndarray | None = None) -> np.ndarray:
+        """Images (batch, channels, rows, cols), C-contiguous (`out` when given)."""
+        n = ishape[0]
+        _, _, oh, ow = gcols.shape
+        gx = np.empty(ishape, dtype=self.lib.dtype) if out is None else out
+        if gx.size == 0:
+            return gx
+        gcols = np.ascontiguousarray(gcols)
+        params = self._geometry(pads, kshape, (oh, ow), stride, dilation, n * oh * ow,
+                                oh * ow)
+        self.lib.call("_col2im", [gcols, gx], params, gx.size + gcols.size)
+        return gx
+
+
+class ConvRunner:
+    """The compiled caller of a conv node: its op's `perform` checks and arithmetic,
+    with the compiled window copies."""
+
+    def __init__(self, node: Apply) -> None:
+        self.node = node
+        self.op: BaseConv2d = node.op
+        self.dtype = node.outputs[0].dtype
+        self.columns = CColumns(library(self.dtype))
+
+    def call(self, arrays: list[Any]) -> list[Any]:
+        """The op's perform with the C columns."""
+        return self.op.perform(self.node, [np.asarray(a) for a in arrays],
+                               impl=self.columns)
+
+
+def _conv_rule(node: Apply, inner: InnerCompiler | None) -> Lowered:
+    if node.outputs[0].dtype not in DTYPES:
+        raise Unsupported(f"{node.outputs[0].dtype} convolution")
+    return ConvRunner(node), list(range(len(node.inputs)))
+
+
+for _op in (AbstractConv2d, AbstractConv2d_gradWeights, AbstractConv2d_gradInputs):
+    lowers(_op)(_conv_rule)
+
+
+class PoolRunner:
+    """The compiled caller of a 2-d max Pool or MaxPoolGrad node (float32/float64)."""
+
+    def __init__(self, node: Apply) -> None:
+        self.node = node
+        self.op: PoolBase = node.op
+        self.lib = library(node.outputs[0].dtype)
+        self.grad = isinstance(self.op, MaxPoolGrad)
+        self.buffers = Buffers()
+
+    def call(self, arrays: list[Any]) -> list[Any]:
+        """The pool (or its gradient): the op's checks, then one foreign call."""
+        arrays = [np.asarray(a) for a in arrays]
+        dtype = self.lib.dtype
+        n_data = 3 if self.grad else 1
+        data, params = arrays[:n_data], arrays[n_data:]
+        if any(a.dtype != dtype for a in data) or data[0].ndim < 2:
+            return self.op.perform(self.node, arrays)  # a value of another dtype: numpy
+        x = data[0]
+        where = "MaxPoolGrad" if self.grad else "pool"
+        geo = self.op.geometry(x.shape, params, where)
+        geo.check_nonempty("max", where)
+        p = [geo.ws[0], geo.ws[1], geo.stride[0], geo.stride[1], geo.pad[0], geo.pad[1]]
+        if self.grad:
+            for value, what in ((data[1], "maxout"), (data[2], "gz")):
+                if value.shape != geo.lead + geo.out:
+                    raise ValueError(f"MaxPoolGrad: {what} has shape {value.shape}, "
+                                     f"expected {geo.lead + geo.out}")
+            # gx laid out like x (a conv output is often a channel-major view): the conv
+            # gradient after it then reads its channels without a transposing copy
+            gx = self.buffers.like(x)
+            views = [_view_4d(whole_elements(a)) for a in (x, data[1], data[2], gx)]
+            if any(v is None for v in views):  # leading dims that no view merges
+                return self.op.perform(self.node, arrays)
+            if x.size:
+                self.lib.call("_maxpool_grad", views, p, 2 * x.size)
+            return [gx]
+        out = self.buffers.empty(geo.lead + geo.out, dtype)
+        x4 = _view_4d(whole_elements(x))
+        if x4 is None:
+            return self.op.perform(self.node, arrays)
+        if out.size:
+            self.lib.call("_maxpool", [x4, _view_4d(out)], p, x.size + out.size)
+        return [out]
+
+
+def _view_4d(x: np.ndarray) -> np.ndarray | None:
+    """x (>= 2 dims) viewed as (batch, channels, rows, cols), leading dims merged or
+    added; None when the strides allow no such view."""
+    shape = ((1,) * (4 - x.ndim) + x.shape if x.ndim <= 4
+             else (int(np.prod(x.shape[:-3])),) + x.shape[-3:])
+    try:
+        return np.reshape(x, shape, copy=False)
+    except ValueError:
+        return None
+
+
+def _pool_rule(node: Apply, inner: InnerCompiler | None) -> Lowered:
+    op = node.op
+    if op.mode != "max" or op.ndim != 2:
+        raise Unsupported(f"{op.mode} pooling over {op.ndim} dims")
+    dtype = node.outputs[0].dtype
+    data = node.inputs[:3 if isinstance(op, MaxPoolGrad) else 1]
+    if dtype not in DTYPES or any(v.dtype != dtype for v in data):
+        raise Unsupported(f"{dtype} pooling")
+    return PoolRunner(node), list(range(len(node.inputs)))
+
+
+lowers(Pool)(_pool_rule)
+lowers(MaxPoolGrad)(_pool_rule)
+
+
+def _unit(node: Apply, inner: InnerCompiler | None) -> cache.Unit | None:
+    """The helpers' unit, for the function's bundle build (`schedule.prebuild`)."""
+    dtype = node.outputs[0].dtype
+    if dtype not in DTYPES:
+        return None
+    return cache.Unit(render_nnet(dtype, config.openmp), ENTRY, SUFFIXES)
+
+
+for _op in (AbstractConv2d, AbstractConv2d_gradWeights, AbstractConv2d_gradInputs, Pool,
+            MaxPoolGrad):
+    unit_of(_op)(_unit)
+
+__all__ = ["CColumns", "ConvRunner", "Library", "PoolRunner", "library"]

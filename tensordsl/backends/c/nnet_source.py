@@ -1,0 +1,281 @@
+"""The C unit of the convolution and pooling helpers (`nnet.py` calls them).
+
+One fixed template per element type (float32 or float64): the C type and the -inf
+literal are the only substitutions, so nothing a user wrote reaches the source. Entry
+`td_nn` answers the OpenMP thread count; the other exported names are `td_nn` + suffix:
+
+- `_im2col(x, cols, p, nt)`: every window of the images x (n, c, h, w; any strides,
+  zero padding implicit) as rows (channel, tap row, tap col) of `cols`; row r of sample
+  b starts at `r * p[10] + b * p[11]` (channel-major or per-sample layout), its out rows
+  x out cols entries contiguous.
+- `_col2im(gcols, gx, p, nt)`: the adjoint: gx (n, c, h, w, C-contiguous, overwritten)
+  = the sum of every column entry at the pixel it was read from, taps added in (tap
+  row, tap col) order per pixel, as the numpy col2im does.
+- `_maxpool(x, out, p, nt)`: max over each window clipped to the image (padding and
+  partial windows never win; a NaN in a window gives NaN, as np.maximum does).
+- `_maxpool_grad(x, maxout, gz, gx, p, nt)`: gx (any strides, overwritten) = for each
+  window, gz added to every element equal to the window's maxout (Theano's rule).
+
+p is an int64 vector of the geometry (order in each function). The loops run over
+independent (sample, channel) planes or column rows, in parallel when `nt > 1`.
+"""
+
+from __future__ import annotations
+
+from tensordsl.backends.c.render import PRELUDE
+from tensordsl.backends.cfamily.lowering import c_const
+
+DTYPES = ("float32", "float64")
+ENTRY = "td_nn"
+SUFFIXES = ("_im2col", "_col2im", "_maxpool", "_maxpool_grad")
+
+_BODY = r"""
+typedef long long td_ll;
+
+/* the first j >= 0 with j * st + off >= 0 */
+static td_ll td_nn_lo(td_ll off, td_ll st)
+{
+    return off >= 0 ? 0 : (-off + st - 1) / st;
+}
+
+/* one past the last j < n with j * st + off < size (at least lo: an empty range) */
+static td_ll td_nn_hi(td_ll off, td_ll st, td_ll size, td_ll n, td_ll lo)
+{
+    td_ll hi;
+    if (off > size - 1) return lo;
+    hi = (size - 1 - off) / st + 1;
+    if (hi > n) hi = n;
+    return hi > lo ? hi : lo;
+}
+
+/* np.maximum's rule: NaN when either is NaN (selects, so the loops vectorise) */
+static T td_nn_max(T a, T b)
+{
+    return ((b > a) | (b != b)) ? b : a;
+}
+
+int td_nn(void)
+{
+    return OMP_MAX_THREADS;
+}
+
+/* p: kh, kw, oh, ow, sh, sw, dh, dw, pad top, pad left, row step, sample step */
+void td_nn_im2col(td_array *xa, td_array *ca, td_array *pa, int nt)
+{
+    const td_ll *p = (const td_ll *)pa->data;
+    const td_ll kh = p[0], kw = p[1], oh = p[2], ow = p[3], sh = p[4], sw = p[5];
+    const td_ll dh = p[6], dw = p[7], pt = p[8], pl = p[9], rs = p[10], bs = p[11];
+    const td_ll n = xa->dims[0], c = xa->dims[1], h = xa->dims[2], w = xa->dims[3];
+    const td_ll x0 = xa->strides[0] / (td_ll)sizeof(T), x1 = xa->strides[1] / (td_ll)sizeof(T);
+    const td_ll x2 = xa->strides[2] / (td_ll)sizeof(T), x3 = xa->strides[3] / (td_ll)sizeof(T);
+    const T *x = (const T *)xa->data;
+    T *cols = (T *)ca->data;
+    const td_ll total = c * kh * kw * n;
+    td_ll t;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (t = 0; t < total; t++) {
+        const td_ll r = t / n, b = t % n;
+        const td_ll ci = r / (kh * kw), u = (r / kw) % kh, v = r % kw;
+        const td_ll off = v * dw - pl;
+        const td_ll jlo = td_nn_lo(off, sw), jhi = td_nn_hi(off, sw, w, ow, jlo);
+        const T *src = x + b * x0 + ci * x1;
+        T *dst = cols + r * rs + b * bs;
+        td_ll i, j;
+        for (i = 0; i < oh; i++) {
+            const td_ll y = i * sh + u * dh - pt;
+            T *d = dst + i * ow;
+            if (y < 0 || y >= h) {
+                for (j = 0; j < ow; j++) d[j] = 0;
+                continue;
+            }
+            {
+                const T *row = src + y * x2;
+                for (j = 0; j < jlo; j++) d[j] = 0;
+                if (sw == 1 && x3 == 1) {
+                    const T *s = row + (jlo + off);
+                    for (j = jlo; j < jhi; j++) d[j] = s[j - jlo];
+                } else {
+                    for (j = jlo; j < jhi; j++) d[j] = row[(j * sw + off) * x3];
+                }
+                for (j = jhi; j < ow; j++) d[j] = 0;
+            }
+        }
+    }
+}
+
+/* p: as td_nn_im2col; gx (n, c, h, w) C-contiguous */
+void td_nn_col2im(td_array *ga, td_array *xa, td_array *pa, int nt)
+{
+    const td_ll *p = (const td_ll *)pa->data;
+    const td_ll kh = p[0], kw = p[1], oh = p[2], ow = p[3], sh = p[4], sw = p[5];
+    const td_ll dh = p[6], dw = p[7], pt = p[8], pl = p[9], rs = p[10], bs = p[11];
+    const td_ll n = xa->dims[0], c = xa->dims[1], h = xa->dims[2], w = xa->dims[3];
+    const T *g = (const T *)ga->data;
+    T *gx = (T *)xa->data;
+    const td_ll total = n * c;
+    td_ll t;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (t = 0; t < total; t++) {
+        const td_ll b = t / c, ci = t % c;
+        T *dst = gx + t * h * w;
+        td_ll u, v, i, j;
+        for (i = 0; i < h * w; i++) dst[i] = 0;
+        for (u = 0; u < kh; u++) {
+            for (v = 0; v < kw; v++) {
+                const td_ll off = v * dw - pl;
+                const td_ll jlo = td_nn_lo(off, sw), jhi = td_nn_hi(off, sw, w, ow, jlo);
+                const T *src = g + ((ci * kh + u) * kw + v) * rs + b * bs;
+                for (i = 0; i < oh; i++) {
+                    const td_ll y = i * sh + u * dh - pt;
+                    const T *s = src + i * ow;
+                    T *d;
+                    if (y < 0 || y >= h) continue;
+                    d = dst + y * w;
+                    if (sw == 1) {
+                        T *dd = d + (jlo + off);
+                        for (j = jlo; j < jhi; j++) dd[j - jlo] += s[j];
+                    } else {
+                        for (j = jlo; j < jhi; j++) d[j * sw + off] += s[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* p: window rows, cols, stride rows, cols, pad rows, cols; out (n, c, oh, ow) C-contiguous */
+void td_nn_maxpool(td_array *xa, td_array *oa, td_array *pa, int nt)
+{
+    const td_ll *p = (const td_ll *)pa->data;
+    const td_ll wh = p[0], ww = p[1], sh = p[2], sw = p[3], ph = p[4], pw = p[5];
+    const td_ll c = xa->dims[1], h = xa->dims[2], w = xa->dims[3];
+    const td_ll oh = oa->dims[2], ow = oa->dims[3];
+    const td_ll x0 = xa->strides[0] / (td_ll)sizeof(T), x1 = xa->strides[1] / (td_ll)sizeof(T);
+    const td_ll x2 = xa->strides[2] / (td_ll)sizeof(T), x3 = xa->strides[3] / (td_ll)sizeof(T);
+    const T *x = (const T *)xa->data;
+    T *out = (T *)oa->data;
+    const td_ll total = oa->dims[0] * c;
+    const int tiles2 = wh == 2 && ww == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0
+                       && x3 == 1 && 2 * oh <= h && 2 * ow <= w;
+    td_ll t;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (t = 0; t < total; t++) {
+        const T *src = x + (t / c) * x0 + (t % c) * x1;
+        T *dst = out + t * oh * ow;
+        td_ll i, j, y, k;
+        if (tiles2) {  /* 2x2 windows tiling the image: no clipping, unit steps */
+            for (i = 0; i < oh; i++) {
+                const T *r0 = src + 2 * i * x2, *r1 = r0 + x2;
+                T *d = dst + i * ow;
+                for (j = 0; j < ow; j++)
+                    d[j] = td_nn_max(td_nn_max(td_nn_max(r0[2 * j], r0[2 * j + 1]),
+                                               r1[2 * j]), r1[2 * j + 1]);
+            }
+            continue;
+        }
+        for (i = 0; i < oh; i++) {
+            const td_ll y0 = i * sh - ph;
+            const td_ll ylo = y0 < 0 ? 0 : y0, yhi = y0 + wh < h ? y0 + wh : h;
+            for (j = 0; j < ow; j++) {
+                const td_ll k0 = j * sw - pw;
+                const td_ll klo = k0 < 0 ? 0 : k0, khi = k0 + ww < w ? k0 + ww : w;
+                T m = NEG_INF;
+                for (y = ylo; y < yhi; y++) {
+                    const T *row = src + y * x2;
+                    for (k = klo; k < khi; k++) {
+                        m = td_nn_max(m, row[k * x3]);
+                    }
+                }
+                dst[i * ow + j] = m;
+            }
+        }
+    }
+}
+
+/* p: as td_nn_maxpool; x, maxout, gz and gx with any strides (gx shaped like x) */
+void td_nn_maxpool_grad(td_array *xa, td_array *ma, td_array *za, td_array *ga,
+                        td_array *pa, int nt)
+{
+    const td_ll *p = (const td_ll *)pa->data;
+    const td_ll wh = p[0], ww = p[1], sh = p[2], sw = p[3], ph = p[4], pw = p[5];
+    const td_ll c = xa->dims[1], h = xa->dims[2], w = xa->dims[3];
+    const td_ll oh = ma->dims[2], ow = ma->dims[3];
+    const td_ll x0 = xa->strides[0] / (td_ll)sizeof(T), x1 = xa->strides[1] / (td_ll)sizeof(T);
+    const td_ll x2 = xa->strides[2] / (td_ll)sizeof(T), x3 = xa->strides[3] / (td_ll)sizeof(T);
+    const td_ll m0 = ma->strides[0] / (td_ll)sizeof(T), m1 = ma->strides[1] / (td_ll)sizeof(T);
+    const td_ll m2 = ma->strides[2] / (td_ll)sizeof(T), m3 = ma->strides[3] / (td_ll)sizeof(T);
+    const td_ll z0 = za->strides[0] / (td_ll)sizeof(T), z1 = za->strides[1] / (td_ll)sizeof(T);
+    const td_ll z2 = za->strides[2] / (td_ll)sizeof(T), z3 = za->strides[3] / (td_ll)sizeof(T);
+    const td_ll g0 = ga->strides[0] / (td_ll)sizeof(T), g1 = ga->strides[1] / (td_ll)sizeof(T);
+    const td_ll g2 = ga->strides[2] / (td_ll)sizeof(T), g3 = ga->strides[3] / (td_ll)sizeof(T);
+    const T *x = (const T *)xa->data, *mx = (const T *)ma->data, *gz = (const T *)za->data;
+    T *gx = (T *)ga->data;
+    const td_ll total = xa->dims[0] * c;
+    const int tiles2 = wh == 2 && ww == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0
+                       && x3 == 1 && g3 == 1 && 2 * oh == h && 2 * ow == w;
+    td_ll t;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (t = 0; t < total; t++) {
+        const td_ll b = t / c, ci = t % c;
+        const T *src = x + b * x0 + ci * x1;
+        const T *mp = mx + b * m0 + ci * m1, *zp = gz + b * z0 + ci * z1;
+        T *dst = gx + b * g0 + ci * g1;
+        td_ll i, j, y, k;
+        if (tiles2) {  /* every element in exactly one 2x2 window: assigned, not added */
+            for (i = 0; i < oh; i++) {
+                const T *r0 = src + 2 * i * x2, *r1 = r0 + x2;
+                T *d0 = dst + 2 * i * g2, *d1 = d0 + g2;
+                for (j = 0; j < ow; j++) {
+                    const T m = mp[i * m2 + j * m3], gv = zp[i * z2 + j * z3];
+                    d0[2 * j] = r0[2 * j] == m ? gv : 0;
+                    d0[2 * j + 1] = r0[2 * j + 1] == m ? gv : 0;
+                    d1[2 * j] = r1[2 * j] == m ? gv : 0;
+                    d1[2 * j + 1] = r1[2 * j + 1] == m ? gv : 0;
+                }
+            }
+            continue;
+        }
+        for (y = 0; y < h; y++)
+            for (k = 0; k < w; k++) dst[y * g2 + k * g3] = 0;
+        for (i = 0; i < oh; i++) {
+            const td_ll y0 = i * sh - ph;
+            const td_ll ylo = y0 < 0 ? 0 : y0, yhi = y0 + wh < h ? y0 + wh : h;
+            for (j = 0; j < ow; j++) {
+                const td_ll k0 = j * sw - pw;
+                const td_ll klo = k0 < 0 ? 0 : k0, khi = k0 + ww < w ? k0 + ww : w;
+                const T m = mp[i * m2 + j * m3], gv = zp[i * z2 + j * z3];
+                for (y = ylo; y < yhi; y++)
+                    for (k = klo; k < khi; k++)
+                        if (src[y * x2 + k * x3] == m) dst[y * g2 + k * g3] += gv;
+            }
+        }
+    }
+}
+"""
+
+
+def c_type(dtype: str) -> str:
+    """The C element type of a float dtype this unit supports."""
+    return {"float32": "float", "float64": "double"}[dtype]
+
+
+def render_nnet(dtype: str, openmp: bool) -> str:
+    """The C99 unit of the helpers for `dtype` elements (validated by the caller)."""
+    if dtype not in DTYPES:
+        raise ValueError(f"conv/pool C helpers: dtype must be one of {DTYPES}, got {dtype!r}")
+    body = (_BODY.replace("NEG_INF", c_const(float("-inf"), dtype))
+            .replace("OMP_MAX_THREADS", "omp_get_max_threads()" if openmp else "1"))
+    if not openmp:  # the pragmas would only be ignored; keep the unit free of them
+        body = "\n".join(line for line in body.splitlines() if not line.startswith("#pragma"))
+    head = [f"/* tensordsl conv and pool helpers, {dtype} elements */", PRELUDE,
+            f"typedef {c_type(dtype)} T;"]
+    if openmp:
+        head.append("int omp_get_max_threads(void);")
+    return "\n".join(head) + body
+
+
+__all__ = ["DTYPES", "ENTRY", "SUFFIXES", "c_type", "render_nnet"]
