@@ -16,7 +16,7 @@ from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.convert import constant
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.blas import Dot, Gemm
-from tensordsl.ops.elemwise import Elemwise
+from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.ops.reduce import Reduce
 from tensordsl.ops.shape import Shape
 from tensordsl.rewrite.engine import register
@@ -65,10 +65,19 @@ def _scaled_dot(fgraph: FunctionGraph, var: Variable) -> tuple[float, Variable] 
             or len(var.owner.inputs) != 2:
         return None
     for k, d in (var.owner.inputs, var.owner.inputs[::-1]):
-        if isinstance(k, Constant) and np.size(k.data) == 1 and d.owner is not None \
-                and isinstance(d.owner.op, Dot) and single_client(fgraph, d) \
-                and k.dtype == d.dtype:
-            return float(np.asarray(k.data).item()), d
+        value = _one_constant(k)
+        if value is not None and d.owner is not None and isinstance(d.owner.op, Dot) \
+                and single_client(fgraph, d) and k.dtype == d.dtype:
+            return value, d
+    return None
+
+
+def _one_constant(var: Variable) -> float | None:
+    """The value of a one-element constant, or of a DimShuffle of one (not folded yet)."""
+    if var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    if isinstance(var, Constant) and np.size(var.data) == 1:
+        return float(np.asarray(var.data).item())
     return None
 
 
