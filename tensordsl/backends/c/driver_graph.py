@@ -101,6 +101,7 @@ def describe_function(fgraph: FunctionGraph) -> DriverGraph:
     if not nodes:
         raise Unsupported("no node to run")
     outputs = [operand(v) for v in fgraph.outputs]
+    nodes = _sink_updates(nodes, vars_)
     meta = 0
     for v in vars_:
         v.meta = meta
@@ -211,6 +212,46 @@ def last_uses(graph: DriverGraph) -> dict[int, int]:
         if not d:
             last[root.get(o, o)] = end
     return last
+
+
+def _reads(n: Any) -> list[int]:
+    """The variables a node reads (a Shape reads no data)."""
+    if isinstance(n, KernelNode):
+        return list(n.ins)
+    if isinstance(n, GemmNode):
+        return [n.a, n.b] + ([n.c] if n.c is not None else [])
+    if isinstance(n, ViewNode):
+        return [n.src] + ([n.like] if n.like >= 0 else [])
+    if isinstance(n, ReshapeNode):
+        return [n.src]
+    return []
+
+
+def _sink_updates(nodes: list[Any], vars_: list[Var]) -> list[Any]:
+    """`nodes` with each product `c + alpha * a @ b` whose c is a function input and whose
+    result no node reads moved after the last node reading c (or a view of it): then it
+    may accumulate into c's lent buffer (`donations`). The order stays topological: the
+    moved node's result is read by no node, its operands exist already."""
+    order = list(nodes)
+    for n in nodes:
+        if not isinstance(n, GemmNode) or n.c is None or vars_[n.c].kind != "input":
+            continue
+        root: dict[int, int] = {}
+        for m in order:
+            if isinstance(m, (ViewNode, ReshapeNode)):
+                root[m.out] = root.get(m.src, m.src)
+        if any(n.out in _reads(m) for m in order):
+            continue
+        pos = order.index(n)
+        later = [k for k in range(pos + 1, len(order)) if _reads_var(order[k], n.c, root)]
+        if later:
+            order.insert(later[-1], order.pop(pos))  # after the last reader (shifted by 1)
+    return order
+
+
+def _reads_var(m: Any, var: int, root: dict[int, int]) -> bool:
+    """Whether node m reads `var` or a view of it."""
+    return any(root.get(r, r) == var for r in _reads(m))
 
 
 def donations(graph: DriverGraph) -> dict[int, int]:

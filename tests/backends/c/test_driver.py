@@ -629,3 +629,26 @@ def test_sgd_update_property(data, dtype, transposed, m, k, n, strided_value):
     assert runner.schedule_calls == 0
     # the first call lends an owned value only; the second call's value is owned always
     assert runner.lent - lent == (1 if strided_value else 2)
+
+
+def test_an_update_product_runs_after_the_last_read_of_its_value():
+    """W's update comes first in the graph's order but V's update reads W: the driver
+    runs W's product after that read, so both accumulate in their own buffers."""
+    x, g = T.matrix("x"), T.matrix("g")
+    W = tensordsl.shared(np.ones((2, 3)), name="W")  # noqa: N806
+    V = tensordsl.shared(np.zeros((4, 3)), name="V")  # noqa: N806
+    fn = tensordsl.function([x, g], [], mode="FAST_RUN",
+                            updates=[(W, W - np.asarray(0.5) * T.dot(x.T, g)),
+                                     (V, V + T.dot(x, W))])
+    runner = driver_of(fn)
+    order = [str(s.node.inputs[0]) for s in fn.thunk.steps if "Gemm" in str(s.node.op)]
+    assert order == ["W", "V"]  # the schedule's order: W's update before V's reads W
+    assert sorted(runner.graph.donations.values()) == [2, 3]
+    rng = np.random.default_rng(4)
+    for call in range(1, 4):
+        xv, gv = rng.standard_normal((4, 2)), rng.standard_normal((4, 3))
+        w0, v0 = W.get_value(), V.get_value()
+        fn(xv, gv)
+        close(W.get_value(), w0 - 0.5 * (xv.T @ gv), "float64")
+        close(V.get_value(), v0 + xv @ w0, "float64")  # the old W
+        assert runner.lent == 2 * call
