@@ -15,7 +15,8 @@ shared variable's value that only its container holds, replaced by this call's u
 lends it for the call (`lend`), and the update's product accumulates into it in place
 (`DriverGraph.donations`): the output returned is that buffer, now the new value.
 Intermediates live in the driver's workspace, reused from call to call under a lock
-(a call that finds it busy, from another thread, gets a workspace of its own).
+(a call that finds it busy, from another thread, gets a workspace of its own; a driver
+that may write a lent buffer waits for the lock instead).
 
 A graph with another node keeps the per-node schedule (`schedule.make_thunk`), with one
 log line saying why; calls whose layouts the driver does not handle (a SumToShape that
@@ -133,7 +134,9 @@ class DriverRunner:
                     and v.flags.c_contiguous and v.flags.aligned and v.flags.writeable:
                 outs[k] = v  # the product accumulates into the lent buffer
                 self.lent += 1
-        mine = self.lock.acquire(blocking=False)
+        # a driver that may write a lent buffer runs one call at a time: another thread's
+        # call could be reading that buffer (its own arguments) while it is overwritten
+        mine = self.lock.acquire(blocking=bool(self.graph.donations))
         try:
             if not mine:  # another thread runs this driver: own pointers and workspace
                 ptrs, workspace = self.pointers(plan)

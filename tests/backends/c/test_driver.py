@@ -652,3 +652,27 @@ def test_an_update_product_runs_after_the_last_read_of_its_value():
         close(W.get_value(), w0 - 0.5 * (xv.T @ gv), "float64")
         close(V.get_value(), v0 + xv @ w0, "float64")  # the old W
         assert runner.lent == 2 * call
+
+
+def test_concurrent_sgd_calls_never_read_a_half_written_value():
+    """Calls of an in-place SGD step from several threads run one at a time: each reads a
+    whole value (old or new), so W is always W0 - n * lr * x.T @ g for one integer n for
+    every element (a lost update between threads is Theano's race; a torn value, read
+    while another call overwrites it, would make the elements differ)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, g = T.matrix("x"), T.matrix("g")
+    W = tensordsl.shared(np.zeros((300, 200)), name="W")  # noqa: N806
+    fn = tensordsl.function([x, g], T.sum(T.dot(x, W)), mode="FAST_RUN",
+                            updates=[(W, W - np.asarray(0.5) * T.dot(x.T, g))])
+    # each step subtracts exactly 1000.0; a product long enough for calls to overlap
+    xv, gv = np.ones((2000, 300)), np.ones((2000, 200))
+
+    def one(_: int) -> float:
+        return fn(xv, gv)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(one, range(40)))
+    steps = -W.get_value() / 1000.0
+    assert np.all(steps == steps.flat[0]) and 1 <= steps.flat[0] <= 40
+    assert driver_of(fn).lent >= 1
