@@ -81,7 +81,7 @@ def _one_constant(var: Variable) -> float | None:
     return None
 
 
-@register(*SPEC, tracks=(Elemwise,))
+@register(*SPEC, "gemm_update", tracks=(Elemwise,))  # C backend only (pipeline.py)
 def dot_axpy_to_gemm(fgraph: FunctionGraph, node: Apply) -> Any:
     """c - k * dot(a, b) -> Gemm(c, -k, a, b, 1), and c + k * dot(a, b) -> Gemm(c, k, a,
     b, 1) (k a one-element constant): the SGD update `W - lr * (x.T @ g)` as one BLAS

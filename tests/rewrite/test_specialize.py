@@ -114,6 +114,13 @@ def test_scalar_specialisations(name, build, gone, appears, data):
 
 
 # -- dot_axpy_to_gemm: c -/+ k * dot(a, b) -> Gemm(c, -/+k, a, b, 1) ----------------------
+# a C-backend rewrite (tag "gemm_update", rewrite/pipeline.py): compiled with that backend
+
+def only_c(*names):
+    from tensordsl.runtime.mode import Mode
+
+    return Mode("ONLY", include=names, backend="c")
+
 
 def _axpy_forms(dtype):
     """(name, inputs, expression, numpy of it) for each form the rewrite takes."""
@@ -134,7 +141,7 @@ def _axpy_forms(dtype):
 @pytest.mark.parametrize("form", range(6))
 def test_scaled_product_update_becomes_one_gemm(dtype, form):
     name, inputs, out, _ = _axpy_forms(dtype)[form]
-    f = compile_fn(inputs, out, only("dot_axpy_to_gemm"))
+    f = compile_fn(inputs, out, only_c("dot_axpy_to_gemm"))
     gemms = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Gemm)]
     assert len(gemms) == 1, name
     assert "Dot" not in op_names(f), name
@@ -152,7 +159,7 @@ def test_scaled_product_update_equals_numpy(data):
     cs = data.draw(array_of(inputs[0].type, (m, n)))
     as_ = data.draw(array_of(inputs[1].type, (k, m) if transposed else (m, k)))
     bs = data.draw(array_of(inputs[2].type, (k, n)))
-    got = compile_fn(inputs, out, only("dot_axpy_to_gemm"))(cs, as_, bs)
+    got = compile_fn(inputs, out, only_c("dot_axpy_to_gemm"))(cs, as_, bs)
     want = ref(cs, as_, bs)
     assert got.dtype == want.dtype == dtype
     # BLAS may fuse alpha into its sums: not bit-exact with numpy's order
@@ -173,5 +180,16 @@ def test_scaled_product_is_left_alone_when_not_one_gemm():
         "dot minus c": ([c, a, b], 0.5 * d - c),
     }
     for why, (inputs, out) in cases.items():
-        f = compile_fn(inputs, out, only("dot_axpy_to_gemm"))
+        f = compile_fn(inputs, out, only_c("dot_axpy_to_gemm"))
         assert not [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Gemm)], why
+
+
+def test_scaled_product_update_is_a_c_backend_rewrite():
+    """Other backends keep the product and the update kernel (the OpenCL Gemm reads alpha
+    and beta back from the device each call)."""
+    from tensordsl.runtime.mode import Mode
+
+    _, inputs, out, _ = _axpy_forms("float64")[0]
+    for backend, gemms in (("numpy", 0), ("c", 1)):
+        f = compile_fn(inputs, out, Mode("FR", include=("fast_run",), backend=backend))
+        assert len([n for n in f.maker.fgraph.toposort() if isinstance(n.op, Gemm)]) == gemms
