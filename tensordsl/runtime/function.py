@@ -591,13 +591,29 @@ def _lender(thunk: Any, n_inputs: int, n_outputs: int, shared_vars: list[SharedV
     return (runner, pairs) if pairs else None
 
 
+def _references(var: Any) -> int:
+    """sys.getrefcount of `var._value`, counted the same way for every caller."""
+    value = var._value
+    return sys.getrefcount(value)
+
+
+class _Holder:
+    def __init__(self) -> None:
+        self._value = np.empty(0)
+
+
+# what `_references` reports for a value only its holder references (var._value, the
+# local, getrefcount's argument: 3 on CPython 3.11; measured, not assumed)
+_ONLY_HOLDER = _references(_Holder())
+
+
 def _private(var: SharedVariable) -> bool:
     """Whether nothing but `var` can see its value's buffer: an array owning its data
     whose only reference is the variable's (get_value(borrow=True), a view, an output of
     an earlier call or the array `shared(..., borrow=True)` was given all add one)."""
     value = var._value
-    # references: var._value, `value`, getrefcount's argument
-    return type(value) is np.ndarray and value.base is None and sys.getrefcount(value) == 3
+    return type(value) is np.ndarray and value.base is None \
+        and _references(var) == _ONLY_HOLDER + 1  # + `value` here
 
 
 def _owned(arrays: list[Any], protected: list[Any]) -> list[np.ndarray]:
