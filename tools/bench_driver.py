@@ -3,6 +3,7 @@
     python tools/bench_driver.py [--rounds 9] [--calls 20] [--batches 128,16]
 
 Compiles the step of tools/benchsuite/wl_mlp.py twice (`config.c_driver` False and True),
+times its GEMM floor (`wl_mlp.gemm_floor`: the 8 products alone, numpy's BLAS) beside them,
 holds OpenBLAS and OpenMP at one thread (`threads.knobs().single()`, what the adaptive
 run picks on a loaded host; `TENSORDSL_ADAPTIVE_THREADS=0` is set so neither run
 switches), then times the two functions in interleaved rounds. Prints medians and minima
@@ -18,6 +19,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 TOOLS = Path(__file__).resolve().parent
 sys.path[:0] = [str(TOOLS.parent), str(TOOLS)]
@@ -42,8 +44,8 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()}")
     threads.knobs().single()
     print("| batch | schedule wall (median / min) | driver wall | schedule CPU | driver CPU "
-          "| driver ÷ schedule (CPU medians) |")
-    print("|---|---|---|---|---|---|")
+          "| driver ÷ schedule (CPU medians) | GEMM floor CPU | driver ÷ floor (CPU) |")
+    print("|---|---|---|---|---|---|---|---|")
     for batch in [int(b) for b in args.batches.split(",")]:
         fns = {}
         for flag in (False, True):
@@ -54,10 +56,12 @@ def main() -> None:
             fn(*prog.args)
             fns[flag] = (fn, prog.args)
         assert fns[True][0].thunk.notes.get("driver") is not None
-        wall: dict[bool, list[float]] = {False: [], True: []}
-        cpu: dict[bool, list[float]] = {False: [], True: []}
+        floor = wl_mlp.gemm_floor(wl_mlp.mlp_inputs(batch))
+        fns[None] = (lambda *a, floor=floor: floor(), ())
+        wall: dict[Any, list[float]] = {False: [], True: [], None: []}
+        cpu: dict[Any, list[float]] = {False: [], True: [], None: []}
         for r in range(args.rounds):
-            for flag in ((False, True) if r % 2 == 0 else (True, False)):
+            for flag in ((False, True, None) if r % 2 == 0 else (None, True, False)):
                 fn, call_args = fns[flag]
                 fn(*call_args)
                 w, c = time.perf_counter(), time.process_time()
@@ -70,8 +74,9 @@ def main() -> None:
             return f"{np.median(xs):.2f} / {min(xs):.2f} ms"
 
         ratio = np.median(cpu[True]) / np.median(cpu[False])
+        over = np.median(cpu[True]) / np.median(cpu[None])
         print(f"| {batch} | {cell(wall[False])} | {cell(wall[True])} | {cell(cpu[False])} "
-              f"| {cell(cpu[True])} | {ratio:.2f} |")
+              f"| {cell(cpu[True])} | {ratio:.2f} | {cell(cpu[None])} | {over:.2f} |")
     print(f"load average at end: {os.getloadavg()}")
 
 

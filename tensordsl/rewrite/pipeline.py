@@ -79,7 +79,10 @@ _TIDY = (MERGE, CONSTANT_FOLDING)
 # Stages that only help a backend that compiles what they build; a mode runs them when
 # its backend lists them in `Backend.stages` (the numpy reference would run RowBlock's
 # subgraph unfused anyway).
-BACKEND_STAGES = ("rowblock",)
+# "gemm_update" is a tag, not a stage: `dot_axpy_to_gemm` (specialize) pays only where the
+# C function driver accumulates the update in place; the OpenCL Gemm reads alpha and beta
+# back from the device on every call, so there the update stays a product plus a kernel.
+BACKEND_STAGES = ("rowblock", "gemm_update")
 
 
 def rewrite_graph(fgraph: FunctionGraph, include: tuple[str, ...] = ("fast_run",),

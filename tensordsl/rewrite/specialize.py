@@ -1,6 +1,7 @@
 """Specialisation: replace general forms by faster equivalent ones.
 
-x @ W + b -> Gemm (one BLAS call with beta), sum(x * y) over vectors -> dot,
+x @ W + b -> Gemm (one BLAS call with beta), W - lr * (x.T @ g) -> Gemm (alpha = -lr),
+sum(x * y) over vectors -> dot,
 division by a shape-derived scalar (mean) -> multiplication by its reciprocal,
 x * x -> sqr(x), 1 / x -> reciprocal(x), 1 / sqrt(x) -> rsqrt(x).
 """
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.convert import constant
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.blas import Dot, Gemm
-from tensordsl.ops.elemwise import Elemwise
+from tensordsl.ops.elemwise import DimShuffle, Elemwise
 from tensordsl.ops.reduce import Reduce
 from tensordsl.ops.shape import Shape
 from tensordsl.rewrite.engine import register
@@ -47,6 +50,64 @@ def dot_plus_to_gemm(fgraph: FunctionGraph, node: Apply) -> Any:
             continue
         one = constant(1, dtype=out.dtype)
         return [Gemm()(c, one, a, b, one)]
+    return None
+
+
+def _scaled_dot(fgraph: FunctionGraph, var: Variable) -> tuple[float, Variable] | None:
+    """(k, dot) when `var` is `dot(a, b)` or `k * dot(a, b)` (either order) with `k` a
+    constant of one element, each used only there; else None."""
+    if var.owner is None or not single_client(fgraph, var):
+        return None
+    if isinstance(var.owner.op, Dot):
+        return 1.0, var
+    if not isinstance(var.owner.op, Elemwise) or var.owner.op.inplace_pattern \
+            or getattr(var.owner.op.scalar_op, "name", None) != "mul" \
+            or len(var.owner.inputs) != 2:
+        return None
+    for k, d in (var.owner.inputs, var.owner.inputs[::-1]):
+        value = _one_constant(k)
+        if value is not None and d.owner is not None and isinstance(d.owner.op, Dot) \
+                and single_client(fgraph, d) and k.dtype == d.dtype:
+            return value, d
+    return None
+
+
+def _one_constant(var: Variable) -> float | None:
+    """The value of a one-element constant, or of a DimShuffle of one (not folded yet)."""
+    if var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    if isinstance(var, Constant) and np.size(var.data) == 1:
+        return float(np.asarray(var.data).item())
+    return None
+
+
+@register(*SPEC, "gemm_update", tracks=(Elemwise,))  # C backend only (pipeline.py)
+def dot_axpy_to_gemm(fgraph: FunctionGraph, node: Apply) -> Any:
+    """c - k * dot(a, b) -> Gemm(c, -k, a, b, 1), and c + k * dot(a, b) -> Gemm(c, k, a,
+    b, 1) (k a one-element constant): the SGD update `W - lr * (x.T @ g)` as one BLAS
+    call accumulating into the new value, no product buffer and no separate update pass.
+    c must have the product's dims (no broadcasting that would change the result's rank)."""
+    name = getattr(node.op.scalar_op, "name", None)
+    if name not in ("add", "sub") or node.op.inplace_pattern or len(node.inputs) != 2:
+        return None
+    out = out_of(node)
+    if not is_float(out):
+        return None
+    pairs = [(node.inputs[0], node.inputs[1], -1.0 if name == "sub" else 1.0)]
+    if name == "add":
+        pairs.append((node.inputs[1], node.inputs[0], 1.0))
+    for c, term, sign in pairs:
+        found = _scaled_dot(fgraph, term)
+        if found is None or (name == "add" and found[0] == 1.0 and term is found[1]):
+            continue  # a plain dot(a, b) + c is dot_plus_to_gemm's
+        k, d = found
+        a, b = d.owner.inputs
+        if {a.dtype, b.dtype, c.dtype, d.dtype} != {out.dtype} or a.ndim > 2 \
+                or b.ndim > 2 or c.ndim != d.ndim:
+            continue
+        alpha = constant(np.asarray(sign * k, dtype=out.dtype), dtype=out.dtype)
+        one = constant(1, dtype=out.dtype)
+        return [Gemm()(c, alpha, a, b, one)]
     return None
 
 

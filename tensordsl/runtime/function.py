@@ -313,6 +313,8 @@ class Function:
                                   zip(self._fast_filters, self._types, self._labels)]
         self._filter_positional = _positional_binder(self._fast_filters)
         self._run = thunk.run
+        self._lender = _lender(thunk, self._n_inputs, n_outputs, shared_vars,
+                               self.update_targets)
         fresh = thunk.fresh_outputs
         self._outputs_fresh = (len(fresh) == n_outputs and all(fresh) and n_outputs > 0
                                and not updates)
@@ -412,6 +414,10 @@ class Function:
             if self._single:
                 return outputs[0]
             return tuple(outputs) if self.kind == "tuple" else outputs
+        if self._lender is not None:  # before any list below holds the shared values
+            runner, pairs = self._lender
+            runner.lend({j: self.shared_vars[s]._value for j, s in pairs
+                         if _private(self.shared_vars[s])})
         shared_values = [s.container_value for s in self.shared_vars]
         if self._overwritten:  # an argument sharing such a buffer must not change under us
             values = [np.array(v, copy=True) if any(np.may_share_memory(v, s.container_value)
@@ -422,10 +428,12 @@ class Function:
         protected = values + shared_values
         outputs = _owned(outputs, protected)
         updated = results[self.n_outputs:]
-        new_values = _owned(updated, protected + outputs)
-        for target, value, raw in zip(self.update_targets, new_values, updated):
-            # an update computed in place already is the shared variable's own buffer
-            target._value = raw if raw is target.container_value else value
+        # an update computed in place already is the shared variable's own buffer
+        in_place = [raw is t.container_value for t, raw in zip(self.update_targets, updated)]
+        new_values = iter(_owned([r for r, same in zip(updated, in_place) if not same],
+                                 protected + outputs))
+        for target, raw, same in zip(self.update_targets, updated, in_place):
+            target._value = raw if same else next(new_values)
         if self.kind == "single":
             return outputs[0]
         return tuple(outputs) if self.kind == "tuple" else outputs
@@ -565,6 +573,51 @@ def _positional_binder(checks: list[Any]) -> Any:
         c0, c1, c2 = checks
         return lambda args: [c0(args[0]), c1(args[1]), c2(args[2])]
     return lambda args: [check(v) for check, v in zip(checks, args)]
+
+
+def _lender(thunk: Any, n_inputs: int, n_outputs: int, shared_vars: list[SharedVariable],
+            targets: list[SharedVariable]) -> tuple[Any, list[tuple[int, int]]] | None:
+    """(runner, [(input position, shared variable number)]) when the thunk's C function
+    driver may compute a shared variable's update in that variable's own buffer
+    (`DriverRunner.lend`): the output it would accumulate into that input must be the
+    update of the very same shared variable, so the buffer holds the new value after the
+    call, as the update replaces the old one."""
+    runner = (getattr(thunk, "notes", None) or {}).get("driver")
+    donations = getattr(getattr(runner, "graph", None), "donations", None)
+    if not donations:
+        return None
+    pairs = []
+    for k, j in donations.items():
+        s, u = j - n_inputs, k - n_outputs
+        if 0 <= s < len(shared_vars) and 0 <= u < len(targets) \
+                and targets[u] is shared_vars[s]:
+            pairs.append((j, s))
+    return (runner, pairs) if pairs else None
+
+
+def _references(var: Any) -> int:
+    """sys.getrefcount of `var._value`, counted the same way for every caller."""
+    value = var._value
+    return sys.getrefcount(value)
+
+
+class _Holder:
+    def __init__(self) -> None:
+        self._value = np.empty(0)
+
+
+# what `_references` reports for a value only its holder references (var._value, the
+# local, getrefcount's argument: 3 on CPython 3.11; measured, not assumed)
+_ONLY_HOLDER = _references(_Holder())
+
+
+def _private(var: SharedVariable) -> bool:
+    """Whether nothing but `var` can see its value's buffer: an array owning its data
+    whose only reference is the variable's (get_value(borrow=True), a view, an output of
+    an earlier call or the array `shared(..., borrow=True)` was given all add one)."""
+    value = var._value
+    return type(value) is np.ndarray and value.base is None \
+        and _references(var) == _ONLY_HOLDER + 1  # + `value` here
 
 
 def _owned(arrays: list[Any], protected: list[Any]) -> list[np.ndarray]:

@@ -32,7 +32,7 @@ class CBackend(Backend):
     """Fused kernels in generated C; matrix products and other nodes through numpy."""
 
     name = "c"
-    stages = ("rowblock",)
+    stages = ("rowblock", "gemm_update")
 
     def available(self) -> tuple[bool, str]:
         """A C compiler (config.cxx) must be on PATH."""

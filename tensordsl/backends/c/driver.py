@@ -9,9 +9,14 @@ A call then checks its arguments, looks up the plan of their shapes and strides
 and reused across calls), allocates the outputs, and makes one foreign call.
 
 Outputs are always new arrays (or a large one of an earlier call that `sys.getrefcount`
-shows nobody holds any more): a caller never gets a buffer a later call writes.
+shows nobody holds any more): a caller never gets a buffer a later call writes. The one
+exception is asked for: a caller that knows nobody else can see an input's buffer (a
+shared variable's value that only its container holds, replaced by this call's update)
+lends it for the call (`lend`), and the update's product accumulates into it in place
+(`DriverGraph.donations`): the output returned is that buffer, now the new value.
 Intermediates live in the driver's workspace, reused from call to call under a lock
-(a call that finds it busy, from another thread, gets a workspace of its own).
+(a call that finds it busy, from another thread, gets a workspace of its own; a driver
+that may write a lent buffer waits for the lock instead).
 
 A graph with another node keeps the per-node schedule (`schedule.make_thunk`), with one
 log line saying why; calls whose layouts the driver does not handle (a SumToShape that
@@ -90,9 +95,21 @@ class DriverRunner:
         self.foreign_calls = 0
         self.schedule_calls = 0
         self.recycled = 0  # outputs written into an array of an earlier call
+        self.lent = 0  # outputs computed in place in a lent input buffer
+        self.loans = threading.local()  # `lend`'s flags, for the next call of this thread
+
+    def lend(self, arrays: dict[int, np.ndarray]) -> None:
+        """For the next call from this thread: input position -> the array it will be
+        given, for inputs (among `graph.donations`' values) that nobody but the caller
+        can see, whose contents the call may therefore replace by the output donated to.
+        A loan applies only to that very array (a stale one to nothing)."""
+        self.loans.arrays = arrays
 
     def run(self, values: list[Any]) -> list[Any]:
         """Check the arguments, find the plan of their layouts, one foreign call."""
+        lent = getattr(self.loans, "arrays", None)
+        if lent:
+            self.loans.arrays = None
         vals = []
         for j, (v, dt, nd) in enumerate(zip(values, self.in_dtypes, self.in_ndims)):
             if type(v) is not np.ndarray or v.dtype is not dt:
@@ -111,7 +128,15 @@ class DriverRunner:
         plan, meta, ptrs, workspace = found
         outs = [self.buffer(j, s, dt)
                 for j, (s, dt) in enumerate(zip(plan.out_shapes, self.out_dtypes))]
-        mine = self.lock.acquire(blocking=False)
+        for k, j in self.graph.donations.items() if lent else ():
+            v = vals[j]
+            if lent.get(j) is v and v.shape == plan.out_shapes[k] \
+                    and v.flags.c_contiguous and v.flags.aligned and v.flags.writeable:
+                outs[k] = v  # the product accumulates into the lent buffer
+                self.lent += 1
+        # a driver that may write a lent buffer runs one call at a time: another thread's
+        # call could be reading that buffer (its own arguments) while it is overwritten
+        mine = self.lock.acquire(blocking=bool(self.graph.donations))
         try:
             if not mine:  # another thread runs this driver: own pointers and workspace
                 ptrs, workspace = self.pointers(plan)
@@ -159,9 +184,11 @@ class DriverRunner:
         return found if found is not None else np.empty(shape, dtype)
 
     def keep(self, outs: list[np.ndarray]) -> None:
-        """Remember this call's large outputs for `buffer` (at most two per output)."""
+        """Remember this call's large outputs for `buffer` (at most two per output).
+        Not those that may be computed in a lent buffer: they become a shared variable's
+        value, which a reference held here would keep from being lent next time."""
         for j, o in enumerate(outs):
-            if o.nbytes >= runtime.RECYCLE_BYTES:
+            if o.nbytes >= runtime.RECYCLE_BYTES and j not in self.graph.donations:
                 pool = self.spare.pop(j, None) or []
                 self.spare[j] = (pool + [o])[-GENERATIONS:]
 

@@ -71,6 +71,11 @@ class DriverGraph:
     # per output: True when its variable is computed straight into the output array
     # (a kernel's or product's own result, first use); else copied there at the end
     direct: list[bool] = field(default_factory=list)
+    # output position -> function input position: products `c + alpha * a @ b` whose c is
+    # that input, read by no later node, and whose result is that output. The caller may
+    # lend the input's buffer (`DriverRunner.lend`): ?gemm then accumulates into it with
+    # beta, no copy of c and no product buffer (an SGD update in its weights' buffer)
+    donations: dict[int, int] = field(default_factory=dict)
 
 
 def describe_function(fgraph: FunctionGraph) -> DriverGraph:
@@ -96,6 +101,7 @@ def describe_function(fgraph: FunctionGraph) -> DriverGraph:
     if not nodes:
         raise Unsupported("no node to run")
     outputs = [operand(v) for v in fgraph.outputs]
+    nodes = _sink_updates(nodes, vars_)
     meta = 0
     for v in vars_:
         v.meta = meta
@@ -106,8 +112,9 @@ def describe_function(fgraph: FunctionGraph) -> DriverGraph:
             meta += 8
     copy_at = list(range(meta, meta + len(outputs)))
     meta += len(outputs)
-    return DriverGraph(vars_, nodes, outputs, consts, meta, copy_at,
-                       _direct(nodes, outputs))
+    graph = DriverGraph(vars_, nodes, outputs, consts, meta, copy_at, _direct(nodes, outputs))
+    graph.donations = donations(graph)
+    return graph
 
 
 def _vector_product(node: Apply) -> bool:
@@ -177,6 +184,101 @@ def _direct(nodes: list[Any], outputs: list[int]) -> list[bool]:
         direct.append(o in computed and o not in taken)
         taken.add(o)
     return direct
+
+
+def last_uses(graph: DriverGraph) -> dict[int, int]:
+    """Per variable owning a region: the position of the last node reading it or a view
+    of it (outputs copied at the end are read after every node: never freed)."""
+    root: dict[int, int] = {}
+    for n in graph.nodes:
+        if isinstance(n, (ViewNode, ReshapeNode)):
+            root[n.out] = root.get(n.src, n.src)
+    last: dict[int, int] = {}
+    for pos, n in enumerate(graph.nodes):
+        if isinstance(n, KernelNode):
+            reads = n.ins
+        elif isinstance(n, GemmNode):
+            reads = [n.a, n.b] + ([n.c] if n.c is not None else [])
+        elif isinstance(n, ViewNode):
+            reads = [n.src] + ([n.like] if n.like >= 0 else [])
+        elif isinstance(n, ReshapeNode):
+            reads = [n.src]
+        else:
+            reads = []  # a Shape reads no data
+        for var in reads:
+            last[root.get(var, var)] = pos
+    end = len(graph.nodes)
+    for o, d in zip(graph.outputs, graph.direct):
+        if not d:
+            last[root.get(o, o)] = end
+    return last
+
+
+def _reads(n: Any) -> list[int]:
+    """The variables a node reads (a Shape reads no data)."""
+    if isinstance(n, KernelNode):
+        return list(n.ins)
+    if isinstance(n, GemmNode):
+        return [n.a, n.b] + ([n.c] if n.c is not None else [])
+    if isinstance(n, ViewNode):
+        return [n.src] + ([n.like] if n.like >= 0 else [])
+    if isinstance(n, ReshapeNode):
+        return [n.src]
+    return []
+
+
+def _sink_updates(nodes: list[Any], vars_: list[Var]) -> list[Any]:
+    """`nodes` with each product `c + alpha * a @ b` whose c is a function input and whose
+    result no node reads moved after the last node reading c (or a view of it): then it
+    may accumulate into c's lent buffer (`donations`). The order stays topological: the
+    moved node's result is read by no node, its operands exist already."""
+    order = list(nodes)
+    for n in nodes:
+        if not isinstance(n, GemmNode) or n.c is None or vars_[n.c].kind != "input":
+            continue
+        root: dict[int, int] = {}
+        for m in order:
+            if isinstance(m, (ViewNode, ReshapeNode)):
+                root[m.out] = root.get(m.src, m.src)
+        if any(n.out in _reads(m) for m in order):
+            continue
+        pos = order.index(n)
+        later = [k for k in range(pos + 1, len(order)) if _reads_var(order[k], n.c, root)]
+        if later:
+            order.insert(later[-1], order.pop(pos))  # after the last reader (shifted by 1)
+    return order
+
+
+def _reads_var(m: Any, var: int, root: dict[int, int]) -> bool:
+    """Whether node m reads `var` or a view of it."""
+    return any(root.get(r, r) == var for r in _reads(m))
+
+
+def donations(graph: DriverGraph) -> dict[int, int]:
+    """Output position -> input position of the products that may accumulate into a lent
+    input buffer: c is a function input (not a view of one), no node after the product
+    and no output copied at the end reads it, a and b are not c (BLAS must not read what
+    it writes), and the product's result goes straight to its output array."""
+    last = last_uses(graph)
+    root: dict[int, int] = {}
+    for n in graph.nodes:
+        if isinstance(n, (ViewNode, ReshapeNode)):
+            root[n.out] = root.get(n.src, n.src)
+    first_out = {}
+    for k, (o, d) in enumerate(zip(graph.outputs, graph.direct)):
+        if d:
+            first_out.setdefault(o, k)
+    found: dict[int, int] = {}
+    for pos, n in enumerate(graph.nodes):
+        if not isinstance(n, GemmNode) or n.c is None or n.out not in first_out:
+            continue
+        c = graph.vars[n.c]
+        if c.kind != "input" or last.get(n.c) != pos \
+                or n.c in (root.get(n.a, n.a), root.get(n.b, n.b)) \
+                or n.c in found.values():
+            continue
+        found[first_out[n.out]] = c.which
+    return found
 
 
 __all__ = ["DriverGraph", "GemmNode", "KernelNode", "ReshapeNode", "ShapeNode", "ViewNode",

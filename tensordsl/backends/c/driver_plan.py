@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl.backends.c import runtime
-from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
+from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode, last_uses
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 from tensordsl.backends.c.scan_plan import (
     ALIGN,
@@ -168,34 +168,6 @@ class Regions:
             else:
                 merged.append((s, n))
         self.free = merged
-
-
-def last_uses(graph: DriverGraph) -> dict[int, int]:
-    """Per variable owning a region: the position of the last node reading it or a view
-    of it (outputs copied at the end are read after every node: never freed)."""
-    root: dict[int, int] = {}
-    for n in graph.nodes:
-        if isinstance(n, (ViewNode, ReshapeNode)):
-            root[n.out] = root.get(n.src, n.src)
-    last: dict[int, int] = {}
-    for pos, n in enumerate(graph.nodes):
-        if isinstance(n, KernelNode):
-            reads = n.ins
-        elif isinstance(n, GemmNode):
-            reads = [n.a, n.b] + ([n.c] if n.c is not None else [])
-        elif isinstance(n, ViewNode):
-            reads = [n.src] + ([n.like] if n.like >= 0 else [])
-        elif isinstance(n, ReshapeNode):
-            reads = [n.src]
-        else:
-            reads = []  # a Shape reads no data
-        for var in reads:
-            last[root.get(var, var)] = pos
-    end = len(graph.nodes)
-    for o, d in zip(graph.outputs, graph.direct):
-        if not d:
-            last[root.get(o, o)] = end
-    return last
 
 
 def _reshape(n: ReshapeNode, graph: DriverGraph, shape: list, strides: list) -> None:

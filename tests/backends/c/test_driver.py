@@ -488,3 +488,191 @@ def test_binary_logistic_regression_tutorial_loop():
         bn = bn - 0.1 * np.mean(p - yv)
         close(w.get_value(), wn, "float64")
         close(b.get_value(), np.asarray(bn), "float64")
+
+
+# -- updates accumulated into the shared value's own buffer (DriverRunner.lend) ---------
+
+def address(shared) -> int:
+    """The data address of a shared variable's value (no reference kept)."""
+    return shared.container_value.__array_interface__["data"][0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mlp_weight_updates_accumulate_in_their_own_buffers(dtype):
+    fn, shared = mlp_function(dtype)
+    runner = driver_of(fn)
+    assert sorted(runner.graph.donations) == [1, 3, 5]  # the three weight updates
+    weights = shared[::2]
+    params = [s.get_value() for s in shared]
+    rng = np.random.default_rng(8)
+    for call in range(1, 4):
+        before = [address(w) for w in weights]
+        X = rng.standard_normal((5, SIZES[0])).astype(dtype)  # noqa: N806
+        Y = np.eye(SIZES[-1], dtype=dtype)[rng.integers(0, SIZES[-1], 5)]  # noqa: N806
+        want_loss, params = mlp_numpy(X, Y, *params)
+        close(fn(X, Y), np.asarray(want_loss, dtype), dtype)
+        assert [address(w) for w in weights] == before  # updated in place
+        assert runner.lent == 3 * call
+        for s, want in zip(shared, params):
+            close(s.get_value(), want, dtype)
+    assert runner.schedule_calls == 0
+
+
+def sgd_layer(dtype: str, lr: float = 0.5):
+    """W <- W - lr * x.T @ g (one Gemm into W's buffer when it is lent), cost out."""
+    x, g = T.matrix("x", dtype), T.matrix("g", dtype)
+    W = tensordsl.shared(np.arange(12, dtype=dtype).reshape(4, 3) / 7, name="W")  # noqa: N806
+    fn = tensordsl.function([x, g], T.sum(T.dot(x, W)), mode="FAST_RUN",
+                            updates=[(W, W - np.asarray(lr, dtype) * T.dot(x.T, g))])
+    return fn, W
+
+
+def test_a_borrowed_or_viewed_value_is_never_written():
+    fn, W = sgd_layer("float64")  # noqa: N806
+    runner = driver_of(fn)
+    x, g = np.ones((2, 4)), np.full((2, 3), 0.25)
+    want = W.get_value()
+    held = W.get_value(borrow=True)
+    view = held[1:]
+    copies = (held.copy(), view.copy())
+    for lent in (0, 1, 2):  # held: not lent; a new value nobody holds: lent
+        fn(x, g)
+        want = want - 0.5 * (x.T @ g)
+        close(W.get_value(), want, "float64")
+        np.testing.assert_array_equal(held, copies[0])
+        np.testing.assert_array_equal(view, copies[1])
+        assert runner.lent == lent
+        held2 = W.get_value(borrow=True)  # borrowed during the next call
+        fn(x, g)
+        want = want - 0.5 * (x.T @ g)
+        assert runner.lent == lent
+        assert not np.shares_memory(held2, W.get_value(borrow=True))
+        del held2
+
+
+def test_an_argument_that_is_the_value_itself_is_read_before_the_update():
+    """x is W's own buffer: held by the caller, so not lent; results as numpy."""
+    x, g = T.matrix("x"), T.matrix("g")
+    W = tensordsl.shared(np.eye(3) + 0.5, name="W")  # noqa: N806
+    fn = tensordsl.function([x, g], T.sum(x), mode="FAST_RUN",
+                            updates=[(W, W - np.asarray(0.5) * T.dot(x.T, g))])
+    g_val = np.full((3, 3), 0.1)
+    value = W.get_value(borrow=True)
+    want = value - 0.5 * (value.T @ g_val)
+    close(fn(value, g_val), np.sum(np.eye(3) + 0.5), "float64")
+    close(W.get_value(), want, "float64")
+    assert driver_of(fn).lent == 0
+
+
+def test_a_product_into_another_shared_value_lends_nothing():
+    """W <- V - lr * x.T @ g: the product's c is V, whose value must stay V's."""
+    x, g = T.matrix("x"), T.matrix("g")
+    V = tensordsl.shared(np.ones((2, 3)), name="V")  # noqa: N806
+    W = tensordsl.shared(np.zeros((2, 3)), name="W")  # noqa: N806
+    fn = tensordsl.function([x, g], T.sum(x), mode="FAST_RUN",
+                            updates=[(W, V - np.asarray(0.5) * T.dot(x.T, g))])
+    xv, gv = np.ones((4, 2)), np.ones((4, 3))
+    for _ in range(2):
+        fn(xv, gv)
+        close(V.get_value(), np.ones((2, 3)), "float64")
+        close(W.get_value(), np.ones((2, 3)) - 0.5 * (xv.T @ gv), "float64")
+    assert driver_of(fn).lent == 0
+
+
+def test_an_update_also_returned_is_a_separate_array():
+    x, g = T.matrix("x"), T.matrix("g")
+    W = tensordsl.shared(np.ones((2, 3)), name="W")  # noqa: N806
+    new = W - np.asarray(0.5) * T.dot(x.T, g)
+    fn = tensordsl.function([x, g], new, updates=[(W, new)], mode="FAST_RUN")
+    xv, gv = np.ones((4, 2)), np.ones((4, 3))
+    out = fn(xv, gv)
+    want = np.ones((2, 3)) - 0.5 * (xv.T @ gv)
+    close(out, want, "float64")
+    close(W.get_value(), want, "float64")
+    assert not np.shares_memory(out, W.get_value(borrow=True))
+    fn(xv, gv)
+    close(out, want, "float64")  # the first result is not written by the next call
+
+
+@functools.cache
+def sgd_update(dtype: str, transposed: bool):
+    x, g = T.matrix("x", dtype), T.matrix("g", dtype)
+    W = tensordsl.shared(np.zeros((1, 1), dtype), name="W")  # noqa: N806
+    prod = T.dot(x.T, g) if transposed else T.dot(x, g)
+    fn = tensordsl.function([x, g], T.sum(g), mode="FAST_RUN",
+                            updates=[(W, W - np.asarray(0.125, dtype) * prod)])
+    return fn, W
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.data(), st.sampled_from(["float32", "float64"]), st.booleans(),
+       st.integers(0, 4), st.integers(0, 4), st.integers(0, 4), st.booleans())
+def test_sgd_update_property(data, dtype, transposed, m, k, n, strided_value):
+    """Shapes with 0 and 1 sizes, non-contiguous arguments, a value the driver may lend
+    (owned, contiguous) or not (a strided view): the same values as numpy either way."""
+    fn, W = sgd_update(dtype, transposed)  # noqa: N806
+    runner = driver_of(fn)
+    x = data.draw(arrays(dtype, (k, m) if transposed else (m, k), elements=values(dtype)))
+    g = data.draw(arrays(dtype, (k, n), elements=values(dtype)))
+    w0 = data.draw(arrays(dtype, (m, n), elements=values(dtype), layout="contiguous"))
+    if strided_value:
+        W.set_value(np.repeat(w0, 2, axis=1)[:, ::2], borrow=True)  # a view: never lent
+    else:
+        W.set_value(w0.copy(), borrow=True)
+    lent = runner.lent
+    xm = x.T if transposed else x
+    want = w0
+    for _ in range(2):
+        close(fn(x, g), g.sum(dtype=dtype), dtype)
+        want = (want.astype("float64") - 0.125 * (xm.astype("float64") @ g)).astype(dtype)
+        close(W.get_value(), want, dtype)
+    assert runner.schedule_calls == 0
+    # the first call lends an owned value only; the second call's value is owned always
+    assert runner.lent - lent == (1 if strided_value else 2)
+
+
+def test_an_update_product_runs_after_the_last_read_of_its_value():
+    """W's update comes first in the graph's order but V's update reads W: the driver
+    runs W's product after that read, so both accumulate in their own buffers."""
+    x, g = T.matrix("x"), T.matrix("g")
+    W = tensordsl.shared(np.ones((2, 3)), name="W")  # noqa: N806
+    V = tensordsl.shared(np.zeros((4, 3)), name="V")  # noqa: N806
+    fn = tensordsl.function([x, g], [], mode="FAST_RUN",
+                            updates=[(W, W - np.asarray(0.5) * T.dot(x.T, g)),
+                                     (V, V + T.dot(x, W))])
+    runner = driver_of(fn)
+    order = [str(s.node.inputs[0]) for s in fn.thunk.steps if "Gemm" in str(s.node.op)]
+    assert order == ["W", "V"]  # the schedule's order: W's update before V's reads W
+    assert sorted(runner.graph.donations.values()) == [2, 3]
+    rng = np.random.default_rng(4)
+    for call in range(1, 4):
+        xv, gv = rng.standard_normal((4, 2)), rng.standard_normal((4, 3))
+        w0, v0 = W.get_value(), V.get_value()
+        fn(xv, gv)
+        close(W.get_value(), w0 - 0.5 * (xv.T @ gv), "float64")
+        close(V.get_value(), v0 + xv @ w0, "float64")  # the old W
+        assert runner.lent == 2 * call
+
+
+def test_concurrent_sgd_calls_never_read_a_half_written_value():
+    """Calls of an in-place SGD step from several threads run one at a time: each reads a
+    whole value (old or new), so W is always W0 - n * lr * x.T @ g for one integer n for
+    every element (a lost update between threads is Theano's race; a torn value, read
+    while another call overwrites it, would make the elements differ)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, g = T.matrix("x"), T.matrix("g")
+    W = tensordsl.shared(np.zeros((300, 200)), name="W")  # noqa: N806
+    fn = tensordsl.function([x, g], T.sum(T.dot(x, W)), mode="FAST_RUN",
+                            updates=[(W, W - np.asarray(0.5) * T.dot(x.T, g))])
+    # each step subtracts exactly 1000.0; a product long enough for calls to overlap
+    xv, gv = np.ones((2000, 300)), np.ones((2000, 200))
+
+    def one(_: int) -> float:
+        return fn(xv, gv)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(one, range(40)))
+    steps = -W.get_value() / 1000.0
+    assert np.all(steps == steps.flat[0]) and 1 <= steps.flat[0] <= 40
+    assert driver_of(fn).lent >= 1
