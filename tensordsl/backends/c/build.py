@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 
+from tensordsl.backends.c import merge
 from tensordsl.config import config
 from tensordsl.errors import CompileError
 
@@ -155,17 +156,24 @@ def renamed_unit(source: str, renames: dict[str, str]) -> str:
 
 def compile_bundle(units: Sequence[tuple[str, dict[str, str]]], target: str, cc: str) -> None:
     """Compile several kernel units, each `(source, renames)` (see `renamed_unit`), into
-    the one shared library `target` with ONE compiler run: gcc compiles each file as its
-    own translation unit (their `static` helpers do not clash) and links them once.
-    The C files are named by position in a private temporary folder next to `target`,
-    so the same bundle always gets the same command."""
+    the one shared library `target` with ONE compiler run. The units are merged into one
+    translation unit (`merge.merge`: one cc1 and one assembler run for the bundle, not
+    one per unit); a unit the merge cannot read makes gcc compile each as its own file
+    instead (their `static` helpers do not clash) and link them once. The C files are
+    named by position in a private temporary folder next to `target`, so the same bundle
+    always gets the same command."""
+    for _, renames in units:
+        renamed_unit("", renames)  # checks that every rename is between identifiers
+    merged = merge.merge(units)
+    texts = [merged] if merged is not None else \
+        [renamed_unit(source, renames) for source, renames in units]
     folder = tempfile.mkdtemp(prefix="td_src_", dir=os.path.dirname(target))
     try:
         paths = []
-        for i, (source, renames) in enumerate(units):
+        for i, text in enumerate(texts):
             path = os.path.join(folder, f"u{i}.c")
             with open(path, "w") as f:
-                f.write(renamed_unit(source, renames))
+                f.write(text)
             paths.append(path)
         cmd = command(cc, paths, target)
         result = subprocess.run(cmd, capture_output=True, text=True)
