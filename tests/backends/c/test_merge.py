@@ -14,6 +14,7 @@ import tensordsl
 from tensordsl import tensor as T
 from tensordsl.backends.c import build, cache, merge, validate
 from tensordsl.config import config
+from tensordsl.ops import scalar as ps
 from tensordsl.sandbox.rng_mrg import MRG_RandomStreams
 from tensordsl.scan import scan
 
@@ -168,3 +169,22 @@ def test_every_kind_of_generated_unit_can_be_merged(tmp_path):
     for value, want_value in zip(got_linear, reference):
         np.testing.assert_allclose(value, want_value, rtol=1e-12)
     assert got[3].shape == (3,) and np.all((got[3] > 0) & (got[3] < 1))
+
+
+@pytest.mark.parametrize("openmp", [True, False])
+def test_path_functions_are_noinline_only_under_openmp(openmp):
+    """Under OpenMP each path function has two calls (parallel region, serial branch):
+    `noinline` keeps one copy of its loops; without OpenMP (the standalone dump) it has
+    one call and the unit stays plain C99. pycparser reads both (`validate.parseable`)."""
+    from tensordsl.backends.c.render import CRenderer
+    from tensordsl.backends.c.schedule import ENTRY
+
+    from .kernels import multi_op_kernel
+
+    kernel = multi_op_kernel(2, ("float64",), [(ps.get("exp"), (0,))])
+    source = CRenderer(openmp=openmp).render(kernel, ENTRY)
+    heads = [line for line in source.splitlines() if line.startswith("static ")]
+    assert len(heads) == 2
+    assert all(("__attribute__((noinline))" in h) == openmp for h in heads), heads
+    validate.check_source(source)
+    assert merge.file_scope_names(source) == ["td_array", f"{ENTRY}_flat", f"{ENTRY}_strided"]
