@@ -140,16 +140,22 @@ def _check_result(result: subprocess.CompletedProcess, cmd: list[str], what: str
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def check_renames(renames: dict[str, str]) -> None:
+    """Raise CompileError unless every name of `renames` (old -> new) is a C identifier:
+    they are pasted into `#define` lines."""
+    for old, new in renames.items():
+        if not (_IDENT.match(old) and _IDENT.match(new)):
+            raise CompileError(f"internal error: cannot rename {old!r} to {new!r}: "
+                               f"both must be C identifiers")
+
+
 def renamed_unit(source: str, renames: dict[str, str]) -> str:
     """`source` with each exported name of `renames` (old -> new) renamed by a `#define`
     on top, so that several units exporting the same entry name (every kernel exports
     `td_kernel`) can be linked into one library. The preprocessor replaces whole tokens
     only: `td_kernel_flat` is not touched by a rename of `td_kernel`. The names are
     ours (entry names and hex keys), checked to be identifiers: nothing else is pasted."""
-    for old, new in renames.items():
-        if not (_IDENT.match(old) and _IDENT.match(new)):
-            raise CompileError(f"internal error: cannot rename {old!r} to {new!r}: "
-                               f"both must be C identifiers")
+    check_renames(renames)
     defines = "".join(f"#define {old} {new}\n" for old, new in renames.items())
     return defines + source
 
@@ -163,7 +169,7 @@ def compile_bundle(units: Sequence[tuple[str, dict[str, str]]], target: str, cc:
     named by position in a private temporary folder next to `target`, so the same bundle
     always gets the same command."""
     for _, renames in units:
-        renamed_unit("", renames)  # checks that every rename is between identifiers
+        check_renames(renames)
     merged = merge.merge(units)
     texts = [merged] if merged is not None else \
         [renamed_unit(source, renames) for source, renames in units]

@@ -188,3 +188,12 @@ def test_path_functions_are_noinline_only_under_openmp(openmp):
     assert all(("__attribute__((noinline))" in h) == openmp for h in heads), heads
     validate.check_source(source)
     assert merge.file_scope_names(source) == ["td_array", f"{ENTRY}_flat", f"{ENTRY}_strided"]
+
+
+def test_a_bundle_renames_only_between_identifiers(tmp_path):
+    from tensordsl.errors import CompileError
+
+    with pytest.raises(CompileError, match="C identifiers"):
+        build.compile_bundle([("int td_kernel;\n", {"td_kernel": "g; int evil"})],
+                             str(tmp_path / "b.so"), "cc")
+    assert not list(tmp_path.iterdir())  # nothing written
