@@ -1,13 +1,16 @@
 """Kernel speed and compile cost of two `config.cflags` settings, in one process.
 
     python tools/compare_cflags.py [--flags "-O3 ..." --against "-O2 ..."] [--rounds N]
+                                   [--inline-paths]
 
 For each setting (each with its own fresh cache directory): the gcc CPU seconds to build
 Black-Scholes float64 and float32 (N=1,000,000) and the 784-512-512-10 MLP SGD step
 (batch 128, float32), then the run time of each, the two settings' calls interleaved
 round by round (a loaded host slows both alike), median over the rounds. Used to pick
 the default flags (docs/benchmarks.md, "Compile time"): never trade run time for
-compile time without saying so.
+compile time without saying so. `--inline-paths`: the second setting renders the kernels'
+path functions without `__attribute__((noinline))` (as before it was added), to measure
+what that attribute costs at run time and saves in gcc time.
 """
 
 from __future__ import annotations
@@ -66,14 +69,24 @@ def main() -> None:
     parser.add_argument("--flags", default=DEFAULT)
     parser.add_argument("--against", default=CHEAP)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--inline-paths", action="store_true")
     args = parser.parse_args()
+    if args.inline_paths and args.against == CHEAP:
+        args.against = args.flags
     import tensordsl
     from tensordsl.backends.c import schedule
+    from tensordsl.backends.c.render import CRenderer
+
+    with_attribute = CRenderer.path_head
+
+    def inline_paths(self: CRenderer, name: str, params: str) -> str:
+        return with_attribute(self, name, params).replace("__attribute__((noinline)) ", "")
 
     settings = [args.flags, args.against]
     for name, build in _workloads().items():
         calls, cpu = [], []
-        for flags in settings:
+        for k, flags in enumerate(settings):
+            CRenderer.path_head = inline_paths if k and args.inline_paths else with_attribute
             with tempfile.TemporaryDirectory() as folder, \
                     tensordsl.config.change_flags(cflags=flags, compiledir=folder):
                 schedule._compiled.clear()
@@ -82,6 +95,7 @@ def main() -> None:
                 call()
                 cpu.append(_children_cpu() - before)
                 calls.append(call)
+        CRenderer.path_head = with_attribute
         times: list[list[float]] = [[] for _ in settings]
         for _ in range(args.rounds):
             for k, call in enumerate(calls):
@@ -91,7 +105,8 @@ def main() -> None:
         med = [statistics.median(t) for t in times]
         print(f"{name}: gcc cpu {cpu[0]:.2f} s vs {cpu[1]:.2f} s; call {med[0] * 1e3:.2f} ms "
               f"vs {med[1] * 1e3:.2f} ms (second / first = {med[1] / med[0]:.3f})")
-    print(f"first = {args.flags!r}, second = {args.against!r}; loadavg {os.getloadavg()}")
+    second = f"{args.against!r}" + (" with inlined paths" if args.inline_paths else "")
+    print(f"first = {args.flags!r}, second = {second}; loadavg {os.getloadavg()}")
 
 
 if __name__ == "__main__":

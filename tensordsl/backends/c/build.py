@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 
+from tensordsl.backends.c import merge
 from tensordsl.config import config
 from tensordsl.errors import CompileError
 
@@ -139,33 +140,46 @@ def _check_result(result: subprocess.CompletedProcess, cmd: list[str], what: str
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def check_renames(renames: dict[str, str]) -> None:
+    """Raise CompileError unless every name of `renames` (old -> new) is a C identifier:
+    they are pasted into `#define` lines."""
+    for old, new in renames.items():
+        if not (_IDENT.match(old) and _IDENT.match(new)):
+            raise CompileError(f"internal error: cannot rename {old!r} to {new!r}: "
+                               f"both must be C identifiers")
+
+
 def renamed_unit(source: str, renames: dict[str, str]) -> str:
     """`source` with each exported name of `renames` (old -> new) renamed by a `#define`
     on top, so that several units exporting the same entry name (every kernel exports
     `td_kernel`) can be linked into one library. The preprocessor replaces whole tokens
     only: `td_kernel_flat` is not touched by a rename of `td_kernel`. The names are
     ours (entry names and hex keys), checked to be identifiers: nothing else is pasted."""
-    for old, new in renames.items():
-        if not (_IDENT.match(old) and _IDENT.match(new)):
-            raise CompileError(f"internal error: cannot rename {old!r} to {new!r}: "
-                               f"both must be C identifiers")
+    check_renames(renames)
     defines = "".join(f"#define {old} {new}\n" for old, new in renames.items())
     return defines + source
 
 
 def compile_bundle(units: Sequence[tuple[str, dict[str, str]]], target: str, cc: str) -> None:
     """Compile several kernel units, each `(source, renames)` (see `renamed_unit`), into
-    the one shared library `target` with ONE compiler run: gcc compiles each file as its
-    own translation unit (their `static` helpers do not clash) and links them once.
-    The C files are named by position in a private temporary folder next to `target`,
-    so the same bundle always gets the same command."""
+    the one shared library `target` with ONE compiler run. The units are merged into one
+    translation unit (`merge.merge`: one cc1 and one assembler run for the bundle, not
+    one per unit); a unit the merge cannot read makes gcc compile each as its own file
+    instead (their `static` helpers do not clash) and link them once. The C files are
+    named by position in a private temporary folder next to `target`, so the same bundle
+    always gets the same command."""
+    for _, renames in units:
+        check_renames(renames)
+    merged = merge.merge(units)
+    texts = [merged] if merged is not None else \
+        [renamed_unit(source, renames) for source, renames in units]
     folder = tempfile.mkdtemp(prefix="td_src_", dir=os.path.dirname(target))
     try:
         paths = []
-        for i, (source, renames) in enumerate(units):
+        for i, text in enumerate(texts):
             path = os.path.join(folder, f"u{i}.c")
             with open(path, "w") as f:
-                f.write(renamed_unit(source, renames))
+                f.write(text)
             paths.append(path)
         cmd = command(cc, paths, target)
         result = subprocess.run(cmd, capture_output=True, text=True)

@@ -7,8 +7,8 @@
   (`build.build_key`). Entry `td_<key>.so` plus `td_<key>.sha256`, the hash of the
   library's bytes: a truncated or corrupted library fails that check and is rebuilt.
 * Bundles (`get_entries`): the units of a function missing from the cache are built
-  together, by ONE compiler run (a function of many kernels: one run per usable core,
-  each a bundle of at least `MIN_UNITS_PER_RUN` units), into one library
+  together, by ONE compiler run (a function of much source: one run per usable core,
+  each a bundle of at least `MIN_SOURCE_PER_RUN` characters), into one library
   `td_b<bundle key>.so` (+ `.sha256`);
   each unit's exported names get its key as a suffix there (`td_kernel` ->
   `td_kernel_<key[:24]>`), and a record `td_<key>.entry` (the bundle's file name and
@@ -258,11 +258,11 @@ def _build_missing(folder: str, missing: dict[str, Unit], found: dict[str, tuple
                 found.update(part)
 
 
-# A bundle holds at least this many units: a function of fewer kernels (and any function
-# on one core) is built by one compiler run. A larger one gets one run per usable core,
-# at once: one gcc run is serial, and on an idle 2-core host one run of the MLP step's 23
-# kernels (1.9 s of gcc CPU) would take longer than two runs of half as many (docs/c_backend.md).
-MIN_UNITS_PER_RUN = 8
+# A compiler run costs ~40 ms of its own (the gcc driver, cc1's start-up, the link) and
+# gcc's time grows with the source's size (~20 us a character at -O3): a run is worth
+# starting for at least this much C source (~150 ms of gcc). One gcc run is serial: on an
+# idle 2-core host, two runs of half the source each take half as long (docs/c_backend.md).
+MIN_SOURCE_PER_RUN = 8000
 
 
 def usable_cores() -> int:
@@ -274,12 +274,20 @@ def usable_cores() -> int:
 
 
 def _split(units: dict[str, Unit]) -> list[dict[str, Unit]]:
-    """`units` dealt into bundles, one per compiler run: as many runs as usable cores but
-    at least MIN_UNITS_PER_RUN units in each; dealt by source size, largest first, so the
-    runs take about as long; deterministic (a given set always makes the same bundles)."""
-    runs = max(1, min(usable_cores(), len(units) // MIN_UNITS_PER_RUN))
-    order = sorted(units, key=lambda k: (-len(units[k].source), k))
-    return [{k: units[k] for k in order[i::runs]} for i in range(runs)]
+    """`units` dealt into bundles, one per compiler run: at most one run per usable core,
+    each with at least MIN_SOURCE_PER_RUN characters of source; each unit, largest
+    first, goes to the run with the least source so far, so the runs take about as long
+    (a compiled scan loop of 2,800 lines gets a run of its own while the kernels share
+    the other); deterministic (a given set always makes the same bundles)."""
+    sizes = {key: len(unit.source) for key, unit in units.items()}
+    runs = max(1, min(usable_cores(), len(units), sum(sizes.values()) // MIN_SOURCE_PER_RUN))
+    groups: list[list[str]] = [[] for _ in range(runs)]
+    loads = [0] * runs
+    for key in sorted(units, key=lambda k: (-sizes[k], k)):
+        run = min(range(runs), key=lambda r: (loads[r], r))
+        groups[run].append(key)
+        loads[run] += sizes[key]
+    return [{key: units[key] for key in group} for group in groups]
 
 
 def _build_bundle(folder: str, units: dict[str, Unit], cc: str,

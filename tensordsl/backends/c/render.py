@@ -100,6 +100,15 @@ class CRenderer(ReductionPaths):
         """An OpenMP pragma line (nothing when OpenMP is off)."""
         return [f"#pragma omp {text}"] if self.openmp else []
 
+    def path_head(self, name: str, params: str) -> str:
+        """The head of a path function (`<name>_flat`, `_strided`, `_reduce`...), which the
+        entry runs through `run_range`. With OpenMP it is called twice, in the parallel
+        region and in the serial branch, and gcc -O3 would inline a copy of its loops at
+        each call (twice the code to optimise and vectorise): `noinline` keeps one copy,
+        for the cost of one call per kernel launch (docs/c_backend.md, compile time)."""
+        attribute = "__attribute__((noinline)) " if self.openmp else ""
+        return f"static {attribute}void {name}({params})"
+
     def run_range(self, fn: str, extent: str, args: str, indent: str,
                   partial: str = "") -> list[str]:
         """Call `fn(lo, hi, args)` over [0, extent): split in one contiguous block per
@@ -229,7 +238,7 @@ class CRenderer(ReductionPaths):
     # -- elementwise ------------------------------------------------------------------------
     def flat_elementwise(self) -> str:
         hoisted, load = self.flat_loads("i")
-        lines = [f"static void {self.name}_flat({self.flat_params()})", "{", *hoisted]
+        lines = [self.path_head(f"{self.name}_flat", self.flat_params()), "{", *hoisted]
         lines += ["    " + p for p in self.pragma("simd")]
         lines += ["    for (long long i = lo; i < hi; i++) {"]
         lines += self.body(load, "        ")
@@ -272,7 +281,7 @@ class CRenderer(ReductionPaths):
         used = [a for a in range(len(types)) if a >= nin or a in self.loaded]
         unit = " && ".join(f"st[{a * nd + last}] == sizeof({types[a]})"
                            for a in used if not steady[a]) or "1"
-        lines = [f"static void {self.name}_strided({self.strided_params()})", "{",
+        lines = [self.path_head(f"{self.name}_strided", self.strided_params()), "{",
                  f"    int unit = {unit};  /* every moving operand contiguous in the last dim */"]
         nest, ind = self.loop_nest(outer, "    ", True, False)
         lines += nest
@@ -312,7 +321,7 @@ class CRenderer(ReductionPaths):
         k = self.kernel
         dims = list(range(k.ndim))
         nin = len(k.inputs)
-        lines = [f"static void {self.name}_strided({self.strided_params()})", "{"]
+        lines = [self.path_head(f"{self.name}_strided", self.strided_params()), "{"]
         nest, ind = self.loop_nest(dims, "    ", True, True)
         load = [f"*(const {self.in_type(j)} *){self.strided_access(j, dims)}"
                 for j in range(nin)]

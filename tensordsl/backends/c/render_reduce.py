@@ -72,7 +72,7 @@ class ReductionPaths:
         hoisted, load = self.flat_loads("i + l")
         _, tail_load = self.flat_loads("i")
         accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
-        lines = [f"static void {self.name}_flatred({self.flat_params(reduce=True)})", "{",
+        lines = [self.path_head(f"{self.name}_flatred", self.flat_params(reduce=True)), "{",
                  *hoisted, "    long long i = lo;"]
         lines += [f"    {t} lane{j}[{LANES}];" for t, j in accs]
         lines += [f"    for (int l = 0; l < {LANES}; l++) {{"]
@@ -107,7 +107,7 @@ class ReductionPaths:
         red = list(k.reduce_axes)
         last = red[-1]
         accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
-        lines = [f"static void {self.name}_reduce({self.strided_params()})", "{"]
+        lines = [self.path_head(f"{self.name}_reduce", self.strided_params()), "{"]
         outer, ind = self.loop_nest(kept, "    ", True, False)
         lines += outer
         lines += [f"{ind}{t} acc{j} = {self.acc_init(j)};" for t, j in accs]
@@ -176,7 +176,7 @@ class ReductionPaths:
         red = list(k.reduce_axes)
         outer = kept[:-1]
         accs = [(self.type_name(self.acc_dtype(j)), j) for j in range(nout)]
-        lines = [f"static void {self.name}_reduce_rows({self.strided_params()})", "{"]
+        lines = [self.path_head(f"{self.name}_reduce_rows", self.strided_params()), "{"]
         nest, ind = self.loop_nest(outer, "    ", True, False)
         lines += nest
         span = ("lo", "hi") if not outer else ("0", f"shape[{last}]")

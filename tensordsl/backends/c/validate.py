@@ -1,7 +1,9 @@
 """Parse every generated C unit with pycparser before it is compiled.
 
 Generated units include no headers, so pycparser sees exactly the text gcc compiles
-(less its comments, which pycparser leaves to the preprocessor). A
+(less its comments, which pycparser leaves to the preprocessor, and the one GNU
+attribute the renderer writes, `__attribute__((noinline))`, which pycparser's C99
+grammar lacks). A
 parse failure is an internal error (a renderer bug): `CompileError` quoting the
 offending line. Observers (used by the tests) see every unit that was checked.
 """
@@ -45,7 +47,7 @@ def check_source(source: str, unit: str = "<kernel>") -> None:
 
     parser = _parser()
     try:
-        parser.parse(strip_comments(source), unit)
+        parser.parse(parseable(source), unit)
     except ParseError as err:
         raise CompileError(_describe(str(err), source, _next_token_line(parser))) from None
 
@@ -58,6 +60,12 @@ def _next_token_line(parser: object) -> int | None:
         return None
 
 
+def parseable(source: str) -> str:
+    """`source` as pycparser reads it: comments and `__attribute__((noinline))` blanked
+    (line and column numbers kept)."""
+    return strip_comments(source).replace(NOINLINE, " " * len(NOINLINE))
+
+
 def strip_comments(source: str) -> str:
     """`source` with /* comments */ blanked (line numbers kept): the preprocessor's job,
     which pycparser leaves to cpp. Generated comments never contain string literals."""
@@ -65,6 +73,7 @@ def strip_comments(source: str) -> str:
 
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
+NOINLINE = "__attribute__((noinline))"  # blanked (columns kept) before parsing
 
 
 def _describe(message: str, source: str, fallback_line: int | None) -> str:

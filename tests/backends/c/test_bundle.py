@@ -211,11 +211,12 @@ def test_a_unit_failing_its_check_publishes_nothing(fresh_dir):
 @pytest.mark.parametrize("cores,runs", [(1, 1), (2, 2), (4, 2)])
 def test_a_large_batch_gets_one_run_per_core(fresh_dir, monkeypatch, cores, runs):
     """16 units: one run on one core; on more, one run per core with at least
-    MIN_UNITS_PER_RUN units in each (so 2 runs, not 4, on 4 cores)."""
-    monkeypatch.setattr(cache, "MIN_UNITS_PER_RUN", 8)
-    monkeypatch.setattr(cache, "usable_cores", lambda: cores)
+    MIN_SOURCE_PER_RUN characters of source in each (so 2 runs, not 4, on 4 cores)."""
     names = ["exp", "log", "sqrt", "tanh", "sinh", "cosh", "log1p", "expm1"]
     units = _units(*names) + _units(*names, dtype="float32")
+    total = sum(len(u.source) for u in units)
+    monkeypatch.setattr(cache, "MIN_SOURCE_PER_RUN", total // 2)
+    monkeypatch.setattr(cache, "usable_cores", lambda: cores)
     before = _counts()
     found = cache.get_entries(units)
     assert _counts() == (before[0] + runs, before[1] + 16)
@@ -225,3 +226,20 @@ def test_a_large_batch_gets_one_run_per_core(fresh_dir, monkeypatch, cores, runs
         xs = x if i < len(names) else x.astype("float32")
         _close(_call(lib, sym, xs), getattr(np, name)(xs), name)
     assert cache.get_entries(units) == found  # every unit found again by its own key
+
+
+def test_runs_are_balanced_by_source_size(monkeypatch):
+    """A large unit (a compiled scan loop) gets a run of its own, the small ones share the
+    other; the same set always makes the same bundles; little source makes one run."""
+    monkeypatch.setattr(cache, "usable_cores", lambda: 2)
+    monkeypatch.setattr(cache, "MIN_SOURCE_PER_RUN", 100)
+    sizes = {"k1": 1000, "k2": 300, "k3": 300, "k4": 200, "k5": 100}
+    units = {k: cache.Unit("x" * n, "td_kernel") for k, n in sizes.items()}
+    groups = cache._split(units)
+    assert [sorted(g) for g in groups] == [["k1"], ["k2", "k3", "k4", "k5"]]
+    assert cache._split(dict(reversed(units.items()))) == groups
+    monkeypatch.setattr(cache, "MIN_SOURCE_PER_RUN", 2000)
+    assert [sorted(g) for g in cache._split(units)] == [sorted(sizes)]
+    monkeypatch.setattr(cache, "usable_cores", lambda: 8)
+    monkeypatch.setattr(cache, "MIN_SOURCE_PER_RUN", 1)
+    assert len(cache._split(units)) == 5  # never more runs than units

@@ -23,7 +23,10 @@ from tensordsl.scan import scan
 
 
 @pytest.fixture
-def fresh_dir(tmp_path):
+def fresh_dir(tmp_path, monkeypatch):
+    """A fresh cache on one core: a function's units all go to ONE compiler run (on more
+    cores a function of much source gets one run per core, see test_bundle.py)."""
+    monkeypatch.setattr(cache, "usable_cores", lambda: 1)
     with config.change_flags(compiledir=str(tmp_path / "c")):
         yield tmp_path / "c"
 

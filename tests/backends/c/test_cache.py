@@ -103,7 +103,9 @@ def test_processes_building_overlapping_bundles_build_each_kernel_once(tmp_path)
     drivers = int(counts[0][4])
     # the shared ones, a's own, b's own (and each driver): each once
     assert units == kernels + 1 + drivers, counts
-    assert 1 <= sum(int(c[0]) for c in counts) <= 2, counts  # compiler runs
+    # compiler runs: one build of a's units and one of b's missing ones, each split over
+    # at most one run per usable core (cache._split)
+    assert 1 <= sum(int(c[0]) for c in counts) <= 2 * cache.usable_cores(), counts
     assert not list(folder.glob("td_tmp_*")) and not list(folder.glob("td_src_*"))
 
 

@@ -24,7 +24,7 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-static void td_kernel_flat(long long lo, long long hi, const double *restrict in0, const double *restrict in1, const double *restrict in2, const double *restrict in3, const double *restrict in4, const double *restrict in5, double *restrict out0, double *restrict out1)
+static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi, const double *restrict in0, const double *restrict in1, const double *restrict in2, const double *restrict in3, const double *restrict in4, const double *restrict in5, double *restrict out0, double *restrict out1)
 {
     const double s3 = in3[0];
     const double s5 = in5[0];
@@ -71,7 +71,7 @@ static void td_kernel_flat(long long lo, long long hi, const double *restrict in
     }
 }
 
-static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
     #pragma omp simd
     for (long long i0 = lo; i0 < hi; i0++) {

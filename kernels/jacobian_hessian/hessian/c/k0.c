@@ -17,7 +17,7 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-static void td_kernel_flat(long long lo, long long hi, const double *restrict in0, double *restrict out0)
+static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi, const double *restrict in0, double *restrict out0)
 {
     #pragma omp simd
     for (long long i = lo; i < hi; i++) {
@@ -26,7 +26,7 @@ static void td_kernel_flat(long long lo, long long hi, const double *restrict in
     }
 }
 
-static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
     #pragma omp simd
     for (long long i0 = lo; i0 < hi; i0++) {

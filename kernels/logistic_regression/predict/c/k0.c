@@ -19,7 +19,7 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-static void td_kernel_flat(long long lo, long long hi, const double *restrict in0, const double *restrict in1, unsigned char *restrict out0)
+static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi, const double *restrict in0, const double *restrict in1, unsigned char *restrict out0)
 {
     const double s1 = in1[0];
     #pragma omp simd
@@ -38,7 +38,7 @@ static void td_kernel_flat(long long lo, long long hi, const double *restrict in
     }
 }
 
-static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
     #pragma omp simd
     for (long long i0 = lo; i0 < hi; i0++) {

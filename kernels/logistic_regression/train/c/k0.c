@@ -19,7 +19,7 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-static void td_kernel_flat(long long lo, long long hi, const double *in0, const double *in1, double *out0, unsigned char *out1)
+static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi, const double *in0, const double *in1, double *out0, unsigned char *out1)
 {
     const double s1 = in1[0];
     #pragma omp simd
@@ -39,7 +39,7 @@ static void td_kernel_flat(long long lo, long long hi, const double *in0, const 
     }
 }
 
-static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
     #pragma omp simd
     for (long long i0 = lo; i0 < hi; i0++) {

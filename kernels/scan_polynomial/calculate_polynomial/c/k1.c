@@ -43,7 +43,7 @@ static void td_copy(const td_array *src, char *dst, long long item, long long co
 
 
 
-static void td_k0_flat(long long lo, long long hi, const double *restrict in0, const long long *restrict in1, const double *restrict in2, double *restrict out0)
+static __attribute__((noinline)) void td_k0_flat(long long lo, long long hi, const double *restrict in0, const long long *restrict in1, const double *restrict in2, double *restrict out0)
 {
     const double s0 = in0[0];
     const long long s1 = in1[0];
@@ -59,7 +59,7 @@ static void td_k0_flat(long long lo, long long hi, const double *restrict in0, c
     }
 }
 
-static void td_k0_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+static __attribute__((noinline)) void td_k0_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
     double v0 = *(const double *)(data[0] + 0);
     long long v1 = *(const long long *)(data[1] + 0);

@@ -17,7 +17,7 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-static void td_kernel_flatred(long long lo, long long hi, const float *restrict in0, const double *restrict in1, double *res0)
+static __attribute__((noinline)) void td_kernel_flatred(long long lo, long long hi, const float *restrict in0, const double *restrict in1, double *res0)
 {
     long long i = lo;
     double lane0[16];
@@ -46,7 +46,7 @@ static void td_kernel_flatred(long long lo, long long hi, const float *restrict 
     *res0 = acc0;
 }
 
-static void td_kernel_reduce(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
     double acc0 = ((double)0x0.0p+0);
     double lane0[16];

@@ -17,7 +17,7 @@ int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 
-static void td_kernel_flat(long long lo, long long hi, const long long *restrict in0, const int *restrict in1, long long *restrict out0)
+static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi, const long long *restrict in0, const int *restrict in1, long long *restrict out0)
 {
     const long long s0 = in0[0];
     const int s1 = in1[0];
@@ -32,7 +32,7 @@ static void td_kernel_flat(long long lo, long long hi, const long long *restrict
     }
 }
 
-static void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
     long long v0 = *(const long long *)(data[0] + 0);
     signed char v1 = ((signed char)2LL);
