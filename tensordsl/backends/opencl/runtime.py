@@ -22,7 +22,8 @@ import numpy as np
 from tensordsl.backends.opencl import build
 from tensordsl.backends.opencl.device import Runtime, import_pyopencl
 from tensordsl.backends.opencl.gemm import gemm_source
-from tensordsl.backends.opencl.render import VECTOR_WIDTH, OpenCLRenderer, uses_float64
+from tensordsl.backends.opencl.render import OpenCLRenderer, uses_float64
+from tensordsl.backends.opencl.tuning import kernel_tuning
 from tensordsl.errors import CompileError
 from tensordsl.kernel.ir import Kernel
 from tensordsl.kernel.reductions import REDUCTIONS
@@ -163,7 +164,8 @@ class KernelRunner:
         self.rt = rt
         self.labels = list(labels)
         self.who = who
-        self.source = OpenCLRenderer().render(kernel, "td")
+        self.tuning = kernel_tuning(rt.info)  # builtins or inline math, vector width
+        self.source = OpenCLRenderer(self.tuning).render(kernel, "td")
         self.in_dtypes = [np.dtype(x.dtype) for x in kernel.inputs]
         self.out_dtypes = [np.dtype(d) for d in kernel.output_dtypes]
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
@@ -175,7 +177,7 @@ class KernelRunner:
         self.fns = {n: build.kernel(rt.context, self.source, rt.info.name, f"td_{n}")
                     for n in names}
         # the contiguous path's vector program (float kernels of vectorisable ops)
-        self.vector_source = OpenCLRenderer().render_vector(kernel, "td")
+        self.vector_source = OpenCLRenderer(self.tuning).render_vector(kernel, "td")
         if self.vector_source is not None:
             self.fns["vec"] = build.kernel(rt.context, self.vector_source, rt.info.name,
                                            "td_vec")
@@ -228,11 +230,12 @@ class KernelRunner:
                 operands += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
             operands += [o.base_data for o in outs]
             base = 0
-            if "vec" in self.fns and n >= VECTOR_WIDTH:
-                nv = n // VECTOR_WIDTH
+            width = self.tuning.vector_width
+            if "vec" in self.fns and n >= width:
+                nv = n // width
                 launch(self.fns["vec"], self.rt.queue, (-(-nv // wg) * wg,), (wg,),
                        np.int64(nv), *operands)
-                base = nv * VECTOR_WIDTH
+                base = nv * width
             if base < n:  # the tail (or everything) one element per work-item
                 rest = n - base
                 launch(self.fns["flat"], self.rt.queue, (-(-rest // wg) * wg,), (wg,),
