@@ -34,7 +34,7 @@ from __future__ import annotations
 # the largest ulp distance to numpy measured over the test grids (millions of points incl.
 # subnormal inputs/results, the overflow/underflow edges and the specials)
 MEASURED_ULPS = {("exp", "float64"): 1, ("log", "float64"): 1,
-                 ("exp", "float32"): 3, ("log", "float32"): 3}
+                 ("exp", "float32"): 3, ("log", "float32"): 4}
 
 _TAYLOR13 = tuple(1.0 / __import__("math").factorial(n) for n in range(13, 1, -1))
 # Cephes expf: exp(r) = 1 + r + r^2 (0.5 + r P(r)), |r| <= ln2/2

@@ -288,6 +288,15 @@ class _Run:
         self.rt = rt
         self.plan = [(s.node, s.call, s.inputs, s.outputs, w, h)
                      for s, w, h in zip(steps, where, host_inputs)]
+        # steps whose outputs include a function output computed by that step alone: when
+        # the outputs go to the host, their kernel writes into numpy memory directly
+        # (runtime.host_backed: no copy back on PoCL)
+        once = {s for s in output_slots if output_slots.count(s) == 1
+                and s not in input_slots}
+        self.host_calls = {k: functools.partial(s.runner.call, host_outputs=True)
+                           for k, (s, w) in enumerate(zip(steps, where))
+                           if isinstance(s.runner, runtime.KernelRunner) and w == "device"
+                           and once.intersection(s.outputs)}
         self.input_slots = input_slots
         self.output_slots = output_slots
         self.constants = constants
@@ -338,7 +347,9 @@ class _Run:
 
     def _steps(self, host: dict, dev: dict, on_device: Any, on_host: Any,
                device_outputs: bool) -> list[Any]:
-        for node, call, ins, outs, place, host_ins in self.plan:
+        for k, (node, call, ins, outs, place, host_ins) in enumerate(self.plan):
+            if not device_outputs and k in self.host_calls:
+                call = self.host_calls[k]
             if host_ins is not None and all(s in host for s in host_ins):
                 place, args = "host", [host[s] for s in host_ins]
                 call = functools.partial(node.op.perform, node)

@@ -122,12 +122,15 @@ def test_constants_special_values():
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_vector_path_matches_numpy(dtype, data):
-    """Float kernels of vectorisable ops run VECTOR_WIDTH elements per work-item on
-    contiguous operands, the tail one per work-item: every such op, sizes around the
-    width, a broadcast scalar operand and a constant of another float dtype."""
-    from tensordsl.backends.opencl.render import VECTOR_OPS, VECTOR_WIDTH, vector_dtype
+    """Float kernels of vectorisable ops run the device's vector width (tuning.py) of
+    elements per work-item on contiguous operands, the tail one per work-item: every such
+    op, sizes around the width, a broadcast scalar operand and a constant of another
+    float dtype."""
+    from tensordsl.backends.opencl.render import VECTOR_OPS, vector_dtype
+    from tensordsl.backends.opencl.tuning import kernel_tuning
 
     from ..c.kernels import lowerable
+    from .helpers import rt
 
     unary = [op for op in ps.SCALAR_OPS.values()
              if op.nin == 1 and op.name in VECTOR_OPS and lowerable(op, (dtype,)) == dtype]
@@ -153,8 +156,8 @@ def test_vector_path_matches_numpy(dtype, data):
     wider = Kernel(1, kernel.inputs, (*body[:2], ScalarNode("float64", value=0.75), *body[3:]),
                    kernel.outputs, kernel.output_dtypes)
     assert vector_dtype(wider) == (dtype if dtype == "float64" else None)
-    n = data.draw(st.sampled_from([0, 1, VECTOR_WIDTH - 1, VECTOR_WIDTH, VECTOR_WIDTH + 3,
-                                   5 * VECTOR_WIDTH, 1000]))
+    width = kernel_tuning(rt().info).vector_width
+    n = data.draw(st.sampled_from([0, 1, width - 1, width, width + 3, 5 * width, 1000]))
     x = data.draw(operand((n,), dtype, elements(dtype, 8.0)))
     y = data.draw(operand((1,), dtype, elements(dtype, 8.0)))
     names = [op.name for op in unary + binary] + ["mul", "clip"]
