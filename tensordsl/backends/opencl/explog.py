@@ -130,7 +130,7 @@ def log_source(vtype: str) -> str:
         ln2_hi, ln2_lo = 0.693359375, -2.12194440e-4
     lines = [
         f"static inline {t} {name('log', d)}({t} x0)\n{{",
-        "    /* x = 2^k z, z in [sqrt(2)/2, sqrt(2)) from the bits; polynomial in z - 1 "
+        "    /* x = 2^k z, z in [0.7071, 1.4142) from the bits; polynomial in z - 1 "
         "(opencl/explog.py) */",
         f"    {it} sub = x0 < {L(tiny)};  /* subnormal (and <= 0: fixed up below) */",
         f"    {t} xs = sub ? x0 * {L(scale)} : x0;",

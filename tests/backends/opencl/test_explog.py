@@ -8,6 +8,8 @@ strided one; random shapes with 0-size, size-1 broadcast and non-contiguous oper
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -63,7 +65,9 @@ def points(op: str, dtype: str, n: int = 1_000_000) -> np.ndarray:
                  np.geomspace(tiny, 1, 5000), -np.geomspace(tiny, 1, 5000),
                  np.array(edges + near), -bits[: n // 8]]
     elif op == "log":
-        parts = [bits, np.geomspace(tiny, float(fi.max), n // 4),
+        with np.errstate(over="ignore"):
+            spread = np.geomspace(tiny, float(fi.max), n // 4)
+        parts = [bits, spread,
                  1 + rng.uniform(-0.3, 0.5, n // 4),
                  np.array([np.sqrt(0.5), np.sqrt(2.0), 1.0, 2.0, 0.5,
                            float(fi.smallest_normal), float(fi.max)])]
@@ -71,7 +75,7 @@ def points(op: str, dtype: str, n: int = 1_000_000) -> np.ndarray:
         parts = [bits, rng.uniform(0, 100, n // 4)]
     special = [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, tiny, -tiny, float(fi.max),
                -float(fi.max), float(fi.smallest_normal)]
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         return np.concatenate([np.asarray(p).astype(dtype) for p in parts + [special]])
 
 
@@ -107,7 +111,7 @@ def test_grid_vector_and_strided(op, dtype):
 def test_special_values_exact(dtype):
     """exp: +-0 -> 1, inf -> inf, -inf -> 0, NaN -> NaN, past the range inf / 0;
     log: +-0 -> -inf, inf -> inf, x < 0 -> NaN, NaN -> NaN, 1 -> 0."""
-    big = 1000.0 if dtype == "float64" else 100.0
+    big = 1000.0 if dtype == "float64" else 200.0
     x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, big, -big, 1.0] * 3, dtype=dtype)
     e, lg = compiled("exp", dtype)(x), compiled("log", dtype)(x)
     np.testing.assert_array_equal(e[:7], [1.0, 1.0, np.inf, 0.0, np.nan, np.inf, 0.0])
@@ -153,7 +157,8 @@ def test_programs_use_the_helpers_where_tuned():
         with tensordsl.config.change_flags(floatX=dtype):
             x = T.vector("x", dtype=dtype)
             fn = tensordsl.function([x], T.exp(x) + T.log(x) * T.sqrt(x), mode=opencl_mode())
-        sources = [s.text for s in BACKEND.sources(fn.maker.fgraph)]
+        sources = [re.sub(r"/\*.*?\*/", "", s.text, flags=re.S)  # code, not comments
+                   for s in BACKEND.sources(fn.maker.fgraph)]
         assert len(sources) == 2
         for text in sources:
             for op in ("exp", "log", "sqrt"):
