@@ -3,10 +3,13 @@ kernel changes of issue 12, in one process (rounds interleaved).
 
 `python tools/profile_opencl_bs.py [--n N] [--rounds R] [float64|float32 ...]` compiles
 the benchmark's formula (tools/benchsuite/wl_elemwise.py) with FAST_RUN on the C
-backend and four times on OpenCL: as the backend renders it now, and with each change
+backend and several times on OpenCL: as the backend renders it now, and with each change
 undone while compiling (vloadN loads instead of scalar loads; the builtin erf instead
-of erf64.py's for float64), then times every function on the same host inputs, one
-call of each per round, and prints medians and each one's speed relative to C.
+of erf64.py's for float64; the builtin exp/log/sqrt and 8 lanes, tuning.BUILTIN,
+instead of the PoCL CPU tuning), plus the current kernels with their outputs copied
+back from pooled device buffers (the path before host-backed outputs), then times
+every function on the same host inputs, one call of each per round, and prints
+medians and each one's speed relative to C.
 
 Undoing a change patches the renderer only while that function is compiled: a built
 runner keeps its programs, so the variants then run side by side.
@@ -30,11 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 @contextmanager
-def undone(vload: bool, builtin_erf: bool) -> Any:
+def undone(vload: bool, builtin_erf: bool, builtin_math: bool = False) -> Any:
     """While active, the OpenCL renderer loads with vloadN and/or lowers float64 erf to
-    the builtin (the state before issue 12's changes)."""
+    the builtin (the state before issue 12's changes), and/or every device gets the
+    BUILTIN tuning (builtin exp/log/sqrt, 8 lanes)."""
     from tensordsl.backends.cfamily.lowering import Lowering
-    from tensordsl.backends.opencl import render
+    from tensordsl.backends.opencl import render, runtime, tuning
+
+    saved_tuning = runtime.kernel_tuning
+    if builtin_math:
+        runtime.kernel_tuning = lambda info: tuning.BUILTIN  # type: ignore[assignment]
 
     saved_lower = render.OpenCLLowering.lower_op
     saved_vector = render.OpenCLRenderer.vector_kernel
@@ -55,6 +63,7 @@ def undone(vload: bool, builtin_erf: bool) -> Any:
     finally:
         render.OpenCLLowering.lower_op = saved_lower  # type: ignore[method-assign]
         render.OpenCLRenderer.vector_kernel = saved_vector  # type: ignore[method-assign]
+        runtime.kernel_tuning = saved_tuning  # type: ignore[assignment]
 
 
 def functions(dtype: str) -> dict[str, Callable]:
@@ -65,19 +74,29 @@ def functions(dtype: str) -> dict[str, Callable]:
     from tensordsl import tensor as T
     from tensordsl.runtime.mode import target_mode
 
-    def build(backend: str) -> Callable:
+    def build(backend: str, **kwargs: Any) -> Callable:
         with tensordsl.config.change_flags(floatX=dtype):
             S, K, Tm = (T.vector(name, dtype=dtype) for name in ("S", "K", "T"))
             return tensordsl.function([S, K, Tm], bs_expr(T, S, K, Tm),
-                                      mode=target_mode(backend))
+                                      mode=target_mode(backend), **kwargs)
 
     fns = {"C backend": build("c"), "OpenCL now": build("opencl")}
-    variants = [("OpenCL, vload8 loads", True, False)]
+    on_device = build("opencl", return_device_arrays=True)
+
+    def copied_back(*args: Any) -> Any:
+        out = on_device(*args)
+        return (out[0] if isinstance(out, (list, tuple)) else out).get()
+
+    fns["OpenCL now, outputs copied back"] = copied_back
+    variants = [("OpenCL, builtin exp/log/sqrt, 8 lanes", False, False, True),
+                ("OpenCL, vload loads", True, False, False)]
     if dtype == "float64":
-        variants += [("OpenCL, builtin erf", False, True),
-                     ("OpenCL before (vload8, builtin erf)", True, True)]
-    for label, vload, erf in variants:
-        with undone(vload, erf):
+        variants += [("OpenCL, builtin erf", False, True, False)]
+    # the kernels as issue 12 found them (outputs host-backed all the same)
+    variants += [("OpenCL kernels before (vload8, builtins, 8 lanes)", True,
+                  dtype == "float64", True)]
+    for label, vload, erf, math in variants:
+        with undone(vload, erf, math):
             fns[label] = build("opencl")
     return fns
 

@@ -222,7 +222,9 @@ class OpenCLRenderer:
                   for j, s in enumerate(self.scalar_inputs) if not s]
         lines += self.body(load, "    ")
         # stores lane by lane for the same reason (PoCL calls vstoreN out of line)
-        lines += [f"    out{j}[{width} * i + {e}] = v{o}.s{LANES[e]};"
+        # (a constant output is a scalar: stored as it is in every lane)
+        lines += [f"    out{j}[{width} * i + {e}] = v{o}"
+                  f"{'' if k.body[o].kind == 'const' else '.s' + LANES[e]};"
                   for j, o in enumerate(k.outputs) for e in range(width)]
         return "\n".join(lines + ["}", ""])
 
