@@ -45,7 +45,7 @@ from tensordsl.kernel.lower import lower_node
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
 from tensordsl.ops.reduce import Argmax
-from tensordsl.ops.shape import Shape
+from tensordsl.ops.shape import Join, Shape
 from tensordsl.ops.subtensor import Subtensor, build_index
 from tensordsl.sandbox.rng_mrg import MRGUniform
 
@@ -153,6 +153,13 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
         from tensordsl.backends.opencl.mrg import lower_mrg
 
         return lower_mrg(node, rt)
+    if isinstance(op, Join):  # one strided copy kernel per input (opencl/join.py)
+        from tensordsl.backends.opencl.join import JoinRunner
+
+        out = node.outputs[0]
+        runner = JoinRunner(op.axis, [v.dtype for v in node.inputs], out.dtype, out.ndim, rt,
+                            labels, str(op))
+        return "device", runner, list(range(len(node.inputs))), None
     if isinstance(op, (Dot, Gemm)):
         dtype = node.outputs[0].dtype
         matrices = node.inputs[2:4] if isinstance(op, Gemm) else node.inputs
