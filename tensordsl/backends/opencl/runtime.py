@@ -340,7 +340,8 @@ class KernelRunner:
 
 
 class GemmRunner:
-    """alpha * a @ b + beta * c on the device (Gemm), or a @ b (Dot), 1-d or 2-d."""
+    """alpha * a @ b + beta * c on the device (Gemm, 1-d or 2-d, float), or numpy's dot
+    (Dot, any rank, float or integer)."""
 
     def __init__(self, dtype: str, with_c: bool, rt: Runtime, labels: Sequence[str],
                  who: str) -> None:
@@ -365,12 +366,11 @@ class GemmRunner:
 
     def call(self, values: list[Any]) -> list[Any]:
         """[result] as a device array."""
-        if self.with_c:
-            c, alpha, a, b, beta = values
-            alpha, beta = (np.asarray(to_host(v), self.dtype).reshape(()) for v in (alpha, beta))
-            a, b, c = self.operand(2, a), self.operand(3, b), self.operand(0, c)
-        else:
-            a, b = (self.operand(j, v) for j, v in enumerate(values))
+        if not self.with_c:
+            return [self.dot(*(self.operand(j, v) for j, v in enumerate(values)))]
+        c, alpha, a, b, beta = values
+        alpha, beta = (np.asarray(to_host(v), self.dtype).reshape(()) for v in (alpha, beta))
+        a, b, c = self.operand(2, a), self.operand(3, b), self.operand(0, c)
         ka, kb = a.shape[-1], (b.shape[-2] if b.ndim >= 2 else b.shape[0])
         if ka != kb:
             first = self.labels[2 if self.with_c else 0]
@@ -406,7 +406,7 @@ class GemmRunner:
         for x, (s1, s2) in ((a, (sam, sak)), (b, (sbk, sbn))):
             args += [_buffer(self.rt, x), np.int64(x.offset // x.dtype.itemsize),
                      np.int64(s1), np.int64(s2)]
-        args.append(out.base_data)
+        args += [out.base_data, np.int64(0), np.int64(n)]
         if self.with_c:
             args += [c.base_data, np.int64(c.offset // c.dtype.itemsize), np.int64(scm),
                      np.int64(scn), alpha.astype(self.dtype)[()], beta.astype(self.dtype)[()]]
@@ -414,6 +414,52 @@ class GemmRunner:
         gsize = (-(-n // t) * t, -(-m // t) * t)
         launch(self.fn, self.rt.queue, gsize, (t, t), *args)
         return [out]
+
+    def dot(self, a: Any, b: Any) -> Any:
+        """numpy's dot of device arrays of any rank: a's leading dims flattened into the
+        rows of one matrix (a device copy first when its strides do not allow that), one
+        launch per index of b's leading dims, each writing its columns of the result
+        (shape a.shape[:-1] + b.shape[:-2] + b.shape[-1:])."""
+        ka, kb = a.shape[-1], (b.shape[-2] if b.ndim >= 2 else b.shape[0])
+        if ka != kb:
+            raise ValueError(f"{self.who}: shapes {a.shape} ({self.labels[0]}) and {b.shape} "
+                             f"are not aligned: {ka} != {kb}")
+        batch = tuple(b.shape[:-2])
+        n = b.shape[-1] if b.ndim >= 2 else 1
+        shape = tuple(a.shape[:-1]) + batch + (tuple(b.shape[-1:]) if b.ndim >= 2 else ())
+        out = empty(self.rt, shape, self.dtype)
+        rows = _row_stride(a)
+        if rows is None:  # leading dims that no single stride walks: a contiguous copy
+            a = contiguous(a)
+            rows = _row_stride(a)
+        m, nb = math.prod(a.shape[:-1]), math.prod(batch)
+        if m * n * nb == 0:
+            return out
+        sak = elem_strides(a, a.shape)[-1]
+        sb = elem_strides(b, b.shape)
+        sbk, sbn = (sb[-2], sb[-1]) if b.ndim >= 2 else (sb[0], 0)
+        t = self.tile
+        gsize = (-(-n // t) * t, -(-m // t) * t)
+        b_off = b.offset // b.dtype.itemsize
+        for k, index in enumerate(np.ndindex(*batch)):
+            off = b_off + sum(i * st for i, st in zip(index, sb[:-2]))
+            launch(self.fn, self.rt.queue, gsize, (t, t), np.int64(m), np.int64(n),
+                   np.int64(ka), _buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize),
+                   np.int64(rows), np.int64(sak), _buffer(self.rt, b), np.int64(off),
+                   np.int64(sbk), np.int64(sbn), out.base_data, np.int64(k * n),
+                   np.int64(nb * n))
+        return out
+
+
+def _row_stride(a: Any) -> int | None:
+    """The element stride between consecutive rows of `a` seen as a matrix of its
+    leading dims flattened by its last (0 for one row), or None when no single stride
+    does that (e.g. a transposed 3-d view)."""
+    lead = [(n, st // a.dtype.itemsize) for n, st in zip(a.shape[:-1], a.strides[:-1])
+            if n != 1]
+    if any(outer != inner * n for (_, outer), (n, inner) in zip(lead, lead[1:])):
+        return None
+    return lead[-1][1] if lead else 0
 
 
 def _buffer(rt: Runtime, x: Any) -> Any:

@@ -163,7 +163,11 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
     if isinstance(op, (Dot, Gemm)):
         dtype = node.outputs[0].dtype
         matrices = node.inputs[2:4] if isinstance(op, Gemm) else node.inputs
-        if dtype not in ("float32", "float64") or any(v.ndim > 2 for v in matrices) \
+        # Dot: float or integer, any rank; Gemm: float, 1-d/2-d; one dtype throughout
+        kind = np.dtype(dtype).kind
+        gemm = isinstance(op, Gemm)
+        if not (dtype in ("float32", "float64") or (kind in "iu" and not gemm)) \
+                or (gemm and any(v.ndim > 2 for v in matrices)) \
                 or any(v.dtype != dtype for v in node.inputs):
             return f"{op} ({dtype}, {'/'.join(str(v.ndim) for v in matrices)}-d)"
         runner = runtime.GemmRunner(dtype, isinstance(op, Gemm), rt, labels, str(op))
