@@ -25,18 +25,24 @@ log: x = 2^k z with z in [sqrt(2)/2, sqrt(2)) by integer arithmetic on the bits
 then + k ln2 in two parts. Special values by selects: log(+-0) = -inf, log(x < 0) and
 log(NaN) = NaN, log(inf) = inf.
 
-Error against numpy, measured on PoCL (tests/backends/opencl/test_explog.py; docs/accuracy.md):
-see `MEASURED_ULPS`.
+Error against numpy, measured on PoCL (tests/backends/opencl/test_explog.py, docs/accuracy.md):
+`MEASURED_ULPS`. Against the correctly rounded value all four are within 1 ulp; the
+float32 distances to numpy are mostly numpy's own error (its float32 log is up to 4 ulp
+off on [1/8, 8)).
 """
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
 
 # the largest ulp distance to numpy measured over the test grids (millions of points incl.
 # subnormal inputs/results, the overflow/underflow edges and the specials)
 MEASURED_ULPS = {("exp", "float64"): 1, ("log", "float64"): 1,
                  ("exp", "float32"): 3, ("log", "float32"): 4}
 
-_TAYLOR13 = tuple(1.0 / __import__("math").factorial(n) for n in range(13, 1, -1))
+_TAYLOR13 = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))  # 1/13! ... 1/2!
 # Cephes expf: exp(r) = 1 + r + r^2 (0.5 + r P(r)), |r| <= ln2/2
 _EXPF = (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
          1.6666665459e-1, 5.0000001201e-1)
@@ -53,7 +59,6 @@ _LOGF = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
 def _lit(value: float, dtype: str) -> str:
     """An exact OpenCL C literal: hex double, or hex float with the f suffix."""
     if dtype == "float32":
-        import numpy as np
         return f"{float(np.float32(value)).hex()}f"
     return float(value).hex()
 
