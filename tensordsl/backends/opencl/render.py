@@ -134,9 +134,12 @@ class OpenCLLowering(Lowering):
 LANES = "0123456789abcdef"  # OpenCL's vector component names .s0 ... .sf
 
 
-def inlined(helpers: Iterable[str]) -> list[str]:
-    """The helpers' texts marked always_inline: PoCL left `td_erf_f64` an out-of-line
-    call (spilling every live vector register around it) although it is `static inline`."""
+def inlined(helpers: Iterable[str], force: bool) -> list[str]:
+    """The helpers' texts, marked always_inline when `force` (KernelTuning.inline_math):
+    PoCL left `td_erf_f64` an out-of-line call (spilling every live vector register
+    around it) although it is `static inline`. Other devices' compilers decide alone."""
+    if not force:
+        return list(helpers)
     return [re.sub(r"^static (inline )?", "static inline __attribute__((always_inline)) ", h)
             for h in helpers]
 
@@ -180,7 +183,7 @@ class OpenCLRenderer:
                   f"{len(kernel.inputs)} in, {len(kernel.outputs)} out, ops "
                   f"{sanitize_comment(ops)} */")
         return "\n".join([header, *prelude(uses_float64(kernel)), "",
-                          *inlined(self.low.helpers.values()), *funcs])
+                          *inlined(self.low.helpers.values(), self.tuning.inline_math), *funcs])
 
     def render_vector(self, kernel: Kernel, name: str = "td",
                       width: int | None = None) -> str | None:
@@ -201,7 +204,7 @@ class OpenCLRenderer:
         header = (f"/* tensordsl kernel {sanitize_comment(kernel.name)}: {width}-wide vector "
                   f"path */")
         return "\n".join([header, *prelude(uses_float64(kernel)), "",
-                          *inlined(self.low.helpers.values()), func])
+                          *inlined(self.low.helpers.values(), self.tuning.inline_math), func])
 
     def vector_kernel(self, width: int) -> str:
         k = self.kernel

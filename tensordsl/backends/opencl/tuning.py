@@ -26,7 +26,8 @@ from tensordsl.backends.opencl.device import DeviceInfo
 class KernelTuning:
     """How kernels are rendered for one device."""
 
-    inline_math: bool  # exp/log as explog.py's helpers, sqrt as __builtin_sqrt
+    # exp/log as explog.py's helpers, sqrt as __builtin_sqrt, helpers always_inline
+    inline_math: bool
     vector_width: int  # elements per work-item of the contiguous vector path
 
 

@@ -189,3 +189,24 @@ def test_tuning_by_device():
     assert kernel_tuning(DeviceInfo(1, 0, "Xeon", "CPU", True, "Intel(R) OpenCL")) == BUILTIN
     assert POCL_CPU.inline_math and not BUILTIN.inline_math
     assert (POCL_CPU.vector_width, BUILTIN.vector_width) == (16, 8)
+
+
+def test_erf64_helper_forced_inline_only_where_tuned():
+    """The float64 erf helper (which calls exp) is always_inline and calls td_exp_f64 with
+    the PoCL CPU tuning; with BUILTIN it is a plain static inline calling the builtin."""
+    from tensordsl.backends.opencl.render import OpenCLRenderer
+    from tensordsl.backends.opencl.tuning import BUILTIN, POCL_CPU
+    from tensordsl.kernel.ir import Kernel, KernelInput, ScalarNode
+    from tensordsl.ops import scalar as ps
+
+    kernel = Kernel(1, (KernelInput("float64", (False,)),),
+                    (ScalarNode("float64", input=0),
+                     ScalarNode("float64", op=ps.SCALAR_OPS["erf"], args=(0,))),
+                    (1,), ("float64",))
+    for tuning, inline in ((BUILTIN, False), (POCL_CPU, True)):
+        for text in (OpenCLRenderer(tuning).render(kernel),
+                     OpenCLRenderer(tuning).render_vector(kernel)):
+            assert "td_erf_f64(" in text
+            assert ("__attribute__((always_inline))" in text) == inline
+            assert ("td_exp_f64(-ysq)" in text) == inline
+            assert ("* exp(-ysq)" in text) != inline
