@@ -13,6 +13,11 @@ medians and each one's speed relative to C.
 
 Undoing a change patches the renderer only while that function is compiled: a built
 runner keeps its programs, so the variants then run side by side.
+
+`--kernel-only` times instead the fused kernel's vector program alone on device
+buffers, rendered with each tuning (tuning.py: builtins or inline math, 8 or 16 lanes),
+in CPU time of the process (all PoCL threads; steadier than wall time on a loaded
+host), and prints nanoseconds of CPU per element.
 """
 
 from __future__ import annotations
@@ -101,13 +106,67 @@ def functions(dtype: str) -> dict[str, Callable]:
     return fns
 
 
+def kernel_only(dtype: str, n: int, rounds: int) -> None:
+    """CPU time per element of the Black-Scholes vector kernel under each tuning."""
+    import pyopencl as cl
+    from benchsuite.wl_elemwise import bs_expr
+
+    import tensordsl
+    from tensordsl import tensor as T
+    from tensordsl.backends.opencl import build, runtime
+    from tensordsl.backends.opencl.render import OpenCLRenderer
+    from tensordsl.backends.opencl.schedule import current_device, make_thunk
+    from tensordsl.backends.opencl.tuning import KernelTuning
+    from tensordsl.runtime.mode import target_mode
+
+    with tensordsl.config.change_flags(floatX=dtype):
+        S, K, Tm = (T.vector(name, dtype=dtype) for name in ("S", "K", "T"))
+        fn = tensordsl.function([S, K, Tm], bs_expr(T, S, K, Tm), mode=target_mode("opencl"))
+    kernel, = [s.runner.kernel for s in make_thunk(fn.maker.fgraph).steps
+               if isinstance(s.runner, runtime.KernelRunner)]
+    rt = current_device()
+    kernels = {}
+    for inline in (False, True):
+        for width in (8, 16):
+            source = OpenCLRenderer(KernelTuning(inline, width)).render_vector(kernel)
+            label = f"{'inline math' if inline else 'builtins'}, {width} lanes"
+            kernels[label] = (width, build.kernel(rt.context, source, rt.info.name, "td_vec"))
+    rng = np.random.default_rng(0)
+    n -= n % (16 * 256)
+    host = [rng.uniform(lo, hi, n).astype(dtype) for lo, hi in ((5, 30), (1, 100), (0.25, 10))]
+    flags = cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR
+    bufs = [cl.Buffer(rt.context, flags, hostbuf=a) for a in host]
+    out = cl.Buffer(rt.context, cl.mem_flags.WRITE_ONLY, host[0].nbytes)
+    times: dict[str, list[float]] = {k: [] for k in kernels}
+    for r in range(rounds + 1):
+        for label, (width, knl) in kernels.items():
+            nv = n // width
+            start = time.process_time()
+            knl(rt.queue, (nv,), (256,), np.int64(nv), bufs[0], np.int64(0), bufs[1],
+                np.int64(0), bufs[2], np.int64(0), out)
+            rt.queue.finish()
+            if r:  # the first round warms up
+                times[label].append(time.process_time() - start)
+    print(f"\nBlack-Scholes {dtype} vector kernel alone, N = {n:,}, medians of {rounds} "
+          "interleaved rounds, CPU time of all threads\n")
+    print("| kernel | CPU ns per element |\n|---|---|")
+    for label, ts in times.items():
+        print(f"| {label} | {statistics.median(ts) / n * 1e9:.2f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Time the variants and print a markdown table per dtype."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dtypes", nargs="*", default=["float64", "float32"])
     parser.add_argument("--n", type=int, default=10_000_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--kernel-only", action="store_true",
+                        help="time the vector kernel alone under each tuning")
     args = parser.parse_args(argv)
+    if args.kernel_only:
+        for dtype in args.dtypes:
+            kernel_only(dtype, args.n, args.rounds)
+        return 0
     from benchsuite.wl_elemwise import black_scholes
 
     for dtype in args.dtypes:
