@@ -7,9 +7,9 @@ inline, branch-free exp and log (explog.py) and square roots through clang's
 `__builtin_sqrt` (lowered to LLVM's sqrt intrinsic: one `vsqrtpd`, correctly rounded as
 OpenCL's double `sqrt` is), and runs 16 elements per work-item in the vector path (two
 AVX-512 registers of doubles: more independent work between the long dependency chains
-of the polynomials). Measured on the 2-core development host (docs/opencl.md): the
-float64 Black-Scholes vector kernel 16.3 -> 12.9 ns per element of CPU time, float32
-4.4 -> 3.3.
+of the polynomials). Measured on the 2-core development host (docs/opencl.md,
+`tools/profile_opencl_bs.py --kernel-only`): the float64 Black-Scholes vector kernel
+15.0 -> 12.4 ns per element of CPU time, float32 3.7 -> 3.2 (there the lanes matter).
 
 Every other device (GPUs above all) keeps the builtins, which are the vendors' tuned
 code there, and the 8-wide vector path.
