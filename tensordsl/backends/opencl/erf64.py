@@ -69,8 +69,10 @@ def _horner(coefficients: tuple[float, ...], var: str) -> str:
     return expr
 
 
-def helper_source(vtype: str) -> str:
-    """The OpenCL C text of `td_erf_f64` over `vtype` ("double" or "doubleN")."""
+def helper_source(vtype: str, exp: str = "exp") -> str:
+    """The OpenCL C text of `td_erf_f64` over `vtype` ("double" or "doubleN"), calling
+    the function named `exp` (the builtin, or explog.py's inline helper, defined before
+    this one) for its exp(-x^2)."""
     t = vtype
     small_num, small_den = _cody(_A, _B, "ysq")
     mid_num, mid_den = _cody(_C, _D, "y")
@@ -80,7 +82,7 @@ def helper_source(vtype: str) -> str:
     return (
         f"static inline {t} {NAME}({t} x)\n{{\n"
         "    /* W. J. Cody's rational approximations, one division (opencl/erf64.py) */\n"
-        f"    {t} y = fabs(x);\n"
+        f"    {t} y = x < 0.0 ? -x : x;  /* not fabs: an out-of-line call on PoCL */\n"
         "    y = y > 6.0 ? 6.0 : y;  /* erf rounds to +-1 from 5.93 on; NaN stays NaN */\n"
         f"    {t} ysq = y * y;\n"
         f"    {t} fd = {far_den};\n"
@@ -89,6 +91,6 @@ def helper_source(vtype: str) -> str:
         f"    num = y <= 0.5 ? x * {small_num} : num;\n"
         f"    den = y <= 0.5 ? {small_den} : den;\n"
         f"    {t} q = num / den;\n"
-        f"    {t} big = (0.5 - q * exp(-ysq)) + 0.5;\n"
+        f"    {t} big = (0.5 - q * {exp}(-ysq)) + 0.5;\n"
         "    big = x < 0.0 ? -big : big;\n"
         "    return y <= 0.5 ? q : big;\n}\n")

@@ -23,22 +23,33 @@ numpy and the C backend (-ffp-contract=off).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import numpy as np
 
 from tensordsl.backends.c.render import sanitize_comment
-from tensordsl.backends.cfamily.dialect import OPENCL, OpenCLVectorDialect, Unsupported, is_float
+from tensordsl.backends.cfamily.dialect import (
+    OPENCL,
+    OpenCLDialect,
+    OpenCLVectorDialect,
+    Unsupported,
+    is_float,
+)
 from tensordsl.backends.cfamily.lowering import Lowering
-from tensordsl.backends.opencl import erf64
+from tensordsl.backends.opencl import erf64, explog
+from tensordsl.backends.opencl.tuning import BUILTIN, KernelTuning
 from tensordsl.kernel.ir import Kernel
 from tensordsl.ops.scalar import SCALAR_OPS
 
 _REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
 
-# Elements per work-item of the vector path. PoCL evaluates its math builtins one
+# Elements per work-item of the vector path by default (tuning.py: 16 on PoCL's CPU
+# devices). PoCL evaluates its math builtins one
 # element at a time inside a scalar kernel but calls its SLEEF vector variants on
 # vector arguments: on the 2-core development host, exp/log/erf of 1M doubles took
 # 27/61/60 ms as scalars and 4.8/9.5/10-17 ms as double8 (docs/opencl.md).
-VECTOR_WIDTH = 8
+VECTOR_WIDTH = BUILTIN.vector_width
 # Ops whose lowering is the same expression on vectors (float in, same float out; no
 # branches in helpers, no bool values). Anything else keeps the kernel scalar. Not pow,
 # sin, cos, tan: PoCL 3.0's vector variants let one lane's special value corrupt the
@@ -72,23 +83,65 @@ def vector_dtype(kernel: Kernel) -> str | None:
     return next(iter(dtypes))
 
 
+# ops whose float lowering is an inline helper where KernelTuning.inline_math says so
+INLINE_MATH_OPS = frozenset(["exp", "log", "sqrt"])
+
+
 class OpenCLLowering(Lowering):
-    """The shared C-family lowering, except float64 erf: Cody's one-division rational
-    approximation (erf64.py) instead of the builtin, whose SLEEF double-double version
-    was 76% of the float64 Black-Scholes kernel on PoCL. Scalar and vector kernels use
-    the same formula, so an element's result does not depend on which path ran it."""
+    """The shared C-family lowering, except:
+    * float64 erf: Cody's one-division rational approximation (erf64.py) instead of the
+      builtin, whose SLEEF double-double version was 76% of the float64 Black-Scholes
+      kernel on PoCL;
+    * with `inline_math` (tuning.py), float exp and log as explog.py's inline helpers and
+      sqrt as `__builtin_sqrt` per lane (the builtins are out-of-line calls on PoCL).
+    Scalar and vector kernels use the same formulas, so an element's result does not
+    depend on which path ran it."""
+
+    def __init__(self, dialect: OpenCLDialect, inline_math: bool = False) -> None:
+        super().__init__(dialect)
+        self.inline_math = inline_math
 
     def lower_op(self, op_name: str, args: list[tuple[str, str]], out_dtype: str,
                  compute_in_out: bool) -> str:
-        """As Lowering.lower_op; erf computed in float64 goes through erf64's helper."""
+        """As Lowering.lower_op; erf computed in float64 goes through erf64's helper, and
+        exp/log/sqrt through the inline helpers with `inline_math`."""
         cd = out_dtype if compute_in_out else np.result_type(*[d for _, d in args]).name
-        if op_name != "erf" or cd != "float64":
+        ours = (op_name == "erf" and cd == "float64") or (
+            self.inline_math and op_name in INLINE_MATH_OPS and cd in ("float32", "float64"))
+        if not ours or len(args) != 1:
             return super().lower_op(op_name, args, out_dtype, compute_in_out)
         self.type(out_dtype)
         (expr, dtype), = args
         arg = expr if dtype == cd else self.convert(expr, cd)
-        name = self.helper(erf64.NAME, erf64.helper_source(self.type(cd)))
+        if op_name == "erf":
+            exp = self.math_helper("exp", cd) if self.inline_math else "exp"
+            name = self.helper(erf64.NAME, erf64.helper_source(self.type(cd), exp))
+        else:
+            name = self.math_helper(op_name, cd)
         return self.convert(f"{name}({arg})", out_dtype)
+
+    def math_helper(self, op_name: str, dtype: str) -> str:
+        """Register the inline helper of `op_name` ("exp", "log", "sqrt") for `dtype`
+        over this dialect's (vector) type; return its name."""
+        t = self.type(dtype)
+        if op_name == "exp":
+            return self.helper(explog.name("exp", dtype), explog.exp_source(t))
+        if op_name == "log":
+            return self.helper(explog.name("log", dtype), explog.log_source(t))
+        return self.helper(explog.name("sqrt", dtype), explog.sqrt_source(t))
+
+
+LANES = "0123456789abcdef"  # OpenCL's vector component names .s0 ... .sf
+
+
+def inlined(helpers: Iterable[str], force: bool) -> list[str]:
+    """The helpers' texts, marked always_inline when `force` (KernelTuning.inline_math):
+    PoCL left `td_erf_f64` an out-of-line call (spilling every live vector register
+    around it) although it is `static inline`. Other devices' compilers decide alone."""
+    if not force:
+        return list(helpers)
+    return [re.sub(r"^static (inline )?", "static inline __attribute__((always_inline)) ", h)
+            for h in helpers]
 
 
 def uses_float64(kernel: Kernel) -> bool:
@@ -111,11 +164,14 @@ class OpenCLRenderer:
 
     dialect = OPENCL
 
+    def __init__(self, tuning: KernelTuning = BUILTIN) -> None:
+        self.tuning = tuning
+
     def render(self, kernel: Kernel, name: str = "td") -> str:
         """The program text; its kernels are named `<name>_...`."""
         self.kernel = kernel
         self.name = name
-        self.low = OpenCLLowering(OPENCL)
+        self.low = OpenCLLowering(OPENCL, self.tuning.inline_math)
         self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
         if kernel.is_reduction:
             funcs = [self.reduce_kernel(final=False), self.reduce_kernel(final=True),
@@ -127,17 +183,19 @@ class OpenCLRenderer:
                   f"{len(kernel.inputs)} in, {len(kernel.outputs)} out, ops "
                   f"{sanitize_comment(ops)} */")
         return "\n".join([header, *prelude(uses_float64(kernel)), "",
-                          *self.low.helpers.values(), *funcs])
+                          *inlined(self.low.helpers.values(), self.tuning.inline_math), *funcs])
 
     def render_vector(self, kernel: Kernel, name: str = "td",
-                      width: int = VECTOR_WIDTH) -> str | None:
+                      width: int | None = None) -> str | None:
         """The vector program of `kernel` (`<name>_vec`: `width` contiguous elements per
-        work-item), or None when `vector_dtype(kernel)` says it cannot have one."""
+        work-item, by default the tuning's), or None when `vector_dtype(kernel)` says it
+        cannot have one."""
         if vector_dtype(kernel) is None:
             return None
+        width = width or self.tuning.vector_width
         self.kernel = kernel
         self.name = name
-        self.low = OpenCLLowering(OpenCLVectorDialect(width))
+        self.low = OpenCLLowering(OpenCLVectorDialect(width), self.tuning.inline_math)
         self.scalar_inputs = [all(x.broadcastable) for x in kernel.inputs]
         try:
             func = self.vector_kernel(width)
@@ -146,7 +204,7 @@ class OpenCLRenderer:
         header = (f"/* tensordsl kernel {sanitize_comment(kernel.name)}: {width}-wide vector "
                   f"path */")
         return "\n".join([header, *prelude(uses_float64(kernel)), "",
-                          *self.low.helpers.values(), func])
+                          *inlined(self.low.helpers.values(), self.tuning.inline_math), func])
 
     def vector_kernel(self, width: int) -> str:
         k = self.kernel
@@ -166,7 +224,11 @@ class OpenCLRenderer:
         lines += [f"    const long p{j} = off{j} + {width} * i;"
                   for j, s in enumerate(self.scalar_inputs) if not s]
         lines += self.body(load, "    ")
-        lines += [f"    vstore{width}(v{o}, i, out{j});" for j, o in enumerate(k.outputs)]
+        # stores lane by lane for the same reason (PoCL calls vstoreN out of line)
+        # (a constant output is a scalar: stored as it is in every lane)
+        lines += [f"    out{j}[{width} * i + {e}] = v{o}"
+                  f"{'' if k.body[o].kind == 'const' else '.s' + LANES[e]};"
+                  for j, o in enumerate(k.outputs) for e in range(width)]
         return "\n".join(lines + ["}", ""])
 
     # -- types -------------------------------------------------------------------------

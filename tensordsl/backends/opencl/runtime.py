@@ -22,7 +22,8 @@ import numpy as np
 from tensordsl.backends.opencl import build
 from tensordsl.backends.opencl.device import Runtime, import_pyopencl
 from tensordsl.backends.opencl.gemm import gemm_source
-from tensordsl.backends.opencl.render import VECTOR_WIDTH, OpenCLRenderer, uses_float64
+from tensordsl.backends.opencl.render import OpenCLRenderer, uses_float64
+from tensordsl.backends.opencl.tuning import kernel_tuning
 from tensordsl.errors import CompileError
 from tensordsl.kernel.ir import Kernel
 from tensordsl.kernel.reductions import REDUCTIONS
@@ -106,9 +107,46 @@ def to_device(rt: Runtime, value: Any, who: str, label: str,
     return cla.to_device(rt.queue, host, allocator=allocator(rt))
 
 
+def host_backed(rt: Runtime, shape: tuple[int, ...], dtype: Any) -> Any:
+    """A device array for a kernel output that goes back to the caller: on a zero-copy
+    device (PoCL) and from ZERO_COPY_BYTES on, its buffer is a fresh numpy array
+    (CL_MEM_USE_HOST_PTR, never pooled), which `to_host` then returns without the copy
+    (for 10M float64 Black-Scholes results, 80 MB per call); else a pooled `empty`."""
+    dtype = np.dtype(dtype)
+    if math.prod(shape) * dtype.itemsize < ZERO_COPY_BYTES or not zero_copy(rt):
+        return empty(rt, shape, dtype)
+    import pyopencl as cl
+    import pyopencl.array as cla
+
+    host = np.empty(shape, dtype)
+    buf = cl.Buffer(rt.context, cl.mem_flags.READ_WRITE | cl.mem_flags.USE_HOST_PTR,
+                    hostbuf=host)
+    value = cla.Array(rt.queue, shape, dtype, data=buf)
+    value.td_host = host  # read by to_host
+    return value
+
+
+def _backing(value: Any) -> Any:
+    """The numpy array behind a whole `host_backed` device array, else None."""
+    host = getattr(value, "td_host", None)
+    if host is None or value.offset or value.shape != host.shape:
+        return None
+    return host
+
+
 def to_host(value: Any) -> Any:
     """`value` as a numpy array (device arrays copied back, counted; a strided view is
-    made contiguous on the device first)."""
+    made contiguous on the device first; a `host_backed` array is mapped once, which
+    makes its numpy array current, and that array is returned: no copy)."""
+    host = _backing(value) if is_device_array(value) else None
+    if host is not None:
+        import pyopencl as cl
+
+        TRANSFERS["to_host"] += 1  # a hand-over to the host, though not a copy
+        mapped, _ = cl.enqueue_map_buffer(value.queue, value.base_data, cl.map_flags.READ,
+                                          0, host.shape, host.dtype, is_blocking=True)
+        mapped.base.release()
+        return host
     if is_device_array(value):
         if not value.flags.c_contiguous and value.size:
             value = contiguous(value)
@@ -163,7 +201,8 @@ class KernelRunner:
         self.rt = rt
         self.labels = list(labels)
         self.who = who
-        self.source = OpenCLRenderer().render(kernel, "td")
+        self.tuning = kernel_tuning(rt.info)  # builtins or inline math, vector width
+        self.source = OpenCLRenderer(self.tuning).render(kernel, "td")
         self.in_dtypes = [np.dtype(x.dtype) for x in kernel.inputs]
         self.out_dtypes = [np.dtype(d) for d in kernel.output_dtypes]
         self.bcast = [tuple(d for d, b in enumerate(x.broadcastable) if b)
@@ -175,7 +214,7 @@ class KernelRunner:
         self.fns = {n: build.kernel(rt.context, self.source, rt.info.name, f"td_{n}")
                     for n in names}
         # the contiguous path's vector program (float kernels of vectorisable ops)
-        self.vector_source = OpenCLRenderer().render_vector(kernel, "td")
+        self.vector_source = OpenCLRenderer(self.tuning).render_vector(kernel, "td")
         if self.vector_source is not None:
             self.fns["vec"] = build.kernel(rt.context, self.vector_source, rt.info.name,
                                            "td_vec")
@@ -204,18 +243,22 @@ class KernelRunner:
             shapes = ", ".join(f"{lab} {a.shape}" for lab, a in zip(self.labels, arrays))
             raise ValueError(f"{self.who}: input shapes do not broadcast: {shapes}") from None
 
-    def call(self, values: list[Any]) -> list[Any]:
-        """Device arrays of the outputs for `values` (numpy or device arrays)."""
+    def call(self, values: list[Any], host_outputs: bool = False) -> list[Any]:
+        """Device arrays of the outputs for `values` (numpy or device arrays); with
+        `host_outputs` (the caller will take them to the host), elementwise outputs are
+        `host_backed`."""
         arrays = [self.operand(j, v) for j, v in enumerate(values)]
         full = self.shape(arrays)
         if self.kernel.ndim and not arrays:
             raise ValueError(f"{self.who}: a {self.kernel.ndim}-d kernel without inputs")
         if self.kernel.is_reduction:
             return self.reduce(arrays, full)
-        return self.elementwise(arrays, full)
+        return self.elementwise(arrays, full, host_outputs)
 
-    def elementwise(self, arrays: list[Any], full: tuple[int, ...]) -> list[Any]:
-        outs = [empty(self.rt, full, d) for d in self.out_dtypes]
+    def elementwise(self, arrays: list[Any], full: tuple[int, ...],
+                    host_outputs: bool = False) -> list[Any]:
+        make = host_backed if host_outputs else empty
+        outs = [make(self.rt, full, d) for d in self.out_dtypes]
         n = math.prod(full)
         if n == 0:
             return outs
@@ -228,11 +271,12 @@ class KernelRunner:
                 operands += [_buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize)]
             operands += [o.base_data for o in outs]
             base = 0
-            if "vec" in self.fns and n >= VECTOR_WIDTH:
-                nv = n // VECTOR_WIDTH
+            width = self.tuning.vector_width
+            if "vec" in self.fns and n >= width:
+                nv = n // width
                 launch(self.fns["vec"], self.rt.queue, (-(-nv // wg) * wg,), (wg,),
                        np.int64(nv), *operands)
-                base = nv * VECTOR_WIDTH
+                base = nv * width
             if base < n:  # the tail (or everything) one element per work-item
                 rest = n - base
                 launch(self.fns["flat"], self.rt.queue, (-(-rest // wg) * wg,), (wg,),
@@ -296,7 +340,8 @@ class KernelRunner:
 
 
 class GemmRunner:
-    """alpha * a @ b + beta * c on the device (Gemm), or a @ b (Dot), 1-d or 2-d."""
+    """alpha * a @ b + beta * c on the device (Gemm, 1-d or 2-d, float), or numpy's dot
+    (Dot, any rank, float or integer)."""
 
     def __init__(self, dtype: str, with_c: bool, rt: Runtime, labels: Sequence[str],
                  who: str) -> None:
@@ -321,12 +366,11 @@ class GemmRunner:
 
     def call(self, values: list[Any]) -> list[Any]:
         """[result] as a device array."""
-        if self.with_c:
-            c, alpha, a, b, beta = values
-            alpha, beta = (np.asarray(to_host(v), self.dtype).reshape(()) for v in (alpha, beta))
-            a, b, c = self.operand(2, a), self.operand(3, b), self.operand(0, c)
-        else:
-            a, b = (self.operand(j, v) for j, v in enumerate(values))
+        if not self.with_c:
+            return [self.dot(*(self.operand(j, v) for j, v in enumerate(values)))]
+        c, alpha, a, b, beta = values
+        alpha, beta = (np.asarray(to_host(v), self.dtype).reshape(()) for v in (alpha, beta))
+        a, b, c = self.operand(2, a), self.operand(3, b), self.operand(0, c)
         ka, kb = a.shape[-1], (b.shape[-2] if b.ndim >= 2 else b.shape[0])
         if ka != kb:
             first = self.labels[2 if self.with_c else 0]
@@ -362,7 +406,7 @@ class GemmRunner:
         for x, (s1, s2) in ((a, (sam, sak)), (b, (sbk, sbn))):
             args += [_buffer(self.rt, x), np.int64(x.offset // x.dtype.itemsize),
                      np.int64(s1), np.int64(s2)]
-        args.append(out.base_data)
+        args += [out.base_data, np.int64(0), np.int64(n)]
         if self.with_c:
             args += [c.base_data, np.int64(c.offset // c.dtype.itemsize), np.int64(scm),
                      np.int64(scn), alpha.astype(self.dtype)[()], beta.astype(self.dtype)[()]]
@@ -370,6 +414,52 @@ class GemmRunner:
         gsize = (-(-n // t) * t, -(-m // t) * t)
         launch(self.fn, self.rt.queue, gsize, (t, t), *args)
         return [out]
+
+    def dot(self, a: Any, b: Any) -> Any:
+        """numpy's dot of device arrays of any rank: a's leading dims flattened into the
+        rows of one matrix (a device copy first when its strides do not allow that), one
+        launch per index of b's leading dims, each writing its columns of the result
+        (shape a.shape[:-1] + b.shape[:-2] + b.shape[-1:])."""
+        ka, kb = a.shape[-1], (b.shape[-2] if b.ndim >= 2 else b.shape[0])
+        if ka != kb:
+            raise ValueError(f"{self.who}: shapes {a.shape} ({self.labels[0]}) and {b.shape} "
+                             f"are not aligned: {ka} != {kb}")
+        batch = tuple(b.shape[:-2])
+        n = b.shape[-1] if b.ndim >= 2 else 1
+        shape = tuple(a.shape[:-1]) + batch + (tuple(b.shape[-1:]) if b.ndim >= 2 else ())
+        out = empty(self.rt, shape, self.dtype)
+        rows = _row_stride(a)
+        if rows is None:  # leading dims that no single stride walks: a contiguous copy
+            a = contiguous(a)
+            rows = _row_stride(a)
+        m, nb = math.prod(a.shape[:-1]), math.prod(batch)
+        if m * n * nb == 0:
+            return out
+        sak = elem_strides(a, a.shape)[-1]
+        sb = elem_strides(b, b.shape)
+        sbk, sbn = (sb[-2], sb[-1]) if b.ndim >= 2 else (sb[0], 0)
+        t = self.tile
+        gsize = (-(-n // t) * t, -(-m // t) * t)
+        b_off = b.offset // b.dtype.itemsize
+        for k, index in enumerate(np.ndindex(*batch)):
+            off = b_off + sum(i * st for i, st in zip(index, sb[:-2]))
+            launch(self.fn, self.rt.queue, gsize, (t, t), np.int64(m), np.int64(n),
+                   np.int64(ka), _buffer(self.rt, a), np.int64(a.offset // a.dtype.itemsize),
+                   np.int64(rows), np.int64(sak), _buffer(self.rt, b), np.int64(off),
+                   np.int64(sbk), np.int64(sbn), out.base_data, np.int64(k * n),
+                   np.int64(nb * n))
+        return out
+
+
+def _row_stride(a: Any) -> int | None:
+    """The element stride between consecutive rows of `a` seen as a matrix of its
+    leading dims flattened by its last (0 for one row), or None when no single stride
+    does that (e.g. a transposed 3-d view)."""
+    lead = [(n, st // a.dtype.itemsize) for n, st in zip(a.shape[:-1], a.strides[:-1])
+            if n != 1]
+    if any(outer != inner * n for (_, outer), (n, inner) in zip(lead, lead[1:])):
+        return None
+    return lead[-1][1] if lead else 0
 
 
 def _buffer(rt: Runtime, x: Any) -> Any:
@@ -379,5 +469,5 @@ def _buffer(rt: Runtime, x: Any) -> Any:
     return empty(rt, (1,), x.dtype).base_data
 
 
-__all__ = ["TRANSFERS", "GemmRunner", "KernelRunner", "import_pyopencl", "to_device",
-           "to_host"]
+__all__ = ["TRANSFERS", "GemmRunner", "KernelRunner", "host_backed", "import_pyopencl",
+           "to_device", "to_host"]

@@ -45,7 +45,7 @@ from tensordsl.kernel.lower import lower_node
 from tensordsl.ops.blas import Dot, Gemm
 from tensordsl.ops.elemwise import DimShuffle
 from tensordsl.ops.reduce import Argmax
-from tensordsl.ops.shape import Shape
+from tensordsl.ops.shape import Join, Shape
 from tensordsl.ops.subtensor import Subtensor, build_index
 from tensordsl.sandbox.rng_mrg import MRGUniform
 
@@ -153,10 +153,21 @@ def _lower(node: Apply, rt: devices.Runtime) -> tuple[str, Any, list[int], Kerne
         from tensordsl.backends.opencl.mrg import lower_mrg
 
         return lower_mrg(node, rt)
+    if isinstance(op, Join):  # one strided copy kernel per input (opencl/join.py)
+        from tensordsl.backends.opencl.join import JoinRunner
+
+        out = node.outputs[0]
+        runner = JoinRunner(op.axis, [v.dtype for v in node.inputs], out.dtype, out.ndim, rt,
+                            labels, str(op))
+        return "device", runner, list(range(len(node.inputs))), None
     if isinstance(op, (Dot, Gemm)):
         dtype = node.outputs[0].dtype
         matrices = node.inputs[2:4] if isinstance(op, Gemm) else node.inputs
-        if dtype not in ("float32", "float64") or any(v.ndim > 2 for v in matrices) \
+        # Dot: float or integer, any rank; Gemm: float, 1-d/2-d; one dtype throughout
+        kind = np.dtype(dtype).kind
+        gemm = isinstance(op, Gemm)
+        if not (dtype in ("float32", "float64") or (kind in "iu" and not gemm)) \
+                or (gemm and any(v.ndim > 2 for v in matrices)) \
                 or any(v.dtype != dtype for v in node.inputs):
             return f"{op} ({dtype}, {'/'.join(str(v.ndim) for v in matrices)}-d)"
         runner = runtime.GemmRunner(dtype, isinstance(op, Gemm), rt, labels, str(op))
@@ -288,6 +299,15 @@ class _Run:
         self.rt = rt
         self.plan = [(s.node, s.call, s.inputs, s.outputs, w, h)
                      for s, w, h in zip(steps, where, host_inputs)]
+        # steps whose outputs include a function output computed by that step alone: when
+        # the outputs go to the host, their kernel writes into numpy memory directly
+        # (runtime.host_backed: no copy back on PoCL)
+        once = {s for s in output_slots if output_slots.count(s) == 1
+                and s not in input_slots}
+        self.host_calls = {k: functools.partial(s.runner.call, host_outputs=True)
+                           for k, (s, w) in enumerate(zip(steps, where))
+                           if isinstance(s.runner, runtime.KernelRunner) and w == "device"
+                           and once.intersection(s.outputs)}
         self.input_slots = input_slots
         self.output_slots = output_slots
         self.constants = constants
@@ -338,7 +358,9 @@ class _Run:
 
     def _steps(self, host: dict, dev: dict, on_device: Any, on_host: Any,
                device_outputs: bool) -> list[Any]:
-        for node, call, ins, outs, place, host_ins in self.plan:
+        for k, (node, call, ins, outs, place, host_ins) in enumerate(self.plan):
+            if not device_outputs and k in self.host_calls:
+                call = self.host_calls[k]
             if host_ins is not None and all(s in host for s in host_ins):
                 place, args = "host", [host[s] for s in host_ins]
                 call = functools.partial(node.op.perform, node)

@@ -122,12 +122,15 @@ def test_constants_special_values():
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_vector_path_matches_numpy(dtype, data):
-    """Float kernels of vectorisable ops run VECTOR_WIDTH elements per work-item on
-    contiguous operands, the tail one per work-item: every such op, sizes around the
-    width, a broadcast scalar operand and a constant of another float dtype."""
-    from tensordsl.backends.opencl.render import VECTOR_OPS, VECTOR_WIDTH, vector_dtype
+    """Float kernels of vectorisable ops run the device's vector width (tuning.py) of
+    elements per work-item on contiguous operands, the tail one per work-item: every such
+    op, sizes around the width, a broadcast scalar operand and a constant of another
+    float dtype."""
+    from tensordsl.backends.opencl.render import VECTOR_OPS, vector_dtype
+    from tensordsl.backends.opencl.tuning import kernel_tuning
 
     from ..c.kernels import lowerable
+    from .helpers import rt
 
     unary = [op for op in ps.SCALAR_OPS.values()
              if op.nin == 1 and op.name in VECTOR_OPS and lowerable(op, (dtype,)) == dtype]
@@ -153,9 +156,48 @@ def test_vector_path_matches_numpy(dtype, data):
     wider = Kernel(1, kernel.inputs, (*body[:2], ScalarNode("float64", value=0.75), *body[3:]),
                    kernel.outputs, kernel.output_dtypes)
     assert vector_dtype(wider) == (dtype if dtype == "float64" else None)
-    n = data.draw(st.sampled_from([0, 1, VECTOR_WIDTH - 1, VECTOR_WIDTH, VECTOR_WIDTH + 3,
-                                   5 * VECTOR_WIDTH, 1000]))
+    width = kernel_tuning(rt().info).vector_width
+    n = data.draw(st.sampled_from([0, 1, width - 1, width, width + 3, 5 * width, 1000]))
     x = data.draw(operand((n,), dtype, elements(dtype, 8.0)))
     y = data.draw(operand((1,), dtype, elements(dtype, 8.0)))
     names = [op.name for op in unary + binary] + ["mul", "clip"]
     check_kernel(kernel, [np.ascontiguousarray(x), y], names)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_vector_lanes_with_special_values(dtype):
+    """The lane probe, at the device's vector width: every vectorisable unary op on x
+    and binary op on (x, y), both full vectors, with ~10% special values (NaN, +-inf,
+    +-0, huge, tiny) in random lanes: a special value in one lane must not change the
+    others (PoCL 3.0's vector pow/sin/cos/tan did at 8 lanes; re-checked at 16)."""
+    from tensordsl.backends.opencl.render import VECTOR_OPS, vector_dtype
+    from tensordsl.backends.opencl.tuning import kernel_tuning
+
+    from ..c.kernels import lowerable
+    from .helpers import rt
+
+    unary = [op for op in ps.SCALAR_OPS.values()
+             if op.nin == 1 and op.name in VECTOR_OPS and lowerable(op, (dtype,)) == dtype]
+    binary = [op for op in ps.SCALAR_OPS.values()
+              if op.nin == 2 and op.name in VECTOR_OPS and lowerable(op, (dtype,) * 2) == dtype]
+    body = [ScalarNode(dtype, input=0), ScalarNode(dtype, input=1)]
+    for op in unary:
+        body.append(ScalarNode(dtype, op=op, args=(0,)))
+    for op in binary:
+        body.append(ScalarNode(dtype, op=op, args=(0, 1)))
+    outs = tuple(range(2, len(body)))
+    kernel = Kernel(1, (KernelInput(dtype, (False,)), KernelInput(dtype, (False,))),
+                    tuple(body), outs, (dtype,) * len(outs), name="lane probe")
+    assert vector_dtype(kernel) == dtype
+    width = kernel_tuning(rt().info).vector_width
+    rng = np.random.default_rng(7)
+    n = width * 257 + 5
+    fi = np.finfo(dtype)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, float(fi.max), float(fi.tiny),
+                        float(fi.smallest_subnormal), 1.0, -1.0], dtype=dtype)
+    x, y = (rng.uniform(-8, 8, n).astype(dtype) for _ in range(2))
+    for v in (x, y):
+        hit = rng.random(n) < 0.1
+        v[hit] = rng.choice(special, hit.sum())
+    names = [op.name for op in unary + binary]
+    check_kernel(kernel, [x, y], names)
