@@ -3,7 +3,7 @@
 #pragma OPENCL FP_CONTRACT OFF
 
 __attribute__((reqd_work_group_size(16, 16, 1)))
-__kernel void td_gemm(const long M, const long N, const long K, __global const double *A, const long offA, const long sAm, const long sAk, __global const double *B, const long offB, const long sBk, const long sBn, __global double *C)
+__kernel void td_gemm(const long M, const long N, const long K, __global const double *A, const long offA, const long sAm, const long sAk, __global const double *B, const long offB, const long sBk, const long sBn, __global double *C, const long offO, const long sOm)
 {
     __local double As[16][17];
     __local double Bs[16][17];
@@ -21,5 +21,5 @@ __kernel void td_gemm(const long M, const long N, const long K, __global const d
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (row < M && col < N) C[row * N + col] = acc;
+    if (row < M && col < N) C[offO + row * sOm + col] = acc;
 }
