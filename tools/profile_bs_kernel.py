@@ -14,6 +14,7 @@ own symbols, but the erf helper, divisions and square root are inlined into the 
 from __future__ import annotations
 
 import ctypes
+import re
 import statistics
 import subprocess
 import sys
@@ -43,10 +44,21 @@ def kernel_source(dtype: str) -> str:
     return render(kernel)
 
 
+def _flat_start(source: str) -> int:
+    """Where the flat loop's definition starts (`static`, maybe `__attribute__((noinline))`:
+    the renderer keeps one copy of each loop under OpenMP)."""
+    match = re.search(r"^static (__attribute__\(\(noinline\)\) )?void td_kernel_flat\(",
+                      source, re.MULTILINE)
+    if match is None:
+        raise ValueError("no td_kernel_flat definition in the kernel's source")
+    return match.start()
+
+
 def variants(source: str, dtype: str) -> dict[str, str]:
     """name -> C text of the flat loop with one part knocked out (exported as v_<name>)."""
-    start = source.index("static void td_kernel_flat(")
-    loop = source[start:source.index("\n}\n", start) + 3].replace("static void ", "void ")
+    start = _flat_start(source)
+    loop = source[start:source.index("\n}\n", start) + 3]
+    loop = "void " + loop[loop.index("td_kernel_flat("):]  # exported: no static, no noinline
     f = "f" if dtype == "float32" else ""
     erf = "td_erf_f32(" if dtype == "float32" else "erf("
     cuts = {
@@ -77,7 +89,7 @@ def main(dtype: str = "float32", n: int = 1 << 18, rounds: int = 30) -> None:
         raise SystemExit(f"profile_bs_kernel.py: dtype must be float32 or float64, got {dtype!r}")
     source = kernel_source(dtype)
     parts = variants(source, dtype)
-    unit = source[:source.index("static void td_kernel_flat(")] + "\n".join(parts.values())
+    unit = source[:_flat_start(source)] + "\n".join(parts.values())
     with tempfile.TemporaryDirectory() as tmp:
         c_file, lib_file = Path(tmp, "ko.c"), Path(tmp, "ko.so")
         c_file.write_text(unit)
