@@ -14,10 +14,11 @@ explicit). Plain C99 (the unit is checked by pycparser): no intrinsics, no attri
 
 Which products take it is decided per call (`use_small`) from the measured shapes;
 everything else keeps the ?gemm call. Measured on the development host (2 cores,
-AVX-512, one thread, loaded host: ratios within one run), kernel vs OpenBLAS sgemm:
-32x128x512 83 vs 126 us, 32x512x128 95 vs 139 us, 4x128x512 11 vs 13 us, 64x256x1024 316
-vs 1063 us; but 16x64x64 2.8 vs 1.0 us and 128x32x512 130 vs 78 us (OpenBLAS's own
-small-matrix kernels win on a tiny or short-k product).
+AVX-512, one thread, load 3.8: ratios within one run), 8x32 blocks with 512-bit vectors
+vs OpenBLAS sgemm: 32x128 @ 128x512 26 vs 46 us, 32x512 @ 512x128 24 vs 45 us; but
+4x128 @ 128x512 7.0 vs 3.3 us (a block of 8 rows half empty), 33x50 @ 50x330 9.1 vs
+7.6 us and 16x64 @ 64x64 0.8 vs 0.8 us (OpenBLAS's small-matrix kernels win on few rows
+or a short k; 4-row 256-bit blocks were 36 us on the LSTM shape).
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from typing import Any
 
 import numpy as np
 
-MR = 4  # output rows per block (4 x NR accumulators: 8 zmm or 16 ymm registers)
+MR = 8  # output rows per block (8 x 32 float accumulators: 16 zmm registers)
 NR_BYTES = 128  # a panel row: 32 floats / 16 doubles
 
 # the rule (see the module doc): a short, wide-enough product whose packed panel stays
 # in the L2 cache (2 MB per core here)
-MAX_M = 64
+MIN_M, MAX_M = MR, 64
 MIN_KN = 1 << 14
-MIN_K = 48
+MIN_K = 96
 MAX_PACKED_BYTES = 1 << 21
 
 
@@ -51,7 +52,7 @@ def packed_bytes(k: int, n: int, dtype: str) -> int:
 def use_small(m: int, k: int, n: int, dtype: str) -> bool:
     """Whether an (m x k) @ (k x n) product of a loop-invariant right operand takes the
     generated kernel (else ?gemm): the measured rule of the module doc."""
-    return (0 < m <= MAX_M and k >= MIN_K and k * n >= MIN_KN
+    return (MIN_M <= m <= MAX_M and k >= MIN_K and k * n >= MIN_KN
             and packed_bytes(k, n, dtype) <= MAX_PACKED_BYTES)
 
 
@@ -65,7 +66,12 @@ def invariant_vars(vars_: list[Any], nodes: list[Any], view_type: type) -> set[i
     return same
 
 
+# gcc's default for this CPU family is 256-bit vectors (-mprefer-vector-width=256); the
+# kernel's register block is laid out for 512-bit ones where the CPU has them (measured:
+# 26 us vs 36 us for 32x128 @ 128x512); on a CPU without AVX-512 the option changes nothing
 SOURCE = """\
+#pragma GCC push_options
+#pragma GCC target("prefer-vector-width=512")
 TD_REAL TD_FMA(TD_REAL, TD_REAL, TD_REAL);
 
 /* b (k x n, any strides) into panels of TD_NR columns, zero padded: panel j holds
@@ -129,6 +135,7 @@ static void td_small_TD_NAME(const td_array *a, const TD_REAL *bp, const td_arra
         }
     }
 }
+#pragma GCC pop_options
 """
 
 
