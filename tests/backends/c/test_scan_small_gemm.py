@@ -108,3 +108,37 @@ def test_rule() -> None:
     assert not small_gemm.use_small(0, 128, 512, "float64")
     assert small_gemm.packed_bytes(128, 500, "float32") == 128 * 512 * 4
     assert small_gemm.packed_bytes(128, 500, "float64") == 128 * 512 * 8
+
+
+def fresh_loop(dtype: str) -> tuple:
+    """`loop` compiled anew (its runner plans again under a patched rule)."""
+    return loop.__wrapped__(dtype)
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=st.sampled_from([0, 1, 2]), batch=st.integers(1, 10), n_in=st.integers(1, 9),
+       hidden=st.integers(1, 40), dtype=st.sampled_from(["float32", "float64"]),
+       seed=st.integers(0, 99))
+def test_kernel_on_any_shape(steps: int, batch: int, n_in: int, hidden: int, dtype: str,
+                             seed: int) -> None:
+    """With the rule forced on, the kernel itself is right on size-1 dims, short blocks
+    (rows < 8, columns < a panel) and every remainder."""
+    rng = np.random.default_rng(seed)
+    values = [rng.standard_normal((steps, batch, n_in)).astype(dtype),
+              rng.standard_normal((batch, hidden)).astype(dtype),
+              rng.standard_normal((n_in, hidden)).astype(dtype),
+              (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(dtype),
+              rng.standard_normal(hidden).astype(dtype), np.int32(steps)]
+    original = small_gemm.use_small
+    small_gemm.use_small = lambda m, k, n, dt: m > 0
+    try:
+        fast, ref = fresh_loop(dtype)
+        got = fast(*values)
+        (runner,) = runners(fast)
+        forced = small_products_run(runner)
+    finally:
+        small_gemm.use_small = original
+    for g, w in zip(got, ref(*values)):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, **TOL[dtype])
+    assert forced == (2 if steps else 0)
