@@ -26,6 +26,7 @@ from tensordsl.rewrite import (  # noqa: F401 (registers)
     canonicalize,
     inc_serialize,
     scan_pushout,
+    scan_pushout_acc,
     shapes,
     specialize,
     stabilize,

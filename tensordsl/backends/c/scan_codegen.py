@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tensordsl.backends.c import small_gemm
 from tensordsl.backends.c.lowering import c_type
 from tensordsl.backends.c.render import PRELUDE, CRenderer
 from tensordsl.backends.c.scan_graph import GemmNode, IncNode, KernelNode, StepGraph, ViewNode
@@ -177,10 +178,12 @@ def render_loop(op: object, graph: StepGraph) -> str:
     protos, helpers, funcs = _kernel_units(graph)
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
     gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", _ctype(d)) for d in dtypes]
+    smalls = [small_gemm.source(d) for d in sorted(
+        {n.dtype for n in graph.nodes if isinstance(n, GemmNode) and n.pack_at >= 0})]
     inc_types = sorted({n.dtype for n in graph.nodes if isinstance(n, IncNode)})
     incs = [INCSET.replace("TD_NAME", d).replace("TD_REAL", c_type(d)) for d in inc_types]
     return "\n".join(["/* tensordsl compiled scan loop */", PRELUDE, *protos, SUPPORT,
-                      *helpers, *funcs, *gemms, *incs, _entry(op, graph)])
+                      *helpers, *funcs, *gemms, *smalls, *incs, _entry(op, graph)])
 
 
 def _ctype(dtype: str) -> str:
@@ -250,9 +253,18 @@ def _entry(op: object, graph: StepGraph) -> str:
         elif isinstance(n, GemmNode):
             fp = "blas[0]" if n.dtype == "float32" else "blas[1]"
             c = f"&A[{n.c}]" if n.c is not None else "0"
-            lines += [place(n.out),
-                      f"{ind}td_gemm_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
-                      f"{n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);"]
+            call = (f"td_gemm_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
+                    f"{n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);")
+            lines.append(place(n.out))
+            if n.pack_at >= 0:  # b is invariant: packed at step 0 when the plan says so
+                real, packed = _ctype(n.dtype), f"(ws + M[{n.pack_at + 1}])"
+                lines += [f"{ind}if (M[{n.pack_at}]) {{",
+                          f"{ind}    if (t == 0) td_pack_{n.dtype}(&A[{n.b}], ({real} *){packed});",
+                          f"{ind}    td_small_{n.dtype}(&A[{n.a}], (const {real} *){packed}, {c}, "
+                          f"M + {n.meta}, {n.alpha!r}, {n.beta!r}, &A[{n.out}]);",
+                          f"{ind}}} else {{", f"{ind}    {call}", f"{ind}}}"]
+            else:
+                lines.append(ind + call)
         elif isinstance(n, ViewNode):
             lines.append(f"{ind}A[{n.out}].data = A[{n.src}].data + "
                          f"M[{graph.vars[n.out].offset_at}];")

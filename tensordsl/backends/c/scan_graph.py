@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tensordsl.backends.c import small_gemm
 from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.gradient.sum_to import SumToShape
 from tensordsl.graph.basic import Apply, Constant, Variable
@@ -83,6 +84,10 @@ class GemmNode:
     out: int
     dtype: str
     meta: int = 0
+    # b is the same at every step (scan loops only): 2 per-call slots at meta[pack_at:]
+    # say whether the generated small kernel runs it and where b's packed copy lives
+    # (small_gemm); -1: always ?gemm
+    pack_at: int = -1
 
 
 @dataclass
@@ -200,10 +205,14 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
     for v in vars_:
         v.meta = meta
         meta += 2 * v.ndim + 2
+    invariant = small_gemm.invariant_vars(vars_, nodes, ViewNode)
     for n in nodes:
         if isinstance(n, GemmNode):
             n.meta = meta
             meta += 8
+            if n.b in invariant:
+                n.pack_at = meta
+                meta += 2
         elif isinstance(n, IncNode):
             n.meta = meta
             meta += 3 * n.vnd + 1

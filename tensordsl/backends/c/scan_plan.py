@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.backends.c import runtime
+from tensordsl.backends.c import runtime, small_gemm
 from tensordsl.backends.c.scan_graph import GemmNode, IncNode, KernelNode, StepGraph, ViewNode
 from tensordsl.gradient.sum_to import SumToShape
 from tensordsl.ops.subtensor import build_index, spec_str
@@ -105,6 +105,11 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
                 offset[o] = region(int(np.prod(out_shape)) * item)
         elif isinstance(n, GemmNode):
             meta_extra += _gemm_plan(n, shape, strides, offset, region)
+            if n.pack_at >= 0:  # b is the same at every step: the small kernel may run it
+                (m, k), cols = shape[n.a], shape[n.b][1]
+                small = small_gemm.use_small(m, k, cols, n.dtype)
+                packed = region(small_gemm.packed_bytes(k, cols, n.dtype)) if small else 0
+                meta_extra += [(n.pack_at, int(small)), (n.pack_at + 1, packed)]
         elif isinstance(n, ViewNode):
             _view_plan(n, graph, shape, strides, offset)
         elif isinstance(n, IncNode):
