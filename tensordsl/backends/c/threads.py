@@ -33,7 +33,11 @@ from collections.abc import Callable
 from typing import Any
 
 EXPLORE_RATIO = 32.0  # exploring costs at most ~1/32 (3%) of the time spent in calls
-WARM_CALLS = 2  # calls per arm before the estimates are trusted
+# calls per arm before the estimates are trusted: the default arm's first calls after the
+# one-thread arm's are slow while OpenBLAS and libgomp wake their threads (mlp512 step,
+# batch 128: 4.3-4.5 ms for the first two, 2.2-2.5 ms from the third on); with two, the
+# step stayed on one thread (3.5 ms) until the first exploration, ~40 calls later
+WARM_CALLS = 4
 # an arm's estimate is the fastest of its last RECENT calls. A running mean was moved by
 # single slow calls: the first call after the process slept, when the default arm must
 # wake its threads (5-7 ms against 2.5 ms for the mlp512 step), and as exploration tries
