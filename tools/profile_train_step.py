@@ -1,9 +1,10 @@
 """Where a compiled training step's time goes: per-node times and a cProfile summary.
 
-    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt|lenet_step]
+    python tools/profile_train_step.py [--workload mlp512_step|lstm_forward|lstm_bptt|lenet_step|
+                                                   rnn_forward|rnn_bptt]
         [--batch 128] [--calls 200] [--single-thread]
 
-Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py, wl_lenet.py) with
+Builds the workload's graph (tools/benchsuite/wl_mlp.py, wl_lstm.py, wl_lenet.py, wl_rnn.py) with
 FAST_RUN, then replays its schedule step by step (the same calls `interpret` makes)
 timing each node, and runs the function itself under cProfile. `--single-thread` holds
 OpenBLAS and OpenMP at one thread (what the adaptive run picks on a loaded host).
@@ -32,7 +33,8 @@ def main() -> None:
     """Print the per-node table and the cProfile top entries."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workload", default="mlp512_step",
-                        choices=["mlp512_step", "lstm_forward", "lstm_bptt", "lenet_step"])
+                        choices=["mlp512_step", "lstm_forward", "lstm_bptt", "lenet_step",
+                                 "rnn_forward", "rnn_bptt"])
     parser.add_argument("--batch", type=int, default=None,
                         help="mlp512_step's batch (128) or lenet_step's (500)")
     parser.add_argument("--calls", type=int, default=200)
@@ -42,7 +44,7 @@ def main() -> None:
                              "--single-thread: the work itself, steadier on a loaded host)")
     args = parser.parse_args()
 
-    from benchsuite import lenet_graphs, wl_lenet, wl_lstm, wl_mlp
+    from benchsuite import lenet_graphs, wl_lenet, wl_lstm, wl_mlp, wl_rnn
 
     import tensordsl
     from tensordsl.backends.c import threads
@@ -54,6 +56,9 @@ def main() -> None:
         args.batch = args.batch or 128
         inp = wl_mlp.mlp_inputs(args.batch)
         prog = wl_mlp._tdsl_program(inp)
+    elif args.workload.startswith("rnn"):
+        inp = wl_rnn.rnn_inputs(wl_rnn.STEPS, wl_rnn.BATCH, wl_rnn.HIDDEN)
+        prog = wl_rnn._tdsl_program(args.workload == "rnn_bptt")(inp)
     else:
         inp = wl_lstm.lstm_inputs(wl_lstm.STEPS, wl_lstm.BATCH, wl_lstm.HIDDEN, wl_lstm.INPUT)
         prog = wl_lstm._tdsl_program(args.workload == "lstm_bptt")(inp)

@@ -17,7 +17,8 @@ from typing import Any
 from tensordsl import dtypes
 from tensordsl.gradient.core import register_connection, register_grad
 from tensordsl.gradient.rules_control import inner_vjp
-from tensordsl.graph.basic import Apply, Variable
+from tensordsl.config import config
+from tensordsl.graph.basic import Apply, Variable, ancestors
 from tensordsl.graph.convert import constant
 from tensordsl.scan.op import Scan, lag
 from tensordsl.tensor import basic as tb
@@ -68,11 +69,19 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     recs = [k for k in range(op.n_rec) if dtypes.is_float(inits[k].dtype)]
     wsum = [i for i, v in enumerate(nonseqs) if dtypes.is_float(v.dtype)]
     float_slices = [i for i, v in enumerate(seq_slices) if dtypes.is_float(v.dtype)]
+    cot_given = [g is not None or k in recs for k, g in enumerate(g_bufs)] + \
+        [g is not None for g in g_nits]
+    reused = _reused_outputs(op, cot_given)
+    out_seqs = [_window(node.outputs[i], _at(lags[i] if i < op.n_rec else 0, skip), n)
+                for i in reused]
     sizes = (len(seq_slices), len(state_slices), len(g_state_seqs), len(g_nit_seqs),
-             len(recs), len(wsum))
+             len(out_seqs), len(recs), len(wsum))
 
     def step(*args: Any) -> list[Variable]:
-        sl, st, gs, gy, windows, sums, outer = _unpack(args, sizes)
+        sl, st, gs, gy, outs, windows, sums, outer = _unpack(args, sizes)
+        given: list[Any] = [None] * (op.n_rec + op.n_nit)
+        for i, v in zip(reused, outs):
+            given[i] = v
         gs_it, gy_it = iter(gs), iter(gy)
         cots: list[Any] = []
         win = dict(zip(recs, windows))
@@ -82,7 +91,7 @@ def scan_grad(node: Apply, out_grads: list) -> list:
             cots.append(direct if pending is None else
                         pending if direct is None else tm.add(direct, pending))
         cots += [next(gy_it) if g is not None else None for g in g_nits]
-        vjp = inner_vjp(op.inner, list(sl) + list(st) + list(outer), cots)
+        vjp = inner_vjp(op.inner, list(sl) + list(st) + list(outer), cots, given)
         g_sl, g_st, g_w = vjp[:len(sl)], vjp[len(sl):len(sl) + len(st)], vjp[len(sl) + len(st):]
         tap_grads = _group(g_st, op.rec_taps)
         new_windows = [_shift_in(w, op.rec_taps[k], tap_grads[k]) for k, w in zip(recs, windows)]
@@ -94,7 +103,7 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     window_inits = [tm.zeros_like(inits[k][:lags[k]]) for k in recs]
     sum_inits = [tm.zeros_like(nonseqs[i]) for i in wsum]
     bnode, bouts, _, _ = build_scan(
-        step, sequences=seq_slices + state_slices + g_state_seqs + g_nit_seqs,
+        step, sequences=seq_slices + state_slices + g_state_seqs + g_nit_seqs + out_seqs,
         outputs_info=window_inits + sum_inits + [None] * len(float_slices),
         non_sequences=nonseqs, n_steps=n, name=f"grad_of_{op.name or 'scan'}")
     finals = [bnode.outputs[j][-1] for j in range(len(recs) + len(wsum))]
@@ -108,6 +117,24 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     slice_grads = dict(zip(float_slices, bouts[len(recs) + len(wsum):]))
     _sequence_grads(result, seqs, op.seq_taps, slice_grads, n, skip)
     return result
+
+
+def _reused_outputs(op: Scan, cot_given: list[bool]) -> list[int]:
+    """The inner outputs (recurrent, then per-step) whose values the step's gradient reads:
+    the backward scan gets them as sequences (the forward's stored rows) instead of
+    computing them again (tanh's gradient reads tanh(x): without this an RNN's backward
+    step repeats the forward step's two products). Found by taking the vector-Jacobian
+    product once over the inner graph itself, every output's value given."""
+    outs = op.inner.outputs[:op.n_rec + op.n_nit]
+    given = [o.type() if o.owner is not None and dtypes.is_float(o.dtype) else None
+             for o in outs]
+    if not any(given):
+        return []
+    cots = [o.type() if c else None for o, c in zip(outs, cot_given)]
+    with config.change_flags(compute_test_value="off"):
+        vjp = inner_vjp(op.inner, list(op.inner.inputs), cots, given)
+    read = set(ancestors([v for v in vjp if v is not None]))
+    return [i for i, g in enumerate(given) if g is not None and g in read]
 
 
 def _backward_steps(n: Variable, truncate: int) -> tuple[Variable, Variable | None]:

@@ -256,6 +256,8 @@ def _entry(op: object, graph: StepGraph) -> str:
             call = (f"td_gemm_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
                     f"{n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);")
             lines.append(place(n.out))
+            if n.shape_only:  # read for its shape alone (scan_graph._mark_shape_only)
+                continue
             if n.pack_at >= 0:  # b is invariant: packed at step 0 when the plan says so
                 real, packed = _ctype(n.dtype), f"(ws + M[{n.pack_at + 1}])"
                 lines += [f"{ind}if (M[{n.pack_at}]) {{",

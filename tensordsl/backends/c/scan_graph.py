@@ -88,6 +88,8 @@ class GemmNode:
     # say whether the generated small kernel runs it and where b's packed copy lives
     # (small_gemm); -1: always ?gemm
     pack_at: int = -1
+    # only its shape is read (the `like` of SumToShape views): never computed
+    shape_only: bool = False
 
 
 @dataclass
@@ -205,6 +207,7 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
     for v in vars_:
         v.meta = meta
         meta += 2 * v.ndim + 2
+    _mark_shape_only(nodes, outputs + [cond])
     invariant = small_gemm.invariant_vars(vars_, nodes, ViewNode)
     for n in nodes:
         if isinstance(n, GemmNode):
@@ -228,6 +231,26 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
     meta += len(outputs)
     return StepGraph(vars_, nodes, outputs, consts, meta, rows_at, copy_at,
                      _direct_bases(nodes, outputs), direct_at, cond)
+
+
+def _mark_shape_only(nodes: list[Any], outputs: list[int]) -> None:
+    """Mark the products whose result only a SumToShape reads as its `like` (the plan
+    knows every shape before the loop runs): a gradient's `sum_to(g, x @ W)` keeps the
+    product in the step for its shape alone (an RNN's backward step would repeat both
+    forward products for nothing)."""
+    read = set(outputs)
+    for n in nodes:
+        if isinstance(n, KernelNode):
+            read.update(n.ins)
+        elif isinstance(n, GemmNode):
+            read.update(v for v in (n.a, n.b, n.c) if v is not None)
+        elif isinstance(n, ViewNode):
+            read.add(n.src)
+        elif isinstance(n, IncNode):
+            read.update((n.x, n.y))
+    for n in nodes:
+        if isinstance(n, GemmNode) and n.out not in read:
+            n.shape_only = True
 
 
 def _mark_inplace(inner: FunctionGraph, nodes: list[Any], outputs: list[int]) -> None:

@@ -107,7 +107,7 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
             meta_extra += _gemm_plan(n, shape, strides, offset, region)
             if n.pack_at >= 0:  # b is the same at every step: the small kernel may run it
                 (m, k), cols = shape[n.a], shape[n.b][1]
-                small = small_gemm.use_small(m, k, cols, n.dtype)
+                small = not n.shape_only and small_gemm.use_small(m, k, cols, n.dtype)
                 packed = region(small_gemm.packed_bytes(k, cols, n.dtype)) if small else 0
                 meta_extra += [(n.pack_at, int(small)), (n.pack_at + 1, packed)]
         elif isinstance(n, ViewNode):
