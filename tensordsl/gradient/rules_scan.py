@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tensordsl import dtypes
+from tensordsl.config import config
 from tensordsl.gradient.core import register_connection, register_grad
 from tensordsl.gradient.rules_control import inner_vjp
-from tensordsl.config import config
-from tensordsl.graph.basic import Apply, Variable, ancestors
+from tensordsl.graph.basic import Apply, Constant, Variable, ancestors
 from tensordsl.graph.convert import constant
+from tensordsl.ops.elemwise import DimShuffle, Elemwise
+from tensordsl.ops.subtensor import IncSubtensor, Subtensor
 from tensordsl.scan.op import Scan, lag
 from tensordsl.tensor import basic as tb
 from tensordsl.tensor import math as tm
@@ -64,7 +68,8 @@ def scan_grad(node: Apply, out_grads: list) -> list:
                   zip(seqs, op.seq_taps) for tap in taps]
     state_slices = [_window(b, _at(L + tap, skip), n) for b, L, taps in
                     zip(node.outputs[:op.n_rec], lags, op.rec_taps) for tap in taps]
-    g_state_seqs = [_window(g, _at(L, skip), n) for g, L in zip(g_bufs, lags) if g is not None]
+    g_state_seqs = [_state_grad_window(g, b, L, skip, n) for g, b, L in
+                    zip(g_bufs, node.outputs[:op.n_rec], lags) if g is not None]
     g_nit_seqs = [_window(g, _at(0, skip), n) for g in g_nits if g is not None]
     recs = [k for k in range(op.n_rec) if dtypes.is_float(inits[k].dtype)]
     wsum = [i for i, v in enumerate(nonseqs) if dtypes.is_float(v.dtype)]
@@ -117,6 +122,54 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     slice_grads = dict(zip(float_slices, bouts[len(recs) + len(wsum):]))
     _sequence_grads(result, seqs, op.seq_taps, slice_grads, n, skip)
     return result
+
+
+def _state_grad_window(g: Variable, buf: Variable, lag_: int, skip: Variable | None,
+                       n: Variable) -> Variable:
+    """The rows of the state buffer's gradient `g` that the steps wrote, reversed.
+
+    The usual `g` is the gradient of `buf[lag:]` (the states the user reads) placed into
+    zeros of the buffer's shape: IncSubtensor(zeros_like(buf), y, lag:). When y is an
+    elementwise result of that same `buf[lag:]` (so of its shape exactly: a loss's fill
+    or `2 * (h - target)`), the rows are y's own: no zero buffer, no copy into it."""
+    y = _rows_from(g, buf, lag_)
+    if y is None:
+        return _window(g, _at(lag_, skip), n)
+    return _window(y, _at(0, skip), n)
+
+
+def _rows_from(g: Variable, buf: Variable, lag_: int) -> Variable | None:
+    """y when g = IncSubtensor[lag:](zeros_like(buf), y), y an Elemwise output with
+    `buf[lag:]` among its inputs and of its rank; else None."""
+    node = g.owner
+    if node is None or not isinstance(node.op, IncSubtensor) or \
+            node.op.spec != (("s", True, False, False),) or not _is_lag(node.inputs[2], lag_):
+        return None
+    x, y = node.inputs[0], node.inputs[1]
+    fill = x.owner
+    if fill is None or not isinstance(fill.op, Elemwise) or \
+            getattr(fill.op.scalar_op, "name", None) != "second" or \
+            fill.inputs[0] is not buf or not _is_zero(fill.inputs[1]):
+        return None
+    if y.owner is None or not isinstance(y.owner.op, Elemwise) or y.dtype != g.dtype:
+        return None
+    for s in y.owner.inputs:
+        own = s.owner
+        if own is not None and isinstance(own.op, Subtensor) and own.inputs[0] is buf and \
+                own.op.spec == node.op.spec and _is_lag(own.inputs[1], lag_) and \
+                s.ndim == y.ndim:
+            return y
+    return None
+
+
+def _is_lag(v: Variable, lag_: int) -> bool:
+    return isinstance(v, Constant) and np.ndim(v.data) == 0 and int(v.data) == lag_
+
+
+def _is_zero(v: Variable) -> bool:
+    while v.owner is not None and isinstance(v.owner.op, DimShuffle):  # a broadcast constant
+        v = v.owner.inputs[0]
+    return isinstance(v, Constant) and np.size(v.data) == 1 and float(np.ravel(v.data)[0]) == 0
 
 
 def _reused_outputs(op: Scan, cot_given: list[bool]) -> list[int]:
