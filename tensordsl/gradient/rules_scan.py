@@ -116,7 +116,10 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     for j, k in enumerate(recs):
         reached = finals[j] if skip is None else tm.switch(tm.eq(skip, 0), finals[j],
                                                            tm.zeros_like(finals[j]))
-        result[1 + op.n_seqs + k] = _init_grad(inits[k], lags[k], g_bufs[k], reached)
+        g_buf = g_bufs[k]
+        if g_buf is not None and _rows_from(g_buf, node.outputs[k], lags[k]) is not None:
+            g_buf = None  # zeros in the initial rows: only the steps' rows were given
+        result[1 + op.n_seqs + k] = _init_grad(inits[k], lags[k], g_buf, reached)
     for j, i in enumerate(wsum):
         result[1 + op.n_seqs + op.n_rec + i] = finals[len(recs) + j]
     slice_grads = dict(zip(float_slices, bouts[len(recs) + len(wsum):]))
