@@ -156,3 +156,29 @@ def test_gradient_vs_finite_differences(steps: int, batch: int, hidden: int, see
 
     vals = values(rng, steps, batch, hidden, "float64")[:4]
     verify_grad(loss, vals, rng=np.random.default_rng(seed), mode="FAST_RUN")
+
+
+@settings(max_examples=6, deadline=None)
+@given(steps=st.sampled_from([1, 2, 4]), batch=st.sampled_from([1, 2]),
+       hidden=st.sampled_from([1, 3]), seed=st.integers(0, 99))
+def test_taps_states_and_per_step_outputs_vs_finite_differences(steps: int, batch: int,
+                                                                hidden: int, seed: int) -> None:
+    """Given values of every kind: a two-tap state (buffer lag 2), a sigmoid state and a
+    per-step output whose gradients read their own values; float64, compiled (C)."""
+    rng = np.random.default_rng(seed)
+
+    def loss(x: T.TensorVariable, h0: T.TensorVariable, c0: T.TensorVariable,
+             W: T.TensorVariable) -> T.TensorVariable:  # noqa: N803
+        def step(xt, h2, h1, c, W):  # noqa: N803
+            h = T.tanh(T.dot(h1, W) + 0.5 * h2 + xt)
+            c_new = T.nnet.sigmoid(c + h)
+            return [h, c_new, T.nnet.sigmoid(T.dot(h, W))]
+        (hs, cs, ys), _ = scan(step, sequences=[x],
+                               outputs_info=[dict(initial=h0, taps=[-2, -1]), c0, None],
+                               non_sequences=[W])
+        return T.sum(ys ** 2) + T.sum(hs) + T.mean(cs * cs)
+
+    vals = [rng.standard_normal((steps, batch, hidden)), rng.standard_normal((2, batch, hidden)),
+            rng.standard_normal((batch, hidden)),
+            rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)]
+    verify_grad(loss, vals, rng=np.random.default_rng(seed), mode="FAST_RUN")
