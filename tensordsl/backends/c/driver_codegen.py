@@ -15,8 +15,8 @@ the graph's order: kernels through their entries, products through the `td_gemm_
 wrappers of the scan loop, views as an offset from their source. A result that is an
 output is computed straight into the caller's new array; any other output is copied
 there at the end (`td_copy`). A product that may accumulate into a lent input buffer
-(`DriverGraph.donations`) checks at run time whether its output array IS that input's
-buffer (`DriverRunner.lend`) and then calls ?gemm with beta on it (`td_gemm_acc_*`).
+(`DriverGraph.donations`, `DriverRunner.lend`) needs no code of its own: when its output
+array IS c's buffer, `td_gemm_*` skips copying c and calls ?gemm with beta on it.
 """
 
 from __future__ import annotations
@@ -30,57 +30,12 @@ from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 
 ENTRY = "td_driver"
 
-GEMM_ACC = """\
-/* out = alpha * a @ b + beta * out, out contiguous (rows x cols) and already holding c
-   (the lent buffer of an input): td_gemm_TD_NAME's operand handling, with no copy of c */
-static void td_gemm_acc_TD_NAME(void *fp, const td_array *a, const td_array *b,
-                                const long long *g, TD_REAL alpha, TD_REAL beta,
-                                td_array *out, char *ws)
-{
-    int m = (int)a->dims[0], k = (int)a->dims[1], n = (int)b->dims[1];
-    if (m == 0 || n == 0) return;
-    const td_array *ops[2] = {b, a};
-    char trans[2];
-    int ld[2];
-    char *ptr[2];
-    for (int p = 0; p < 2; p++) {
-        const td_array *x = ops[p];
-        const long long *h = g + 3 * (1 - p);
-        long long rows = x->dims[0], cols = x->dims[1];
-        ptr[p] = x->data;
-        trans[p] = h[0] == 1 ? 'T' : 'N';
-        ld[p] = (int)h[1];
-        if (h[0] == 2) {
-            TD_REAL *s = (TD_REAL *)(ws + h[2]);
-            for (long long i = 0; i < rows; i++)
-                for (long long j = 0; j < cols; j++)
-                    s[i * cols + j] = *(const TD_REAL *)(x->data + i * x->strides[0] +
-                                                   j * x->strides[1]);
-            ptr[p] = (char *)s;
-        }
-    }
-    int ldo = n;
-    ((td_gemm_fn)fp)(&trans[0], &trans[1], &n, &m, &k, &alpha, ptr[0], &ld[0], ptr[1],
-                     &ld[1], &beta, (TD_REAL *)out->data, &ldo);
-}
-"""
-
-
 def render_driver(graph: DriverGraph) -> str:
     """The whole unit of the driver of `graph`."""
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
     gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", _ctype(d)) for d in dtypes]
-    lent = {n.dtype for n in _lendable(graph)}
-    gemms += [GEMM_ACC.replace("TD_NAME", d).replace("TD_REAL", _ctype(d))
-              for d in sorted(lent)]
     return "\n".join(["/* tensordsl compiled function driver */", PRELUDE, SUPPORT, *gemms,
                       _entry(graph)])
-
-
-def _lendable(graph: DriverGraph) -> list[GemmNode]:
-    """The products that may accumulate into a lent input buffer."""
-    outs = {graph.outputs[k] for k in graph.donations}
-    return [n for n in graph.nodes if isinstance(n, GemmNode) and n.out in outs]
 
 
 def kernel_nodes(graph: DriverGraph) -> list[KernelNode]:
@@ -101,7 +56,6 @@ def _entry(graph: DriverGraph) -> str:
     at_const, at_out, at_ws, at_data = pointer_layout(graph)
     out_of = {o: j for j, (o, d) in enumerate(zip(graph.outputs, graph.direct)) if d}
     slot = {id(n): j for j, n in enumerate(kernel_nodes(graph))}
-    lendable = {id(n) for n in _lendable(graph)}
     lines = [f"void {ENTRY}(char *const *ptr, const long long *M, void *const *blas, "
              "void *const *K)", "{",
              f"    char *ws = ptr[{at_ws}];",
@@ -133,13 +87,9 @@ def _entry(graph: DriverGraph) -> str:
             call = (f"td_gemm_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
                     f"{n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);")
             lines.append(place(n.out))
-            if id(n) in lendable:  # the output array is c's own buffer when c was lent
-                lines += [f"    if (A[{n.out}].data == A[{n.c}].data)",
-                          f"        td_gemm_acc_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], "
-                          f"M + {n.meta}, {n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);",
-                          "    else", f"        {call}"]
-            else:
-                lines.append(f"    {call}")
+            # when c was lent, the output array is c's own buffer and td_gemm accumulates
+            # into it without copying c first
+            lines.append(f"    {call}")
         elif isinstance(n, ViewNode):
             lines.append(f"    A[{n.out}].data = A[{n.src}].data + "
                          f"M[{graph.vars[n.out].offset_at}];")

@@ -65,7 +65,8 @@ static void td_gemm_TD_NAME(void *fp, const td_array *a, const td_array *b, cons
     if (m == 0 || n == 0) return;
     TD_REAL *o = (TD_REAL *)out->data;
     if (c && g[7] == (long long)sizeof(TD_REAL) && g[6] == n * g[7]) {
-        memcpy(o, c->data, (unsigned long)m * n * sizeof(TD_REAL));
+        if (c->data != out->data)  /* the same buffer: c lent to the driver, in place */
+            memcpy(o, c->data, (unsigned long)m * n * sizeof(TD_REAL));
     } else if (c) {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
