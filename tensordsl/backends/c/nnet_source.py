@@ -70,36 +70,45 @@ void td_nn_im2col(td_array *xa, td_array *ca, td_array *pa, int nt)
     const td_ll x2 = xa->strides[2] / (td_ll)sizeof(T), x3 = xa->strides[3] / (td_ll)sizeof(T);
     const T *x = (const T *)xa->data;
     T *cols = (T *)ca->data;
-    const td_ll total = c * kh * kw * n;
-    td_ll t;
+    const td_ll rows = c * kh * kw, pixels = oh * ow;
+    const int unit = sw == 1 && x3 == 1;
+    td_ll r;
     (void)nt;
+    /* one column row (channel, tap) at a time over the samples: its geometry (the
+       divisions, the rows and cols of the tap inside the image) once per row, not per
+       (row, sample), and no bounds test per output row */
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (t = 0; t < total; t++) {
-        const td_ll r = t / n, b = t % n;
+    for (r = 0; r < rows; r++) {
         const td_ll ci = r / (kh * kw), u = (r / kw) % kh, v = r % kw;
-        const td_ll off = v * dw - pl;
+        const td_ll off = v * dw - pl, yoff = u * dh - pt;
         const td_ll jlo = td_nn_lo(off, sw), jhi = td_nn_hi(off, sw, w, ow, jlo);
-        const T *src = x + b * x0 + ci * x1;
-        T *dst = cols + r * rs + b * bs;
-        td_ll i, j;
-        for (i = 0; i < oh; i++) {
-            const td_ll y = i * sh + u * dh - pt;
-            T *d = dst + i * ow;
-            if (y < 0 || y >= h) {
-                for (j = 0; j < ow; j++) d[j] = 0;
-                continue;
-            }
-            {
-                const T *row = src + y * x2;
+        const td_ll ilo = td_nn_lo(yoff, sh), ihi = td_nn_hi(yoff, sh, h, oh, ilo);
+        td_ll b;
+        for (b = 0; b < n; b++) {
+            const T *src = x + b * x0 + ci * x1;
+            T *dst = cols + r * rs + b * bs;
+            td_ll i, j;
+            for (j = 0; j < ilo * ow; j++) dst[j] = 0;
+            for (i = ilo; i < ihi; i++) {
+                const T *row = src + (i * sh + yoff) * x2;
+                T *d = dst + i * ow;
                 for (j = 0; j < jlo; j++) d[j] = 0;
-                if (sw == 1 && x3 == 1) {
-                    const T *s = row + (jlo + off);
-                    for (j = jlo; j < jhi; j++) d[j] = s[j - jlo];
+                if (unit) {
+                    /* blocks of 8 with restrict pointers: gcc copies each as one vector
+                       (a loop of unknown short length stayed scalar: ow is 8-24 here) */
+                    const T *restrict s = row + (jlo + off);
+                    T *restrict e = d + jlo;
+                    const td_ll len = jhi - jlo;
+                    td_ll q;
+                    for (j = 0; j + 8 <= len; j += 8)
+                        for (q = 0; q < 8; q++) e[j + q] = s[j + q];
+                    for (; j < len; j++) e[j] = s[j];
                 } else {
                     for (j = jlo; j < jhi; j++) d[j] = row[(j * sw + off) * x3];
                 }
                 for (j = jhi; j < ow; j++) d[j] = 0;
             }
+            for (j = ihi * ow; j < pixels; j++) dst[j] = 0;
         }
     }
 }
@@ -133,9 +142,14 @@ void td_nn_col2im(td_array *ga, td_array *xa, td_array *pa, int nt)
                     T *d;
                     if (y < 0 || y >= h) continue;
                     d = dst + y * w;
-                    if (sw == 1) {
-                        T *dd = d + (jlo + off);
-                        for (j = jlo; j < jhi; j++) dd[j - jlo] += s[j];
+                    if (sw == 1) {  /* blocks of 8, as in td_nn_im2col */
+                        T *restrict dd = d + (jlo + off);
+                        const T *restrict ss = s + jlo;
+                        const td_ll len = jhi - jlo;
+                        td_ll q;
+                        for (j = 0; j + 8 <= len; j += 8)
+                            for (q = 0; q < 8; q++) dd[j + q] += ss[j + q];
+                        for (; j < len; j++) dd[j] += ss[j];
                     } else {
                         for (j = jlo; j < jhi; j++) d[j * sw + off] += s[j];
                     }
