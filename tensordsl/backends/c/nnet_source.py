@@ -54,6 +54,17 @@ static T td_nn_max(T a, T b)
     return ((b > a) | (b != b)) ? b : a;
 }
 
+/* g where a == m, else +0: a bit mask instead of a select, which gcc left as a branch
+   in the 2x2 gradient's short rows (mispredicted on every other element of real data);
+   exact for any g (inf and NaN too), unlike g * (a == m) */
+static T td_nn_pick(T a, T m, T g)
+{
+    union { T f; TU u; } v;
+    v.f = g;
+    v.u &= (TU)0 - (TU)(a == m);
+    return v.f;
+}
+
 int td_nn(void)
 {
     return OMP_MAX_THREADS;
@@ -230,11 +241,15 @@ void td_nn_maxpool_grad(td_array *xa, td_array *ma, td_array *za, td_array *ga,
     const td_ll total = xa->dims[0] * c;
     const int tiles2 = wh == 2 && ww == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0
                        && x3 == 1 && g3 == 1 && 2 * oh == h && 2 * ow == w;
+    /* the planes in x's memory order: a channel-major x (a conv output) and its gx read
+       and written plane after plane instead of a channel apart */
+    const int cmajor = (x1 < 0 ? -x1 : x1) > (x0 < 0 ? -x0 : x0);
+    const td_ll nb = xa->dims[0];
     td_ll t;
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (t = 0; t < total; t++) {
-        const td_ll b = t / c, ci = t % c;
+        const td_ll b = cmajor ? t % nb : t / c, ci = cmajor ? t / nb : t % c;
         const T *src = x + b * x0 + ci * x1;
         const T *mp = mx + b * m0 + ci * m1, *zp = gz + b * z0 + ci * z1;
         T *dst = gx + b * g0 + ci * g1;
@@ -245,10 +260,10 @@ void td_nn_maxpool_grad(td_array *xa, td_array *ma, td_array *za, td_array *ga,
                 T *d0 = dst + 2 * i * g2, *d1 = d0 + g2;
                 for (j = 0; j < ow; j++) {
                     const T m = mp[i * m2 + j * m3], gv = zp[i * z2 + j * z3];
-                    d0[2 * j] = r0[2 * j] == m ? gv : 0;
-                    d0[2 * j + 1] = r0[2 * j + 1] == m ? gv : 0;
-                    d1[2 * j] = r1[2 * j] == m ? gv : 0;
-                    d1[2 * j + 1] = r1[2 * j + 1] == m ? gv : 0;
+                    d0[2 * j] = td_nn_pick(r0[2 * j], m, gv);
+                    d0[2 * j + 1] = td_nn_pick(r0[2 * j + 1], m, gv);
+                    d1[2 * j] = td_nn_pick(r1[2 * j], m, gv);
+                    d1[2 * j + 1] = td_nn_pick(r1[2 * j + 1], m, gv);
                 }
             }
             continue;
@@ -286,7 +301,9 @@ def render_nnet(dtype: str, openmp: bool) -> str:
     if not openmp:  # the pragmas would only be ignored; keep the unit free of them
         body = "\n".join(line for line in body.splitlines() if not line.startswith("#pragma"))
     head = [f"/* tensordsl conv and pool helpers, {dtype} elements */", PRELUDE,
-            f"typedef {c_type(dtype)} T;"]
+            f"typedef {c_type(dtype)} T;",
+            # the unsigned integer of T's size (td_nn_pick's mask)
+            f"typedef {'unsigned int' if dtype == 'float32' else 'unsigned long long'} TU;"]
     if openmp:
         head.append("int omp_get_max_threads(void);")
     return "\n".join(head) + body
