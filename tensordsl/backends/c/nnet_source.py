@@ -32,6 +32,11 @@ SUFFIXES = ("_im2col", "_col2im", "_maxpool", "_maxpool_grad")
 _BODY = r"""
 typedef long long td_ll;
 
+/* 8 elements copied as one: a struct assignment, which gcc does as one vector move with
+   no aliasing check (a loop of unknown short length, 8-24 here, stayed scalar or
+   behind a runtime overlap test) */
+typedef struct { T v[8]; } td_nn_blk8;
+
 /* the first j >= 0 with j * st + off >= 0 */
 static td_ll td_nn_lo(td_ll off, td_ll st)
 {
@@ -94,25 +99,38 @@ void td_nn_im2col(td_array *xa, td_array *ca, td_array *pa, int nt)
         const td_ll off = v * dw - pl, yoff = u * dh - pt;
         const td_ll jlo = td_nn_lo(off, sw), jhi = td_nn_hi(off, sw, w, ow, jlo);
         const td_ll ilo = td_nn_lo(yoff, sh), ihi = td_nn_hi(yoff, sh, h, oh, ilo);
+        /* every column of the tap inside the image, unit steps: whole rows copied */
+        const int inner = unit && jlo == 0 && jhi == ow && ow >= 8;
         td_ll b;
         for (b = 0; b < n; b++) {
             const T *src = x + b * x0 + ci * x1;
             T *dst = cols + r * rs + b * bs;
             td_ll i, j;
             for (j = 0; j < ilo * ow; j++) dst[j] = 0;
+            if (inner) {
+                for (i = ilo; i < ihi; i++) {
+                    const T *s = src + (i * sh + yoff) * x2 + off;
+                    T *e = dst + i * ow;
+                    /* the last block overlaps the one before when 8 does not divide ow:
+                       the same values written twice, and no scalar tail */
+                    for (j = 0; j < ow - 8; j += 8)
+                        *(td_nn_blk8 *)(e + j) = *(const td_nn_blk8 *)(s + j);
+                    *(td_nn_blk8 *)(e + ow - 8) = *(const td_nn_blk8 *)(s + ow - 8);
+                }
+                for (j = ihi * ow; j < pixels; j++) dst[j] = 0;
+                continue;
+            }
             for (i = ilo; i < ihi; i++) {
                 const T *row = src + (i * sh + yoff) * x2;
                 T *d = dst + i * ow;
                 for (j = 0; j < jlo; j++) d[j] = 0;
                 if (unit) {
-                    /* blocks of 8 with restrict pointers: gcc copies each as one vector
-                       (a loop of unknown short length stayed scalar: ow is 8-24 here) */
-                    const T *restrict s = row + (jlo + off);
-                    T *restrict e = d + jlo;
+                    /* clipped row (padding): blocks of 8, then the rest one by one */
+                    const T *s = row + (jlo + off);
+                    T *e = d + jlo;
                     const td_ll len = jhi - jlo;
-                    td_ll q;
                     for (j = 0; j + 8 <= len; j += 8)
-                        for (q = 0; q < 8; q++) e[j + q] = s[j + q];
+                        *(td_nn_blk8 *)(e + j) = *(const td_nn_blk8 *)(s + j);
                     for (; j < len; j++) e[j] = s[j];
                 } else {
                     for (j = jlo; j < jhi; j++) d[j] = row[(j * sw + off) * x3];
