@@ -165,6 +165,29 @@ void td_nn_col2im(td_array *ga, td_array *xa, td_array *pa, int nt)
                 const td_ll off = v * dw - pl;
                 const td_ll jlo = td_nn_lo(off, sw), jhi = td_nn_hi(off, sw, w, ow, jlo);
                 const T *src = g + ((ci * kh + u) * kw + v) * rs + b * bs;
+                const td_ll yoff = u * dh - pt;
+                const td_ll ilo = td_nn_lo(yoff, sh), ihi = td_nn_hi(yoff, sh, h, oh, ilo);
+                if (sw == 1 && jlo == 0 && jhi == ow) {
+                    /* the tap's columns wholly inside the image: its rows' range hoisted
+                       (no test per row), blocks of 8 through local copies (one vector
+                       add, no overlap test), the rest one by one (6.6 -> 4.1 ms for
+                       LeNet's second layer; an overlapping last block with a blend of
+                       the new lanes was slower than this scalar tail) */
+                    for (i = ilo; i < ihi; i++) {
+                        T *dd = dst + (i * sh + yoff) * w + off;
+                        const T *ss = src + i * ow;
+                        td_nn_blk8 acc, add;
+                        td_ll q;
+                        for (j = 0; j + 8 <= ow; j += 8) {
+                            acc = *(td_nn_blk8 *)(dd + j);
+                            add = *(const td_nn_blk8 *)(ss + j);
+                            for (q = 0; q < 8; q++) acc.v[q] += add.v[q];
+                            *(td_nn_blk8 *)(dd + j) = acc;
+                        }
+                        for (; j < ow; j++) dd[j] += ss[j];
+                    }
+                    continue;
+                }
                 for (i = 0; i < oh; i++) {
                     const td_ll y = i * sh + u * dh - pt;
                     const T *s = src + i * ow;
