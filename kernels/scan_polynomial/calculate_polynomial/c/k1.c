@@ -40,6 +40,8 @@ static void td_copy(const td_array *src, char *dst, long long item, long long co
     }
 }
 
+#pragma GCC push_options
+#pragma GCC target("prefer-vector-width=512")
 
 
 
@@ -115,6 +117,7 @@ void td_k0_raw(void *const *args)
     *(double *)args[3] = v4;
 }
 
+#pragma GCC pop_options
 long long td_scan(long long n, char *const *ptr, const long long *M, void *const *blas)
 {
     char *ws = ptr[4];
