@@ -25,7 +25,7 @@ import numpy as np
 
 from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
 from tensordsl.backends.c.render import PRELUDE
-from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, _ctype, array_header
+from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, array_header, c_real_type
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 
 ENTRY = "td_driver"
@@ -33,7 +33,7 @@ ENTRY = "td_driver"
 def render_driver(graph: DriverGraph) -> str:
     """The whole unit of the driver of `graph`."""
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
-    gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", _ctype(d)) for d in dtypes]
+    gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", c_real_type(d)) for d in dtypes]
     return "\n".join(["/* tensordsl compiled function driver */", PRELUDE, SUPPORT, *gemms,
                       _entry(graph)])
 

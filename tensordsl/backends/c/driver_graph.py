@@ -28,8 +28,8 @@ from tensordsl.backends.c.scan_graph import (
     Numbering,
     Var,
     ViewNode,
+    classify_node,
 )
-from tensordsl.backends.c.scan_graph import _classify as classify_node
 from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.fgraph import FunctionGraph
 from tensordsl.ops.blas import Dot, Gemm

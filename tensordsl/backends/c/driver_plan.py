@@ -23,12 +23,12 @@ from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 from tensordsl.backends.c.scan_plan import (
     ALIGN,
     NeedsFallback,
-    _gemm_plan,
-    _Shape,
-    _stand_in,
-    _view_plan,
+    ShapeOnly,
     contiguous_strides,
+    gemm_plan,
+    strided_stand_in,
     value_meta,
+    view_plan,
 )
 from tensordsl.ops.subtensor import Subtensor, build_index
 
@@ -67,7 +67,7 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
         scratch: list[int] = []
         if isinstance(n, KernelNode):
             runner = runners[pos]
-            out_shape = runner.broadcast([_Shape(shape[i]) for i in n.ins])
+            out_shape = runner.broadcast([ShapeOnly(shape[i]) for i in n.ins])
             k = n.kernel
             if k.is_reduction:
                 if runner.no_identity and any(out_shape[d] == 0 for d in k.reduce_axes):
@@ -81,8 +81,8 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
                     offset[o] = owned[o] = regions.take(int(np.prod(out_shape)) * item)
         elif isinstance(n, GemmNode):
             regions.taken = []
-            meta_extra += _gemm_plan(n, shape, strides, offset, regions.take)
-            *scratch, result = regions.taken  # _gemm_plan takes the result's region last
+            meta_extra += gemm_plan(n, shape, strides, offset, regions.take)
+            *scratch, result = regions.taken  # gemm_plan takes the result's region last
             if n.out in direct:  # the result goes to its output array
                 regions.give(result)
                 offset[n.out] = 0
@@ -109,14 +109,14 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
 
 
 def _view(n: ViewNode, graph: DriverGraph, shape: list, strides: list, offset: list) -> None:
-    """A view's layout (`scan_plan._view_plan`), except that a Subtensor indexes the
+    """A view's layout (`scan_plan.view_plan`), except that a Subtensor indexes the
     stand-in with a trailing Ellipsis: an integer index that leaves 0 dims then gives a
     0-d view rather than a copied scalar (the shape of a matrix, x.shape[0])."""
     if not isinstance(n.node.op, Subtensor):
-        _view_plan(n, graph, shape, strides, offset)  # type: ignore[arg-type]
+        view_plan(n, graph, shape, strides, offset)  # type: ignore[arg-type]
         return
     src_shape, src_strides = shape[n.src], strides[n.src]
-    stand_in = _stand_in(src_shape, src_strides, graph.vars[n.src].dtype)
+    stand_in = strided_stand_in(src_shape, src_strides, graph.vars[n.src].dtype)
     index = build_index(n.node.op.spec, n.index_values)
     index = (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)
     view = stand_in[index]  # an IndexError: the schedule raises the op's own message

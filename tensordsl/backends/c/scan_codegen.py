@@ -178,7 +178,7 @@ def render_loop(op: object, graph: StepGraph) -> str:
     """The whole unit of the loop of `op` (a Scan) over the step `graph`."""
     protos, helpers, funcs = _kernel_units(graph)
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
-    gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", _ctype(d)) for d in dtypes]
+    gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", c_real_type(d)) for d in dtypes]
     smalls = [small_gemm.source(d) for d in sorted(
         {n.dtype for n in graph.nodes if isinstance(n, GemmNode) and n.pack_at >= 0})]
     inc_types = sorted({n.dtype for n in graph.nodes if isinstance(n, IncNode)})
@@ -204,7 +204,8 @@ def wide_vectors(funcs: list[str]) -> list[str]:
             *funcs, "#pragma GCC pop_options"]
 
 
-def _ctype(dtype: str) -> str:
+def c_real_type(dtype: str) -> str:
+    """The C type of a float dtype's values."""
     return {"float32": "float", "float64": "double"}[dtype]
 
 
@@ -277,7 +278,7 @@ def _entry(op: object, graph: StepGraph) -> str:
             if n.shape_only:  # read for its shape alone (scan_graph._mark_shape_only)
                 continue
             if n.pack_at >= 0:  # b is invariant: packed at step 0 when the plan says so
-                real, packed = _ctype(n.dtype), f"(ws + M[{n.pack_at + 1}])"
+                real, packed = c_real_type(n.dtype), f"(ws + M[{n.pack_at + 1}])"
                 lines += [f"{ind}if (M[{n.pack_at}]) {{",
                           f"{ind}    if (t == 0) td_pack_{n.dtype}(&A[{n.b}], ({real} *){packed});",
                           f"{ind}    td_small_{n.dtype}(&A[{n.a}], (const {real} *){packed}, {c}, "

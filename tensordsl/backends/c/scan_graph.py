@@ -196,7 +196,7 @@ def describe(op: Any, inner: FunctionGraph) -> StepGraph:
 
     nodes: list[Any] = []
     for node in inner.toposort():
-        nodes.append(_classify(node, operand, add))
+        nodes.append(classify_node(node, operand, add))
     # an `until` loop's last inner output is its condition (0-d), not stored anywhere
     n_data = len(inner.outputs) - int(op.as_while)
     outputs = [operand(v) for v in inner.outputs[:n_data]]
@@ -290,7 +290,10 @@ def _constant_value(var: Variable, who: str) -> Any:
     return np.asarray(var.data).item()
 
 
-def _classify(node: Apply, operand: Any, add: Any) -> Any:
+def classify_node(node: Apply, operand: Any, add: Any) -> Any:
+    """The loop node (product, increment, view, ...) that runs `node`, its inputs numbered
+    by `operand` and new nodes registered by `add`; Unsupported when C cannot run it
+    (shared by the scan loop and the function driver)."""
     op = node.op
     if isinstance(op, (Dot, Gemm)):
         return _gemm(node, operand, add)

@@ -60,7 +60,7 @@ def contiguous_strides(shape: tuple[int, ...], item: int) -> tuple[int, ...]:
     return tuple(reversed(out))
 
 
-class _Shape:
+class ShapeOnly:
     """A stand-in with only `.shape` (what KernelRunner.broadcast reads)."""
 
     def __init__(self, shape: tuple[int, ...]) -> None:
@@ -92,7 +92,7 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
     for pos, n in enumerate(graph.nodes):
         if isinstance(n, KernelNode):
             runner = runners[pos]
-            out_shape = runner.broadcast([_Shape(shape[i]) for i in n.ins])
+            out_shape = runner.broadcast([ShapeOnly(shape[i]) for i in n.ins])
             k = n.kernel
             if k.is_reduction:
                 if runner.no_identity and any(out_shape[d] == 0 for d in k.reduce_axes):
@@ -104,14 +104,14 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
                 shape[o], strides[o] = out_shape, contiguous_strides(out_shape, item)
                 offset[o] = region(int(np.prod(out_shape)) * item)
         elif isinstance(n, GemmNode):
-            meta_extra += _gemm_plan(n, shape, strides, offset, region)
+            meta_extra += gemm_plan(n, shape, strides, offset, region)
             if n.pack_at >= 0:  # b is the same at every step: the small kernel may run it
                 (m, k), cols = shape[n.a], shape[n.b][1]
                 small = not n.shape_only and small_gemm.use_small(m, k, cols, n.dtype)
                 packed = region(small_gemm.packed_bytes(k, cols, n.dtype)) if small else 0
                 meta_extra += [(n.pack_at, int(small)), (n.pack_at + 1, packed)]
         elif isinstance(n, ViewNode):
-            _view_plan(n, graph, shape, strides, offset)
+            view_plan(n, graph, shape, strides, offset)
         elif isinstance(n, IncNode):
             meta_extra += _inc_plan(n, shape, strides, offset, region)
     meta = value_meta(graph, shape, strides, offset, meta_extra, "scan step")
@@ -160,8 +160,11 @@ def _view_offset(graph: StepGraph, var: int, base: int, offset: list) -> int:
     return total
 
 
-def _gemm_plan(n: GemmNode, shape: list, strides: list, offset: list,
-               region: Any) -> list[tuple[int, int]]:
+def gemm_plan(n: GemmNode, shape: list, strides: list, offset: list,
+              region: Any) -> list[tuple[int, int]]:
+    """Check a product's operand and c shapes, give its output a contiguous region; the
+    (meta slot, value) pairs of its plan: per operand the BLAS mode, leading dimension and
+    scratch offset (for operands copied first), then c's broadcast strides."""
     (m, ka), (kb, cols) = shape[n.a], shape[n.b]
     who = str(n.node.op)
     if ka != kb:
@@ -200,7 +203,7 @@ def _inc_plan(n: IncNode, shape: list, strides: list, offset: list,
     op, x_var = n.node.op, n.node.inputs[0]
     verb = "set" if n.set_ else "inc"
     index = build_index(op.spec, n.index_values)
-    stand_in = _stand_in(out_shape, out_strides, n.dtype)
+    stand_in = strided_stand_in(out_shape, out_strides, n.dtype)
     try:
         view = stand_in[index + (Ellipsis,)]  # a 0-d view, not a scalar, for all-int
     except IndexError as err:
@@ -242,8 +245,9 @@ def _blas_operand(rows: int, cols: int, st: tuple[int, int], item: int) -> tuple
     return 2, max(1, cols)
 
 
-def _view_plan(n: ViewNode, graph: StepGraph, shape: list, strides: list,
-               offset: list) -> None:
+def view_plan(n: ViewNode, graph: StepGraph, shape: list, strides: list,
+              offset: list) -> None:
+    """Fill a view's shape, strides and offset from its source's."""
     src_shape, src_strides = shape[n.src], strides[n.src]
     if isinstance(n.node.op, SumToShape):
         like = shape[n.like]
@@ -251,7 +255,7 @@ def _view_plan(n: ViewNode, graph: StepGraph, shape: list, strides: list,
             raise NeedsFallback("SumToShape that sums")
         shape[n.out], strides[n.out], offset[n.out] = src_shape, src_strides, 0
         return
-    stand_in = _stand_in(src_shape, src_strides, graph.vars[n.src].dtype)
+    stand_in = strided_stand_in(src_shape, src_strides, graph.vars[n.src].dtype)
     (view,) = n.node.op.perform(n.node, [stand_in, *n.index_values])
     if view.size and not np.shares_memory(view, stand_in):
         raise NeedsFallback(f"{n.node.op} copies")
@@ -260,7 +264,7 @@ def _view_plan(n: ViewNode, graph: StepGraph, shape: list, strides: list,
         stand_in.__array_interface__["data"][0]
 
 
-def _stand_in(shape: tuple[int, ...], strides: tuple[int, ...], dtype: str) -> np.ndarray:
+def strided_stand_in(shape: tuple[int, ...], strides: tuple[int, ...], dtype: str) -> np.ndarray:
     """An array of this shape and these strides over a buffer of its own (views of it are
     measured, never read)."""
     item = np.dtype(dtype).itemsize
