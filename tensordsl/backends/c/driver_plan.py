@@ -23,9 +23,9 @@ from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 from tensordsl.backends.c.scan_plan import (
     ALIGN,
     NeedsFallback,
-    ShapeOnly,
     contiguous_strides,
     gemm_plan,
+    kernel_out_shape,
     strided_stand_in,
     value_meta,
     view_plan,
@@ -66,14 +66,7 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
     for pos, n in enumerate(graph.nodes):
         scratch: list[int] = []
         if isinstance(n, KernelNode):
-            runner = runners[pos]
-            out_shape = runner.broadcast([ShapeOnly(shape[i]) for i in n.ins])
-            k = n.kernel
-            if k.is_reduction:
-                if runner.no_identity and any(out_shape[d] == 0 for d in k.reduce_axes):
-                    raise ValueError(f"{runner.who}: cannot reduce an empty dim (shape "
-                                     f"{out_shape}) with maximum/minimum: it has no identity")
-                out_shape = tuple(out_shape[d] for d in runner.kept)
+            out_shape = kernel_out_shape(runners[pos], n, shape)
             for o in n.outs:
                 item = np.dtype(graph.vars[o].dtype).itemsize
                 shape[o], strides[o] = out_shape, contiguous_strides(out_shape, item)

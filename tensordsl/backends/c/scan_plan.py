@@ -91,14 +91,7 @@ def make_plan(graph: StepGraph, runners: dict[int, runtime.KernelRunner],
     meta_extra: list[tuple[int, int]] = []
     for pos, n in enumerate(graph.nodes):
         if isinstance(n, KernelNode):
-            runner = runners[pos]
-            out_shape = runner.broadcast([ShapeOnly(shape[i]) for i in n.ins])
-            k = n.kernel
-            if k.is_reduction:
-                if runner.no_identity and any(out_shape[d] == 0 for d in k.reduce_axes):
-                    raise ValueError(f"{runner.who}: cannot reduce an empty dim (shape "
-                                     f"{out_shape}) with maximum/minimum: it has no identity")
-                out_shape = tuple(out_shape[d] for d in runner.kept)
+            out_shape = kernel_out_shape(runners[pos], n, shape)
             for o in n.outs:
                 item = np.dtype(graph.vars[o].dtype).itemsize
                 shape[o], strides[o] = out_shape, contiguous_strides(out_shape, item)
@@ -158,6 +151,19 @@ def _view_offset(graph: StepGraph, var: int, base: int, offset: list) -> int:
         total += offset[var]
         var = views[var].src
     return total
+
+
+def kernel_out_shape(runner: Any, n: KernelNode, shape: list) -> tuple[int, ...]:
+    """A kernel node's output shape from its inputs' shapes (the scan loop's plan and the
+    function driver's share it); a ValueError for maximum/minimum over an empty dim."""
+    out_shape = runner.broadcast([ShapeOnly(shape[i]) for i in n.ins])
+    k = n.kernel
+    if k.is_reduction:
+        if runner.no_identity and any(out_shape[d] == 0 for d in k.reduce_axes):
+            raise ValueError(f"{runner.who}: cannot reduce an empty dim (shape "
+                             f"{out_shape}) with maximum/minimum: it has no identity")
+        out_shape = tuple(out_shape[d] for d in runner.kept)
+    return out_shape
 
 
 def gemm_plan(n: GemmNode, shape: list, strides: list, offset: list,
