@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
-from tensordsl.backends.c.render import PRELUDE
+from tensordsl.backends.c.render import PRELUDE, cold
 from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, array_header, c_real_type
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 
@@ -34,8 +34,9 @@ def render_driver(graph: DriverGraph) -> str:
     """The whole unit of the driver of `graph`."""
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
     gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", c_real_type(d)) for d in dtypes]
-    return "\n".join(["/* tensordsl compiled function driver */", PRELUDE, SUPPORT, *gemms,
-                      _entry(graph)])
+    # glue only (the kernels live in their own libraries): all of it cold code
+    return "\n".join(["/* tensordsl compiled function driver */", PRELUDE,
+                      cold("\n".join([SUPPORT, *gemms, _entry(graph)]))])
 
 
 def kernel_nodes(graph: DriverGraph) -> list[KernelNode]:

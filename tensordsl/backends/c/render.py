@@ -67,6 +67,24 @@ typedef struct {
 } td_array;
 """
 
+# Code that runs once per call, not per element (entries, shape checks, the loop control of
+# a compiled scan loop or function driver), and element loops kept for rare layouts, is
+# compiled at this level instead of -O3: gcc's time is spent per line of code whether it
+# is hot or not, and -O3 gains nothing on glue (docs/c_backend.md, compile time).
+COLD_LEVEL = "O1"
+
+
+def cold(text: str) -> str:
+    """`text` (whole function definitions) compiled at `COLD_LEVEL`: between pragmas
+    that push gcc's options, set the level and pop them (the flags of the command line
+    that fix values, `-ffp-contract=off`, `-fwrapv`..., stay in force; OpenMP regions
+    outlined from these functions get the same level). A function of another level is
+    not inlined across the levels (gcc refuses most such inlines), which is what glue
+    calling noinline paths wants anyway."""
+    return (f'#pragma GCC push_options\n#pragma GCC optimize("{COLD_LEVEL}")\n'
+            f"{text}\n#pragma GCC pop_options\n")
+
+
 def sanitize_comment(text: str) -> str:
     """`text` made safe for a C comment: printable ASCII words only, short."""
     return re.sub(r"[^A-Za-z0-9_.,:=+\- ]", "_", text)[:80]
@@ -159,7 +177,7 @@ class CRenderer(ReductionPaths):
         else:
             funcs.append(self.flat_elementwise())
             funcs.append(self.strided_elementwise())
-        funcs.append(self.entry())
+        funcs.append(cold(self.entry()))  # once per launch: glue
         if self.raw_entry_wanted and kernel.ndim == 0 and not kernel.is_reduction:
             funcs.append(self.raw_entry())
         return "\n".join([self.header(), PRELUDE, self.declarations(),
@@ -270,36 +288,64 @@ class CRenderer(ReductionPaths):
                 "const long long *st")
 
     def strided_elementwise(self) -> str:
+        """The strided paths of a 2-d or higher kernel: `<name>_strided` for rows whose
+        moving operands are all contiguous in the last dim (broadcasts along it were
+        hoisted: `steady`), vectorised; `<name>_gather` for any strides (transposed or
+        sliced last dims), a plain loop compiled as cold code: vectorising byte-strided
+        loads and stores (AVX-512 gathers, plus gcc's versioning of the loop for unit
+        strides) was a fifth of gcc's time on a compiled LSTM step and buys little on
+        such layouts (docs/c_backend.md, compile time). `_strided` hands rows that are not
+        unit-stride (`unit_test`) to `_gather`."""
         k = self.kernel
         if k.ndim < 2:  # 0-d, or 1-d (whose contiguous case is the flat path)
             return self.strided_simple()
-        nd, nin = k.ndim, len(k.inputs)
-        last, outer = nd - 1, list(range(nd - 1))
+        return cold(self.strided_rows(False)) + "\n" + self.strided_rows(True)
+
+    def strided_types(self) -> tuple[list[str], list[bool], list[int]]:
+        """Each operand's C type (inputs, then outputs), whether it is statically
+        broadcast along the last dim, and the operands the paths touch."""
+        k = self.kernel
+        nin, last = len(k.inputs), k.ndim - 1
         types = [self.in_type(j) for j in range(nin)]
         types += [self.out_type(j) for j in range(len(k.outputs))]
         steady = [j < nin and k.inputs[j].broadcastable[last] for j in range(len(types))]
         used = [a for a in range(len(types)) if a >= nin or a in self.loaded]
-        unit = " && ".join(f"st[{a * nd + last}] == sizeof({types[a]})"
+        return types, steady, used
+
+    def unit_test(self) -> str:
+        """C test (on the strides `st`): every moving operand contiguous in the last dim."""
+        types, steady, used = self.strided_types()
+        nd = self.kernel.ndim
+        return " && ".join(f"st[{a * nd + nd - 1}] == sizeof({types[a]})"
                            for a in used if not steady[a]) or "1"
-        lines = [self.path_head(f"{self.name}_strided", self.strided_params()), "{",
-                 f"    int unit = {unit};  /* every moving operand contiguous in the last dim */"]
+
+    def strided_rows(self, contiguous: bool) -> str:
+        """`<name>_strided` (`contiguous`: typed, vectorised rows) or `<name>_gather`."""
+        k = self.kernel
+        nd = k.ndim
+        last, outer = nd - 1, list(range(nd - 1))
+        types, steady, used = self.strided_types()
+        fn = f"{self.name}_strided" if contiguous else f"{self.name}_gather"
+        lines = [self.path_head(fn, self.strided_params()), "{"]
+        if contiguous:  # a direct call: through a function pointer gcc took 30% longer
+            lines += [f"    if (!({self.unit_test()})) {{",
+                      f"        {self.name}_gather(lo, hi, shape, data, st);",
+                      "        return;", "    }"]
         nest, ind = self.loop_nest(outer, "    ", True, False)
         lines += nest
         lines += [f"{ind}char *b{a} = {self.strided_access(a, outer)};" for a in used]
         lines += [f"{ind}const {types[j]} h{j} = *(const {types[j]} *)b{j};"
-                  for j in used if j < nin and steady[j]]
-        for contiguous in (True, False):
-            lines.append(f"{ind}if (unit) {{" if contiguous else f"{ind}}} else {{")
-            lines += self.inner_elementwise(types, steady, last, contiguous, ind + "    ")
-        lines.append(f"{ind}}}")
+                  for j in used if j < len(k.inputs) and steady[j]]
+        lines += self.inner_elementwise(types, steady, last, contiguous, ind)
         lines += ["    " * (len(outer) - i) + "}" for i in range(len(outer))]
         return "\n".join(lines + ["}", ""])
 
     def inner_elementwise(self, types: list[str], steady: list[bool], last: int,
                           contiguous: bool, ind: str) -> list[str]:
-        """The innermost loop over `last` from base pointers b<a>: typed indexing when
-        every moving operand is contiguous there, byte strides otherwise; operands
-        statically broadcast along `last` were loaded once (h<j>)."""
+        """The innermost loop over `last` from base pointers b<a>: typed indexing and
+        `omp simd` when every moving operand is contiguous there, byte strides (no
+        vectorisation asked) otherwise; operands statically broadcast along `last` were
+        loaded once (h<j>)."""
         k = self.kernel
         nin, nd = len(k.inputs), k.ndim
 
@@ -310,7 +356,7 @@ class CRenderer(ReductionPaths):
             return f"*({const}{types[a]} *)(b{a} + i * st[{a * nd + last}])"
 
         load = [f"h{j}" if steady[j] else at(j) for j in range(nin)]
-        lines = [ind + p for p in self.pragma("simd")]
+        lines = [ind + p for p in self.pragma("simd")] if contiguous else []
         lines += [f"{ind}for (long long i = 0; i < shape[{last}]; i++) {{"]
         lines += self.body(load, ind + "    ")
         lines += [f"{ind}    {at(nin + j)} = v{o};" for j, o in enumerate(k.outputs)]
@@ -339,7 +385,7 @@ class CRenderer(ReductionPaths):
         args = [f"td_array *a{j}" for j in range(nin)] + [f"td_array *o{j}" for j in range(nout)]
         arrays = [f"a{j}" for j in range(nin)] + [f"o{j}" for j in range(nout)]
         lines = [f"{self.export}void {self.name}({', '.join(args)})", "{",
-                 f"    long long shape[{max(nd, 1)}], n = 1;"]
+                 f"    long long shape[{max(nd, 1)}]{' = {0}' if nd == 0 else ''}, n = 1;"]
         lines += self.entry_shape()
         lines += [f"    for (int d = 0; d < {nd}; d++) n *= shape[d];"]
         full_reduce = k.is_reduction and len(k.reduce_axes) == nd
@@ -428,7 +474,9 @@ class CRenderer(ReductionPaths):
         k = self.kernel
         nd, nin = k.ndim, len(k.inputs)
         lines = [f"    char *data[{len(arrays)}];",
-                 f"    long long st[{max(len(arrays) * nd, 1)}];"]
+                 # a 0-d kernel sets neither array: zeroed, so that no -O level warns
+                 # of an uninitialised read in the path it is handed to (never read)
+                 f"    long long st[{max(len(arrays) * nd, 1)}]{' = {0}' if nd == 0 else ''};"]
         kept = [d for d in range(nd) if d not in k.reduce_axes]
         for j, a in enumerate(arrays):
             lines.append(f"    data[{j}] = {a}->data;")

@@ -22,7 +22,7 @@ import numpy as np
 
 from tensordsl.backends.c import small_gemm
 from tensordsl.backends.c.lowering import c_type
-from tensordsl.backends.c.render import PRELUDE, CRenderer
+from tensordsl.backends.c.render import PRELUDE, CRenderer, cold
 from tensordsl.backends.c.scan_graph import GemmNode, IncNode, KernelNode, StepGraph, ViewNode
 from tensordsl.config import config
 
@@ -67,6 +67,9 @@ static void td_gemm_TD_NAME(void *fp, const td_array *a, const td_array *b, cons
     if (c && g[7] == (long long)sizeof(TD_REAL) && g[6] == n * g[7]) {
         if (c->data != out->data)  /* the same buffer: c lent to the driver, in place */
             memcpy(o, c->data, (unsigned long)m * n * sizeof(TD_REAL));
+    } else if (c && g[7] == (long long)sizeof(TD_REAL)) {  /* rows contiguous, e.g. a bias */
+        for (int i = 0; i < m; i++)
+            memcpy(o + (long long)i * n, c->data + i * g[6], (unsigned long)n * sizeof(TD_REAL));
     } else if (c) {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
@@ -183,9 +186,12 @@ def render_loop(op: object, graph: StepGraph) -> str:
         {n.dtype for n in graph.nodes if isinstance(n, GemmNode) and n.pack_at >= 0})]
     inc_types = sorted({n.dtype for n in graph.nodes if isinstance(n, IncNode)})
     incs = [INCSET.replace("TD_NAME", d).replace("TD_REAL", c_type(d)) for d in inc_types]
-    return "\n".join(["/* tensordsl compiled scan loop */", PRELUDE, *protos, SUPPORT,
-                      *helpers, *wide_vectors(funcs), *gemms, *smalls, *incs,
-                      _entry(op, graph)])
+    # the loop control, the ?gemm wrappers and the copies run once per step or per
+    # call (their element loops only for rare layouts): cold code; the step kernels'
+    # paths, the small products and the increments stay at -O3
+    return "\n".join(["/* tensordsl compiled scan loop */", PRELUDE, *protos, cold(SUPPORT),
+                      *helpers, *wide_vectors(funcs), *map(cold, gemms), *smalls, *incs,
+                      cold(_entry(op, graph))])
 
 
 def wide_vectors(funcs: list[str]) -> list[str]:

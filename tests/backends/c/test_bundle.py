@@ -154,7 +154,11 @@ def _numpy(scale: float, x: np.ndarray, w: np.ndarray) -> list[np.ndarray]:
     return [h, (h * h).sum(axis=1)]
 
 
-def test_a_function_builds_its_kernels_in_one_run_and_a_second_one_hits(fresh_dir):
+def test_a_function_builds_its_kernels_in_one_run_and_a_second_one_hits(fresh_dir,
+                                                                         monkeypatch):
+    # one core: the bundle is not split into one run per core (`cache._split`, tested
+    # on its own), whatever the size of the kernels' source
+    monkeypatch.setattr(cache, "usable_cores", lambda: 1)
     scale = 0.5 + uuid.uuid4().int % 1000 / 4001  # kernels no other test built
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))

@@ -201,3 +201,39 @@ def test_user_names_appear_only_sanitised_in_comments():
                   kernel.output_dtypes, name="x */ int evil; /* \n#include <stdio.h>")
     source = kernel_source(evil)
     assert "evil;" not in source and "#include" not in source and "*/ int" not in source
+
+
+@pytest.mark.parametrize("how", ["get_library", "one unit", "bundle"])
+def test_a_unit_failing_its_check_is_never_published(tmp_path, how):
+    """The check (pycparser) runs while the compiler builds: a unit it rejects leaves no
+    library, digest or record behind, and the check's error is what the caller sees; a
+    unit it accepts is published once the compiler is done."""
+    sources = [kernel_source(multi_op_kernel(1, ("float64",), [(ps.get(op), (0,))]))
+               for op in ("sinh", "cosh")]
+    seen: list[str] = []
+
+    def reject(source: str) -> None:
+        seen.append(source)
+        raise CompileError("rejected by the test's check")
+
+    units = [cache.Unit(s, "td_kernel") for s in sources[:1 if how == "one unit" else 2]]
+    folder = tmp_path / "c"
+    with config.change_flags(compiledir=str(folder)):
+        before = cache.BUILDS["count"]
+        with pytest.raises(CompileError, match="rejected by the test's check"):
+            if how == "get_library":
+                cache.get_library(sources[0], check=reject)
+            else:
+                cache.get_entries(units, check=reject)
+        assert seen and cache.BUILDS["count"] == before
+        left = sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
+        assert left == [], left
+        seen.clear()
+        if how == "get_library":
+            path = cache.get_library(sources[0], check=seen.append)
+            assert seen == [sources[0]] and os.path.exists(path)
+        else:
+            found = cache.get_entries(units, check=seen.append)
+            assert sorted(seen) == sorted(u.source for u in units)
+            assert all(os.path.exists(lib) for lib, _ in found)
+        assert cache.BUILDS["count"] == before + 1

@@ -184,10 +184,11 @@ def test_path_functions_are_noinline_only_under_openmp(openmp):
     kernel = multi_op_kernel(2, ("float64",), [(ps.get("exp"), (0,))])
     source = CRenderer(openmp=openmp).render(kernel, ENTRY)
     heads = [line for line in source.splitlines() if line.startswith("static ")]
-    assert len(heads) == 2
+    assert len(heads) == 3  # _flat, _gather (cold code), _strided
     assert all(("__attribute__((noinline))" in h) == openmp for h in heads), heads
     validate.check_source(source)
-    assert merge.file_scope_names(source) == ["td_array", f"{ENTRY}_flat", f"{ENTRY}_strided"]
+    assert merge.file_scope_names(source) == ["td_array", f"{ENTRY}_flat", f"{ENTRY}_gather",
+                                              f"{ENTRY}_strided"]
 
 
 def test_a_bundle_renames_only_between_identifiers(tmp_path):
