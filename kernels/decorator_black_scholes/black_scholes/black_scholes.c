@@ -25,9 +25,11 @@ static void black_scholes_k1_strided(long long lo, long long hi, const long long
     *(double *)(data[1] + 0) = v1;
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 static void black_scholes_k1(td_array *a0, td_array *o0)
 {
-    long long shape[1], n = 1;
+    long long shape[1] = {0}, n = 1;
     for (int d = 0; d < 0; d++) shape[d] = o0->dims[d];
     for (int d = 0; d < 0; d++) n *= shape[d];
     int flat = 1;
@@ -37,13 +39,15 @@ static void black_scholes_k1(td_array *a0, td_array *o0)
         return;
     }
     char *data[2];
-    long long st[1];
+    long long st[1] = {0};
     data[0] = a0->data;
     for (int d = 0; d < 0; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
     data[1] = o0->data;
     for (int d = 0; d < 0; d++) st[0 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
     black_scholes_k1_strided(0, 1, shape, data, st);
 }
+
+#pragma GCC pop_options
 
 void black_scholes_k1_raw(void *const *args)
 {
@@ -150,6 +154,8 @@ static void black_scholes_k3_strided(long long lo, long long hi, const long long
     }
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 static void black_scholes_k3(td_array *a0, td_array *a1, td_array *a2, td_array *a3, td_array *a4, td_array *a5, td_array *o0, td_array *o1)
 {
     long long shape[1], n = 1;
@@ -190,6 +196,8 @@ static void black_scholes_k3(td_array *a0, td_array *a1, td_array *a2, td_array 
     for (int d = 0; d < 1; d++) st[7 + d] = o1->dims[d] == 1 ? 0 : o1->strides[d];
     black_scholes_k3_strided(0, shape[0], shape, data, st);
 }
+
+#pragma GCC pop_options
 
 
 int black_scholes(const td_array *in0, const td_array *in1, const td_array *in2, const td_array *in3, const td_array *in4, td_array *out0, td_array *out1)

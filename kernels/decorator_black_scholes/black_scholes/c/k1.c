@@ -116,6 +116,8 @@ static __attribute__((noinline)) void td_kernel_strided(long long lo, long long 
     }
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *a1, td_array *a2, td_array *a3, td_array *a4, td_array *a5, td_array *o0, td_array *o1)
 {
     long long shape[1], n = 1;
@@ -180,3 +182,5 @@ void td_kernel(td_array *a0, td_array *a1, td_array *a2, td_array *a3, td_array 
         td_kernel_strided(0, shape[0], shape, data, st);
     }
 }
+
+#pragma GCC pop_options

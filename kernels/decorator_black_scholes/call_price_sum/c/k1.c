@@ -208,6 +208,8 @@ static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long h
     *(double *)(data[6] + 0) = (double)all0;
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *a1, td_array *a2, td_array *a3, td_array *a4, td_array *a5, td_array *o0)
 {
     long long shape[1], n = 1;
@@ -271,3 +273,5 @@ void td_kernel(td_array *a0, td_array *a1, td_array *a2, td_array *a3, td_array 
     st[6] = 0;
     td_kernel_reduce(0, 1, shape, data, st);
 }
+
+#pragma GCC pop_options

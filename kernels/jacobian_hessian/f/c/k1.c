@@ -41,6 +41,8 @@ static __attribute__((noinline)) void td_kernel_strided(long long lo, long long 
     }
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *o0, td_array *o1)
 {
     long long shape[1], n = 1;
@@ -87,3 +89,5 @@ void td_kernel(td_array *a0, td_array *o0, td_array *o1)
         td_kernel_strided(0, shape[0], shape, data, st);
     }
 }
+
+#pragma GCC pop_options

@@ -28,30 +28,43 @@ static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi,
     }
 }
 
-static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+#pragma GCC push_options
+#pragma GCC optimize("O1")
+static __attribute__((noinline)) void td_kernel_gather(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
-    int unit = st[1] == sizeof(double) && st[3] == sizeof(double);  /* every moving operand contiguous in the last dim */
     for (long long i0 = lo; i0 < hi; i0++) {
         char *b0 = (data[0] + i0 * st[0]);
         char *b1 = (data[1] + i0 * st[2]);
-        if (unit) {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((const double *)b0)[i];
-                double v1 = ((double)(fabs(v0)));
-                ((double *)b1)[i] = v1;
-            }
-        } else {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = *(const double *)(b0 + i * st[1]);
-                double v1 = ((double)(fabs(v0)));
-                *(double *)(b1 + i * st[3]) = v1;
-            }
+        for (long long i = 0; i < shape[1]; i++) {
+            double v0 = *(const double *)(b0 + i * st[1]);
+            double v1 = ((double)(fabs(v0)));
+            *(double *)(b1 + i * st[3]) = v1;
         }
     }
 }
 
+#pragma GCC pop_options
+
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+{
+    if (!(st[1] == sizeof(double) && st[3] == sizeof(double))) {
+        td_kernel_gather(lo, hi, shape, data, st);
+        return;
+    }
+    for (long long i0 = lo; i0 < hi; i0++) {
+        char *b0 = (data[0] + i0 * st[0]);
+        char *b1 = (data[1] + i0 * st[2]);
+        #pragma omp simd
+        for (long long i = 0; i < shape[1]; i++) {
+            double v0 = ((const double *)b0)[i];
+            double v1 = ((double)(fabs(v0)));
+            ((double *)b1)[i] = v1;
+        }
+    }
+}
+
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *o0)
 {
     long long shape[2], n = 1;
@@ -97,3 +110,5 @@ void td_kernel(td_array *a0, td_array *o0)
         td_kernel_strided(0, shape[0], shape, data, st);
     }
 }
+
+#pragma GCC pop_options

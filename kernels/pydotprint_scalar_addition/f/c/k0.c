@@ -38,9 +38,11 @@ static __attribute__((noinline)) void td_kernel_strided(long long lo, long long 
     *(double *)(data[2] + 0) = v2;
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *a1, td_array *o0)
 {
-    long long shape[1], n = 1;
+    long long shape[1] = {0}, n = 1;
     for (int d = 0; d < 0; d++) shape[d] = o0->dims[d];
     for (int d = 0; d < 0; d++) n *= shape[d];
     int flat = 1;
@@ -62,7 +64,7 @@ void td_kernel(td_array *a0, td_array *a1, td_array *o0)
         return;
     }
     char *data[3];
-    long long st[1];
+    long long st[1] = {0};
     data[0] = a0->data;
     for (int d = 0; d < 0; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
     data[1] = a1->data;
@@ -71,6 +73,8 @@ void td_kernel(td_array *a0, td_array *a1, td_array *o0)
     for (int d = 0; d < 0; d++) st[0 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
     td_kernel_strided(0, 1, shape, data, st);
 }
+
+#pragma GCC pop_options
 
 void td_kernel_raw(void *const *args)
 {

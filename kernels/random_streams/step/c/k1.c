@@ -32,42 +32,57 @@ static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi,
     }
 }
 
-static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+#pragma GCC push_options
+#pragma GCC optimize("O1")
+static __attribute__((noinline)) void td_kernel_gather(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
-    int unit = st[1] == sizeof(double) && st[3] == sizeof(double) && st[5] == sizeof(double) && st[7] == sizeof(double);  /* every moving operand contiguous in the last dim */
     for (long long i0 = lo; i0 < hi; i0++) {
         char *b0 = (data[0] + i0 * st[0]);
         char *b1 = (data[1] + i0 * st[2]);
         char *b2 = (data[2] + i0 * st[4]);
         char *b3 = (data[3] + i0 * st[6]);
-        if (unit) {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((const double *)b0)[i];
-                float v1 = ((float)0x1.0000000000000p-1);
-                int v2 = (((v0 < ((double)(v1)))) != 0);
-                double v3 = ((double)(v2));
-                double v4 = ((const double *)b1)[i];
-                double v5 = ((double)((v4 * v3)));
-                ((double *)b2)[i] = v3;
-                ((double *)b3)[i] = v5;
-            }
-        } else {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = *(const double *)(b0 + i * st[1]);
-                float v1 = ((float)0x1.0000000000000p-1);
-                int v2 = (((v0 < ((double)(v1)))) != 0);
-                double v3 = ((double)(v2));
-                double v4 = *(const double *)(b1 + i * st[3]);
-                double v5 = ((double)((v4 * v3)));
-                *(double *)(b2 + i * st[5]) = v3;
-                *(double *)(b3 + i * st[7]) = v5;
-            }
+        for (long long i = 0; i < shape[1]; i++) {
+            double v0 = *(const double *)(b0 + i * st[1]);
+            float v1 = ((float)0x1.0000000000000p-1);
+            int v2 = (((v0 < ((double)(v1)))) != 0);
+            double v3 = ((double)(v2));
+            double v4 = *(const double *)(b1 + i * st[3]);
+            double v5 = ((double)((v4 * v3)));
+            *(double *)(b2 + i * st[5]) = v3;
+            *(double *)(b3 + i * st[7]) = v5;
         }
     }
 }
 
+#pragma GCC pop_options
+
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+{
+    if (!(st[1] == sizeof(double) && st[3] == sizeof(double) && st[5] == sizeof(double) && st[7] == sizeof(double))) {
+        td_kernel_gather(lo, hi, shape, data, st);
+        return;
+    }
+    for (long long i0 = lo; i0 < hi; i0++) {
+        char *b0 = (data[0] + i0 * st[0]);
+        char *b1 = (data[1] + i0 * st[2]);
+        char *b2 = (data[2] + i0 * st[4]);
+        char *b3 = (data[3] + i0 * st[6]);
+        #pragma omp simd
+        for (long long i = 0; i < shape[1]; i++) {
+            double v0 = ((const double *)b0)[i];
+            float v1 = ((float)0x1.0000000000000p-1);
+            int v2 = (((v0 < ((double)(v1)))) != 0);
+            double v3 = ((double)(v2));
+            double v4 = ((const double *)b1)[i];
+            double v5 = ((double)((v4 * v3)));
+            ((double *)b2)[i] = v3;
+            ((double *)b3)[i] = v5;
+        }
+    }
+}
+
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *a1, td_array *o0, td_array *o1)
 {
     long long shape[2], n = 1;
@@ -120,3 +135,5 @@ void td_kernel(td_array *a0, td_array *a1, td_array *o0, td_array *o1)
         td_kernel_strided(0, shape[0], shape, data, st);
     }
 }
+
+#pragma GCC pop_options

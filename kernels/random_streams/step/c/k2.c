@@ -26,27 +26,39 @@ static __attribute__((noinline)) void td_kernel_flat(long long lo, long long hi,
     }
 }
 
-static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+#pragma GCC push_options
+#pragma GCC optimize("O1")
+static __attribute__((noinline)) void td_kernel_gather(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
 {
-    int unit = st[3] == sizeof(double);  /* every moving operand contiguous in the last dim */
     for (long long i0 = lo; i0 < hi; i0++) {
         char *b1 = (data[1] + i0 * st[2]);
-        if (unit) {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((double)0x1.0000000000000p+0);
-                ((double *)b1)[i] = v0;
-            }
-        } else {
-            #pragma omp simd
-            for (long long i = 0; i < shape[1]; i++) {
-                double v0 = ((double)0x1.0000000000000p+0);
-                *(double *)(b1 + i * st[3]) = v0;
-            }
+        for (long long i = 0; i < shape[1]; i++) {
+            double v0 = ((double)0x1.0000000000000p+0);
+            *(double *)(b1 + i * st[3]) = v0;
         }
     }
 }
 
+#pragma GCC pop_options
+
+static __attribute__((noinline)) void td_kernel_strided(long long lo, long long hi, const long long *shape, char *const *data, const long long *st)
+{
+    if (!(st[3] == sizeof(double))) {
+        td_kernel_gather(lo, hi, shape, data, st);
+        return;
+    }
+    for (long long i0 = lo; i0 < hi; i0++) {
+        char *b1 = (data[1] + i0 * st[2]);
+        #pragma omp simd
+        for (long long i = 0; i < shape[1]; i++) {
+            double v0 = ((double)0x1.0000000000000p+0);
+            ((double *)b1)[i] = v0;
+        }
+    }
+}
+
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *o0)
 {
     long long shape[2], n = 1;
@@ -90,3 +102,5 @@ void td_kernel(td_array *a0, td_array *o0)
         td_kernel_strided(0, shape[0], shape, data, st);
     }
 }
+
+#pragma GCC pop_options

@@ -17,6 +17,8 @@ double pow(double, double);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void *memcpy(void *, const void *, unsigned long);
 typedef void (*td_gemm_fn)(char *, char *, int *, int *, int *, void *, void *, int *,
                            void *, int *, void *, void *, int *);
@@ -39,6 +41,8 @@ static void td_copy(const td_array *src, char *dst, long long item, long long co
         }
     }
 }
+
+#pragma GCC pop_options
 
 #pragma GCC push_options
 #pragma GCC target("prefer-vector-width=512")
@@ -71,9 +75,11 @@ static __attribute__((noinline)) void td_k0_strided(long long lo, long long hi, 
     *(double *)(data[3] + 0) = v4;
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_k0(td_array *a0, td_array *a1, td_array *a2, td_array *o0)
 {
-    long long shape[1], n = 1;
+    long long shape[1] = {0}, n = 1;
     for (int d = 0; d < 0; d++) shape[d] = o0->dims[d];
     for (int d = 0; d < 0; d++) n *= shape[d];
     int flat = 1;
@@ -95,7 +101,7 @@ void td_k0(td_array *a0, td_array *a1, td_array *a2, td_array *o0)
         return;
     }
     char *data[4];
-    long long st[1];
+    long long st[1] = {0};
     data[0] = a0->data;
     for (int d = 0; d < 0; d++) st[0 + d] = a0->dims[d] == 1 ? 0 : a0->strides[d];
     data[1] = a1->data;
@@ -106,6 +112,8 @@ void td_k0(td_array *a0, td_array *a1, td_array *a2, td_array *o0)
     for (int d = 0; d < 0; d++) st[0 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
     td_k0_strided(0, 1, shape, data, st);
 }
+
+#pragma GCC pop_options
 
 void td_k0_raw(void *const *args)
 {
@@ -118,6 +126,8 @@ void td_k0_raw(void *const *args)
 }
 
 #pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 long long td_scan(long long n, char *const *ptr, const long long *M, void *const *blas)
 {
     char *ws = ptr[4];
@@ -153,3 +163,5 @@ long long td_scan(long long n, char *const *ptr, const long long *M, void *const
     }
     return n;
 }
+
+#pragma GCC pop_options

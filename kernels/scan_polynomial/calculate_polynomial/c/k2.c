@@ -67,6 +67,8 @@ static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long h
     *(double *)(data[1] + 0) = (double)all0;
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *o0)
 {
     long long shape[1], n = 1;
@@ -109,3 +111,5 @@ void td_kernel(td_array *a0, td_array *o0)
     st[1] = 0;
     td_kernel_reduce(0, 1, shape, data, st);
 }
+
+#pragma GCC pop_options

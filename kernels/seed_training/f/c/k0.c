@@ -75,6 +75,8 @@ static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long h
     *(double *)(data[2] + 0) = (double)all0;
 }
 
+#pragma GCC push_options
+#pragma GCC optimize("O1")
 void td_kernel(td_array *a0, td_array *a1, td_array *o0)
 {
     long long shape[1], n = 1;
@@ -122,3 +124,5 @@ void td_kernel(td_array *a0, td_array *a1, td_array *o0)
     st[2] = 0;
     td_kernel_reduce(0, 1, shape, data, st);
 }
+
+#pragma GCC pop_options
