@@ -25,7 +25,7 @@ import numpy as np
 
 from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
 from tensordsl.backends.c.render import PRELUDE, cold
-from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, array_header, c_real_type
+from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, array_headers, c_real_type
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 
 ENTRY = "td_driver"
@@ -63,8 +63,8 @@ def _entry(graph: DriverGraph) -> str:
              f"    char *pd = ptr[{at_data}];",
              f"    td_array A[{len(graph.vars)}];",
              "    (void)blas; (void)ws; (void)pd; (void)K;"]
+    lines += array_headers(graph.vars)
     for v in graph.vars:
-        lines += array_header(v)
         if v.kind == "input":
             lines.append(f"    A[{v.index}].data = ptr[{v.which}];")
         elif v.kind == "const":
