@@ -133,27 +133,18 @@ long long td_scan(long long n, char *const *ptr, const long long *M, void *const
     char *ws = ptr[4];
     td_array A[4];
     (void)blas; (void)ws;
-    A[0].nd = 0;
-    A[0].dims = (long long *)(M + 0);
-    A[0].strides = (long long *)(M + 0);
-    A[0].flags = (int)M[0];
-    A[0].data = 0;
-    A[1].nd = 0;
-    A[1].dims = (long long *)(M + 2);
-    A[1].strides = (long long *)(M + 2);
-    A[1].flags = (int)M[2];
-    A[1].data = 0;
-    A[2].nd = 0;
-    A[2].dims = (long long *)(M + 4);
-    A[2].strides = (long long *)(M + 4);
-    A[2].flags = (int)M[4];
-    A[2].data = 0;
+    static const long long td_heads[4][5] = {
+        {0, 0, 0, 0, 0}, {1, 0, 2, 2, 2}, {2, 0, 4, 4, 4}, {3, 0, 6, 6, 6}
+    };
+    for (int v = 0; v < 4; v++) {
+        const long long *h = td_heads[v];
+        A[h[0]].nd = (int)h[1];
+        A[h[0]].dims = (long long *)(M + h[2]);
+        A[h[0]].strides = (long long *)(M + h[3]);
+        A[h[0]].flags = (int)M[h[4]];
+        A[h[0]].data = 0;
+    }
     A[2].data = ptr[2];
-    A[3].nd = 0;
-    A[3].dims = (long long *)(M + 6);
-    A[3].strides = (long long *)(M + 6);
-    A[3].flags = (int)M[6];
-    A[3].data = 0;
     for (long long t = 0; t < n; t++) {
         A[0].data = ptr[0] + (t + 0) * M[8];
         A[1].data = ptr[1] + (t + 0) * M[9];
