@@ -26,7 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 WORKLOADS = ["mlp512_step", "rnn_forward", "rnn_bptt", "lstm_forward", "lstm_bptt",
-             "black_scholes float64", "black_scholes float32"]
+             "black_scholes float64", "black_scholes float32", "transposed float32",
+             "transposed float64"]
 
 
 def _build(name: str) -> Callable[[], Any]:
@@ -37,7 +38,15 @@ def _build(name: str) -> Callable[[], Any]:
     from benchsuite import train_compile, wl_elemwise
 
     import tensordsl
+    from tensordsl import tensor as T
 
+    if name.startswith("transposed"):  # a*b + c of 1000 x 1000 operands given transposed:
+        dtype = name.split()[1]         # rows that are not unit-stride (the gather path)
+        a, b, c = (T.matrix(v, dtype) for v in "abc")
+        fn = tensordsl.function([a, b, c], a * b + c, mode="FAST_RUN")
+        rng = np.random.default_rng(0)
+        vals = [rng.standard_normal((1000, 1000)).astype(dtype).T for _ in range(3)]
+        return lambda: fn(*vals)
     if name.startswith("black_scholes"):
         dtype = name.split()[1]
         prog = wl_elemwise._bs_program(dtype)(wl_elemwise._bs_inputs(1_000_000, dtype))

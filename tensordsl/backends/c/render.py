@@ -154,6 +154,42 @@ class CRenderer(ReductionPaths):
                   f"{indent}    {fn}(0, {extent}, {args}{res});", f"{indent}}}"]
         return lines
 
+    def run_choice(self, branches: list[tuple[str, str, str, str]], indent: str) -> list[str]:
+        """Like `run_range`, for a choice of paths: `branches` are (C condition, or "1"
+        for the last, function, extent, args). ONE parallel region calls the chosen path
+        in each thread: each region is a function gcc outlines and optimises, and two per
+        kernel were a fifth of gcc's time on the LSTM's step kernels (docs/c_backend.md,
+        compile time)."""
+        def chain(call: str, ind: str) -> list[str]:
+            out = []
+            for i, (cond, fn, extent, args) in enumerate(branches):
+                head = "if" if i == 0 else "} else if"
+                text = call.format(fn=fn, extent=extent, args=args)
+                if i == len(branches) - 1:
+                    out += [f"{ind}}} else {{" if i else "", f"{ind}    {text}", f"{ind}}}"]
+                else:
+                    out += [f"{ind}{head} ({cond}) {{", f"{ind}    {text}"]
+            return [line for line in out if line]
+
+        extent = branches[-1][2]
+        for cond, _, ext, _ in reversed(branches[:-1]):
+            extent = f"{cond} ? {ext} : ({extent})"
+        lines = [f"{indent}long long extent = {extent};",
+                 f"{indent}if (n >= {self.threshold} && extent > 1) {{",
+                 f"{indent}    int want = omp_get_max_threads();",
+                 f"{indent}    if (want > {MAX_THREADS}) want = {MAX_THREADS};"]
+        lines += [indent + "    " + p for p in self.pragma("parallel num_threads(want)")]
+        lines += [f"{indent}    {{",
+                  f"{indent}        int t = omp_get_thread_num(), nt = omp_get_num_threads();",
+                  f"{indent}        long long lo = extent / nt * t + "
+                  f"(t < extent % nt ? t : extent % nt);",
+                  f"{indent}        long long hi = lo + extent / nt + "
+                  f"(t < extent % nt ? 1 : 0);"]
+        lines += chain("{fn}(lo, hi, {args});", indent + "        ")
+        lines += [f"{indent}    }}", f"{indent}}} else {{"]
+        lines += chain("{fn}(0, {extent}, {args});", indent + "    ")
+        return lines + [f"{indent}}}"]
+
     # -- the unit --------------------------------------------------------------------
     def render(self, kernel: Kernel, name: str = "td_kernel") -> str:
         """The whole translation unit for `kernel`; its entry function is `name`."""
@@ -389,6 +425,16 @@ class CRenderer(ReductionPaths):
         lines += self.entry_shape()
         lines += [f"    for (int d = 0; d < {nd}; d++) n *= shape[d];"]
         full_reduce = k.is_reduction and len(k.reduce_axes) == nd
+        one_region = self.openmp and not k.is_reduction and nd >= 1
+        if one_region:  # flat or strided, chosen inside one parallel region
+            lines += self.entry_flat(arrays, run=False)
+            lines += self.entry_strides(arrays)
+            ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
+            ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]
+            lines += self.run_choice([("flat", f"{self.name}_flat", "n", ", ".join(ptrs)),
+                                      ("1", f"{self.name}_strided", "shape[0]",
+                                       "shape, data, st")], "    ")
+            return "\n".join(lines + ["}", ""])
         if not k.is_reduction or full_reduce:
             lines += self.entry_flat(arrays)
         lines += self.entry_strides(arrays)
@@ -399,6 +445,11 @@ class CRenderer(ReductionPaths):
         else:
             extent = "shape[0]" if nd else "1"
             fn = f"{self.name}_strided"
+        if k.is_reduction and self.has_rows_path() and self.openmp:
+            lines += self.run_choice([(f"({self.rows_unit()})", f"{fn}_rows", extent,
+                                       "shape, data, st"),
+                                      ("1", fn, extent, "shape, data, st")], "    ")
+            return "\n".join(lines + ["}", ""])
         if k.is_reduction and self.has_rows_path():
             lines += [f"    if ({self.rows_unit()}) {{"]
             lines += self.run_range(f"{fn}_rows", extent, "shape, data, st", "        ")
@@ -420,9 +471,9 @@ class CRenderer(ReductionPaths):
                   for j, o in enumerate(k.outputs)]
         return "\n".join(lines + ["}", ""])
 
-    def entry_flat(self, arrays: list[str]) -> list[str]:
+    def entry_flat(self, arrays: list[str], run: bool = True) -> list[str]:
         """The contiguous fast path: every operand C-contiguous of the full shape (or a
-        statically broadcast scalar)."""
+        statically broadcast scalar). `run=False`: only the test, into `flat`."""
         k = self.kernel
         nin, nout, nd = len(k.inputs), len(k.outputs), k.ndim
         lines = ["    int flat = 1;"]
@@ -433,6 +484,8 @@ class CRenderer(ReductionPaths):
             if j < nin:
                 lines.append(f"    for (int d = 0; d < {nd}; d++) "
                              f"flat = flat && {a}->dims[d] == shape[d];")
+        if not run:
+            return lines
         ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
         if not k.is_reduction:
             ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]

@@ -68,6 +68,8 @@ def test_entry_and_gather_path_are_cold_loops_are_not():
     assert "omp simd" not in gather
     strided = source[source.index(f"{ENTRY}_strided(long"):]
     assert "#pragma omp simd" in strided.split(f"void {ENTRY}(")[0]
+    # one parallel region in the entry picks the flat or the strided path per thread
+    assert source.count("#pragma omp parallel") == 1
     validate.check_source(source)
 
 
