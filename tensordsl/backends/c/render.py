@@ -98,8 +98,12 @@ class CRenderer(ReductionPaths):
     raw_entry_wanted = True  # 0-d kernels export `<name>_raw` (a dialect may turn it off)
 
     def __init__(self, openmp: bool = True, parallel_threshold: int | None = None,
-                 aliasing: bool = False) -> None:
+                 aliasing: bool = False, strided_rows: bool = True) -> None:
         self.openmp = openmp
+        # False: the caller knows every operand is contiguous by construction (a compiled
+        # scan loop's own buffers), so the flat path always runs; the vectorised
+        # `_strided` rows path is left out and any other layout goes to `_gather`
+        self.strided_rows = strided_rows
         self.fixed_threshold = parallel_threshold  # elements; None: from the kernel's cost
         if aliasing:  # an output may be written into an input's buffer: no `restrict`
             self.restrict = ""
@@ -335,7 +339,14 @@ class CRenderer(ReductionPaths):
         k = self.kernel
         if k.ndim < 2:  # 0-d, or 1-d (whose contiguous case is the flat path)
             return self.strided_simple()
-        return cold(self.strided_rows(False)) + "\n" + self.strided_rows(True)
+        if not self.strided_rows:
+            return cold(self.row_loops(False))
+        return cold(self.row_loops(False)) + "\n" + self.row_loops(True)
+
+    def strided_name(self) -> str:
+        """The path an elementwise entry runs when the flat one does not apply."""
+        gather = not self.strided_rows and self.kernel.ndim >= 2
+        return f"{self.name}_gather" if gather else f"{self.name}_strided"
 
     def strided_types(self) -> tuple[list[str], list[bool], list[int]]:
         """Each operand's C type (inputs, then outputs), whether it is statically
@@ -355,7 +366,7 @@ class CRenderer(ReductionPaths):
         return " && ".join(f"st[{a * nd + nd - 1}] == sizeof({types[a]})"
                            for a in used if not steady[a]) or "1"
 
-    def strided_rows(self, contiguous: bool) -> str:
+    def row_loops(self, contiguous: bool) -> str:
         """`<name>_strided` (`contiguous`: typed, vectorised rows) or `<name>_gather`."""
         k = self.kernel
         nd = k.ndim
@@ -432,7 +443,7 @@ class CRenderer(ReductionPaths):
             ptrs = [f"(const {self.in_type(j)} *)a{j}->data" for j in range(nin)]
             ptrs += [f"({self.out_type(j)} *)o{j}->data" for j in range(nout)]
             lines += self.run_choice([("flat", f"{self.name}_flat", "n", ", ".join(ptrs)),
-                                      ("1", f"{self.name}_strided", "shape[0]",
+                                      ("1", self.strided_name(), "shape[0]",
                                        "shape, data, st")], "    ")
             return "\n".join(lines + ["}", ""])
         if not k.is_reduction or full_reduce:
@@ -444,7 +455,7 @@ class CRenderer(ReductionPaths):
             fn = f"{self.name}_reduce"
         else:
             extent = "shape[0]" if nd else "1"
-            fn = f"{self.name}_strided"
+            fn = self.strided_name()
         if k.is_reduction and self.has_rows_path() and self.openmp:
             lines += self.run_choice([(f"({self.rows_unit()})", f"{fn}_rows", extent,
                                        "shape, data, st"),

@@ -138,16 +138,38 @@ static void td_incset_TD_NAME(const td_array *x, td_array *out, const td_array *
 """
 
 
+def contiguous_values(graph: StepGraph) -> set[int]:
+    """The step's values that are C-contiguous by construction, whatever the caller's
+    arrays: results of kernels, products and increments (each gets a contiguous
+    workspace region, or the output row itself only when that is contiguous:
+    `scan_plan.make_plan`), constants (kept contiguous) and states (rows of the output
+    arrays the loop allocates). Views, sequences and non-sequences have the caller's
+    layouts."""
+    made = {o for n in graph.nodes if isinstance(n, KernelNode) for o in n.outs}
+    made |= {n.out for n in graph.nodes if isinstance(n, (GemmNode, IncNode))}
+    return made | {v.index for v in graph.vars if v.kind in ("const", "state")}
+
+
+def flat_always(n: KernelNode, contiguous: set[int]) -> bool:
+    """Whether kernel node `n` always takes its flat path: every input contiguous by
+    construction and of the full shape (no dim statically broadcast, unless all are: a
+    scalar, which the flat path reads once). Its strided rows path would never run: it
+    is left out (less code for gcc), and `_gather` stays for safety."""
+    full = all(all(x.broadcastable) or not any(x.broadcastable) for x in n.kernel.inputs)
+    return full and all(i in contiguous for i in n.ins)
+
+
 def _kernel_units(graph: StepGraph) -> tuple[list[str], list[str], list[str]]:
     """(prototypes, helpers, functions) of every kernel, each kernel's entry `td_k<i>`."""
     protos: dict[str, tuple[bool, str]] = {}
     helpers: dict[str, str] = {}
     funcs: list[str] = []
+    built = contiguous_values(graph)
     for pos, n in enumerate(graph.nodes):
         if not isinstance(n, KernelNode):
             continue
         n.entry = f"td_k{pos}"
-        renderer = CRenderer(openmp=config.openmp)
+        renderer = CRenderer(openmp=config.openmp, strided_rows=not flat_always(n, built))
         text = renderer.render(n.kernel, n.entry)
         shared = [renderer.header(), PRELUDE, renderer.declarations(),
                   *renderer.low.helpers.values()]

@@ -160,6 +160,33 @@ def test_scan_loop_control_is_cold_and_step_kernels_are_not():
     assert "static const long long td_heads[" in runner.source
     assert not re.search(r"A\[\d+\]\.dims = ", runner.source)
     assert levels["td_copy"] and not levels["td_scan"]
+    # the step's tanh reads the product's own workspace region (contiguous by
+    # construction): its flat path always runs, so it has no strided rows path, only
+    # the cold gather path kept for safety
+    kernels = [name for name in levels if re.fullmatch(r"td_k\d+", name)]
+    assert kernels and all(f"{k}_gather" in levels and f"{k}_strided" not in levels
+                           for k in kernels), sorted(levels)
     assert all(cold for name, cold in levels.items() if name.startswith("td_gemm_"))
     assert not any(cold for name, cold in levels.items()
                    if name.endswith(("_flat", "_strided")) or name.startswith("td_small_"))
+
+
+def test_a_step_kernel_reading_a_broadcast_bias_keeps_its_strided_rows_path():
+    """h + b (b a row broadcast over the batch) cannot take the flat path: its kernel keeps
+    the vectorised rows path; its values equal numpy."""
+    x, h0 = T.tensor3("x", "float64"), T.matrix("h0", "float64")
+    w, b = T.matrix("w", "float64"), T.vector("b", "float64")
+    hs, _ = scan(lambda xt, h, w_, b_: T.tanh(T.dot(h, w_) + xt + b_),
+                 sequences=[x], outputs_info=[h0], non_sequences=[w, b])
+    fn = tensordsl.function([x, h0, w, b], hs, mode="FAST_RUN")
+    rng = np.random.default_rng(4)
+    xv, hv = rng.standard_normal((5, 3, 4)), rng.standard_normal((3, 4))
+    wv, bv = 0.3 * rng.standard_normal((4, 4)), rng.standard_normal(4)
+    want, h = [], hv
+    for t in range(5):
+        h = np.tanh(h @ wv + xv[t] + bv)
+        want.append(h)
+    np.testing.assert_allclose(fn(xv, hv, wv, bv), np.array(want), rtol=1e-10, atol=1e-12)
+    (runner,) = [s.runner for s in fn.thunk.steps if isinstance(s.runner, ScanLoopRunner)]
+    levels = function_levels(runner.source)
+    assert any(re.fullmatch(r"td_k\d+_strided", name) for name in levels), sorted(levels)
