@@ -9,13 +9,19 @@ per-call pointer marshalling in Python). The runtime checks that layout once at 
 Per kernel the unit has:
 * `<name>_flat`: every operand contiguous (or a statically broadcast scalar): one flat
   loop with `restrict` pointers, `omp parallel for simd` above a size threshold;
-* `<name>_strided`: the general N-d loop nest over byte strides (broadcast dims have
-  stride 0; transposed, sliced and negative strides all work);
+* `<name>_strided`: the N-d loop nest whose rows are contiguous in the last dim (broadcast
+  dims have stride 0; operands statically broadcast along the last dim read once per
+  row), vectorised; it hands any other layout (transposed, negative or byte strides in
+  the last dim) to `<name>_gather`, a plain loop nest over byte strides compiled as cold
+  code (`cold`: -O1). A 0-d or 1-d kernel has one `<name>_strided` over byte strides;
+  a renderer told `strided_rows=False` (a scan step kernel reading only buffers that
+  are contiguous by construction) leaves the rows path out;
 * reductions: accumulators per output element over the reduced dims (kept dims outer,
   run in parallel); a full reduction of contiguous operands splits the range into one
   block per thread, each summed in a fixed lane pattern, and combines the blocks in
   thread order, so the summation order is fixed for a given thread count;
-* `<name>`: the entry. It reads shapes/strides from the arrays and picks a path;
+* `<name>`: the entry (cold code). It reads shapes/strides from the arrays and picks a
+  path, run by one thread or split over threads in ONE parallel region;
 * 0-d kernels also export `<name>_raw(void *const *args)`: args[i] points at input i's
   value, then at each output's; it loads, computes and stores. One signature for every
   kernel, so the C trampoline (`trampoline.c`) calls any of them through a pointer.

@@ -89,22 +89,6 @@ void td_kernel(td_array *a0, td_array *a1, td_array *o0, td_array *o1)
     for (int d = 0; d < 2; d++) flat = flat && a1->dims[d] == shape[d];
     flat = flat && (o0->flags & 1);
     flat = flat && (o1->flags & 1);
-    if (flat) {
-        if (n >= 375001 && n > 1) {
-            int want = omp_get_max_threads();
-            if (want > 256) want = 256;
-            #pragma omp parallel num_threads(want)
-            {
-                int t = omp_get_thread_num(), nt = omp_get_num_threads();
-                long long lo = n / nt * t + (t < n % nt ? t : n % nt);
-                long long hi = lo + n / nt + (t < n % nt ? 1 : 0);
-                td_kernel_flat(lo, hi, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
-            }
-        } else {
-            td_kernel_flat(0, n, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
-        }
-        return;
-    }
     char *data[4];
     long long st[8];
     data[0] = a0->data;
@@ -115,18 +99,27 @@ void td_kernel(td_array *a0, td_array *a1, td_array *o0, td_array *o1)
     for (int d = 0; d < 2; d++) st[4 + d] = o0->dims[d] == 1 ? 0 : o0->strides[d];
     data[3] = o1->data;
     for (int d = 0; d < 2; d++) st[6 + d] = o1->dims[d] == 1 ? 0 : o1->strides[d];
-    if (n >= 375001 && shape[0] > 1) {
+    long long extent = flat ? n : (shape[0]);
+    if (n >= 375001 && extent > 1) {
         int want = omp_get_max_threads();
         if (want > 256) want = 256;
         #pragma omp parallel num_threads(want)
         {
             int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            long long lo = shape[0] / nt * t + (t < shape[0] % nt ? t : shape[0] % nt);
-            long long hi = lo + shape[0] / nt + (t < shape[0] % nt ? 1 : 0);
-            td_kernel_strided(lo, hi, shape, data, st);
+            long long lo = extent / nt * t + (t < extent % nt ? t : extent % nt);
+            long long hi = lo + extent / nt + (t < extent % nt ? 1 : 0);
+            if (flat) {
+                td_kernel_flat(lo, hi, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
+            } else {
+                td_kernel_strided(lo, hi, shape, data, st);
+            }
         }
     } else {
-        td_kernel_strided(0, shape[0], shape, data, st);
+        if (flat) {
+            td_kernel_flat(0, n, (const double *)a0->data, (const double *)a1->data, (double *)o0->data, (double *)o1->data);
+        } else {
+            td_kernel_strided(0, shape[0], shape, data, st);
+        }
     }
 }
 

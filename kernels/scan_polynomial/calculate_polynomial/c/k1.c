@@ -126,8 +126,6 @@ void td_k0_raw(void *const *args)
 }
 
 #pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC optimize("O1")
 long long td_scan(long long n, char *const *ptr, const long long *M, void *const *blas)
 {
     char *ws = ptr[4];
@@ -154,5 +152,3 @@ long long td_scan(long long n, char *const *ptr, const long long *M, void *const
     }
     return n;
 }
-
-#pragma GCC pop_options
