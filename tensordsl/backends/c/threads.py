@@ -14,11 +14,12 @@ right everywhere, and the load average says little about the next millisecond.
 both settings ("arms") and uses the faster, re-trying the other arm now and then so a
 change of load is noticed. A retry is a short burst of calls in the other arm, started
 once the time spent since the last retry is `EXPLORE_RATIO` times the burst's expected
-cost, which bounds exploration's cost to about 1/EXPLORE_RATIO of the run time. The one-thread arm sets
-every OpenBLAS in the process and libgomp's `nthreads-var` (which the kernels read with
-`omp_get_max_threads`) to 1 for the call and restores them after it: user code running
-numpy between calls keeps its own settings (not so for numpy called from another thread
-during a call: the counts are process-wide). `TENSORDSL_ADAPTIVE_THREADS=0` turns it off.
+cost, which bounds exploration's cost to about 1/EXPLORE_RATIO of the run time. The
+one-thread arm sets every OpenBLAS in the process and libgomp's `nthreads-var` (which the
+kernels read with `omp_get_max_threads`) to 1 for the call and restores them after it:
+user code running numpy between calls keeps its own settings (not so for numpy called
+from another thread during a call: the counts are process-wide).
+`TENSORDSL_ADAPTIVE_THREADS=0` turns it off.
 
 An arm's estimate is the median of its last `RECENT` sampled calls. Two kinds of call are
 not samples, because they say nothing about the arm: the first call after a pause (the
