@@ -19,6 +19,33 @@ vs OpenBLAS sgemm: 32x128 @ 128x512 26 vs 46 us, 32x512 @ 512x128 24 vs 45 us; b
 4x128 @ 128x512 7.0 vs 3.3 us (a block of 8 rows half empty), 33x50 @ 50x330 9.1 vs
 7.6 us and 16x64 @ 64x64 0.8 vs 0.8 us (OpenBLAS's small-matrix kernels win on few rows
 or a short k; 4-row 256-bit blocks were 36 us on the LSTM shape).
+
+The function driver's variant (`direct_source`, `td_direct_*`) is for weights that change
+every call (an MLP step's X @ W1 at batch 16: OpenBLAS packs all of W1 per call for 16
+rows of output, ~30% of its time): b is read where it lies, which needs b's columns
+contiguous (any row stride). For each 32-column panel (128 float32 / 256 float64 bytes of
+a row of b) it runs every row block of a while the panel is in the L2 cache; the last
+panel, when 32 does not divide n, is shifted left to end at column n (it recomputes
+columns of the panel before and writes only its own), so nothing is padded or copied.
+Register blocks: 8 x 32 float32, 4 x 32 float64 (16 zmm accumulators each; an 8 x 16
+float64 block is vectorised by gcc across the rows, 5x slower). Summation order of every
+output element, whatever block or panel it falls in: acc = 0, acc = fma(a[i][p],
+b[p][j], acc) for p = 0, 1, .. k-1, then alpha * acc, plus beta * c when beta != 0 (c
+copied into the output first, or the output IS c's lent buffer and is updated in place).
+`use_direct` is the rule, decided per call in the driver's plan (else ?gemm). Measured
+with `python tools/bench_direct_gemm.py` (one thread, process CPU time, medians of
+interleaved rounds, load 3.4-4.2 from other sessions: ratios within one run; direct /
+sgemm): the mlp512 step's forward products, float32, X @ W1 (784x512) at m = 8, 16, 32,
+64, 128: 0.29, 0.68, 0.70, 1.09, 1.56; h1 @ W2 (512x512): 0.35, 0.54, 0.50, 1.09, 1.15;
+1 x 784 x 512: 2.56 (OpenBLAS's m = 1 path; 4 rows: 0.39); 8 x 128 x 512 0.90-0.94, 16
+x 128 x 512 0.52, 16 x 96 x 512 0.97, 16 x 64 x 64 1.07-1.10, 16 x 256 x 48 1.00, 8 x
+512 x 256 0.24. float64: 8 x 512 x 512 0.80, 8 x 256 x 512 0.74, 8 x 784 x 512 1.09-1.13
+(b 3.2 MB, past the 2 MB L2), 4 x 784 x 512 0.60, 16 x 512 x 512 1.17-1.26, 16 x 784 x
+512 1.46-1.51. Kept on ?gemm, measured: the weight gradients (m = fan-in, k = batch,
+h1.T @ d2 and X.T @ d1: 1.24-1.64 at every batch; OpenBLAS's packing is cheap at k = 16),
+and a transposed b (d2 @ W2.T): the kernel cannot read it in place, and a dot-product
+form (rows of a and of W both contiguous, 16 lanes over p, a lane-sum tree at the end)
+auto-vectorised by gcc was 2.6x slower than sgemm at 16 x 512 x 512.
 """
 
 from __future__ import annotations
