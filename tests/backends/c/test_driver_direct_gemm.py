@@ -28,7 +28,9 @@ from .test_driver import LR, close, driver_of, mlp_numpy, mlp_params
 
 ROWS = [0, 1, 2, 7, 8, 9, 16, 32, 33, 64]
 DEPTHS = [1, 100, 127, 128, 130, 255, 257, 300]
-WIDTHS = [5, 31, 33, 127, 128, 161, 200]
+WIDTHS = [5, 31, 127, 128, 161, 200]
+# row-contiguous b twice as often: the rule's inside is a corner of the space drawn
+LAYOUTS = ["contiguous", "rows", "contiguous", "rows", "columns", "transposed"]
 
 
 def direct_flags(runner: DriverRunner, inputs: list[np.ndarray]) -> list[int]:
@@ -100,10 +102,10 @@ def run_both(dtype: str, x: np.ndarray, w: np.ndarray, c: np.ndarray) -> list[in
     return flags
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.data(), st.sampled_from(["float32", "float64"]), st.sampled_from(ROWS),
-       st.sampled_from(DEPTHS), st.sampled_from(WIDTHS),
-       st.sampled_from(["contiguous", "rows", "columns", "transposed"]), st.booleans())
+       st.sampled_from(DEPTHS), st.sampled_from(WIDTHS), st.sampled_from(LAYOUTS),
+       st.booleans())
 def test_products_equal_numpy_on_both_sides_of_the_rule(data, dtype, m, k, n, layout,
                                                         c_strided):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
