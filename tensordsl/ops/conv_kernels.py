@@ -158,6 +158,12 @@ class ColumnKernels:
         slice costs more than the memory traffic it saves)."""
         return max(n, 1)
 
+    def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
+        """`product(b, out)`: out = a @ b (np.matmul broadcasting over b's leading dims),
+        for a left operand `a` (m x k) that every batch slice multiplies (the C backend
+        packs it once for its own kernel)."""
+        return lambda b, out: np.matmul(a, b, out=out)
+
     def columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
                 oshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
                 groups: int) -> np.ndarray:
@@ -268,14 +274,15 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
     pixels = oh * ow
     # the batch in slices whose columns stay in cache (one slice: the numpy kernels)
     slices = _slices(n, impl.chunk(n, kc * groups * kh * kw * pixels))
+    products = [impl.left_product(kmat[g]) for g in range(groups)]
     if kc * kh * kw <= PER_SAMPLE_MAX_K:
         # one (out_ch, K) @ (K, pixels) GEMM per sample and group: short K (a first layer)
-        if len(slices) == 1:
-            return np.matmul(kmat, impl.sample_columns(img, *geometry)).reshape(n, o, oh, ow)
         out = impl.empty((n, groups, o // groups, pixels), dtype)
 
         def per_sample(b0: int, b1: int) -> None:
-            np.matmul(kmat, impl.sample_columns(img[b0:b1], *geometry), out=out[b0:b1])
+            cols = impl.sample_columns(img[b0:b1], *geometry)
+            for g in range(groups):
+                products[g](cols[:, g], out[b0:b1, g])
 
         impl.run_slices(per_sample, slices)
         return out.reshape(n, o, oh, ow)
@@ -284,7 +291,7 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
     def channel_major(b0: int, b1: int) -> None:
         cols = impl.columns(img[b0:b1], *geometry)
         for g in range(groups):
-            np.matmul(kmat[g], cols[g], out=out[g, :, b0 * pixels:b1 * pixels])
+            products[g](cols[g], out[g, :, b0 * pixels:b1 * pixels])
 
     impl.run_slices(channel_major, slices)
     # channel-major result returned as an NCHW view: no copy (consumers take any strides)

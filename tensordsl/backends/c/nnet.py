@@ -31,7 +31,13 @@ import numpy as np
 
 from tensordsl.backends.c import cache, runtime, threads, validate
 from tensordsl.backends.c.lowering import Unsupported
-from tensordsl.backends.c.nnet_source import DTYPES, ENTRY, SUFFIXES, render_nnet
+from tensordsl.backends.c.nnet_source import (
+    DTYPES,
+    ENTRY,
+    GM,
+    SUFFIXES,
+    render_nnet,
+)
 from tensordsl.backends.c.schedule import Lowered, lowers, unit_of
 from tensordsl.config import config
 from tensordsl.graph.basic import Apply
@@ -53,6 +59,55 @@ from tensordsl.ops.pool import MaxPoolGrad, Pool, PoolBase
 PARALLEL_MIN = 1 << 20
 # a batch slice's columns: about the L2 cache of one core
 CHUNK_BYTES = 1 << 20
+# which filter products take td_nn_gemm (one thread, 2-core AVX-512 host, load 2-5,
+# td_nn_gemm / np.matmul time: docs/nnet.md): float32 with 10-50 rows and k >= 75 ran
+# 0.41-0.84 (LeNet's 50 x 500 @ 500 x 512: 0.80, 136 vs 109 GFLOP/s); k = 25 1.08-1.16,
+# 64 rows 1.18; float64 1.2-1.9 (OpenBLAS's dgemm is the better kernel there)
+GEMM_DTYPES = ("float32",)
+GEMM_MAX_M = 56
+GEMM_MIN_K = 64
+
+
+def use_gemm(shape: tuple[int, ...], dtype: Any) -> bool:
+    """Whether a filter product with left operand of `shape` (m, k) takes td_nn_gemm."""
+    m, k = shape
+    return np.dtype(dtype).name in GEMM_DTYPES and 0 < m <= GEMM_MAX_M and k >= GEMM_MIN_K
+
+
+def gemm_product(lib: Library, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """`product(b, out)`: out = a @ b by td_nn_gemm for b (k, n) or (batch, k, n) and out
+    (m, n) or (batch, m, n) of a's dtype with unit column strides; anything else (and a
+    4 KB multiple between b's rows, where the block's loads alias in the L1 cache: 1.6x
+    slower) through np.matmul, which also raises numpy's errors for bad shapes."""
+    m, k = a.shape
+    packed = pack_rows(np.asarray(a, dtype=lib.dtype))
+    params = np.array([m, k], dtype=np.int64)
+
+    def product(b: np.ndarray, out: np.ndarray) -> Any:
+        b3, o3 = (b, out) if b.ndim == 3 else (b[None], out[None])
+        if (b3.ndim != 3 or o3.shape != (b3.shape[0], m, b3.shape[2]) or b3.shape[1] != k
+                or b3.dtype != lib.dtype or o3.dtype != lib.dtype or a.dtype != lib.dtype
+                or type(b3) is not np.ndarray or type(o3) is not np.ndarray
+                or b3.strides[2] != b3.itemsize or o3.strides[2] != o3.itemsize
+                or any(s % b3.itemsize for s in b3.strides + o3.strides)
+                or (k > 1 and b3.strides[1] % 4096 == 0) or not o3.flags.writeable
+                or np.may_share_memory(b3, o3)):
+            return np.matmul(a, b, out=out)
+        if o3.size:
+            lib.fns["_gemm"](packed, b3, o3, params, 1)
+        return out
+
+    return product
+
+
+def pack_rows(a: np.ndarray) -> np.ndarray:
+    """`a` (m x k) in td_nn_gemm's layout: blocks of GM rows, each k rows of GM values
+    (a[i0 + r, q] at [i0 * k + q * GM + r]), rows past m zero."""
+    m, k = a.shape
+    blocks = -(-m // GM)
+    padded = np.zeros((blocks * GM, k), dtype=a.dtype)
+    padded[:m] = a
+    return np.ascontiguousarray(padded.reshape(blocks, GM, k).transpose(0, 2, 1)).reshape(-1)
 
 
 class Library:
@@ -67,7 +122,7 @@ class Library:
         self.threads = getattr(lib, symbol)
         self.threads.restype = ctypes.c_int
         self.threads.argtypes = []
-        nargs = {"_im2col": 3, "_col2im": 3, "_maxpool": 3, "_maxpool_grad": 5}
+        nargs = {"_im2col": 3, "_col2im": 3, "_maxpool": 3, "_maxpool_grad": 5, "_gemm": 4}
         self.fns = {}
         for suffix in SUFFIXES:
             fn = getattr(lib, symbol + suffix)
@@ -191,6 +246,14 @@ class CColumns(conv_kernels.ColumnKernels):
         """Samples per slice: columns of about CHUNK_BYTES, so that a slice's columns are
         still in cache when its product reads them (and no batch-sized buffer is made)."""
         return max(1, CHUNK_BYTES // max(1, per_sample * self.lib.dtype.itemsize))
+
+    def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
+        """`product(b, out)`: out = a @ b, through the compiled register-blocked product
+        (`td_nn_gemm`, `a` packed once here) where `use_gemm` says it beats OpenBLAS (a
+        layer's few filters against long columns), else np.matmul."""
+        if not use_gemm(a.shape, a.dtype):
+            return super().left_product(a)
+        return gemm_product(self.lib, a)
 
     def _geometry(self, pads: Any, kshape: tuple[int, int], oshape: tuple[int, int],
                   stride: tuple[int, int], dilation: tuple[int, int], row_step: int,
