@@ -158,6 +158,13 @@ class ColumnKernels:
         slice costs more than the memory traffic it saves)."""
         return max(n, 1)
 
+    def scratch(self, tag: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A work array used within one batch slice (or one op call) and never returned:
+        new here; the C backend's is this thread's buffer of that `tag`, which its next
+        scratch of the same tag overwrites (a fresh megabyte per slice cost page
+        faults)."""
+        return np.empty(shape, dtype=dtype)
+
     def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
         """`product(b, out)`: out = a @ b (np.matmul broadcasting over b's leading dims),
         for a left operand `a` (m x k) that every batch slice multiplies (the C backend
@@ -166,14 +173,17 @@ class ColumnKernels:
 
     def columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
                 oshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-                groups: int) -> np.ndarray:
-        """Channel-major columns (groups, channels/groups * kh * kw, batch * out pixels)."""
+                groups: int, scratch: bool = False) -> np.ndarray:
+        """Channel-major columns (groups, channels/groups * kh * kw, batch * out pixels);
+        with `scratch` they may be written into a `scratch` array ("columns")."""
         return _columns(_pad_images(img, pads), kshape, oshape, stride, dilation, groups)
 
     def sample_columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
                        oshape: tuple[int, int], stride: tuple[int, int],
-                       dilation: tuple[int, int], groups: int) -> np.ndarray:
-        """Per-sample columns (batch, groups, channels/groups * kh * kw, out pixels)."""
+                       dilation: tuple[int, int], groups: int, scratch: bool = False
+                       ) -> np.ndarray:
+        """Per-sample columns (batch, groups, channels/groups * kh * kw, out pixels);
+        `scratch` as for `columns`."""
         xp = _pad_images(img, pads)
         n, c, _, _ = xp.shape
         s = xp.strides
@@ -280,7 +290,7 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
         out = impl.empty((n, groups, o // groups, pixels), dtype)
 
         def per_sample(b0: int, b1: int) -> None:
-            cols = impl.sample_columns(img[b0:b1], *geometry)
+            cols = impl.sample_columns(img[b0:b1], *geometry, scratch=True)
             for g in range(groups):
                 products[g](cols[:, g], out[b0:b1, g])
 
@@ -289,7 +299,7 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
     out = impl.empty((groups, o // groups, n * pixels), dtype)
 
     def channel_major(b0: int, b1: int) -> None:
-        cols = impl.columns(img[b0:b1], *geometry)
+        cols = impl.columns(img[b0:b1], *geometry, scratch=True)
         for g in range(groups):
             products[g](cols[g], out[g, :, b0 * pixels:b1 * pixels])
 
@@ -323,13 +333,14 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
         # product per sample, summed; the channel-major copy of the output_grad that
         # one large product needs cost more than the product (4 ms of 12 for LeNet's)
         def partial(b0: int, b1: int) -> np.ndarray:
-            cols = impl.sample_columns(img[b0:b1], *geometry)  # (b, groups, K, pixels)
+            # (b, groups, K, pixels)
+            cols = impl.sample_columns(img[b0:b1], *geometry, scratch=True)
             gz = topgrad[b0:b1].reshape(b1 - b0, groups, o // groups, oh * ow)
             return np.matmul(cols, gz.transpose(0, 1, 3, 2)).sum(axis=0)
     else:
-        partial = _channel_major_partial(img, topgrad, geometry, impl, dtype)
+        partial = _channel_major_partial(img, topgrad, geometry, impl, dtype, slices)
     parts = impl.run_slices(partial, slices)
-    acc = parts[0]
+    acc = parts[0].copy()  # (a part may be a view of a scratch array)
     for part in parts[1:]:  # in slice order, whichever thread computed them
         acc += part
     out = acc.transpose(0, 2, 1).reshape(o, c // groups, kh, kw)
@@ -337,17 +348,21 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
 
 
 def _channel_major_partial(img: np.ndarray, topgrad: np.ndarray, geometry: tuple,
-                           impl: ColumnKernels, dtype: str) -> Callable[[int, int], Any]:
+                           impl: ColumnKernels, dtype: str, slices: list[tuple[int, int]]
+                           ) -> Callable[[int, int], Any]:
     """The filter gradient of a batch slice, (groups, K, out channels / groups), as one
-    product per group of channel-major columns and output_grad."""
+    product per group of channel-major columns and output_grad (each slice's in its own
+    row of one scratch array: they are summed in slice order after all have run)."""
     groups = geometry[-1]
     o, kc = topgrad.shape[1], img.shape[1] // groups
     kh, kw = geometry[1]
+    parts = impl.scratch("parts", (len(slices), groups, kc * kh * kw, o // groups), dtype)
+    step = max(1, slices[0][1] - slices[0][0])
 
     def partial(b0: int, b1: int) -> np.ndarray:
-        cols = impl.columns(img[b0:b1], *geometry)
+        cols = impl.columns(img[b0:b1], *geometry, scratch=True)
         gz = _channel_major(topgrad[b0:b1], groups)
-        part = np.empty((groups, kc * kh * kw, o // groups), dtype=dtype)
+        part = parts[b0 // step]
         for g in range(groups):
             # the sum over batch and output pixels is the GEMM's inner dimension; computed
             # as (cols @ gz.T).T, 1.2-4x faster with OpenBLAS than gz @ cols.T here
@@ -387,7 +402,8 @@ def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int,
         gz = _channel_major(topgrad[b0:b1], groups)
         # the gradient of each column entry (one GEMM per group), then col2im scatter-adds
         # every filter tap back into the images
-        gcols = np.empty((groups, kc * kh * kw, (b1 - b0) * oh * ow), dtype=dtype)
+        gcols = impl.scratch("column gradients", (groups, kc * kh * kw, (b1 - b0) * oh * ow),
+                             dtype)
         for g in range(groups):
             np.matmul(kmat[g].T, gz[g], out=gcols[g])
         return impl.col2im(gcols.reshape(rows, b1 - b0, oh, ow), (b1 - b0, groups * kc, h, w),

@@ -143,3 +143,51 @@ def test_conv_forward_through_the_kernel_equals_the_loops(monkeypatch, kwargs):
     got = f(img, kern)
     assert calls, "the forward pass did not take td_nn_gemm"
     np.testing.assert_allclose(got, conv2d_loops(img, kern, **kwargs), rtol=2e-4, atol=2e-4)
+
+
+def test_scratch_arrays_are_per_thread_and_per_tag():
+    import threading
+
+    cc = nnet.CColumns(nnet.library("float32"))
+    a = cc.scratch("columns", (4, 5), "float32")
+    b = cc.scratch("columns", (2, 3), "float32")  # smaller: the same memory
+    assert np.shares_memory(a, b) and b.shape == (2, 3) and b.dtype == np.float32
+    c = cc.scratch("parts", (2, 3), "float32")  # another tag: its own array
+    assert not np.shares_memory(b, c)
+    d = cc.scratch("columns", (40, 50), "float32")  # larger: a new, larger array
+    assert d.shape == (40, 50) and not np.shares_memory(a, d)
+    assert cc.scratch("columns", (3,), "float64").dtype == np.float64
+    assert cc.scratch("columns", (0, 7), "float32").shape == (0, 7)
+    other = []
+    t = threading.Thread(target=lambda: other.append(cc.scratch("columns", (4, 5),
+                                                                "float32")))
+    t.start()
+    t.join()
+    mine = cc.scratch("columns", (4, 5), "float32")
+    assert not np.shares_memory(other[0], mine)
+
+
+@pytest.mark.parametrize("out_channels", [1, 3])
+def test_gradient_results_are_not_scratch(monkeypatch, out_channels):
+    """The filter and input gradients, computed in batch slices with scratch columns and
+    parts, are new arrays: a later call (other values) leaves a held result alone."""
+    monkeypatch.setattr(nnet, "CHUNK_BYTES", 1 << 10)
+    rng = np.random.default_rng(6)
+    x, w = T.ftensor4("x"), T.ftensor4("w")
+    y = T.nnet.conv2d(x, w)
+    gy = T.ftensor4("gy")
+    f = theano.function([x, w, gy], theano.grad(T.sum(y * gy), [x, w]), mode="FAST_RUN")
+    img = rng.standard_normal((9, 8, 7, 6)).astype("float32")
+    kern = rng.standard_normal((out_channels, 8, 3, 3)).astype("float32")
+    g = rng.standard_normal((9, out_channels, 5, 4)).astype("float32")
+    gx, gw = f(img, kern, g)
+    kept = gx.copy(), gw.copy()
+    gx2, gw2 = f(img * 2, kern * 3, g)
+    np.testing.assert_array_equal(gx, kept[0])
+    np.testing.assert_array_equal(gw, kept[1])
+    np.testing.assert_allclose(gx2, 3 * kept[0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gw2, 2 * kept[1], rtol=1e-4, atol=1e-4)
+    fc = theano.function([x, w, gy], theano.grad(T.sum(y * gy), [x, w]),
+                         mode="FAST_COMPILE")
+    for got, want in zip((gx, gw), fc(img, kern, g)):
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)
