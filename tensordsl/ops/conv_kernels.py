@@ -165,6 +165,20 @@ class ColumnKernels:
         faults)."""
         return np.empty(shape, dtype=dtype)
 
+    def pixel_gradient_width(self, m: int, k: int, groups: int, dtype: Any) -> int:
+        """Nonzero when the filter gradient (m filters, k taps, `groups`) is better
+        computed from `pixel_columns` of that width (the C backend's, for its compiled
+        product); 0: channel-major columns (numpy has no pixel-major columns)."""
+        return 0
+
+    def pixel_columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
+                      oshape: tuple[int, int], stride: tuple[int, int],
+                      dilation: tuple[int, int], width: int, scratch: bool = False
+                      ) -> np.ndarray:
+        """(batch * out pixels, width) rows: each a window, (channel, tap row, tap col),
+        then entries to ignore (only where `pixel_gradient_width` is nonzero)."""
+        raise NotImplementedError("numpy columns are channel-major")
+
     def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
         """`product(b, out)`: out = a @ b (np.matmul broadcasting over b's leading dims),
         for a left operand `a` (m x k) that every batch slice multiplies (the C backend
@@ -328,6 +342,27 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
     slices = _slices(n, impl.chunk(n, c * kh * kw * oh * ow))
 
     cg_k = (c // groups) * kh * kw
+    width = impl.pixel_gradient_width(o // groups, cg_k, groups, dtype)
+    if width:
+        # one group: (out channels, batch * pixels) @ pixel-major columns, the product
+        # the compiled kernel runs fast (the channel-major one, columns @ output_grad.T,
+        # has no short dimension for its register block)
+        parts = impl.scratch("parts", (len(slices), o, width), dtype)
+        step = max(1, slices[0][1] - slices[0][0])
+
+        def by_pixels(b0: int, b1: int) -> np.ndarray:
+            cols = impl.pixel_columns(img[b0:b1], pads, (kh, kw), (oh, ow), stride, dilation,
+                                      width, scratch=True)
+            part = parts[b0 // step]
+            impl.left_product(_channel_major(topgrad[b0:b1], 1)[0])(cols, part)
+            return part
+
+        found = impl.run_slices(by_pixels, slices)
+        acc = found[0][:, :cg_k].copy()
+        for part in found[1:]:  # in slice order, whichever thread computed them
+            acc += part[:, :cg_k]
+        out = acc.reshape(o, c, kh, kw)
+        return np.ascontiguousarray(out[:, :, ::-1, ::-1] if flip else out)
     if cg_k <= PER_SAMPLE_MAX_K and abs(topgrad.strides[0]) >= abs(topgrad.strides[1]):
         # short columns and a sample-major output_grad (a first layer): one small
         # product per sample, summed; the channel-major copy of the output_grad that

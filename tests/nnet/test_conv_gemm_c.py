@@ -191,3 +191,84 @@ def test_gradient_results_are_not_scratch(monkeypatch, out_channels):
                          mode="FAST_COMPILE")
     for got, want in zip((gx, gw), fc(img, kern, g)):
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)
+
+
+def _layout4(x: np.ndarray, layout: str) -> np.ndarray:
+    """The same values with other strides (the pixel-major copy takes any)."""
+    if layout == "channel-major":
+        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    if layout == "strided":
+        big = np.zeros(x.shape[:3] + (2 * x.shape[3],), x.dtype)
+        big[..., ::2] = x
+        return big[..., ::2]
+    return x
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), dtype=st.sampled_from(["float32", "float64"]),
+       border=st.sampled_from(["valid", "full", "half", 1, (2, 0)]),
+       layout=st.sampled_from(["contiguous", "channel-major", "strided"]))
+def test_pixel_columns_are_the_windows(data, dtype, border, layout):
+    from tensordsl.ops import conv_kernels as ck
+
+    n = data.draw(st.integers(0, 3), label="batch")
+    c = data.draw(st.integers(1, 3), label="channels")
+    # taps up to 10 wide: 8-element copies (kw <= 8) and the per-entry loop
+    kshape = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 10)))
+    stride = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    dilation = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    h, w = data.draw(st.integers(4, 9)), data.draw(st.integers(10, 21))
+    pads = ck.pads_for(ck.normalize_border_mode(border), kshape, dilation)
+    oshape = (ck.conv_out_size(h, kshape[0], pads[0], stride[0], dilation[0]),
+              ck.conv_out_size(w, kshape[1], pads[1], stride[1], dilation[1]))
+    if min(oshape) < 1:
+        return
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    x = _layout4(rng.standard_normal((n, c, h, w)).astype(dtype), layout)
+    before = x.copy()
+    cc = nnet.CColumns(nnet.library(dtype))
+    k = c * kshape[0] * kshape[1]
+    width = k + data.draw(st.integers(0, 40), label="extra width")
+    cols = cc.pixel_columns(x, pads, kshape, oshape, stride, dilation, width)
+    want = ck.NUMPY_COLUMNS.sample_columns(x, pads, kshape, oshape, stride, dilation, 1)
+    want = want[:, 0].transpose(0, 2, 1).reshape(-1, k)  # (batch * pixels, k)
+    assert cols.shape == (n * oshape[0] * oshape[1], width)
+    np.testing.assert_array_equal(cols[:, :k], want)
+    assert (cols[:, k:] == 0).all()
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(border_mode="valid"),
+    dict(border_mode="half", filter_flip=False, subsample=(2, 1)),
+    dict(border_mode=(1, 2), filter_dilation=(2, 1)),
+], ids=str)
+def test_filter_gradient_by_pixel_columns_equals_numpy(monkeypatch, kwargs):
+    """LeNet-like channels (8 x 3 x 3 = 72 taps, 5 filters): the filter gradient takes
+    the pixel-major columns and td_nn_gemm, in slices of a few samples, on 1-3
+    threads, and equals the numpy kernels' (and the adjoint identity)."""
+    from tensordsl.ops import conv_kernels as ck
+
+    monkeypatch.setattr(nnet, "CHUNK_BYTES", 1 << 12)
+    lib = nnet.library("float32")
+    calls = []
+    kernel = lib.fns["_im2col_t"]
+    monkeypatch.setitem(lib.fns, "_im2col_t", lambda *a: calls.append(1) or kernel(*a))
+    rng = np.random.default_rng(8)
+    img = rng.standard_normal((11, 8, 9, 10)).astype("float32")
+    kern = rng.standard_normal((5, 8, 3, 3)).astype("float32")
+    mode = ck.normalize_border_mode(kwargs.get("border_mode", "valid"))
+    args = (mode, kwargs.get("subsample", (1, 1)), kwargs.get("filter_dilation", (1, 1)),
+            kwargs.get("filter_flip", True), 1, "float32")
+    y = ck.conv2d_forward(img, kern, *args)
+    gy = rng.standard_normal(y.shape).astype("float32")
+    want = ck.conv2d_grad_weights(img, gy, (3, 3), *args)
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(lib, "threads", lambda workers=workers: workers)
+        cc = nnet.CColumns(lib)
+        for g in (gy, np.ascontiguousarray(gy.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)):
+            got = ck.conv2d_grad_weights(img, g, (3, 3), *args, impl=cc)
+            np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)
+    assert calls
+    total = float(np.sum(y.astype("float64") * gy))
+    assert np.isclose(float(np.sum(kern.astype("float64") * got)), total, rtol=1e-3)

@@ -35,7 +35,7 @@ from tensordsl.backends.c.lowering import Unsupported
 from tensordsl.backends.c.nnet_source import (
     DTYPES,
     ENTRY,
-    GM,
+    GN_BYTES,
     SUFFIXES,
     render_nnet,
 )
@@ -81,8 +81,8 @@ def gemm_product(lib: Library, a: np.ndarray) -> Callable[[np.ndarray, np.ndarra
     4 KB multiple between b's rows, where the block's loads alias in the L1 cache: 1.6x
     slower) through np.matmul, which also raises numpy's errors for bad shapes."""
     m, k = a.shape
-    packed = pack_rows(np.asarray(a, dtype=lib.dtype))
-    params = np.array([m, k], dtype=np.int64)
+    a2 = a if (a.dtype == lib.dtype and type(a) is np.ndarray and a.strides[1] == a.itemsize
+               and a.strides[0] % a.itemsize == 0) else np.ascontiguousarray(a, lib.dtype)
 
     def product(b: np.ndarray, out: np.ndarray) -> Any:
         b3, o3 = (b, out) if b.ndim == 3 else (b[None], out[None])
@@ -92,23 +92,18 @@ def gemm_product(lib: Library, a: np.ndarray) -> Callable[[np.ndarray, np.ndarra
                 or b3.strides[2] != b3.itemsize or o3.strides[2] != o3.itemsize
                 or any(s % b3.itemsize for s in b3.strides + o3.strides)
                 or (k > 1 and b3.strides[1] % 4096 == 0) or not o3.flags.writeable
-                or np.may_share_memory(b3, o3)):
+                or np.may_share_memory(b3, o3) or np.may_share_memory(a2, o3)):
             return np.matmul(a, b, out=out)
-        if o3.size:
-            lib.fns["_gemm"](packed, b3, o3, params, 1)
+        if o3.size and m and k:
+            lib.fns["_gemm"](a2, b3, o3, _NO_PARAMS, 1)
+        elif o3.size:
+            o3[...] = 0  # an empty sum
         return out
 
     return product
 
 
-def pack_rows(a: np.ndarray) -> np.ndarray:
-    """`a` (m x k) in td_nn_gemm's layout: blocks of GM rows, each k rows of GM values
-    (a[i0 + r, q] at [i0 * k + q * GM + r]), rows past m zero."""
-    m, k = a.shape
-    blocks = -(-m // GM)
-    padded = np.zeros((blocks * GM, k), dtype=a.dtype)
-    padded[:m] = a
-    return np.ascontiguousarray(padded.reshape(blocks, GM, k).transpose(0, 2, 1)).reshape(-1)
+_NO_PARAMS = np.zeros(1, dtype=np.int64)
 
 
 class Library:
@@ -123,7 +118,8 @@ class Library:
         self.threads = getattr(lib, symbol)
         self.threads.restype = ctypes.c_int
         self.threads.argtypes = []
-        nargs = {"_im2col": 3, "_col2im": 3, "_maxpool": 3, "_maxpool_grad": 5, "_gemm": 4}
+        nargs = {"_im2col": 3, "_col2im": 3, "_maxpool": 3, "_maxpool_grad": 5, "_gemm": 4,
+                 "_im2col_t": 3}
         self.fns = {}
         for suffix in SUFFIXES:
             fn = getattr(lib, symbol + suffix)
@@ -270,6 +266,37 @@ class CColumns(conv_kernels.ColumnKernels):
         if not use_gemm(a.shape, a.dtype):
             return super().left_product(a)
         return gemm_product(self.lib, a)
+
+    def pixel_gradient_width(self, m: int, k: int, groups: int, dtype: Any) -> int:
+        """Columns of `pixel_columns` rows the filter gradient multiplies (k rounded up
+        to td_nn_gemm's panel: the rest of each product row is discarded), when its
+        m x k product by pixel-major columns takes td_nn_gemm (one group), else 0."""
+        if groups != 1 or not use_gemm((m, k), dtype) or np.dtype(dtype) != self.lib.dtype:
+            return 0
+        panel = GN_BYTES // self.lib.dtype.itemsize
+        return -(-k // panel) * panel
+
+    def pixel_columns(self, img: np.ndarray, pads: Any, kshape: tuple[int, int],
+                      oshape: tuple[int, int], stride: tuple[int, int],
+                      dilation: tuple[int, int], width: int, scratch: bool = False
+                      ) -> np.ndarray:
+        """Pixel-major columns: (batch * out pixels, >= width) rows, each a window's
+        channels * kh * kw entries (`td_nn_im2col_t`) then zeros; rows are at
+        least 8 entries longer than a window (its 8-element copies overshoot) and not a
+        4 KB multiple apart (td_nn_gemm's loads would alias)."""
+        n, c, _, _ = img.shape
+        rows = n * oshape[0] * oshape[1]
+        k = c * kshape[0] * kshape[1]
+        panel = GN_BYTES // self.lib.dtype.itemsize
+        ld = max(width, -(-(k + 8) // panel) * panel)
+        if (ld * self.lib.dtype.itemsize) % 4096 == 0:
+            ld += panel
+        cols = (self.scratch("columns", (rows, ld), self.lib.dtype) if scratch
+                else np.empty((rows, ld), dtype=self.lib.dtype))
+        if cols.size:
+            params = self._geometry(pads, kshape, oshape, stride, dilation, ld, 0)
+            self.lib.call("_im2col_t", [whole_elements(img), cols], params, rows * k)
+        return cols[:, :width]
 
     def _geometry(self, pads: Any, kshape: tuple[int, int], oshape: tuple[int, int],
                   stride: tuple[int, int], dilation: tuple[int, int], row_step: int,
