@@ -272,3 +272,13 @@ def test_filter_gradient_by_pixel_columns_equals_numpy(monkeypatch, kwargs):
     assert calls
     total = float(np.sum(y.astype("float64") * gy))
     assert np.isclose(float(np.sum(kern.astype("float64") * got)), total, rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int16"])
+@pytest.mark.parametrize("size", [1, 5, 300_001])
+def test_huge_page_empty(dtype, size):
+    a = nnet.huge_page_empty(size, dtype)
+    assert a.shape == (size,) and a.dtype == np.dtype(dtype)
+    assert a.ctypes.data % nnet.HUGE_PAGE == 0
+    a[:] = 3  # writable over its whole length
+    assert (a == 3).all()
