@@ -149,21 +149,25 @@ def test_scratch_arrays_are_per_thread_and_per_tag():
     import threading
 
     cc = nnet.CColumns(nnet.library("float32"))
-    a = cc.scratch("columns", (4, 5), "float32")
-    b = cc.scratch("columns", (2, 3), "float32")  # smaller: the same memory
+    a = cc.scratch("test tag a", (4, 5), "float32")
+    b = cc.scratch("test tag a", (2, 3), "float32")  # smaller: the same memory
     assert np.shares_memory(a, b) and b.shape == (2, 3) and b.dtype == np.float32
-    c = cc.scratch("parts", (2, 3), "float32")  # another tag: its own array
+    c = cc.scratch("test tag b", (2, 3), "float32")  # another tag: its own array
     assert not np.shares_memory(b, c)
-    d = cc.scratch("columns", (40, 50), "float32")  # larger: a new, larger array
-    assert d.shape == (40, 50) and not np.shares_memory(a, d)
-    assert cc.scratch("columns", (3,), "float64").dtype == np.float64
-    assert cc.scratch("columns", (0, 7), "float32").shape == (0, 7)
+    # another node's helpers on this thread: the same arrays (nodes run one by one)
+    other_node = nnet.CColumns(nnet.library("float64"))
+    assert np.shares_memory(other_node.scratch("test tag a", (4, 5), "float32"), a)
+    d = cc.scratch("test tag a", (1000, 1000), "float32")  # larger: a new array
+    assert d.shape == (1000, 1000) and not np.shares_memory(a, d)
+    assert d.ctypes.data % nnet.HUGE_PAGE == 0
+    assert cc.scratch("test tag a", (3,), "float64").dtype == np.float64
+    assert cc.scratch("test tag a", (0, 7), "float32").shape == (0, 7)
     other = []
-    t = threading.Thread(target=lambda: other.append(cc.scratch("columns", (4, 5),
+    t = threading.Thread(target=lambda: other.append(cc.scratch("test tag a", (4, 5),
                                                                 "float32")))
     t.start()
     t.join()
-    mine = cc.scratch("columns", (4, 5), "float32")
+    mine = cc.scratch("test tag a", (4, 5), "float32")
     assert not np.shares_memory(other[0], mine)
 
 
