@@ -1,10 +1,13 @@
 """The C backend's rules for convolution and max pooling: compiled im2col, col2im and pools.
 
-The conv ops keep their numpy arithmetic (`ops/conv_kernels.py`: one BLAS product per
-group through numpy) and take their window copies from the compiled unit of
-`nnet_source.py` instead of numpy's strided copies: `np.ascontiguousarray` of a 7-d
-window view and the per-tap `+=` of col2im were most of a LeNet step's time
-(docs/nnet.md). Max pooling (2-d, float32/float64) and its gradient run wholly in C.
+The conv ops keep their numpy arithmetic (`ops/conv_kernels.py`) and take their window
+copies from the compiled unit of `nnet_source.py` instead of numpy's strided copies:
+`np.ascontiguousarray` of a 7-d window view and the per-tap `+=` of col2im were most of
+a LeNet step's time (docs/nnet.md). Their products go through OpenBLAS, except the few-
+filter float32 ones `use_gemm` picks (the forward product and the filter gradient, the
+latter on pixel-major columns), which run in the unit's register-blocked `td_nn_gemm`.
+A batch slice's work arrays are per-thread scratch arrays on huge pages (`scratch`).
+Max pooling (2-d, float32/float64) and its gradient run wholly in C.
 The copies equal numpy's bit for bit and the max pool equals numpy's; the conv results
 differ from the numpy `perform`'s by rounding only (products over ~1 MB batch slices,
 the filter gradient summed over them), as does the max-pool gradient where windows

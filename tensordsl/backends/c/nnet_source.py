@@ -1,7 +1,8 @@
 """The C unit of the convolution and pooling helpers (`nnet.py` calls them).
 
-One fixed template per element type (float32 or float64): the C type and the -inf
-literal are the only substitutions, so nothing a user wrote reaches the source. Entry
+One fixed template per element type (float32 or float64): the C type, the -inf
+literal, the fma function and the register block's fixed sizes (GM, GN) are the only
+substitutions, so nothing a user wrote reaches the source. Entry
 `td_nn` answers the OpenMP thread count; the other exported names are `td_nn` + suffix:
 
 - `_im2col(x, cols, p, nt)`: every window of the images x (n, c, h, w; any strides,
@@ -15,6 +16,12 @@ literal are the only substitutions, so nothing a user wrote reaches the source. 
   partial windows never win; a NaN in a window gives NaN, as np.maximum does).
 - `_maxpool_grad(x, maxout, gz, gx, p, nt)`: gx (any strides, overwritten) = for each
   window, gz added to every element equal to the window's maxout (Theano's rule).
+- `_gemm(a, b, out, p, nt)`: out[i] = a @ b[i] (a 2-d, b and out 3-d, unit column
+  strides, any row strides): GM x GN blocks with their sums in registers (the filter
+  products, where `nnet.use_gemm` says it beats OpenBLAS).
+- `_im2col_t(x, cols, p, nt)`: pixel-major columns: one row per (sample, out pixel),
+  the window's (channel, tap row, tap col) entries, then zeros to the row's end p[10]
+  (the filter gradient's right operand).
 
 p is an int64 vector of the geometry (order in each function). The loops run over
 independent (sample, channel) planes or column rows, in parallel when `nt > 1`.
