@@ -182,7 +182,7 @@ class ColumnKernels:
     def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
         """`product(b, out)`: out = a @ b (np.matmul broadcasting over b's leading dims),
         for a left operand `a` (m x k) that every batch slice multiplies (the C backend
-        packs it once for its own kernel)."""
+        may run it in its own kernel)."""
         return lambda b, out: np.matmul(a, b, out=out)
 
     def columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],

@@ -159,7 +159,7 @@ def test_scratch_arrays_are_per_thread_and_per_tag():
     assert np.shares_memory(other_node.scratch("test tag a", (4, 5), "float32"), a)
     d = cc.scratch("test tag a", (1000, 1000), "float32")  # larger: a new array
     assert d.shape == (1000, 1000) and not np.shares_memory(a, d)
-    assert d.ctypes.data % nnet.HUGE_PAGE == 0
+    assert d.ctypes.data % nnet.HUGE_PAGE == 0  # 4 MB: on huge pages
     assert cc.scratch("test tag a", (3,), "float64").dtype == np.float64
     assert cc.scratch("test tag a", (0, 7), "float32").shape == (0, 7)
     other = []

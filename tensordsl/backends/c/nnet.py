@@ -109,6 +109,9 @@ def gemm_product(lib: Library, a: np.ndarray) -> Callable[[np.ndarray, np.ndarra
 _NO_PARAMS = np.zeros(1, dtype=np.int64)
 _SCRATCH = threading.local()  # CColumns.scratch: each thread's work arrays, by tag
 HUGE_PAGE = 1 << 21
+# scratch arrays this big go on huge pages (a smaller one would pin a 2 MB page per tag
+# and thread for a few kilobytes)
+HUGE_SCRATCH_BYTES = 1 << 18
 
 
 def huge_page_empty(size: int, dtype: Any) -> np.ndarray:
@@ -235,7 +238,9 @@ class CColumns(conv_kernels.ColumnKernels):
         size = int(np.prod(shape))
         buf = arrays.get(tag)
         if buf is None or buf.dtype != dtype or buf.size < size:
-            buf = arrays[tag] = huge_page_empty(max(size, 1), dtype)
+            buf = arrays[tag] = (huge_page_empty(size, dtype)
+                                 if size * dtype.itemsize >= HUGE_SCRATCH_BYTES
+                                 else np.empty(max(size, 1), dtype=dtype))
         return buf[:size].reshape(shape)
 
     def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -281,7 +286,7 @@ class CColumns(conv_kernels.ColumnKernels):
 
     def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
         """`product(b, out)`: out = a @ b, through the compiled register-blocked product
-        (`td_nn_gemm`, `a` packed once here) where `use_gemm` says it beats OpenBLAS (a
+        (`td_nn_gemm`, reading `a` in place) where `use_gemm` says it beats OpenBLAS (a
         layer's few filters against long columns), else np.matmul."""
         if not use_gemm(a.shape, a.dtype):
             return super().left_product(a)
