@@ -25,6 +25,7 @@ import concurrent.futures
 import ctypes
 import functools
 import itertools
+import math
 import os
 import sys
 import threading
@@ -235,7 +236,7 @@ class CColumns(conv_kernels.ColumnKernels):
         """
         arrays = _SCRATCH.__dict__.setdefault("arrays", {})
         dtype = np.dtype(dtype)
-        size = int(np.prod(shape))
+        size = math.prod(shape)  # (np.prod of a tuple costs ~5 us: hundreds per step)
         buf = arrays.get(tag)
         if buf is None or buf.dtype != dtype or buf.size < size:
             buf = arrays[tag] = (huge_page_empty(size, dtype)
