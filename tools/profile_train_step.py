@@ -39,6 +39,8 @@ def main() -> None:
                         help="mlp512_step's batch (128) or lenet_step's (500)")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--single-thread", action="store_true")
+    parser.add_argument("--nodes", type=int, default=0,
+                        help="also list the N slowest nodes one by one (kind, output shapes)")
     parser.add_argument("--cpu", action="store_true",
                         help="per-node CPU time of this thread instead of wall time (with "
                              "--single-thread: the work itself, steadier on a loaded host)")
@@ -70,6 +72,7 @@ def main() -> None:
     steps = fn.thunk  # the Schedule
     totals: collections.Counter = collections.Counter()
     counts: collections.Counter = collections.Counter()
+    per_node: collections.Counter = collections.Counter()
     values = list(prog.args) + [s.get_value(borrow=True) for s in fn.shared_vars]
     clock = time.thread_time if args.cpu else time.perf_counter
     start_all = time.perf_counter()
@@ -85,6 +88,10 @@ def main() -> None:
             counts[_label(step)] += 1
             for o, r in zip(step.outputs, out):
                 storage[o] = r
+            if args.nodes:
+                shapes = ",".join(str(getattr(r, "shape", "?")) for r in out)
+                per_node[f"#{steps.steps.index(step)} {_label(step)} -> {shapes}"] += \
+                    clock() - t0
     replay = (time.perf_counter() - start_all) / args.calls
     t0 = clock()
     for _ in range(args.calls):
@@ -99,6 +106,11 @@ def main() -> None:
     for label, total in totals.most_common():
         print(f"| {label} | {counts[label] // args.calls} | {total / args.calls * 1e3:.3f} | "
               f"{100 * total / args.calls / per_call:.0f}% |")
+    if args.nodes:
+        print("| node | ms per call |")
+        print("|---|---|")
+        for label, total in per_node.most_common(args.nodes):
+            print(f"| {label} | {total / args.calls * 1e3:.3f} |")
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(args.calls):

@@ -158,16 +158,46 @@ class ColumnKernels:
         slice costs more than the memory traffic it saves)."""
         return max(n, 1)
 
+    def scratch(self, tag: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A work array used within one batch slice (or one op call) and never returned:
+        new here; the C backend's is this thread's buffer of that `tag`, which its next
+        scratch of the same tag overwrites (a fresh megabyte per slice cost page
+        faults)."""
+        return np.empty(shape, dtype=dtype)
+
+    def pixel_gradient_width(self, m: int, k: int, groups: int, dtype: Any) -> int:
+        """Nonzero when the filter gradient (m filters, k taps, `groups`) is better
+        computed from `pixel_columns` of that width (the C backend's, for its compiled
+        product); 0: channel-major columns (numpy has no pixel-major columns)."""
+        return 0
+
+    def pixel_columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
+                      oshape: tuple[int, int], stride: tuple[int, int],
+                      dilation: tuple[int, int], width: int, scratch: bool = False
+                      ) -> np.ndarray:
+        """(batch * out pixels, width) rows: each a window, (channel, tap row, tap col),
+        then entries to ignore (only where `pixel_gradient_width` is nonzero)."""
+        raise NotImplementedError("numpy columns are channel-major")
+
+    def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
+        """`product(b, out)`: out = a @ b (np.matmul broadcasting over b's leading dims),
+        for a left operand `a` (m x k) that every batch slice multiplies (the C backend
+        may run it in its own kernel)."""
+        return lambda b, out: np.matmul(a, b, out=out)
+
     def columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
                 oshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-                groups: int) -> np.ndarray:
-        """Channel-major columns (groups, channels/groups * kh * kw, batch * out pixels)."""
+                groups: int, scratch: bool = False) -> np.ndarray:
+        """Channel-major columns (groups, channels/groups * kh * kw, batch * out pixels);
+        with `scratch` they may be written into a `scratch` array ("columns")."""
         return _columns(_pad_images(img, pads), kshape, oshape, stride, dilation, groups)
 
     def sample_columns(self, img: np.ndarray, pads: Pads, kshape: tuple[int, int],
                        oshape: tuple[int, int], stride: tuple[int, int],
-                       dilation: tuple[int, int], groups: int) -> np.ndarray:
-        """Per-sample columns (batch, groups, channels/groups * kh * kw, out pixels)."""
+                       dilation: tuple[int, int], groups: int, scratch: bool = False
+                       ) -> np.ndarray:
+        """Per-sample columns (batch, groups, channels/groups * kh * kw, out pixels);
+        `scratch` as for `columns`."""
         xp = _pad_images(img, pads)
         n, c, _, _ = xp.shape
         s = xp.strides
@@ -268,23 +298,24 @@ def conv2d_forward(img: np.ndarray, kern: np.ndarray, border_mode: str | Pads,
     pixels = oh * ow
     # the batch in slices whose columns stay in cache (one slice: the numpy kernels)
     slices = _slices(n, impl.chunk(n, kc * groups * kh * kw * pixels))
+    products = [impl.left_product(kmat[g]) for g in range(groups)]
     if kc * kh * kw <= PER_SAMPLE_MAX_K:
         # one (out_ch, K) @ (K, pixels) GEMM per sample and group: short K (a first layer)
-        if len(slices) == 1:
-            return np.matmul(kmat, impl.sample_columns(img, *geometry)).reshape(n, o, oh, ow)
         out = impl.empty((n, groups, o // groups, pixels), dtype)
 
         def per_sample(b0: int, b1: int) -> None:
-            np.matmul(kmat, impl.sample_columns(img[b0:b1], *geometry), out=out[b0:b1])
+            cols = impl.sample_columns(img[b0:b1], *geometry, scratch=True)
+            for g in range(groups):
+                products[g](cols[:, g], out[b0:b1, g])
 
         impl.run_slices(per_sample, slices)
         return out.reshape(n, o, oh, ow)
     out = impl.empty((groups, o // groups, n * pixels), dtype)
 
     def channel_major(b0: int, b1: int) -> None:
-        cols = impl.columns(img[b0:b1], *geometry)
+        cols = impl.columns(img[b0:b1], *geometry, scratch=True)
         for g in range(groups):
-            np.matmul(kmat[g], cols[g], out=out[g, :, b0 * pixels:b1 * pixels])
+            products[g](cols[g], out[g, :, b0 * pixels:b1 * pixels])
 
     impl.run_slices(channel_major, slices)
     # channel-major result returned as an NCHW view: no copy (consumers take any strides)
@@ -311,18 +342,40 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
     slices = _slices(n, impl.chunk(n, c * kh * kw * oh * ow))
 
     cg_k = (c // groups) * kh * kw
+    width = impl.pixel_gradient_width(o // groups, cg_k, groups, dtype)
+    if width:
+        # one group: (out channels, batch * pixels) @ pixel-major columns, the product
+        # the compiled kernel runs fast (the channel-major one, columns @ output_grad.T,
+        # has no short dimension for its register block)
+        parts = impl.scratch("parts", (len(slices), o, width), dtype)
+        step = max(1, slices[0][1] - slices[0][0])
+
+        def by_pixels(b0: int, b1: int) -> np.ndarray:
+            cols = impl.pixel_columns(img[b0:b1], pads, (kh, kw), (oh, ow), stride, dilation,
+                                      width, scratch=True)
+            part = parts[b0 // step]
+            impl.left_product(_channel_major(topgrad[b0:b1], 1)[0])(cols, part)
+            return part
+
+        found = impl.run_slices(by_pixels, slices)
+        acc = found[0][:, :cg_k].copy()
+        for part in found[1:]:  # in slice order, whichever thread computed them
+            acc += part[:, :cg_k]
+        out = acc.reshape(o, c, kh, kw)
+        return np.ascontiguousarray(out[:, :, ::-1, ::-1] if flip else out)
     if cg_k <= PER_SAMPLE_MAX_K and abs(topgrad.strides[0]) >= abs(topgrad.strides[1]):
         # short columns and a sample-major output_grad (a first layer): one small
         # product per sample, summed; the channel-major copy of the output_grad that
         # one large product needs cost more than the product (4 ms of 12 for LeNet's)
         def partial(b0: int, b1: int) -> np.ndarray:
-            cols = impl.sample_columns(img[b0:b1], *geometry)  # (b, groups, K, pixels)
+            # (b, groups, K, pixels)
+            cols = impl.sample_columns(img[b0:b1], *geometry, scratch=True)
             gz = topgrad[b0:b1].reshape(b1 - b0, groups, o // groups, oh * ow)
             return np.matmul(cols, gz.transpose(0, 1, 3, 2)).sum(axis=0)
     else:
-        partial = _channel_major_partial(img, topgrad, geometry, impl, dtype)
+        partial = _channel_major_partial(img, topgrad, geometry, impl, dtype, slices)
     parts = impl.run_slices(partial, slices)
-    acc = parts[0]
+    acc = parts[0].copy()  # (a part may be a view of a scratch array)
     for part in parts[1:]:  # in slice order, whichever thread computed them
         acc += part
     out = acc.transpose(0, 2, 1).reshape(o, c // groups, kh, kw)
@@ -330,17 +383,21 @@ def conv2d_grad_weights(img: np.ndarray, topgrad: np.ndarray, kshape: tuple[int,
 
 
 def _channel_major_partial(img: np.ndarray, topgrad: np.ndarray, geometry: tuple,
-                           impl: ColumnKernels, dtype: str) -> Callable[[int, int], Any]:
+                           impl: ColumnKernels, dtype: str, slices: list[tuple[int, int]]
+                           ) -> Callable[[int, int], Any]:
     """The filter gradient of a batch slice, (groups, K, out channels / groups), as one
-    product per group of channel-major columns and output_grad."""
+    product per group of channel-major columns and output_grad (each slice's in its own
+    row of one scratch array: they are summed in slice order after all have run)."""
     groups = geometry[-1]
     o, kc = topgrad.shape[1], img.shape[1] // groups
     kh, kw = geometry[1]
+    parts = impl.scratch("parts", (len(slices), groups, kc * kh * kw, o // groups), dtype)
+    step = max(1, slices[0][1] - slices[0][0])
 
     def partial(b0: int, b1: int) -> np.ndarray:
-        cols = impl.columns(img[b0:b1], *geometry)
+        cols = impl.columns(img[b0:b1], *geometry, scratch=True)
         gz = _channel_major(topgrad[b0:b1], groups)
-        part = np.empty((groups, kc * kh * kw, o // groups), dtype=dtype)
+        part = parts[b0 // step]
         for g in range(groups):
             # the sum over batch and output pixels is the GEMM's inner dimension; computed
             # as (cols @ gz.T).T, 1.2-4x faster with OpenBLAS than gz @ cols.T here
@@ -380,7 +437,8 @@ def conv2d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, ishape: tuple[int,
         gz = _channel_major(topgrad[b0:b1], groups)
         # the gradient of each column entry (one GEMM per group), then col2im scatter-adds
         # every filter tap back into the images
-        gcols = np.empty((groups, kc * kh * kw, (b1 - b0) * oh * ow), dtype=dtype)
+        gcols = impl.scratch("column gradients", (groups, kc * kh * kw, (b1 - b0) * oh * ow),
+                             dtype)
         for g in range(groups):
             np.matmul(kmat[g].T, gz[g], out=gcols[g])
         return impl.col2im(gcols.reshape(rows, b1 - b0, oh, ow), (b1 - b0, groups * kc, h, w),

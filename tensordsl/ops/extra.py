@@ -50,10 +50,11 @@ class Eye(Op):
         return [(node.inputs[0], node.inputs[1])]
 
 
-class Sort(Op):
-    """numpy.sort along `axis` (an int; sort(x, None) flattens first, in the helper)."""
+class _AlongAxis(Op):
+    """An op applying numpy's `name` along `axis` to a tensor of at least one dim."""
 
     __props__ = ("axis", "kind")
+    name = ""
 
     def __init__(self, axis: int, kind: str = "quicksort") -> None:
         self.axis, self.kind = axis, kind
@@ -61,39 +62,40 @@ class Sort(Op):
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim == 0:
-            raise ValueError(f"sort: {x!r} is a scalar; sort needs at least one dim")
-        if check_axis(self.axis, x.ndim, "sort") != self.axis:
-            raise ValueError(f"sort: axis {self.axis} must be normalised to 0..{x.ndim - 1}")
-        return Apply(self, [x], [x.type()])
+            raise ValueError(f"{self.name}: {x!r} is a scalar; {self.name} needs at least one dim")
+        if check_axis(self.axis, x.ndim, self.name) != self.axis:
+            raise ValueError(
+                f"{self.name}: axis {self.axis} must be normalised to 0..{x.ndim - 1}")
+        return Apply(self, [x], [self.out_type(x)()])
+
+    def out_type(self, x: Any) -> TensorType:
+        """The result's type for input `x`."""
+        return x.type
+
+    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
+        return [input_shapes[0]]
+
+
+class Sort(_AlongAxis):
+    """numpy.sort along `axis` (an int; sort(x, None) flattens first, in the helper)."""
+
+    name = "sort"
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return [np.sort(inputs[0], axis=self.axis, kind=self.kind)]
 
-    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
-        return [input_shapes[0]]
 
-
-class ArgSort(Op):
+class ArgSort(_AlongAxis):
     """numpy.argsort along `axis`, as int64 indices."""
 
-    __props__ = ("axis", "kind")
+    name = "argsort"
 
-    def __init__(self, axis: int, kind: str = "quicksort") -> None:
-        self.axis, self.kind = axis, kind
-
-    def make_node(self, x: Any) -> Apply:
-        x = as_tensor_variable(x)
-        if x.ndim == 0:
-            raise ValueError(f"argsort: {x!r} is a scalar; argsort needs at least one dim")
-        if check_axis(self.axis, x.ndim, "argsort") != self.axis:
-            raise ValueError(f"argsort: axis {self.axis} must be normalised to 0..{x.ndim - 1}")
-        return Apply(self, [x], [TensorType("int64", x.type.shape)()])
+    def out_type(self, x: Any) -> TensorType:
+        """int64 indices of x's shape."""
+        return TensorType("int64", x.type.shape)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return [np.argsort(inputs[0], axis=self.axis, kind=self.kind).astype("int64")]
-
-    def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
-        return [input_shapes[0]]
 
 
 class PermuteAlongAxis(Op):

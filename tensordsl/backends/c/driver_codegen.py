@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode
+from tensordsl.backends.c import small_gemm
+from tensordsl.backends.c.driver_graph import DIRECT_SLOT, DriverGraph, ReshapeNode, ShapeNode
 from tensordsl.backends.c.render import PRELUDE, cold
 from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, array_headers, c_real_type
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
@@ -34,9 +35,12 @@ def render_driver(graph: DriverGraph) -> str:
     """The whole unit of the driver of `graph`."""
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
     gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", c_real_type(d)) for d in dtypes]
-    # glue only (the kernels live in their own libraries): all of it cold code
+    directs = [small_gemm.direct_source(d) for d in dtypes]
+    # the ?gemm wrappers and the copies: cold code (their element loops run for rare
+    # layouts only); the direct product kernels and the driver itself stay at -O3 (the
+    # driver's -O3 specialises the products it calls to their constant alpha and beta)
     return "\n".join(["/* tensordsl compiled function driver */", PRELUDE,
-                      cold("\n".join([SUPPORT, *gemms, _entry(graph)]))])
+                      cold("\n".join([SUPPORT, *gemms])), *directs, _entry(graph)])
 
 
 def kernel_nodes(graph: DriverGraph) -> list[KernelNode]:
@@ -87,10 +91,12 @@ def _entry(graph: DriverGraph) -> str:
             c = f"&A[{n.c}]" if n.c is not None else "0"
             call = (f"td_gemm_{n.dtype}({fp}, &A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
                     f"{n.alpha!r}, {n.beta!r}, &A[{n.out}], ws);")
+            direct = (f"td_direct_{n.dtype}(&A[{n.a}], &A[{n.b}], {c}, M + {n.meta}, "
+                      f"{n.alpha!r}, {n.beta!r}, &A[{n.out}]);")
             lines.append(place(n.out))
-            # when c was lent, the output array is c's own buffer and td_gemm accumulates
-            # into it without copying c first
-            lines.append(f"    {call}")
+            # when c was lent, the output array is c's own buffer and both paths accumulate
+            # into it without copying c first; the plan picks the path per call's layouts
+            lines += [f"    if (M[{n.meta + DIRECT_SLOT}]) {direct}", f"    else {call}"]
         elif isinstance(n, ViewNode):
             lines.append(f"    A[{n.out}].data = A[{n.src}].data + "
                          f"M[{graph.vars[n.out].offset_at}];")

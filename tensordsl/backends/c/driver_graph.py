@@ -109,12 +109,18 @@ def describe_function(fgraph: FunctionGraph) -> DriverGraph:
     for n in nodes:
         if isinstance(n, GemmNode):
             n.meta = meta
-            meta += 8
+            meta += GEMM_SLOTS
     copy_at = list(range(meta, meta + len(outputs)))
     meta += len(outputs)
     graph = DriverGraph(vars_, nodes, outputs, consts, meta, copy_at, _direct(nodes, outputs))
     graph.donations = donations(graph)
     return graph
+
+
+# per product: `scan_plan.gemm_plan`'s 8 slots, then whether this call's layouts send it
+# to the generated kernel that reads b in place (`small_gemm.use_direct`) instead of ?gemm
+GEMM_SLOTS = 9
+DIRECT_SLOT = 8
 
 
 def _vector_product(node: Apply) -> bool:

@@ -17,8 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.backends.c import runtime
-from tensordsl.backends.c.driver_graph import DriverGraph, ReshapeNode, ShapeNode, last_uses
+from tensordsl.backends.c import runtime, small_gemm
+from tensordsl.backends.c.driver_graph import (
+    DIRECT_SLOT,
+    DriverGraph,
+    ReshapeNode,
+    ShapeNode,
+    last_uses,
+)
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
 from tensordsl.backends.c.scan_plan import (
     ALIGN,
@@ -75,6 +81,9 @@ def make_plan(graph: DriverGraph, runners: dict[int, runtime.KernelRunner],
         elif isinstance(n, GemmNode):
             regions.taken = []
             meta_extra += gemm_plan(n, shape, strides, offset, regions.take)
+            (m, k), cols = shape[n.a], shape[n.b][1]
+            in_place_b = small_gemm.use_direct(m, k, cols, n.dtype, strides[n.b])
+            meta_extra.append((n.meta + DIRECT_SLOT, int(in_place_b)))
             *scratch, result = regions.taken  # gemm_plan takes the result's region last
             if n.out in direct:  # the result goes to its output array
                 regions.give(result)

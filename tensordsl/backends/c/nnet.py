@@ -1,10 +1,13 @@
 """The C backend's rules for convolution and max pooling: compiled im2col, col2im and pools.
 
-The conv ops keep their numpy arithmetic (`ops/conv_kernels.py`: one BLAS product per
-group through numpy) and take their window copies from the compiled unit of
-`nnet_source.py` instead of numpy's strided copies: `np.ascontiguousarray` of a 7-d
-window view and the per-tap `+=` of col2im were most of a LeNet step's time
-(docs/nnet.md). Max pooling (2-d, float32/float64) and its gradient run wholly in C.
+The conv ops keep their numpy arithmetic (`ops/conv_kernels.py`) and take their window
+copies from the compiled unit of `nnet_source.py` instead of numpy's strided copies:
+`np.ascontiguousarray` of a 7-d window view and the per-tap `+=` of col2im were most of
+a LeNet step's time (docs/nnet.md). Their products go through OpenBLAS, except the few-
+filter float32 ones `use_gemm` picks (the forward product and the filter gradient, the
+latter on pixel-major columns), which run in the unit's register-blocked `td_nn_gemm`.
+A batch slice's work arrays are per-thread scratch arrays on huge pages (`scratch`).
+Max pooling (2-d, float32/float64) and its gradient run wholly in C.
 The copies equal numpy's bit for bit and the max pool equals numpy's; the conv results
 differ from the numpy `perform`'s by rounding only (products over ~1 MB batch slices,
 the filter gradient summed over them), as does the max-pool gradient where windows
@@ -22,8 +25,10 @@ import concurrent.futures
 import ctypes
 import functools
 import itertools
+import math
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +36,13 @@ import numpy as np
 
 from tensordsl.backends.c import cache, runtime, threads, validate
 from tensordsl.backends.c.lowering import Unsupported
-from tensordsl.backends.c.nnet_source import DTYPES, ENTRY, SUFFIXES, render_nnet
+from tensordsl.backends.c.nnet_source import (
+    DTYPES,
+    ENTRY,
+    GN_BYTES,
+    SUFFIXES,
+    render_nnet,
+)
 from tensordsl.backends.c.schedule import Lowered, lowers, unit_of
 from tensordsl.config import config
 from tensordsl.graph.basic import Apply
@@ -53,6 +64,69 @@ from tensordsl.ops.pool import MaxPoolGrad, Pool, PoolBase
 PARALLEL_MIN = 1 << 20
 # a batch slice's columns: about the L2 cache of one core
 CHUNK_BYTES = 1 << 20
+# which filter products take td_nn_gemm (one thread, 2-core AVX-512 host, load 2-5,
+# td_nn_gemm / np.matmul time: docs/nnet.md): float32 with 10-50 rows and k >= 75 ran
+# 0.41-0.84 (LeNet's 50 x 500 @ 500 x 512: 0.80, 136 vs 109 GFLOP/s); k = 25 1.08-1.16,
+# 64 rows 1.18; float64 1.2-1.9 (OpenBLAS's dgemm is the better kernel there)
+GEMM_DTYPES = ("float32",)
+GEMM_MAX_M = 56
+GEMM_MIN_K = 64
+
+
+def use_gemm(shape: tuple[int, ...], dtype: Any) -> bool:
+    """Whether a filter product with left operand of `shape` (m, k) takes td_nn_gemm."""
+    m, k = shape
+    return np.dtype(dtype).name in GEMM_DTYPES and 0 < m <= GEMM_MAX_M and k >= GEMM_MIN_K
+
+
+def gemm_product(lib: Library, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """`product(b, out)`: out = a @ b by td_nn_gemm for b (k, n) or (batch, k, n) and out
+    (m, n) or (batch, m, n) of a's dtype with unit column strides; anything else (and a
+    4 KB multiple between b's rows, where the block's loads alias in the L1 cache: 1.6x
+    slower) through np.matmul, which also raises numpy's errors for bad shapes."""
+    m, k = a.shape
+    a2 = a if (a.dtype == lib.dtype and type(a) is np.ndarray and a.strides[1] == a.itemsize
+               and a.strides[0] % a.itemsize == 0) else np.ascontiguousarray(a, lib.dtype)
+
+    def product(b: np.ndarray, out: np.ndarray) -> Any:
+        b3, o3 = (b, out) if b.ndim == 3 else (b[None], out[None])
+        if (b3.ndim != 3 or o3.shape != (b3.shape[0], m, b3.shape[2]) or b3.shape[1] != k
+                or b3.dtype != lib.dtype or o3.dtype != lib.dtype or a.dtype != lib.dtype
+                or type(b3) is not np.ndarray or type(o3) is not np.ndarray
+                or b3.strides[2] != b3.itemsize or o3.strides[2] != o3.itemsize
+                or any(s % b3.itemsize for s in b3.strides + o3.strides)
+                or (k > 1 and b3.strides[1] % 4096 == 0) or not o3.flags.writeable
+                or np.may_share_memory(b3, o3) or np.may_share_memory(a2, o3)):
+            return np.matmul(a, b, out=out)
+        if o3.size and m and k:
+            lib.fns["_gemm"](a2, b3, o3, _NO_PARAMS, 1)
+        elif o3.size:
+            o3[...] = 0  # an empty sum
+        return out
+
+    return product
+
+
+_NO_PARAMS = np.zeros(1, dtype=np.int64)
+_SCRATCH = threading.local()  # CColumns.scratch: each thread's work arrays, by tag
+HUGE_PAGE = 1 << 21
+# scratch arrays this big go on huge pages (a smaller one would pin a 2 MB page per tag
+# and thread for a few kilobytes)
+HUGE_SCRATCH_BYTES = 1 << 18
+
+
+def huge_page_empty(size: int, dtype: Any) -> np.ndarray:
+    """An uninitialised 1-d array of `size` elements on whole 2 MB pages: its start
+    aligned to 2 MB and its length rounded up to them, in an allocation of >= 4 MB (which
+    numpy advises the kernel to back with huge pages). A product streaming a 1 MB slice's
+    columns touched ~250 small pages per panel: the forward pass of LeNet's second layer
+    took 22.8 ms with its columns in a scratch array of 4 KB pages against 20.4 with a
+    new array per slice (whose memory the heap had on huge pages)."""
+    dtype = np.dtype(dtype)
+    nbytes = -(-size * dtype.itemsize // HUGE_PAGE) * HUGE_PAGE
+    raw = np.empty(nbytes + HUGE_PAGE, dtype=np.uint8)
+    start = -raw.ctypes.data % HUGE_PAGE
+    return raw[start:start + size * dtype.itemsize].view(dtype)
 
 
 class Library:
@@ -67,7 +141,8 @@ class Library:
         self.threads = getattr(lib, symbol)
         self.threads.restype = ctypes.c_int
         self.threads.argtypes = []
-        nargs = {"_im2col": 3, "_col2im": 3, "_maxpool": 3, "_maxpool_grad": 5}
+        nargs = {"_im2col": 3, "_col2im": 3, "_maxpool": 3, "_maxpool_grad": 5, "_gemm": 4,
+                 "_im2col_t": 3}
         self.fns = {}
         for suffix in SUFFIXES:
             fn = getattr(lib, symbol + suffix)
@@ -151,6 +226,24 @@ class CColumns(conv_kernels.ColumnKernels):
         self.lib = lib
         self.buffers = Buffers()
 
+    def scratch(self, tag: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """This thread's work array of `tag`, grown when too small: valid until this
+        thread's next scratch of the same tag, by any conv node (a node's slices run one
+        after another on a thread, and nodes one after another). One set per thread for
+        all nodes, so the next node's columns land in memory the last one just used
+        (cached), and no slice's megabyte is new memory (~840 page faults per LeNet
+        step). A forked child's thread starts with its parent's arrays, copied on write.
+        """
+        arrays = _SCRATCH.__dict__.setdefault("arrays", {})
+        dtype = np.dtype(dtype)
+        size = math.prod(shape)  # (np.prod of a tuple costs ~5 us: hundreds per step)
+        buf = arrays.get(tag)
+        if buf is None or buf.dtype != dtype or buf.size < size:
+            buf = arrays[tag] = (huge_page_empty(size, dtype)
+                                 if size * dtype.itemsize >= HUGE_SCRATCH_BYTES
+                                 else np.empty(max(size, 1), dtype=dtype))
+        return buf[:size].reshape(shape)
+
     def empty(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A result buffer, recycled from an earlier call when nobody holds it any more."""
         return self.buffers.empty(shape, dtype)
@@ -192,6 +285,45 @@ class CColumns(conv_kernels.ColumnKernels):
         still in cache when its product reads them (and no batch-sized buffer is made)."""
         return max(1, CHUNK_BYTES // max(1, per_sample * self.lib.dtype.itemsize))
 
+    def left_product(self, a: np.ndarray) -> Callable[[np.ndarray, np.ndarray], Any]:
+        """`product(b, out)`: out = a @ b, through the compiled register-blocked product
+        (`td_nn_gemm`, reading `a` in place) where `use_gemm` says it beats OpenBLAS (a
+        layer's few filters against long columns), else np.matmul."""
+        if not use_gemm(a.shape, a.dtype):
+            return super().left_product(a)
+        return gemm_product(self.lib, a)
+
+    def pixel_gradient_width(self, m: int, k: int, groups: int, dtype: Any) -> int:
+        """Columns of `pixel_columns` rows the filter gradient multiplies (k rounded up
+        to td_nn_gemm's panel: the rest of each product row is discarded), when its
+        m x k product by pixel-major columns takes td_nn_gemm (one group), else 0."""
+        if groups != 1 or not use_gemm((m, k), dtype) or np.dtype(dtype) != self.lib.dtype:
+            return 0
+        panel = GN_BYTES // self.lib.dtype.itemsize
+        return -(-k // panel) * panel
+
+    def pixel_columns(self, img: np.ndarray, pads: Any, kshape: tuple[int, int],
+                      oshape: tuple[int, int], stride: tuple[int, int],
+                      dilation: tuple[int, int], width: int, scratch: bool = False
+                      ) -> np.ndarray:
+        """Pixel-major columns: (batch * out pixels, >= width) rows, each a window's
+        channels * kh * kw entries (`td_nn_im2col_t`) then zeros; rows are at
+        least 8 entries longer than a window (its 8-element copies overshoot) and not a
+        4 KB multiple apart (td_nn_gemm's loads would alias)."""
+        n, c, _, _ = img.shape
+        rows = n * oshape[0] * oshape[1]
+        k = c * kshape[0] * kshape[1]
+        panel = GN_BYTES // self.lib.dtype.itemsize
+        ld = max(width, -(-(k + 8) // panel) * panel)
+        if (ld * self.lib.dtype.itemsize) % 4096 == 0:
+            ld += panel
+        cols = (self.scratch("columns", (rows, ld), self.lib.dtype) if scratch
+                else np.empty((rows, ld), dtype=self.lib.dtype))
+        if cols.size:
+            params = self._geometry(pads, kshape, oshape, stride, dilation, ld, 0)
+            self.lib.call("_im2col_t", [whole_elements(img), cols], params, rows * k)
+        return cols[:, :width]
+
     def _geometry(self, pads: Any, kshape: tuple[int, int], oshape: tuple[int, int],
                   stride: tuple[int, int], dilation: tuple[int, int], row_step: int,
                   sample_step: int) -> list[int]:
@@ -200,24 +332,28 @@ class CColumns(conv_kernels.ColumnKernels):
 
     def columns(self, img: np.ndarray, pads: Any, kshape: tuple[int, int],
                 oshape: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-                groups: int) -> np.ndarray:
-        """Channel-major columns, as the numpy kernel's."""
+                groups: int, scratch: bool = False) -> np.ndarray:
+        """Channel-major columns, as the numpy kernel's (in this thread's scratch array
+        "columns" with `scratch`)."""
         n, c, _, _ = img.shape
         pixels = oshape[0] * oshape[1]
         rows = c * kshape[0] * kshape[1]
-        cols = np.empty((rows, n * pixels), dtype=self.lib.dtype)
+        cols = (self.scratch("columns", (rows, n * pixels), self.lib.dtype) if scratch
+                else np.empty((rows, n * pixels), dtype=self.lib.dtype))
         self._im2col(img, cols, self._geometry(pads, kshape, oshape, stride, dilation,
                                                n * pixels, pixels))
         return cols.reshape(groups, rows // groups, n * pixels)
 
     def sample_columns(self, img: np.ndarray, pads: Any, kshape: tuple[int, int],
                        oshape: tuple[int, int], stride: tuple[int, int],
-                       dilation: tuple[int, int], groups: int) -> np.ndarray:
-        """Per-sample columns, as the numpy kernel's."""
+                       dilation: tuple[int, int], groups: int, scratch: bool = False
+                       ) -> np.ndarray:
+        """Per-sample columns, as the numpy kernel's (`scratch` as for `columns`)."""
         n, c, _, _ = img.shape
         pixels = oshape[0] * oshape[1]
         rows = c * kshape[0] * kshape[1]
-        cols = np.empty((n, rows, pixels), dtype=self.lib.dtype)
+        cols = (self.scratch("columns", (n, rows, pixels), self.lib.dtype) if scratch
+                else np.empty((n, rows, pixels), dtype=self.lib.dtype))
         self._im2col(img, cols, self._geometry(pads, kshape, oshape, stride, dilation,
                                                pixels, rows * pixels))
         return cols.reshape(n, groups, rows // groups, pixels)

@@ -8,9 +8,8 @@ and the thread count only, never on the data's address.
 
 from __future__ import annotations
 
-import numpy as np
-
-from tensordsl.backends.c.lowering import c_const, is_float
+from tensordsl.backends.c.lowering import c_const
+from tensordsl.backends.cfamily import reduce_expr
 from tensordsl.kernel.reductions import REDUCTIONS
 
 LANES = 16  # accumulator lanes of vectorised reduction loops (fixed => deterministic)
@@ -32,29 +31,11 @@ class ReductionPaths:
 
     def acc_init(self, j: int) -> str:
         kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
-        if REDUCTIONS[kind].identity is not None:
-            return c_const(REDUCTIONS[kind].identity, dtype)
-        if is_float(dtype):
-            return c_const(float("-inf") if kind == "maximum" else float("inf"), dtype)
-        info = np.iinfo(dtype) if dtype != "bool" else None
-        if info is None:
-            return "0" if kind == "maximum" else "1"
-        return c_const(info.min if kind == "maximum" else info.max, dtype)
+        return c_const(reduce_expr.start_value(kind, dtype), dtype)
 
     def combine(self, j: int, acc: str, value: str) -> str:
         """`acc` updated with `value` (already of the accumulator dtype)."""
-        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
-        if kind == "add":
-            return f"{acc} + {value}"
-        if kind == "mul":
-            return f"{acc} * {value}"
-        if kind == "and_":
-            return f"{acc} && {value}"
-        if kind == "or_":
-            return f"{acc} || {value}"
-        cmp = ">" if kind == "maximum" else "<"
-        nan = f" || {value} != {value}" if is_float(dtype) else ""
-        return f"(({value} {cmp} {acc}{nan}) ? {value} : {acc})"
+        return reduce_expr.combine(self.kernel.reduce_kinds[j], self.acc_dtype(j), acc, value)
 
     def acc_value(self, j: int) -> str:
         dtype = self.acc_dtype(j)

@@ -12,13 +12,22 @@ right everywhere, and the load average says little about the next millisecond.
 
 `adaptive` therefore wraps a schedule's run in `AdaptiveRun`, which times its calls under
 both settings ("arms") and uses the faster, re-trying the other arm now and then so a
-change of load is noticed: after a call in the better arm, the other is tried once the
-time spent since the last try is `EXPLORE_RATIO` times the other arm's own estimate, which
-bounds exploration's cost to about 1/EXPLORE_RATIO of the run time. The one-thread arm sets
-every OpenBLAS in the process and libgomp's `nthreads-var` (which the kernels read with
-`omp_get_max_threads`) to 1 for the call and restores them after it: user code running
-numpy between calls keeps its own settings (not so for numpy called from another thread
-during a call: the counts are process-wide). `TENSORDSL_ADAPTIVE_THREADS=0` turns it off.
+change of load is noticed. A retry is a short burst of calls in the other arm, started
+once the time spent since the last retry is `EXPLORE_RATIO` times the burst's expected
+cost, which bounds exploration's cost to about 1/EXPLORE_RATIO of the run time. The
+one-thread arm sets every OpenBLAS in the process and libgomp's `nthreads-var` (which the
+kernels read with `omp_get_max_threads`) to 1 for the call and restores them after it:
+user code running numpy between calls keeps its own settings (not so for numpy called
+from another thread during a call: the counts are process-wide).
+`TENSORDSL_ADAPTIVE_THREADS=0` turns it off.
+
+An arm's estimate is the median of its last `RECENT` sampled calls. Two kinds of call are
+not samples, because they say nothing about the arm: the first call after a pause (the
+thread pools are asleep: the mlp512 step at batch 16 took 3-4 ms for it against 1.0 ms
+for the next ones) and the first call after a switch of arm. A median, not a minimum:
+with a busy neighbour the two-thread arm's calls are sometimes fast (the woken thread
+preempts the neighbour) and mostly slow (mlp512 batch 128: 2.5, 6.5, 6.9, 95 ms), and the
+minimum of such calls chose two threads (6.5 ms median) over one (3.7 ms).
 """
 
 from __future__ import annotations
@@ -33,19 +42,15 @@ from collections.abc import Callable
 from typing import Any
 
 EXPLORE_RATIO = 32.0  # exploring costs at most ~1/32 (3%) of the time spent in calls
-# calls per arm before the estimates are trusted: the default arm's first calls after the
-# one-thread arm's are slow while OpenBLAS and libgomp wake their threads (mlp512 step,
-# batch 128: 4.3-4.5 ms for the first two, 2.2-2.5 ms from the third on); with two, the
-# step stayed on one thread (3.5 ms) until the first exploration, ~40 calls later
-WARM_CALLS = 4
-# an arm's estimate is the fastest of its last RECENT calls. A running mean was moved by
-# single slow calls: the first call after the process slept, when the default arm must
-# wake its threads (5-7 ms against 2.5 ms for the mlp512 step), and as exploration tries
-# the other arm one call at a time, such outliers kept it looking slow: a training loop
-# with pauses between bursts of steps ran on one thread at 4.3-4.9 ms per step instead of
-# two at 2.8-3.0 (tools/bench.py mlp512_step). With the minimum, a single fast call shows
-# an arm has recovered, and a busy neighbour shows after RECENT slow calls in a row.
-RECENT = 3
+RECENT = 5  # an arm's estimate: the median of its last RECENT samples (2 outliers ignored)
+WARM_CALLS = 3  # samples per arm before the estimates are trusted
+BURST = 3  # samples a retry of the other arm takes (after its unsampled first call)
+IDLE_S = 0.02  # a call starting this long after the last one ended finds its pools asleep
+# a retry that confirms the current arm doubles the wait before the next (up to the
+# EXPLORE_RATIO bound): an estimate made during a burst of load (the default arm's calls
+# at 100 ms while the one-thread arm's take 3.7 ms) would otherwise keep the wrong arm for
+# 32 x 100 ms of calls; the first retry comes after 32 bursts of the current arm's calls
+MAX_BACKOFF = 16
 # calls this short in both arms have nothing to split between threads (a kernel goes
 # parallel only above ~150 us of work, render.PARALLEL_NS): they skip the arms, whose
 # bookkeeping costs ~3 us a call, until one call takes longer
@@ -120,11 +125,18 @@ class AdaptiveRun:
         self.inner = run
         self.estimate = [0.0, 0.0]  # seconds per call: default arm, one-thread arm
         self.recent: list[deque[float]] = [deque(maxlen=RECENT), deque(maxlen=RECENT)]
-        self.calls = [0, 0]
-        self.since_other = 0.0  # seconds spent in the current arm since the other was tried
-        self.arm = 0
-        self.warmed = False  # the first call (lazy loads, cold caches) is not a sample
+        self.calls = [0, 0]  # samples taken per arm
+        self.since_other = 0.0  # seconds spent in the current arm since the last switch
+        self.arm = 1
+        self.retry_left = 0  # samples the running retry of the other arm still takes
+        self.backoff = 0  # retries in a row that confirmed the current arm
+        self.last_end = None  # when the previous call ended (None: no call yet)
+        self.skipped_idle = False  # the previous call was not a sample: it came after a pause
         self.small = False  # both arms are below SMALL_S: run plainly, only timed
+
+    def best(self) -> int:
+        """The arm with the lower estimate (the default arm on a tie)."""
+        return 0 if self.estimate[0] <= self.estimate[1] else 1
 
     def choose(self) -> int:
         """The arm of the next call. The one-thread arm warms up first: on a busy host the
@@ -134,27 +146,46 @@ class AdaptiveRun:
         for arm in (1, 0):
             if self.calls[arm] < WARM_CALLS:
                 return arm
-        best = 0 if self.estimate[0] <= self.estimate[1] else 1
-        if self.since_other >= EXPLORE_RATIO * self.estimate[1 - best]:
+        if self.retry_left:
+            return self.arm
+        best = self.best()
+        if self.arm == best and self.since_other >= self.retry_wait(best):
+            self.retry_left = BURST
             return 1 - best
         return best
 
-    def record(self, arm: int, seconds: float) -> None:
-        """Fold one call's time into its arm's estimate."""
-        if not self.warmed:
-            self.warmed = True
+    def retry_wait(self, best: int) -> float:
+        """Seconds to spend in the `best` arm before retrying the other."""
+        other = min(self.estimate[1 - best], self.estimate[best] * 2 ** self.backoff)
+        return EXPLORE_RATIO * (BURST + 1) * other
+
+    def record(self, arm: int, start: float, seconds: float) -> None:
+        """Fold one call's time into its arm's estimate, unless it was the first call after
+        a switch or a pause. After a pause, one call is skipped, the next counts even when
+        it too comes after a pause: a caller who always pauses has only such calls."""
+        idle = self.last_end is not None and start - self.last_end > IDLE_S
+        switched = arm != self.arm or self.last_end is None
+        self.last_end = start + seconds
+        if switched:
+            self.arm, self.since_other = arm, 0.0
+        self.since_other += seconds
+        if switched or (idle and not self.skipped_idle):
+            self.skipped_idle = idle
             return
+        self.skipped_idle = False
         recent = self.recent[arm]
         recent.append(seconds)
-        self.estimate[arm] = min(recent)
+        self.estimate[arm] = sorted(recent)[len(recent) // 2]
         self.calls[arm] += 1
+        if self.retry_left:
+            # a sample over twice the other arm's estimate ends the retry at once: a clearly
+            # worse arm needs no more calls to show it
+            clearly_worse = seconds > 2 * self.estimate[1 - arm]
+            self.retry_left = 0 if clearly_worse else self.retry_left - 1
+            if not self.retry_left:  # the retry is over: keep or move, and wait longer if kept
+                self.backoff = min(self.backoff + 1, MAX_BACKOFF) if self.best() != arm else 0
         if min(self.calls) >= WARM_CALLS and max(self.estimate) < SMALL_S:
             self.small = True
-        if arm != self.arm:
-            self.since_other = 0.0
-            self.arm = arm
-        else:
-            self.since_other += seconds
 
     def __call__(self, values: list[Any]) -> list[Any]:
         if self.small:  # default counts; a long call brings the arms back
@@ -173,7 +204,7 @@ class AdaptiveRun:
         try:
             return self.inner(values)
         finally:
-            self.record(arm, time.perf_counter() - start)
+            self.record(arm, start, time.perf_counter() - start)
             _inside.active = False
             if before is not None:
                 controls.restore(before)

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from tensordsl.backends.c.render import sanitize_comment
+from tensordsl.backends.cfamily import reduce_expr
 from tensordsl.backends.cfamily.dialect import (
     OPENCL,
     OpenCLDialect,
@@ -41,8 +42,6 @@ from tensordsl.backends.opencl import erf64, explog
 from tensordsl.backends.opencl.tuning import BUILTIN, KernelTuning
 from tensordsl.kernel.ir import Kernel
 from tensordsl.ops.scalar import SCALAR_OPS
-
-_REDUCE_INIT = {"add": 0, "mul": 1, "and_": True, "or_": False}
 
 # Elements per work-item of the vector path by default (tuning.py: 16 on PoCL's CPU
 # devices). PoCL evaluates its math builtins one
@@ -331,30 +330,11 @@ class OpenCLRenderer:
 
     def acc_init(self, j: int) -> str:
         kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
-        if kind in _REDUCE_INIT:
-            return self.low.const(_REDUCE_INIT[kind], dtype)
-        if is_float(dtype):
-            return self.low.const(float("-inf") if kind == "maximum" else float("inf"),
-                                  dtype)
-        if dtype == "bool":
-            return "0" if kind == "maximum" else "1"
-        info = np.iinfo(dtype)
-        return self.low.const(info.min if kind == "maximum" else info.max, dtype)
+        return self.low.const(reduce_expr.start_value(kind, dtype), dtype)
 
     def combine(self, j: int, acc: str, value: str) -> str:
         """`acc` combined with `value` (both of the accumulator dtype)."""
-        kind, dtype = self.kernel.reduce_kinds[j], self.acc_dtype(j)
-        if kind == "add":
-            return f"({acc} + {value})"
-        if kind == "mul":
-            return f"({acc} * {value})"
-        if kind == "and_":
-            return f"({acc} && {value})"
-        if kind == "or_":
-            return f"({acc} || {value})"
-        cmp = ">" if kind == "maximum" else "<"
-        nan = f" || {value} != {value}" if is_float(dtype) else ""
-        return f"(({value} {cmp} {acc}{nan}) ? {value} : {acc})"
+        return reduce_expr.combine(self.kernel.reduce_kinds[j], self.acc_dtype(j), acc, value)
 
     def acc_types(self) -> list[str]:
         return [self.value_type(self.acc_dtype(j)) for j in range(len(self.kernel.outputs))]

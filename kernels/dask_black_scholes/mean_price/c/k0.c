@@ -28,16 +28,16 @@ static __attribute__((noinline)) void td_kernel_flatred(long long lo, long long 
         #pragma omp simd
         for (int l = 0; l < 16; l++) {
             double v0 = in0[i + l];
-            lane0[l] = lane0[l] + v0;
+            lane0[l] = (lane0[l] + v0);
         }
     }
     double acc0 = lane0[0];
     for (int l = 1; l < 16; l++) {
-        acc0 = acc0 + lane0[l];
+        acc0 = (acc0 + lane0[l]);
     }
     for (; i < hi; i++) {
         double v0 = in0[i];
-        acc0 = acc0 + v0;
+        acc0 = (acc0 + v0);
     }
     *res0 = acc0;
 }
@@ -54,16 +54,16 @@ static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long h
         #pragma omp simd
         for (int l = 0; l < 16; l++) {
             double v0 = *(const double *)(data[0] + (i0 + l) * st[0]);
-            lane0[l] = lane0[l] + v0;
+            lane0[l] = (lane0[l] + v0);
         }
     }
     for (; i0 < shape[0]; i0++) {
         double v0 = *(const double *)(data[0] + i0 * st[0]);
-        acc0 = acc0 + v0;
+        acc0 = (acc0 + v0);
     }
     double all0 = lane0[0];
-    for (int l = 1; l < 16; l++) all0 = all0 + lane0[l];
-    all0 = all0 + acc0;
+    for (int l = 1; l < 16; l++) all0 = (all0 + lane0[l]);
+    all0 = (all0 + acc0);
     *(double *)(data[1] + 0) = (double)all0;
 }
 
@@ -99,7 +99,7 @@ void td_kernel(td_array *a0, td_array *o0)
             td_kernel_flatred(0, n, (const double *)a0->data, &part0[0]);
         }
         double acc0 = part0[0];
-        for (int p = 1; p < nparts; p++) acc0 = acc0 + part0[p];
+        for (int p = 1; p < nparts; p++) acc0 = (acc0 + part0[p]);
         ((double *)o0->data)[0] = (double)acc0;
         return;
     }

@@ -70,12 +70,12 @@ static __attribute__((noinline)) void td_kernel_flatred(long long lo, long long 
             double v31 = ((double)((v4 * v30)));
             double v32 = ((double)((v26 * v31)));
             double v33 = ((double)((v22 - v32)));
-            lane0[l] = lane0[l] + v33;
+            lane0[l] = (lane0[l] + v33);
         }
     }
     double acc0 = lane0[0];
     for (int l = 1; l < 16; l++) {
-        acc0 = acc0 + lane0[l];
+        acc0 = (acc0 + lane0[l]);
     }
     for (; i < hi; i++) {
         double v0 = in0[i];
@@ -112,7 +112,7 @@ static __attribute__((noinline)) void td_kernel_flatred(long long lo, long long 
         double v31 = ((double)((v4 * v30)));
         double v32 = ((double)((v26 * v31)));
         double v33 = ((double)((v22 - v32)));
-        acc0 = acc0 + v33;
+        acc0 = (acc0 + v33);
     }
     *res0 = acc0;
 }
@@ -162,7 +162,7 @@ static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long h
             double v31 = ((double)((v4 * v30)));
             double v32 = ((double)((v26 * v31)));
             double v33 = ((double)((v22 - v32)));
-            lane0[l] = lane0[l] + v33;
+            lane0[l] = (lane0[l] + v33);
         }
     }
     for (; i0 < shape[0]; i0++) {
@@ -200,11 +200,11 @@ static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long h
         double v31 = ((double)((v4 * v30)));
         double v32 = ((double)((v26 * v31)));
         double v33 = ((double)((v22 - v32)));
-        acc0 = acc0 + v33;
+        acc0 = (acc0 + v33);
     }
     double all0 = lane0[0];
-    for (int l = 1; l < 16; l++) all0 = all0 + lane0[l];
-    all0 = all0 + acc0;
+    for (int l = 1; l < 16; l++) all0 = (all0 + lane0[l]);
+    all0 = (all0 + acc0);
     *(double *)(data[6] + 0) = (double)all0;
 }
 
@@ -251,7 +251,7 @@ void td_kernel(td_array *a0, td_array *a1, td_array *a2, td_array *a3, td_array 
             td_kernel_flatred(0, n, (const double *)a0->data, (const double *)a1->data, (const double *)a2->data, (const double *)a3->data, (const double *)a4->data, (const double *)a5->data, &part0[0]);
         }
         double acc0 = part0[0];
-        for (int p = 1; p < nparts; p++) acc0 = acc0 + part0[p];
+        for (int p = 1; p < nparts; p++) acc0 = (acc0 + part0[p]);
         ((double *)o0->data)[0] = (double)acc0;
         return;
     }

@@ -30,18 +30,18 @@ static __attribute__((noinline)) void td_kernel_flatred(long long lo, long long 
             float v0 = in0[i + l];
             double v1 = in1[i + l];
             double v2 = ((double)((((double)(v0)) * v1)));
-            lane0[l] = lane0[l] + v2;
+            lane0[l] = (lane0[l] + v2);
         }
     }
     double acc0 = lane0[0];
     for (int l = 1; l < 16; l++) {
-        acc0 = acc0 + lane0[l];
+        acc0 = (acc0 + lane0[l]);
     }
     for (; i < hi; i++) {
         float v0 = in0[i];
         double v1 = in1[i];
         double v2 = ((double)((((double)(v0)) * v1)));
-        acc0 = acc0 + v2;
+        acc0 = (acc0 + v2);
     }
     *res0 = acc0;
 }
@@ -60,18 +60,18 @@ static __attribute__((noinline)) void td_kernel_reduce(long long lo, long long h
             float v0 = *(const float *)(data[0] + (i0 + l) * st[0]);
             double v1 = *(const double *)(data[1] + (i0 + l) * st[1]);
             double v2 = ((double)((((double)(v0)) * v1)));
-            lane0[l] = lane0[l] + v2;
+            lane0[l] = (lane0[l] + v2);
         }
     }
     for (; i0 < shape[0]; i0++) {
         float v0 = *(const float *)(data[0] + i0 * st[0]);
         double v1 = *(const double *)(data[1] + i0 * st[1]);
         double v2 = ((double)((((double)(v0)) * v1)));
-        acc0 = acc0 + v2;
+        acc0 = (acc0 + v2);
     }
     double all0 = lane0[0];
-    for (int l = 1; l < 16; l++) all0 = all0 + lane0[l];
-    all0 = all0 + acc0;
+    for (int l = 1; l < 16; l++) all0 = (all0 + lane0[l]);
+    all0 = (all0 + acc0);
     *(double *)(data[2] + 0) = (double)all0;
 }
 
@@ -110,7 +110,7 @@ void td_kernel(td_array *a0, td_array *a1, td_array *o0)
             td_kernel_flatred(0, n, (const float *)a0->data, (const double *)a1->data, &part0[0]);
         }
         double acc0 = part0[0];
-        for (int p = 1; p < nparts; p++) acc0 = acc0 + part0[p];
+        for (int p = 1; p < nparts; p++) acc0 = (acc0 + part0[p]);
         ((double *)o0->data)[0] = (double)acc0;
         return;
     }
