@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tensordsl.graph.basic import Variable
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.ops.conv import (
@@ -18,11 +16,7 @@ from tensordsl.ops.conv import (
     AbstractConv2d_gradWeights,
     BaseConv2d,
     get_conv_output_shape,
-)
-from tensordsl.ops.conv_unshared import (
-    AbstractConv2dUnshared,
-    AbstractConv2dUnshared_gradInputs,
-    AbstractConv2dUnshared_gradWeights,
+    unshared_flag,
 )
 from tensordsl.tensor.variable import TensorVariable
 
@@ -31,12 +25,6 @@ __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWe
            "get_conv_output_shape"]
 
 BaseAbstractConv = BaseConv2d
-
-
-def _unshared_flag(unshared: Any, where: str) -> bool:
-    if not isinstance(unshared, (bool, np.bool_)):
-        raise TypeError(f"{where}: unshared must be a bool, got {unshared!r}")
-    return bool(unshared)
 
 
 def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
@@ -52,10 +40,10 @@ def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any 
     filter_flip=True flips the filters (true convolution); False is cross-correlation.
     input_shape / filter_shape are optional hints (ints or None), checked at run time.
     """
-    cls = AbstractConv2dUnshared if _unshared_flag(unshared, "conv2d") else AbstractConv2d
-    op = cls(imshp=input_shape, kshp=filter_shape, border_mode=border_mode,
+    op = AbstractConv2d(imshp=input_shape, kshp=filter_shape, border_mode=border_mode,
                         subsample=subsample, filter_flip=filter_flip,
-                        filter_dilation=filter_dilation, num_groups=num_groups)
+                        filter_dilation=filter_dilation, num_groups=num_groups,
+                        unshared=unshared_flag(unshared, "conv2d"))
     return op(input, filters)
 
 
@@ -87,13 +75,12 @@ def conv2d_grad_wrt_inputs(output_grad: Any, filters: Any, input_shape: Any,
     several input sizes give the same output size). Also a transposed convolution.
     """
     where = "conv2d_grad_wrt_inputs"
-    cls = (AbstractConv2dUnshared_gradInputs if _unshared_flag(unshared, where)
-           else AbstractConv2d_gradInputs)
+    unshared = unshared_flag(unshared, where)
     spatial = _spatial(input_shape, "input_shape", where)
-    op = cls(imshp=_hint_of(input_shape), kshp=filter_shape,
+    op = AbstractConv2d_gradInputs(imshp=_hint_of(input_shape), kshp=filter_shape,
                                    border_mode=border_mode, subsample=subsample,
                                    filter_flip=filter_flip, filter_dilation=filter_dilation,
-                                   num_groups=num_groups)
+                                   num_groups=num_groups, unshared=unshared)
     return op(filters, output_grad, spatial)
 
 
@@ -107,11 +94,10 @@ def conv2d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
     filter_shape is the full filter shape (its spatial sizes are required).
     """
     where = "conv2d_grad_wrt_weights"
-    unshared = _unshared_flag(unshared, where)
-    cls = AbstractConv2dUnshared_gradWeights if unshared else AbstractConv2d_gradWeights
+    unshared = unshared_flag(unshared, where)
     spatial = _spatial(filter_shape, "filter_shape", where, 6 if unshared else 4)
-    op = cls(imshp=input_shape, kshp=_hint_of(filter_shape),
+    op = AbstractConv2d_gradWeights(imshp=input_shape, kshp=_hint_of(filter_shape),
                                     border_mode=border_mode, subsample=subsample,
                                     filter_flip=filter_flip, filter_dilation=filter_dilation,
-                                    num_groups=num_groups)
+                                    num_groups=num_groups, unshared=unshared)
     return op(as_tensor_variable(input), output_grad, spatial)
