@@ -115,6 +115,9 @@ FLAGS: dict[str, Flag] = {
              "built; what to do when an input has none: off, ignore, warn, raise, pdb"),
         Flag("compute_test_value_opt", "off", _compute_test_value,
              "compute_test_value while function() rewrites and compiles a graph"),
+        Flag("print_test_value", False, _bool,
+             "Theano's: repr() of a variable with a test value shows the value on the "
+             "next line (str() stays the name)"),
     ]
 }
 

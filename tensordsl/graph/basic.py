@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 
 from tensordsl.config import config
-from tensordsl.graph.test_value import Scratchpad, compute_test_values
+from tensordsl.graph.test_value import (
+    Scratchpad,
+    compute_test_values,
+    get_test_value,
+    repr_with_test_value,
+)
 from tensordsl.graph.type import TensorType
 
 _ids = itertools.count()
@@ -44,7 +49,7 @@ class Variable:
         new.tag.update(self.tag)
         return new
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         if self.name is not None:
             return self.name
         if self.owner is not None:
@@ -53,7 +58,14 @@ class Variable:
             return f"{self.owner.op}.out{suffix}"
         return f"<{self.type}>"
 
-    __str__ = __repr__
+    def __repr__(self) -> str:
+        """str(self); with `config.print_test_value` on, the test value on the next line
+        (Theano 1.0)."""
+        return repr_with_test_value(self)
+
+    def __repr_test_value__(self) -> str:
+        """Theano's hook: the printable form of this variable's test value."""
+        return repr(get_test_value(self))
 
     @property
     def dtype(self) -> str:
@@ -98,15 +110,13 @@ class Constant(Variable):
             self._key = (self.type, self.data.shape, self.data.tobytes())
         return self._key
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         if self.name is not None:
             return self.name
         if self.data.size <= 6:
             return np.array2string(self.data, separator=", ") if self.data.ndim else \
                 repr(self.data.item())
         return f"Constant{{{self.type}}}"
-
-    __str__ = __repr__
 
 
 class Apply:
@@ -127,7 +137,7 @@ class Apply:
             out.index = i
 
     def __repr__(self) -> str:
-        return f"{self.op}({', '.join(map(repr, self.inputs))})"
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
 
     @property
     def out(self) -> Variable:

@@ -211,8 +211,10 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
                              for k, (t, _) in enumerate(update_pairs)}
     resolved = get_mode(mode)
     # rewrites build nodes whose inputs have no test values: Theano's FunctionMaker runs
-    # them under compute_test_value_opt (default 'off')
-    with config.change_flags(compute_test_value=config.compute_test_value_opt):
+    # them under compute_test_value_opt (default 'off'); the labels of compiled steps are
+    # the variables' names, without the values print_test_value would add to repr()
+    with config.change_flags(compute_test_value=config.compute_test_value_opt,
+                             print_test_value=False):
         apply_rewrites(fgraph, resolved)
         thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)
