@@ -39,10 +39,12 @@ __all__ += ["hessian", "jacobian"]
 from tensordsl.gradient.wrappers import (  # noqa: E402
     Lop,
     Rop,
+    consider_constant,
     disconnected_grad,
     grad_clip,
     grad_scale,
     zero_grad,
 )
 
-__all__ += ["Lop", "Rop", "disconnected_grad", "grad_clip", "grad_scale", "zero_grad"]
+__all__ += ["Lop", "Rop", "consider_constant", "disconnected_grad", "grad_clip", "grad_scale",
+            "zero_grad"]

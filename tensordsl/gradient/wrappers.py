@@ -55,6 +55,16 @@ def zero_grad(x: Any) -> Variable:
     return GradientWrapper("zero")(x)
 
 
+def consider_constant(x: Any) -> Variable:
+    """Theano's deprecated consider_constant: `x` with a zero gradient (zero_grad), and
+    Theano's warning to use zero_grad() or disconnected_grad() instead."""
+    import warnings
+
+    warnings.warn("consider_constant() is deprecated, use zero_grad() or "
+                  "disconnected_grad() instead.", stacklevel=2)
+    return zero_grad(x)
+
+
 def disconnected_grad(x: Any) -> Variable:
     """`x`, treated as a constant by grad (wrt beneath it becomes disconnected)."""
     return GradientWrapper("disconnected")(x)

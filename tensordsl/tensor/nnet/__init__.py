@@ -9,8 +9,9 @@ from typing import Any
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.tensor import math as tm
 from tensordsl.tensor.basic import alloc, arange
-from tensordsl.tensor.nnet import abstract_conv, conv  # noqa: F401 (submodules)
+from tensordsl.tensor.nnet import abstract_conv, bn, conv  # noqa: F401 (submodules)
 from tensordsl.tensor.nnet.abstract_conv import conv2d_grad_wrt_inputs
+from tensordsl.tensor.nnet.bn import batch_normalization  # noqa: F401 (Theano's nnet name)
 from tensordsl.tensor.variable import TensorVariable
 
 sigmoid = tm.sigmoid  # type: ignore[attr-defined]
@@ -78,6 +79,23 @@ def relu(x: Any, alpha: Any = 0) -> TensorVariable:
     if alpha == 0:
         return tm.maximum(x, 0)
     return tm.switch(tm.gt(x, 0), x, x * alpha)
+
+
+def elu(x: Any, alpha: Any = 1) -> TensorVariable:
+    """Theano 1.0's exponential linear unit: x where x > 0, else alpha * (exp(x) - 1)."""
+    x = as_tensor_variable(x)
+    return tm.switch(tm.gt(x, 0), x, alpha * tm.expm1(x))  # type: ignore[attr-defined]
+
+
+# Theano 1.0's (Klambauer et al.'s) SELU constants
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Any) -> TensorVariable:
+    """Theano 1.0's scaled exponential linear unit: scale * elu(x, alpha) with the
+    self-normalizing constants alpha = 1.67326..., scale = 1.05070..."""
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
 
 
 def binary_crossentropy(output: Any, target: Any) -> TensorVariable:
