@@ -20,6 +20,7 @@ from tensordsl.ops.extra import (
     SpecifyShape,
     UnravelIndex,
 )
+from tensordsl.ops.rebroadcast import Rebroadcast
 from tensordsl.ops.subtensor import shape_i
 from tensordsl.tensor import basic as tb
 from tensordsl.tensor import math as tm
@@ -123,3 +124,11 @@ register_connection(SpecifyShape, lambda node: [True, False])
 def _specify_shape(node: Apply, out_grads: list) -> list:
     (gz,) = out_grads
     return [gz, None]
+
+
+@register_grad(Rebroadcast)
+def _rebroadcast(node: Apply, out_grads: list) -> list:
+    # Theano's: the gradient gets back the input's broadcastable pattern on those dims
+    (gz,) = out_grads
+    x = node.inputs[0]
+    return [Rebroadcast(*[(d, x.broadcastable[d]) for d, _ in node.op.axis])(gz)]
