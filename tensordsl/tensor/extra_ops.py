@@ -1,5 +1,5 @@
 """Theano 1.0's tensor.extra_ops: cumsum, cumprod, repeat, diff, bincount, unravel_index,
-fill_diagonal (and the sort helpers it also exported)."""
+fill_diagonal, unique, to_one_hot (and the sort helpers it also exported)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 from tensordsl import dtypes
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.ops.extra import Bincount, CumOp, FillDiagonal, Repeat, UnravelIndex, check_axis
+from tensordsl.ops.unique import Unique
 from tensordsl.tensor.basic import stack
 from tensordsl.tensor.sort import argsort, sort
 from tensordsl.tensor.variable import TensorVariable
@@ -120,5 +121,25 @@ def squeeze(x: Any) -> TensorVariable:
     return x.dimshuffle(*[d for d in range(x.ndim) if not x.broadcastable[d]])
 
 
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: int | None = None) -> Any:
+    """numpy.unique (Theano 1.0's `Unique` op): the sorted unique values, and as asked
+    first indices, the inverse and counts (int64 vectors); one variable, or a list."""
+    return Unique(return_index, return_inverse, return_counts, axis)(ar)
+
+
+def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> TensorVariable:
+    """Theano 1.0's to_one_hot: row i of the (len(y), nb_class) result is 1 at column
+    y[i] and 0 elsewhere; dtype defaults to floatX. y must be an integer vector."""
+    from tensordsl.tensor.basic import arange, zeros
+    from tensordsl.tensor.subtensor import set_subtensor
+
+    y = as_tensor_variable(y)
+    if y.ndim != 1 or not dtypes.is_int(y.dtype):
+        raise TypeError(f"to_one_hot: y must be an integer vector, got {y.type}")
+    ret = zeros((y.shape[0], nb_class), dtype=dtype)
+    return set_subtensor(ret[arange(y.shape[0]), y], 1)
+
+
 __all__ = ["cumsum", "cumprod", "repeat", "diff", "bincount", "unravel_index",
-           "fill_diagonal", "squeeze", "sort", "argsort"]
+           "fill_diagonal", "squeeze", "sort", "argsort", "Unique", "unique", "to_one_hot"]

@@ -225,3 +225,14 @@ def conv2d_transpose(input: Any, filters: Any, output_shape: Any, filter_shape: 
     """
     return conv2d_grad_wrt_inputs(input, filters, output_shape, filter_shape, border_mode,
                                   input_dilation, filter_flip, filter_dilation, num_groups)
+
+
+# Theano 1.0's submodule paths nnet.nnet and nnet.sigm re-export the functions above, so
+# they are imported last
+from tensordsl.tensor.nnet import nnet, sigm  # noqa: E402, F401
+from tensordsl.tensor.nnet.nnet import (  # noqa: E402, F401
+    confusion_matrix,
+    crossentropy_categorical_1hot,
+    softmax_with_bias,
+    softsign,
+)
