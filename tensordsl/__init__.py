@@ -46,6 +46,13 @@ _LAZY = {
     "sandbox": ("tensordsl.sandbox", None),
     "opencl": ("tensordsl.opencl", None),
     "scalar": ("tensordsl.scalar", None),
+    # Theano 1.0's root names for scan's variants, scan_module and as_op
+    "scan_module": ("tensordsl.scan_module", None),
+    "map": ("tensordsl.scan", "map"),
+    "reduce": ("tensordsl.scan", "reduce"),
+    "foldl": ("tensordsl.scan", "foldl"),
+    "foldr": ("tensordsl.scan", "foldr"),
+    "as_op": ("tensordsl.compile.ops", "as_op"),
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 # the package's own bindings (made when tensordsl was imported), so a monkeypatched
 # runtime.function at the time of this lazy import is not captured
 from tensordsl import Function, In, Param, function
-from tensordsl.compile import io, mode, sharedvalue  # noqa: F401 - Theano's submodules
+from tensordsl.compile import io, mode, ops, sharedvalue  # noqa: F401 - Theano's submodules
 from tensordsl.runtime.mode import PREDEFINED, Mode, get_mode
 from tensordsl.runtime.shared import SharedVariable, shared
 
