@@ -6,8 +6,9 @@
 
 The op runs the function on the host in every backend (the C backend's schedule
 falls back to `perform` for ops it has no rule for). As in Theano it has no gradient;
-`infer_shape(node, input_shapes)` may be given so shapes of its outputs can be computed
-without running it.
+`infer_shape(node, input_shapes)`, when given, is the op's `infer_shape` (Theano's
+API; tensordsl's compiler computes shapes by running the graph, so it is there for code
+that calls it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tensordsl.graph.basic import Apply, Op
-from tensordsl.graph.convert import as_tensor_variable
+from tensordsl.graph.op_compat import make_node_from_types
 from tensordsl.graph.type import TensorType
 
 __all__ = ["FromFunctionOp", "as_op"]
@@ -31,12 +32,6 @@ def _types(types: Any, what: str) -> tuple[TensorType, ...]:
         if not isinstance(t, TensorType):
             raise TypeError(f"as_op: {what} must be TensorTypes (e.g. T.dmatrix), got {t!r}")
     return types
-
-
-def _accepts(want: TensorType, got: TensorType) -> bool:
-    """Whether a variable of type `got` may be an input of declared type `want`."""
-    return (got.dtype == want.dtype and got.ndim == want.ndim
-            and all(w is None or w == g for w, g in zip(want.shape, got.shape)))
 
 
 class FromFunctionOp(Op):
@@ -59,11 +54,7 @@ class FromFunctionOp(Op):
     def make_node(self, *inputs: Any) -> Apply:
         if len(inputs) != len(self.itypes):
             raise TypeError(f"{self}: expected {len(self.itypes)} inputs, got {len(inputs)}")
-        inputs = tuple(as_tensor_variable(x) for x in inputs)
-        for i, (x, want) in enumerate(zip(inputs, self.itypes)):
-            if not _accepts(want, x.type):
-                raise TypeError(f"{self}: input {i} ({x}) has type {x.type}, expected {want}")
-        return Apply(self, list(inputs), [TensorType(t.dtype, t.shape)() for t in self.otypes])
+        return make_node_from_types(self, self.itypes, self.otypes, inputs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         outs = self.fn(*inputs)

@@ -48,3 +48,14 @@ from tensordsl.gradient.wrappers import (  # noqa: E402
 
 __all__ += ["Lop", "Rop", "consider_constant", "disconnected_grad", "grad_clip", "grad_scale",
             "zero_grad"]
+
+from tensordsl.gradient.theano_ops import (  # noqa: E402
+    DisconnectedType,
+    NullType,
+    disconnected_type,
+    grad_not_implemented,
+    grad_undefined,
+)
+
+__all__ += ["DisconnectedType", "NullType", "disconnected_type", "grad_not_implemented",
+            "grad_undefined"]

@@ -169,6 +169,17 @@ class Op:
     # {output index: [input indices]} when an output is a view of an input.
     view_map: dict[int, list[int]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Theano-style perform(node, inputs, output_storage): wrapped (graph/op_compat.py)
+        perform = cls.__dict__.get("perform")
+        if perform is not None and not getattr(perform, "theano_style", False):
+            from tensordsl.graph.op_compat import adapt_perform, storage_style
+
+            n_args = storage_style(perform)
+            if n_args:
+                cls.perform = adapt_perform(perform, n_args)  # type: ignore[method-assign]
+
     def _props(self) -> tuple:
         return tuple(getattr(self, name) for name in self.__props__)
 
@@ -187,8 +198,14 @@ class Op:
     __repr__ = __str__
 
     def make_node(self, *inputs: Any) -> Apply:
-        """Build the Apply node for these inputs."""
-        raise NotImplementedError(f"{type(self).__name__}.make_node")
+        """Build the Apply node for these inputs (ops that declare Theano's `itypes` and
+        `otypes` get Theano's default: inputs checked against itypes)."""
+        itypes, otypes = getattr(self, "itypes", None), getattr(self, "otypes", None)
+        if itypes is None or otypes is None:
+            raise NotImplementedError(f"{type(self).__name__}.make_node")
+        from tensordsl.graph.op_compat import make_node_from_types
+
+        return make_node_from_types(self, itypes, otypes, inputs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Compute the outputs with numpy (the reference semantics)."""
