@@ -16,7 +16,7 @@ from tensordsl import tensor
 from tensordsl.config import config
 from tensordsl.errors import CompileError, UnusedInputError
 from tensordsl.graph import Apply, Constant, FunctionGraph, Op, TensorType, Variable
-from tensordsl.runtime.function import Function, In, Param, function
+from tensordsl.runtime.function import Function, In, Out, Param, function
 from tensordsl.runtime.mode import Mode
 from tensordsl.runtime.shared import SharedVariable, shared
 
@@ -68,5 +68,5 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["Apply", "CompileError", "Constant", "Function", "FunctionGraph", "In", "Mode", "Op",
-           "Param", "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config",
+           "Out", "Param", "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config",
            "function", "shared", "tensor"]

@@ -58,6 +58,21 @@ class In:
 Param = In  # Theano's older name
 
 
+class Out:
+    """An output with options (Theano's theano.Out): `borrow=True` lets the function
+    return a buffer it may reuse on the next call. tensordsl's outputs are always arrays
+    the caller owns, which every borrow setting allows, so only the variable matters."""
+
+    def __init__(self, variable: Any, borrow: bool = False) -> None:
+        if not isinstance(borrow, (bool, np.bool_)):
+            raise TypeError(f"Out(): borrow must be a bool, got {borrow!r}")
+        self.variable = as_tensor_variable(variable)
+        self.borrow = bool(borrow)
+
+    def __repr__(self) -> str:
+        return f"Out({self.variable}, borrow={self.borrow})"
+
+
 @dataclass
 class FunctionMaker:
     """What a compiled function was made from (Theano's `f.maker`)."""
@@ -73,8 +88,12 @@ def _normalize_outputs(outputs: Any) -> tuple[list[Variable], str]:
         return [], "list"
     if isinstance(outputs, (list, tuple)):
         kind = "tuple" if isinstance(outputs, tuple) else "list"
-        return [as_tensor_variable(o) for o in outputs], kind
-    return [as_tensor_variable(outputs)], "single"
+        return [_output_variable(o) for o in outputs], kind
+    return [_output_variable(outputs)], "single"
+
+
+def _output_variable(output: Any) -> Variable:
+    return output.variable if isinstance(output, Out) else as_tensor_variable(output)
 
 
 def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
