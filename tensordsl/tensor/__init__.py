@@ -53,6 +53,7 @@ _as_tensor_variable = as_tensor_variable
 # Theano 1.0's wider surface (docs/theano_surface.md); the submodules keep Theano's paths
 from tensordsl.tensor import extra_ops, nlinalg, slinalg, sort, xlogx  # noqa: E402
 from tensordsl.tensor.basic_extra import *  # noqa: E402
+from tensordsl.tensor.basic_misc import *  # noqa: E402
 from tensordsl.tensor.nnet import softmax  # noqa: E402
 from tensordsl.tensor.sort import argsort, sort  # noqa: E402, F811
 
@@ -94,9 +95,10 @@ def Rop(*args, **kwargs):  # noqa: N802 - Theano's name
 
 def _surface_names() -> list[str]:
     from tensordsl.tensor import basic_extra as _basic_extra
+    from tensordsl.tensor import basic_misc as _basic_misc
 
-    return [*_basic_extra.__all__, "sort", "argsort", "softmax", "extra_ops", "xlogx",
-            "nlinalg", "slinalg", "Lop", "Rop"]
+    return [*_basic_extra.__all__, *_basic_misc.__all__, "sort", "argsort", "softmax",
+            "extra_ops", "xlogx", "nlinalg", "slinalg", "Lop", "Rop"]
 
 
 def _api_names() -> list[str]:
