@@ -11,6 +11,7 @@ from tensordsl.gradient import (  # noqa: F401 (importing registers the rules)
     rules_elemwise,
     rules_extra,
     rules_linalg,
+    rules_linalg_extra,
     rules_nnet,
     rules_scan,
     rules_tensor,

@@ -8,6 +8,7 @@ from tensordsl import dtypes
 from tensordsl.gradient.core import NotImplementedGrad, register_connection, register_grad
 from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.convert import constant
+from tensordsl.ops.assert_op import Assert
 from tensordsl.ops.extra import (
     ArgSort,
     Bincount,
@@ -132,3 +133,12 @@ def _rebroadcast(node: Apply, out_grads: list) -> list:
     (gz,) = out_grads
     x = node.inputs[0]
     return [Rebroadcast(*[(d, x.broadcastable[d]) for d, _ in node.op.axis])(gz)]
+
+
+# Assert passes the gradient to its value; the conditions get none (Theano's)
+register_connection(Assert, lambda node: [True] + [False] * (len(node.inputs) - 1))
+
+
+@register_grad(Assert)
+def _assert(node: Apply, out_grads: list) -> list:
+    return [out_grads[0]] + [None] * (len(node.inputs) - 1)
