@@ -7,6 +7,7 @@ carry no gradient code. Importing this package registers every rule.
 
 from tensordsl.gradient import (  # noqa: F401 (importing registers the rules)
     rules_control,
+    rules_conv3d,
     rules_conv_unshared,
     rules_elemwise,
     rules_extra,

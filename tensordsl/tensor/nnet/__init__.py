@@ -10,7 +10,10 @@ from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.tensor import math as tm
 from tensordsl.tensor.basic import alloc, arange
 from tensordsl.tensor.nnet import abstract_conv, bn, conv, neighbours  # noqa: F401 (submodules)
-from tensordsl.tensor.nnet.abstract_conv import conv2d_grad_wrt_inputs
+from tensordsl.tensor.nnet.abstract_conv import (
+    conv2d_grad_wrt_inputs,
+    conv3d,  # noqa: F401 (Theano's nnet.conv3d)
+)
 from tensordsl.tensor.nnet.bn import batch_normalization  # noqa: F401 (Theano's nnet name)
 from tensordsl.tensor.nnet.neighbours import (  # noqa: F401 (Theano's nnet names)
     Images2Neibs,

@@ -18,10 +18,17 @@ from tensordsl.ops.conv import (
     get_conv_output_shape,
     unshared_flag,
 )
+from tensordsl.ops.conv3d import (
+    AbstractConv3d,
+    AbstractConv3d_gradInputs,
+    AbstractConv3d_gradWeights,
+)
 from tensordsl.tensor.variable import TensorVariable
 
 __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights",
+           "AbstractConv3d", "AbstractConv3d_gradInputs", "AbstractConv3d_gradWeights",
            "BaseAbstractConv", "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights",
+           "conv3d", "conv3d_grad_wrt_inputs", "conv3d_grad_wrt_weights",
            "get_conv_output_shape"]
 
 BaseAbstractConv = BaseConv2d
@@ -100,4 +107,63 @@ def conv2d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
                                     border_mode=border_mode, subsample=subsample,
                                     filter_flip=filter_flip, filter_dilation=filter_dilation,
                                     num_groups=num_groups, unshared=unshared)
+    return op(as_tensor_variable(input), output_grad, spatial)
+
+
+def conv3d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
+           border_mode: Any = "valid", subsample: Any = (1, 1, 1), filter_flip: bool = True,
+           filter_dilation: Any = (1, 1, 1), num_groups: int = 1) -> TensorVariable:
+    """3-d convolution of a 5-d `input` (batch, channels, depth, rows, cols) with 5-d
+    `filters` (out channels, channels / num_groups, depth, rows, cols), Theano 1.0's.
+
+    border_mode: 'valid', 'full', 'half', an int, 3 ints or 3 (before, after) pairs;
+    subsample, filter_dilation: 3 ints; the rest as conv2d (ops/conv3d.py).
+    """
+    op = AbstractConv3d(imshp=input_shape, kshp=filter_shape, border_mode=border_mode,
+                        subsample=subsample, filter_flip=filter_flip,
+                        filter_dilation=filter_dilation, num_groups=num_groups)
+    return op(input, filters)
+
+
+def _spatial3(shape: Any, what: str, where: str) -> Any:
+    if isinstance(shape, Variable):
+        return shape[-3:]
+    if not isinstance(shape, (tuple, list)) or len(shape) != 5:
+        raise ValueError(f"{where}: {what} must be a tuple of 5 entries (or a vector), got "
+                         f"{shape!r}")
+    if any(s is None for s in shape[-3:]):
+        raise ValueError(f"{where}: {what}[2:] (the spatial sizes) must be known, got "
+                         f"{shape!r}")
+    return list(shape[-3:])
+
+
+def conv3d_grad_wrt_inputs(output_grad: Any, filters: Any, input_shape: Any,
+                           filter_shape: Any = None, border_mode: Any = "valid",
+                           subsample: Any = (1, 1, 1), filter_flip: bool = True,
+                           filter_dilation: Any = (1, 1, 1), num_groups: int = 1
+                           ) -> TensorVariable:
+    """The gradient of conv3d(input, filters) with respect to `input` (a transposed 3-d
+    convolution); input_shape's spatial sizes are required."""
+    where = "conv3d_grad_wrt_inputs"
+    spatial = _spatial3(input_shape, "input_shape", where)
+    op = AbstractConv3d_gradInputs(imshp=_hint_of(input_shape), kshp=filter_shape,
+                                   border_mode=border_mode, subsample=subsample,
+                                   filter_flip=filter_flip, filter_dilation=filter_dilation,
+                                   num_groups=num_groups)
+    return op(filters, output_grad, spatial)
+
+
+def conv3d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
+                            input_shape: Any = None, border_mode: Any = "valid",
+                            subsample: Any = (1, 1, 1), filter_flip: bool = True,
+                            filter_dilation: Any = (1, 1, 1), num_groups: int = 1
+                            ) -> TensorVariable:
+    """The gradient of conv3d(input, filters) with respect to `filters`; filter_shape's
+    spatial sizes are required."""
+    where = "conv3d_grad_wrt_weights"
+    spatial = _spatial3(filter_shape, "filter_shape", where)
+    op = AbstractConv3d_gradWeights(imshp=input_shape, kshp=_hint_of(filter_shape),
+                                    border_mode=border_mode, subsample=subsample,
+                                    filter_flip=filter_flip, filter_dilation=filter_dilation,
+                                    num_groups=num_groups)
     return op(as_tensor_variable(input), output_grad, spatial)
