@@ -53,6 +53,7 @@ _LAZY = {
     "foldl": ("tensordsl.scan", "foldl"),
     "foldr": ("tensordsl.scan", "foldr"),
     "as_op": ("tensordsl.compile.ops", "as_op"),
+    "OpFromGraph": ("tensordsl.compile.builders", "OpFromGraph"),
 }
 
 
