@@ -29,7 +29,8 @@ __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWe
            "AbstractConv3d", "AbstractConv3d_gradInputs", "AbstractConv3d_gradWeights",
            "BaseAbstractConv", "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights",
            "conv3d", "conv3d_grad_wrt_inputs", "conv3d_grad_wrt_weights",
-           "get_conv_output_shape"]
+           "get_conv_output_shape", "bilinear_kernel_1D", "bilinear_kernel_2D",
+           "bilinear_upsampling"]
 
 BaseAbstractConv = BaseConv2d
 
@@ -167,3 +168,72 @@ def conv3d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
                                     filter_flip=filter_flip, filter_dilation=filter_dilation,
                                     num_groups=num_groups)
     return op(as_tensor_variable(input), output_grad, spatial)
+
+
+def bilinear_kernel_1D(ratio: Any, normalize: bool = True) -> TensorVariable:  # noqa: N802
+    """Theano 1.0's 1-d bilinear kernel for upsampling by `ratio` (an int or integer
+    scalar): 1, 2, ..., ratio, ..., 2, 1 (of length 2 * ratio - 1), divided by ratio when
+    normalize; floatX."""
+    from tensordsl.config import config
+    from tensordsl.tensor import math as tm
+    from tensordsl.tensor.basic import arange, concatenate
+
+    half = arange(1, ratio + 1, dtype=config.floatX)
+    kern = concatenate([half, half[-2::-1]])
+    return kern / tm.cast(ratio, config.floatX) if normalize else kern
+
+
+def bilinear_kernel_2D(ratio: Any, normalize: bool = True) -> TensorVariable:  # noqa: N802
+    """The outer product of two bilinear_kernel_1D (ratio an int, or (rows, cols))."""
+    ratio_v, ratio_h = ratio if isinstance(ratio, tuple) else (ratio, ratio)
+    hkern = bilinear_kernel_1D(ratio_h, normalize).dimshuffle("x", 0)
+    vkern = bilinear_kernel_1D(ratio_v, normalize).dimshuffle(0, "x")
+    return hkern * vkern
+
+
+def bilinear_upsampling(input: Any, ratio: Any = None, frac_ratio: Any = None,
+                        batch_size: Any = None, num_input_channels: Any = None,
+                        use_1D_kernel: bool = True) -> TensorVariable:  # noqa: N803
+    """Theano 1.0's bilinear upsampling of 4-d `input` by the integer `ratio`: the rows
+    and cols each grow `ratio` times, the border rows/cols repeated, by a transposed
+    convolution with the bilinear kernel (two 1-d passes, or one 2-d pass when not
+    use_1D_kernel; the same values). Fractional ratios (`frac_ratio`) are not supported
+    here (NotImplementedError); batch_size / num_input_channels are Theano's static
+    hints (their product sizes the batch of the internal convolution)."""
+    from tensordsl.tensor.basic import concatenate, reshape
+
+    if ratio and frac_ratio:
+        raise ValueError("can't use ratio and frac_ratio together")
+    if not (ratio or frac_ratio):
+        raise ValueError("No ratio (or frac_ratio) provided")
+    if frac_ratio:
+        raise NotImplementedError("bilinear_upsampling: frac_ratio (fractional ratios) is "
+                                  "not supported; give an integer ratio")
+    input = as_tensor_variable(input)
+    if input.ndim != 4:
+        raise TypeError(f"bilinear_upsampling: input must be a 4-d tensor, got {input.type}")
+    up_bs = batch_size * num_input_channels if None not in (batch_size,
+                                                            num_input_channels) else None
+    row, col = input.shape[2], input.shape[3]
+    up = reshape(input, (-1, 1, row, col), ndim=4)
+    # the first and last rows, then cols, repeated
+    mat = concatenate([up[:, :, :1, :], up, up[:, :, -1:, :]], axis=2)
+    mat = concatenate([mat[:, :, :, :1], mat, mat[:, :, :, -1:]], axis=3)
+    pad = 2 * ratio - (ratio - 1) // 2 - 1
+    if use_1D_kernel:
+        kern = bilinear_kernel_1D(ratio, normalize=True)
+        rows = conv2d_grad_wrt_inputs(mat, kern.dimshuffle("x", "x", 0, "x"),
+                                      (up_bs, 1, row * ratio, col + 2),
+                                      filter_shape=(1, 1, None, 1), border_mode=(pad, 0),
+                                      subsample=(ratio, 1))
+        out = conv2d_grad_wrt_inputs(rows, kern.dimshuffle("x", "x", "x", 0),
+                                     (up_bs, 1, row * ratio, col * ratio),
+                                     filter_shape=(1, 1, 1, None), border_mode=(0, pad),
+                                     subsample=(1, ratio))
+    else:
+        kern = bilinear_kernel_2D(ratio, normalize=True)
+        out = conv2d_grad_wrt_inputs(mat, kern.dimshuffle("x", "x", 0, 1),
+                                     (up_bs, 1, row * ratio, col * ratio),
+                                     filter_shape=(1, 1, None, None), border_mode=(pad, pad),
+                                     subsample=(ratio, ratio))
+    return reshape(out, (input.shape[0], input.shape[1], row * ratio, col * ratio), ndim=4)
