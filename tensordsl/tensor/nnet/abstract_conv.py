@@ -23,6 +23,18 @@ from tensordsl.ops.conv3d import (
     AbstractConv3d_gradInputs,
     AbstractConv3d_gradWeights,
 )
+from tensordsl.tensor.nnet import conv_shapes
+from tensordsl.tensor.nnet.conv_shapes import (  # noqa: F401 (Theano's names here)
+    assert_conv_shape,
+    assert_shape,
+    border_mode_to_pad,
+    check_conv_gradinputs_shape,
+    get_conv_gradinputs_shape,
+    get_conv_gradinputs_shape_1axis,
+    get_conv_gradweights_shape,
+    get_conv_gradweights_shape_1axis,
+    get_conv_shape_1axis,
+)
 from tensordsl.tensor.variable import TensorVariable
 
 __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights",
@@ -30,7 +42,8 @@ __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWe
            "BaseAbstractConv", "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights",
            "conv3d", "conv3d_grad_wrt_inputs", "conv3d_grad_wrt_weights",
            "get_conv_output_shape", "bilinear_kernel_1D", "bilinear_kernel_2D",
-           "bilinear_upsampling"]
+           "bilinear_upsampling", "separable_conv2d", "separable_conv3d",
+           *conv_shapes.__all__]
 
 BaseAbstractConv = BaseConv2d
 
@@ -237,3 +250,37 @@ def bilinear_upsampling(input: Any, ratio: Any = None, frac_ratio: Any = None,
                                      filter_shape=(1, 1, None, None), border_mode=(pad, pad),
                                      subsample=(ratio, ratio))
     return reshape(out, (input.shape[0], input.shape[1], row * ratio, col * ratio), ndim=4)
+
+
+def separable_conv2d(input: Any, depthwise_filters: Any, pointwise_filters: Any,
+                     num_channels: int, input_shape: Any = None,
+                     depthwise_filter_shape: Any = None, pointwise_filter_shape: Any = None,
+                     border_mode: Any = "valid", subsample: Any = (1, 1),
+                     filter_flip: bool = True, filter_dilation: Any = (1, 1)
+                     ) -> TensorVariable:
+    """Theano 1.0's depthwise-separable conv: a depthwise conv2d (num_groups =
+    num_channels; depthwise_filters (depthwise out channels, 1, rows, cols)) with the
+    given border_mode / subsample / dilation, then a pointwise 1x1 conv2d
+    (pointwise_filters (out channels, depthwise out channels, 1, 1))."""
+    depthwise = AbstractConv2d(imshp=input_shape, kshp=depthwise_filter_shape,
+                               border_mode=border_mode, subsample=subsample,
+                               filter_flip=filter_flip, filter_dilation=filter_dilation,
+                               num_groups=num_channels)(input, depthwise_filters)
+    return conv2d(depthwise, pointwise_filters, filter_shape=pointwise_filter_shape,
+                  border_mode="valid", subsample=(1, 1), filter_flip=filter_flip)
+
+
+def separable_conv3d(input: Any, depthwise_filters: Any, pointwise_filters: Any,
+                     num_channels: int, input_shape: Any = None,
+                     depthwise_filter_shape: Any = None, pointwise_filter_shape: Any = None,
+                     border_mode: Any = "valid", subsample: Any = (1, 1, 1),
+                     filter_flip: bool = True, filter_dilation: Any = (1, 1, 1)
+                     ) -> TensorVariable:
+    """The 3-d separable conv: a depthwise conv3d (num_groups = num_channels), then a
+    pointwise 1x1x1 conv3d."""
+    depthwise = AbstractConv3d(imshp=input_shape, kshp=depthwise_filter_shape,
+                               border_mode=border_mode, subsample=subsample,
+                               filter_flip=filter_flip, filter_dilation=filter_dilation,
+                               num_groups=num_channels)(input, depthwise_filters)
+    return conv3d(depthwise, pointwise_filters, filter_shape=pointwise_filter_shape,
+                  border_mode="valid", filter_flip=filter_flip)
