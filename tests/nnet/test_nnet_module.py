@@ -84,3 +84,34 @@ def test_theano_module_paths():
     assert nnet.softsign is T.nnet.softsign and nnet.elu is T.nnet.elu
     assert sigm.sigmoid is T.nnet.sigmoid and sigm.hard_sigmoid is T.nnet.hard_sigmoid
     assert T.nnet.nnet is nnet and T.nnet.sigm is sigm
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.mark.parametrize("n_outputs", [12, 10])  # 3 classes x 4: all, or 2 unused
+def test_h_softmax_matches_numpy(n_outputs):
+    rng = np.random.default_rng(3)
+    batch, n_in, n_classes, per_class = 4, 5, 3, 4
+    xv = rng.standard_normal((batch, n_in))
+    w1, b1 = rng.standard_normal((n_in, n_classes)), rng.standard_normal(n_classes)
+    w2 = rng.standard_normal((n_classes, n_in, per_class))
+    b2 = rng.standard_normal((n_classes, per_class))
+    x, y = T.dmatrix("x"), T.lvector("y")
+    args = (x.shape[0], n_outputs, n_classes, per_class, w1, b1, w2, b2)
+    every = T.nnet.h_softmax(x, *args)
+    labels = rng.integers(0, n_outputs, batch)
+    chosen = T.nnet.h_softmax(x, *args, target=y)
+    got_all, got_t = theano.function([x, y], [every, chosen])(xv, labels)
+    probs = (_softmax(xv @ w1 + b1)[:, :, None]
+             * _softmax(np.einsum("bi,cio->bco", xv, w2) + b2)).reshape(batch, -1)
+    np.testing.assert_allclose(got_all, probs[:, :n_outputs], rtol=1e-12)
+    np.testing.assert_allclose(got_t, probs[np.arange(batch), labels], rtol=1e-12)
+    if n_outputs == 12:
+        np.testing.assert_allclose(got_all.sum(axis=1), 1.0, rtol=1e-12)
+    verify_grad(lambda a: T.nnet.h_softmax(a, a.shape[0], n_outputs, n_classes, per_class,
+                                           w1, b1, w2, b2, T.constant(labels)), [xv], rng=rng)
+    with pytest.raises(TypeError, match="integer labels"):
+        T.nnet.h_softmax(x, *args, target=T.dvector())

@@ -236,6 +236,7 @@ from tensordsl.tensor.nnet import nnet, sigm  # noqa: E402, F401
 from tensordsl.tensor.nnet.nnet import (  # noqa: E402, F401
     confusion_matrix,
     crossentropy_categorical_1hot,
+    h_softmax,
     softmax_with_bias,
     softsign,
 )
