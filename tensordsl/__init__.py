@@ -54,6 +54,9 @@ _LAZY = {
     "foldr": ("tensordsl.scan", "foldr"),
     "as_op": ("tensordsl.compile.ops", "as_op"),
     "OpFromGraph": ("tensordsl.compile.builders", "OpFromGraph"),
+    "clone": ("tensordsl.graph.replace", "clone"),
+    "dot": ("tensordsl.tensor", "dot"),
+    "gof": ("tensordsl.gof", None),
 }
 
 

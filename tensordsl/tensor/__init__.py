@@ -54,6 +54,19 @@ _as_tensor_variable = as_tensor_variable
 from tensordsl.tensor import extra_ops, nlinalg, opt, slinalg, sort, xlogx  # noqa: E402
 from tensordsl.tensor.basic_extra import *  # noqa: E402
 from tensordsl.tensor.basic_misc import *  # noqa: E402
+from tensordsl.tensor.constant_value import (  # noqa: E402
+    NotScalarConstantError,
+    get_scalar_constant_value,
+)
+from tensordsl.tensor.extra_ops import (  # noqa: E402 (Theano's tensor-namespace names)
+    bincount,
+    cumprod,
+    cumsum,
+    diff,
+    fill_diagonal,
+    repeat,
+    squeeze,
+)
 from tensordsl.tensor.nnet import softmax  # noqa: E402
 from tensordsl.tensor.sort import argsort, sort  # noqa: E402, F811
 
@@ -98,7 +111,9 @@ def _surface_names() -> list[str]:
     from tensordsl.tensor import basic_misc as _basic_misc
 
     return [*_basic_extra.__all__, *_basic_misc.__all__, "sort", "argsort", "softmax",
-            "extra_ops", "xlogx", "nlinalg", "slinalg", "Lop", "Rop"]
+            "extra_ops", "xlogx", "nlinalg", "slinalg", "Lop", "Rop",
+            "get_scalar_constant_value", "NotScalarConstantError", "bincount", "cumprod",
+            "cumsum", "diff", "fill_diagonal", "repeat", "squeeze"]
 
 
 def _api_names() -> list[str]:
