@@ -57,6 +57,7 @@ _LAZY = {
     "clone": ("tensordsl.graph.replace", "clone"),
     "dot": ("tensordsl.tensor", "dot"),
     "gof": ("tensordsl.gof", None),
+    "misc": ("tensordsl.misc", None),
 }
 
 

@@ -67,3 +67,15 @@ def test_root_and_tensor_namespace_names():
     v = T.dvector("v")
     np.testing.assert_array_equal(theano.function([v], T.cumsum(v))(np.arange(4.0)),
                                   [0.0, 1.0, 3.0, 6.0])
+
+
+def test_sharedvar_and_misc_paths():
+    from tensordsl.misc.safe_asarray import _asarray
+
+    assert isinstance(theano.shared(np.ones(2)), T.sharedvar.TensorSharedVariable)
+    assert T.var is not T.sharedvar  # the variance function keeps its name
+    out = _asarray([1, 2], "int32")
+    assert out.dtype == np.int32 and out.tolist() == [1, 2]
+    with theano.config.change_flags(floatX="float32"):
+        assert _asarray(3.5, "floatX").dtype == np.float32
+    assert theano.misc.safe_asarray._asarray is _asarray

@@ -51,7 +51,15 @@ from tensordsl.tensor.variable import TensorConstant, TensorVariable
 _as_tensor_variable = as_tensor_variable
 
 # Theano 1.0's wider surface (docs/theano_surface.md); the submodules keep Theano's paths
-from tensordsl.tensor import extra_ops, nlinalg, opt, slinalg, sort, xlogx  # noqa: E402
+from tensordsl.tensor import (  # noqa: E402
+    extra_ops,
+    nlinalg,
+    opt,
+    sharedvar,
+    slinalg,
+    sort,
+    xlogx,
+)
 from tensordsl.tensor.basic_extra import *  # noqa: E402
 from tensordsl.tensor.basic_misc import *  # noqa: E402
 from tensordsl.tensor.constant_value import (  # noqa: E402
