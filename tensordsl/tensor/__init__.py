@@ -76,7 +76,7 @@ from tensordsl.tensor.extra_ops import (  # noqa: E402 (Theano's tensor-namespac
     squeeze,
 )
 from tensordsl.tensor.nnet import softmax  # noqa: E402
-from tensordsl.tensor.sort import argsort, sort  # noqa: E402, F811
+from tensordsl.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk  # noqa: E402, F811
 
 
 def grad(*args, **kwargs):  # noqa: D103 - re-exported lazily to avoid an import cycle
@@ -121,6 +121,7 @@ def _surface_names() -> list[str]:
     return [*_basic_extra.__all__, *_basic_misc.__all__, "sort", "argsort", "softmax",
             "extra_ops", "xlogx", "nlinalg", "slinalg", "Lop", "Rop",
             "get_scalar_constant_value", "NotScalarConstantError", "bincount", "cumprod",
+            "topk", "argtopk", "topk_and_argtopk",
             "cumsum", "diff", "fill_diagonal", "repeat", "squeeze"]
 
 
