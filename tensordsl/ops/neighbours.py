@@ -88,10 +88,19 @@ def _pair(v: np.ndarray, what: str) -> tuple[int, int]:
 
 
 def _int_vector(v: Any, what: str, length: int) -> Variable:
-    var = as_tensor_variable(np.asarray(v, dtype="int64") if isinstance(v, (tuple, list))
-                             and all(isinstance(e, (int, np.integer)) for e in v) else v)
-    if isinstance(v, (tuple, list)) and var.ndim == 0:
-        raise TypeError(f"images2neibs: {what} must be a vector of {length} ints")
+    """`v` (ints, integer scalars or an integer vector) as an integer vector variable."""
+    if isinstance(v, (tuple, list)) and not all(isinstance(e, (int, np.integer)) for e in v):
+        from tensordsl.ops.shape import MakeVector
+        from tensordsl.tensor import math as tm
+
+        parts = [as_tensor_variable(e) for e in v]
+        if any(p.ndim != 0 or not dtypes.is_int(p.dtype) for p in parts):
+            raise TypeError(f"images2neibs: {what} entries must be integer scalars, got "
+                            f"{[str(p.type) for p in parts]}")
+        v = MakeVector("int64")(*[tm.cast(p, "int64") for p in parts])
+    elif isinstance(v, (tuple, list)):
+        v = np.asarray(v, dtype="int64")
+    var = as_tensor_variable(v)
     if var.ndim != 1 or not dtypes.is_int(var.dtype) or var.type.shape[0] not in (None, length):
         raise TypeError(f"images2neibs: {what} must be an integer vector of {length} entries, "
                         f"got {var.type}")

@@ -212,3 +212,12 @@ def test_errors_as_theano():
 def test_namespace_as_theano():
     assert T.nnet.images2neibs is images2neibs and T.nnet.neibs2images is neibs2images
     assert T.nnet.neighbours.Images2Neibs is T.nnet.Images2Neibs
+
+
+def test_symbolic_patch_sizes():
+    x, n = T.tensor4("x"), T.lscalar("n")
+    xv = np.arange(2 * 16, dtype="float64").reshape(1, 2, 4, 4)
+    f = theano.function([x, n], images2neibs(x, (n, 2), (n, n)))
+    np.testing.assert_array_equal(f(xv, 2), images2neibs_loops(xv, (2, 2), (2, 2), "valid"))
+    with pytest.raises(TypeError, match="integer scalars"):
+        images2neibs(x, (T.dscalar(), 2))
