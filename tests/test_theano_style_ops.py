@@ -235,3 +235,24 @@ def test_gof_paths_and_broadcastable_types():
     assert T.TensorType("int64", (2, None)).shape == (2, None)
     with pytest.raises(TypeError, match="not both"):
         T.TensorType("float64", (None,), broadcastable=(False,))
+
+
+class Scale(theano.Op):
+    """make_node with a keyword argument, called as op(x, factor=...)."""
+
+    __props__ = ()
+
+    def make_node(self, x, factor=2.0):
+        x = T.as_tensor_variable(x)
+        return theano.Apply(self, [x, T.as_tensor_variable(np.float64(factor))], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] * inputs[1]
+
+
+def test_keywords_reach_make_node():
+    x = T.dvector("x")
+    f = theano.function([x], [Scale()(x), Scale()(x, factor=5.0)])
+    a, b = f(np.ones(2))
+    np.testing.assert_array_equal(a, [2.0, 2.0])
+    np.testing.assert_array_equal(b, [5.0, 5.0])

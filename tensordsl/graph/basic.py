@@ -215,8 +215,9 @@ class Op:
         """Symbolic output shapes from symbolic input shapes."""
         raise NotImplementedError(f"{type(self).__name__}.infer_shape")
 
-    def __call__(self, *inputs: Any) -> Any:
-        node = self.make_node(*inputs)
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        # keywords go to make_node, as Theano's Op.__call__ passes them
+        node = self.make_node(*inputs, **kwargs)
         if config.compute_test_value != "off":  # Theano's test values (graph/test_value.py)
             compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)

@@ -229,7 +229,10 @@ def _static_out(ishape: tuple, kshape: tuple, op: BaseConv2d) -> tuple:
 class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
     """(img, topgrad, (kh, kw)) -> the gradient of conv2d with respect to its filters."""
 
-    def make_node(self, img: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, img: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
+        """Theano's add_assert_shape=False (its own gradients pass it) only skips its
+        Assert node; tensordsl checks the shape hints when the op runs either way."""
         where = "conv2d_grad_wrt_weights"
         img = _as_4d(img, "input", where)
         topgrad = _as_4d(topgrad, "output_grad", where)
@@ -262,7 +265,10 @@ class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
 class AbstractConv2d_gradInputs(BaseConv2d):  # noqa: N801 - Theano's name
     """(kern, topgrad, (h, w)) -> the gradient of conv2d with respect to its input."""
 
-    def make_node(self, kern: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, kern: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
+        """Theano's add_assert_shape=False (its own gradients pass it) only skips its
+        Assert node; tensordsl checks the shape hints when the op runs either way."""
         where = "conv2d_grad_wrt_inputs"
         kern = _as_4d(kern, "filters", where)
         topgrad = _as_4d(topgrad, "output_grad", where)

@@ -388,7 +388,8 @@ class AbstractConv3d(BaseConv3d):
 class AbstractConv3d_gradWeights(BaseConv3d):  # noqa: N801 - Theano's name
     """(img, topgrad, (kd, kh, kw)) -> the gradient of conv3d with respect to its filters."""
 
-    def make_node(self, img: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, img: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
         where = "conv3d_grad_wrt_weights"
         img, topgrad = _as_5d(img, "input", where), _as_5d(topgrad, "output_grad", where)
         shape = _as_shape3(shape, "filter_shape[2:]", where)
@@ -418,7 +419,8 @@ class AbstractConv3d_gradWeights(BaseConv3d):  # noqa: N801 - Theano's name
 class AbstractConv3d_gradInputs(BaseConv3d):  # noqa: N801 - Theano's name
     """(kern, topgrad, (d, h, w)) -> the gradient of conv3d with respect to its input."""
 
-    def make_node(self, kern: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, kern: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
         where = "conv3d_grad_wrt_inputs"
         kern, topgrad = _as_5d(kern, "filters", where), _as_5d(topgrad, "output_grad", where)
         shape = _as_shape3(shape, "input_shape[2:]", where)

@@ -323,7 +323,8 @@ class AbstractConv2dUnshared_gradWeights(  # noqa: N801 - Theano's style
         _UnsharedBase, AbstractConv2d_gradWeights):
     """(img, topgrad, (kh, kw)) -> the gradient of the unshared conv wrt its 6-d filters."""
 
-    def make_node(self, img: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, img: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
         where = "conv2d_grad_wrt_weights(unshared=True)"
         img = _as_4d(img, "input", where)
         topgrad = _as_4d(topgrad, "output_grad", where)
@@ -356,7 +357,8 @@ class AbstractConv2dUnshared_gradInputs(  # noqa: N801 - Theano's style
         _UnsharedBase, AbstractConv2d_gradInputs):
     """(kern, topgrad, (h, w)) -> the gradient of the unshared conv wrt its input."""
 
-    def make_node(self, kern: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, kern: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
         where = "conv2d_grad_wrt_inputs(unshared=True)"
         kern = _as_6d(kern, "filters", where)
         topgrad = _as_4d(topgrad, "output_grad", where)

@@ -182,3 +182,23 @@ def test_bad_filter_ranks_and_flags_raise_like_theano():
         AbstractConv2dUnshared(unshared=False)
     with pytest.raises(TypeError, match="has no unshared variant"):
         BaseAbstractConv(unshared=True)
+
+
+def test_gradient_ops_take_theanos_add_assert_shape_keyword():
+    """Theano's own AbstractConv2d.grad calls the gradient ops with
+    add_assert_shape=False; the values are the same either way."""
+    rng = np.random.default_rng(4)
+    img, kern = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 2, 2))
+    top = rng.standard_normal((2, 3, 4, 3))
+    x, w, g = T.tensor4("x"), T.tensor4("w"), T.tensor4("g")
+    outs = []
+    for flag in (True, False):
+        gi = AbstractConv2d_gradInputs()(w, g, x.shape[2:], add_assert_shape=flag)
+        gw = AbstractConv2d_gradWeights()(x, g, w.shape[2:], add_assert_shape=flag)
+        outs.append(theano.function([x, w, g], [gi, gw])(img, kern, top))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    kern6 = rng.standard_normal((3, 4, 3, 2, 2, 2))
+    w6 = _tensor6("w6")
+    gi6 = AbstractConv2d_gradInputs(unshared=True)(w6, g, (5, 4), add_assert_shape=False)
+    assert theano.function([w6, g], gi6)(kern6, top).shape == img.shape
