@@ -61,3 +61,7 @@ from tensordsl.gradient.theano_ops import (  # noqa: E402
 
 __all__ += ["DisconnectedType", "NullType", "disconnected_type", "grad_not_implemented",
             "grad_undefined"]
+
+from tensordsl.gradient.subgraph import subgraph_grad  # noqa: E402
+
+__all__ += ["subgraph_grad"]
