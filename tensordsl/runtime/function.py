@@ -184,7 +184,7 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
              updates: Any = None, givens: Any = None, no_default_updates: bool = False,
              accept_inplace: bool = False, name: str | None = None,
              rebuild_strict: bool = True, allow_input_downcast: bool | None = None,
-             profile: Any = None, on_unused_input: str | None = "raise",
+             profile: Any = None, on_unused_input: str | None = None,
              trust_input: bool = False, return_device_arrays: bool = False) -> Function:
     """Compile a callable computing `outputs` from `inputs` (Theano's theano.function).
 
@@ -203,6 +203,8 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     if on_unused_input not in ("raise", "warn", "ignore", None):
         raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got "
                          f"{on_unused_input!r}")
+    if on_unused_input is None:  # Theano: None means config.on_unused_input
+        on_unused_input = config.on_unused_input
     variables = [i.variable for i in ins]
     _check_unique(variables)
     out_vars, kind = _normalize_outputs(outputs)
