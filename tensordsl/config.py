@@ -120,6 +120,8 @@ FLAGS: dict[str, Flag] = {
              "on_unused_input argument is None (Theano's default)"),
         Flag("exception_verbosity", "low", _choice("low", "high"),
              "'high' adds a debugprint of the failing node to run-time errors (Theano's)"),
+        Flag("warn_float64", "ignore", _choice("ignore", "warn", "raise", "pdb"),
+             "what to do when a float64 tensor variable is created (Theano's)"),
         Flag("print_test_value", False, _bool,
              "Theano's: repr() of a variable with a test value shows the value on the "
              "next line (str() stays the name)"),

@@ -44,3 +44,23 @@ def test_exception_verbosity_high_adds_the_nodes_debugprint(mode):
     assert "|m [id B] <Tensor[float64](?, ?)>" in text and "|x [id C]" in text
     with pytest.raises(ConfigError, match="exception_verbosity"):
         parse_flags("exception_verbosity=medium")
+
+
+def test_warn_float64():
+    assert theano.config.warn_float64 == "ignore"
+    T.dvector("fine")
+    with theano.config.change_flags(warn_float64="raise"):
+        f = T.fvector("f")
+        assert (f * 2).dtype == "float32"  # float32 graphs build as before
+        theano.shared(np.ones(2))  # shared variables and constants are exempt (Theano)
+        T.constant(np.ones(2))
+        with pytest.raises(TypeError, match="float64 dtype"):
+            T.dvector("x")
+        with pytest.raises(TypeError, match="float64 dtype"):
+            f * np.float64(2.0)  # an upcast creates a float64 result
+    with theano.config.change_flags(warn_float64="warn"):
+        with pytest.warns(UserWarning, match="float64 dtype") as record:
+            T.dmatrix("m")
+        assert record[0].filename == __file__  # points at the program's line
+    with pytest.raises(ConfigError, match="warn_float64"):
+        parse_flags("warn_float64=loudly")
