@@ -94,8 +94,10 @@ def test_errors():
         abstract_conv.bilinear_upsampling(x, 2, frac_ratio=(3, 2))
     with pytest.raises(ValueError, match="No ratio"):
         abstract_conv.bilinear_upsampling(x)
-    with pytest.raises(NotImplementedError, match="frac_ratio"):
+    with pytest.raises(ValueError, match="1D kernel"):
         abstract_conv.bilinear_upsampling(x, frac_ratio=(3, 2))
+    with pytest.raises(ValueError, match="must be a tuple"):
+        abstract_conv.bilinear_upsampling(x, frac_ratio=[3, 2], use_1D_kernel=False)
     with pytest.raises(TypeError, match="4-d"):
         abstract_conv.bilinear_upsampling(T.dmatrix(), 2)
 
@@ -109,3 +111,32 @@ def test_mixed_border_modes(border_mode, pads):
     got = theano.function([x, w], T.nnet.conv2d(x, w, border_mode=border_mode))(img, kern)
     np.testing.assert_allclose(got, conv2d_loops(img, kern, border_mode=pads), rtol=1e-10,
                                atol=1e-12)
+
+
+def test_fractional_ratios_as_theanos_test():
+    """Theano's test_fractional_bilinear_upsampling input and published values."""
+    x = np.array([[[1, 2], [3, 4]], [[5, 6], [7, 8]], [[9, 10], [11, 12]]], ndmin=4,
+                 dtype="float64")
+    up = abstract_conv.bilinear_upsampling(T.constant(x), frac_ratio=((7, 4), (5, 3)),
+                                           use_1D_kernel=False)
+    got = theano.function([], up)()
+    first = np.array([[1.0, 1.2, 1.8, 2.0],
+                      [1.28571429, 1.48571429, 2.08571429, 2.28571429],
+                      [2.42857143, 2.62857143, 3.22857143, 3.42857143],
+                      [3.0, 3.2, 3.8, 4.0]])
+    assert got.shape == (1, 3, 4, 4)
+    for channel in range(3):  # the channels differ by 4 (the weights sum to one)
+        np.testing.assert_allclose(got[0, channel], first + 4 * channel, rtol=1e-8)
+
+
+def test_fractional_with_unit_denominators_is_the_integer_ratio():
+    rng = np.random.default_rng(7)
+    xv = rng.standard_normal((2, 3, 4, 5))
+    x = T.dtensor4("x")
+    f = theano.function([x], [abstract_conv.bilinear_upsampling(x, frac_ratio=(6, 2),
+                                                                use_1D_kernel=False),
+                              abstract_conv.bilinear_upsampling(x, 3)])
+    frac, integer = f(xv)
+    np.testing.assert_allclose(frac, integer, rtol=1e-12, atol=1e-12)
+    verify_grad(lambda v: abstract_conv.frac_bilinear_upsampling(v, ((3, 2), (2, 1))),
+                [rng.standard_normal((1, 2, 3, 3))], rng=rng)

@@ -42,7 +42,8 @@ __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWe
            "BaseAbstractConv", "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights",
            "conv3d", "conv3d_grad_wrt_inputs", "conv3d_grad_wrt_weights",
            "get_conv_output_shape", "bilinear_kernel_1D", "bilinear_kernel_2D",
-           "bilinear_upsampling", "separable_conv2d", "separable_conv3d",
+           "bilinear_upsampling", "frac_bilinear_upsampling", "separable_conv2d",
+           "separable_conv3d",
            *conv_shapes.__all__]
 
 BaseAbstractConv = BaseConv2d
@@ -210,9 +211,9 @@ def bilinear_upsampling(input: Any, ratio: Any = None, frac_ratio: Any = None,
     """Theano 1.0's bilinear upsampling of 4-d `input` by the integer `ratio`: the rows
     and cols each grow `ratio` times, the border rows/cols repeated, by a transposed
     convolution with the bilinear kernel (two 1-d passes, or one 2-d pass when not
-    use_1D_kernel; the same values). Fractional ratios (`frac_ratio`) are not supported
-    here (NotImplementedError); batch_size / num_input_channels are Theano's static
-    hints (their product sizes the batch of the internal convolution)."""
+    use_1D_kernel; the same values). `frac_ratio` (p, q) or ((p, q), (r, s)) upsamples
+    by fractions instead (frac_bilinear_upsampling; the 2-d kernel only, as Theano);
+    batch_size / num_input_channels are Theano's static hints."""
     from tensordsl.tensor.basic import concatenate, reshape
 
     if ratio and frac_ratio:
@@ -220,8 +221,10 @@ def bilinear_upsampling(input: Any, ratio: Any = None, frac_ratio: Any = None,
     if not (ratio or frac_ratio):
         raise ValueError("No ratio (or frac_ratio) provided")
     if frac_ratio:
-        raise NotImplementedError("bilinear_upsampling: frac_ratio (fractional ratios) is "
-                                  "not supported; give an integer ratio")
+        if use_1D_kernel:
+            raise ValueError("For fractional ratios 1D kernel method not implemented. You "
+                             "may want to pass use_1D_kernel as False")
+        return frac_bilinear_upsampling(input, frac_ratio=frac_ratio)
     input = as_tensor_variable(input)
     if input.ndim != 4:
         raise TypeError(f"bilinear_upsampling: input must be a 4-d tensor, got {input.type}")
@@ -284,3 +287,42 @@ def separable_conv3d(input: Any, depthwise_filters: Any, pointwise_filters: Any,
                                num_groups=num_channels)(input, depthwise_filters)
     return conv3d(depthwise, pointwise_filters, filter_shape=pointwise_filter_shape,
                   border_mode="valid", filter_flip=filter_flip)
+
+
+def frac_bilinear_upsampling(input: Any, frac_ratio: Any) -> TensorVariable:
+    """Theano 1.0's bilinear upsampling by fractional ratios: frac_ratio (p, q) for both
+    axes or ((p, q), (r, s)) per axis (reduced by their gcd). The edge-padded images
+    act as the filters of a convolution, dilated by the numerators and strided by the
+    denominators, over a zero-padded bilinear kernel (Theano's construction)."""
+    import math
+
+    from tensordsl.config import config
+    from tensordsl.tensor.basic import concatenate, reshape, stack, zeros
+
+    if not isinstance(frac_ratio, tuple):
+        raise ValueError("frac_ratio must be a tuple")
+    pairs = frac_ratio if isinstance(frac_ratio[0], tuple) else (frac_ratio, frac_ratio)
+    reduced = [(p // math.gcd(p, q), q // math.gcd(p, q)) for p, q in pairs]
+    ratio = (reduced[0][0], reduced[1][0])
+    subsample = (reduced[0][1], reduced[1][1])
+    input = as_tensor_variable(input)
+    if input.ndim != 4:
+        raise TypeError(f"bilinear_upsampling: input must be a 4-d tensor, got {input.type}")
+    row, col = input.shape[2], input.shape[3]
+    up = reshape(input, (-1, 1, row, col), ndim=4)
+    mat = concatenate([up[:, :, :1, :], up, up[:, :, -1:, :]], axis=2)
+    mat = concatenate([mat[:, :, :, :1], mat, mat[:, :, :, -1:]], axis=3)
+    double_pad = [(2 * row - 1) * ratio[0] + 1, (2 * col - 1) * ratio[1] + 1]
+    pad = [d // 2 for d in double_pad]
+    kern = bilinear_kernel_2D(ratio).dimshuffle("x", "x", 0, 1)
+    floatx = config.floatX
+    kern = concatenate([zeros(stack([1, 1, pad[0], kern.shape[3]]), dtype=floatx), kern,
+                        zeros(stack([1, 1, double_pad[0] - pad[0], kern.shape[3]]),
+                              dtype=floatx)], axis=2)
+    kern = concatenate([zeros(stack([1, 1, kern.shape[2], pad[1]]), dtype=floatx), kern,
+                        zeros(stack([1, 1, kern.shape[2], double_pad[1] - pad[1]]),
+                              dtype=floatx)], axis=3)
+    upsampled = conv2d(kern, mat, border_mode="valid", filter_dilation=ratio,
+                       subsample=subsample)
+    return reshape(upsampled, (input.shape[0], input.shape[1], upsampled.shape[2],
+                               upsampled.shape[3]), ndim=4)
