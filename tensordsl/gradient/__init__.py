@@ -45,11 +45,12 @@ from tensordsl.gradient.wrappers import (  # noqa: E402
     disconnected_grad,
     grad_clip,
     grad_scale,
+    undefined_grad,
     zero_grad,
 )
 
 __all__ += ["Lop", "Rop", "consider_constant", "disconnected_grad", "grad_clip", "grad_scale",
-            "zero_grad"]
+            "undefined_grad", "zero_grad"]
 
 from tensordsl.gradient.theano_ops import (  # noqa: E402
     DisconnectedType,

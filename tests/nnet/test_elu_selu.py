@@ -76,3 +76,14 @@ def test_consider_constant_is_a_zero_gradient_with_theanos_warning():
     # d/dx (const(3x) * x) = 3x: the wrapped branch contributes nothing
     np.testing.assert_allclose(g(xv), 3 * xv)
     np.testing.assert_allclose(theano.function([x], c)(xv), 3 * xv)
+
+
+def test_undefined_grad_raises_only_when_needed():
+    x, y = T.dvector("x"), T.dvector("y")
+    u = theano.gradient.undefined_grad(x * 2)
+    np.testing.assert_array_equal(theano.function([x], u)(np.ones(2)), [2.0, 2.0])
+    out = T.sum(u * y)
+    g = theano.function([x, y], theano.grad(out, y))(np.ones(2), np.zeros(2))
+    np.testing.assert_array_equal(g, [2.0, 2.0])
+    with pytest.raises(NotImplementedError, match="undefined_grad"):
+        theano.grad(out, x)
