@@ -16,7 +16,7 @@ from tensordsl import tensor
 from tensordsl.config import config
 from tensordsl.errors import CompileError, UnusedInputError
 from tensordsl.graph import Apply, Constant, FunctionGraph, Op, TensorType, Variable
-from tensordsl.runtime.function import Function, In, Param, function
+from tensordsl.runtime.function import Function, In, Out, Param, function
 from tensordsl.runtime.mode import Mode
 from tensordsl.runtime.shared import SharedVariable, shared
 
@@ -46,6 +46,18 @@ _LAZY = {
     "sandbox": ("tensordsl.sandbox", None),
     "opencl": ("tensordsl.opencl", None),
     "scalar": ("tensordsl.scalar", None),
+    # Theano 1.0's root names for scan's variants, scan_module and as_op
+    "scan_module": ("tensordsl.scan_module", None),
+    "map": ("tensordsl.scan", "map"),
+    "reduce": ("tensordsl.scan", "reduce"),
+    "foldl": ("tensordsl.scan", "foldl"),
+    "foldr": ("tensordsl.scan", "foldr"),
+    "as_op": ("tensordsl.compile.ops", "as_op"),
+    "OpFromGraph": ("tensordsl.compile.builders", "OpFromGraph"),
+    "clone": ("tensordsl.graph.replace", "clone"),
+    "dot": ("tensordsl.tensor", "dot"),
+    "gof": ("tensordsl.gof", None),
+    "misc": ("tensordsl.misc", None),
 }
 
 
@@ -61,5 +73,5 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["Apply", "CompileError", "Constant", "Function", "FunctionGraph", "In", "Mode", "Op",
-           "Param", "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config",
+           "Out", "Param", "SharedVariable", "TensorType", "UnusedInputError", "Variable", "config",
            "function", "shared", "tensor"]

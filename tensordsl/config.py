@@ -115,6 +115,16 @@ FLAGS: dict[str, Flag] = {
              "built; what to do when an input has none: off, ignore, warn, raise, pdb"),
         Flag("compute_test_value_opt", "off", _compute_test_value,
              "compute_test_value while function() rewrites and compiles a graph"),
+        Flag("on_unused_input", "raise", _choice("raise", "warn", "ignore"),
+             "what function() does with an input no output uses, when its "
+             "on_unused_input argument is None (Theano's default)"),
+        Flag("exception_verbosity", "low", _choice("low", "high"),
+             "'high' adds a debugprint of the failing node to run-time errors (Theano's)"),
+        Flag("warn_float64", "ignore", _choice("ignore", "warn", "raise", "pdb"),
+             "what to do when a float64 tensor variable is created (Theano's)"),
+        Flag("print_test_value", False, _bool,
+             "Theano's: repr() of a variable with a test value shows the value on the "
+             "next line (str() stays the name)"),
     ]
 }
 

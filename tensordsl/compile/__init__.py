@@ -14,7 +14,8 @@ from typing import Any
 # the package's own bindings (made when tensordsl was imported), so a monkeypatched
 # runtime.function at the time of this lazy import is not captured
 from tensordsl import Function, In, Param, function
-from tensordsl.compile import io, mode, sharedvalue  # noqa: F401 - Theano's submodules
+from tensordsl.compile import builders, io, mode, ops, sharedvalue  # noqa: F401 - Theano's
+from tensordsl.compile.builders import OpFromGraph
 from tensordsl.runtime.mode import PREDEFINED, Mode, get_mode
 from tensordsl.runtime.shared import SharedVariable, shared
 
@@ -34,5 +35,6 @@ class _CallableModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ = ["DebugMode", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Param",
+__all__ = ["DebugMode", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "OpFromGraph",
+           "Param",
            "SharedVariable", "function", "get_mode", "io", "mode", "shared", "sharedvalue"]

@@ -1,5 +1,5 @@
-"""Theano's theano.compile.io: In (and its older name Param)."""
+"""Theano's theano.compile.io: In (and its older name Param), Out."""
 
-from tensordsl.runtime.function import In, Param
+from tensordsl.runtime.function import In, Out, Param
 
-__all__ = ["In", "Param"]
+__all__ = ["In", "Out", "Param"]

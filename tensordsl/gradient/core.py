@@ -55,8 +55,12 @@ def register_connection(op_class: type, pattern: Callable[[Apply], list[bool]]) 
 def connected_inputs(node: Apply) -> list[bool]:
     """Per input of `node`, whether a gradient can flow to it."""
     pattern = CONNECTIONS.get(type(node.op))
-    flags = pattern(node) if pattern else [True] * len(node.inputs)
-    return list(flags)
+    if pattern is None:  # a Theano-style op's own connection_pattern (theano_ops.py)
+        from tensordsl.gradient.theano_ops import method_connection
+
+        flags = method_connection(node)
+        return flags if flags is not None else [True] * len(node.inputs)
+    return list(pattern(node))
 
 
 def _structure(wrt: Any) -> tuple[list[Variable], str]:
@@ -212,6 +216,10 @@ def _total(acc: dict[Variable, list[Variable] | None], var: Variable) -> Variabl
 def _apply_rule(node: Apply, out_grads: list, needed: set[int],
                 acc: dict[Variable, list[Variable] | None]) -> None:
     rule = GRAD_RULES.get(type(node.op))
+    if rule is None:  # a Theano-style op's own grad / L_op (theano_ops.py)
+        from tensordsl.gradient.theano_ops import method_rule
+
+        rule = method_rule(node.op)
     flags = connected_inputs(node)
     wanted = [f and id(v) in needed for f, v in zip(flags, node.inputs)]
     if not any(wanted):

@@ -8,6 +8,7 @@ from tensordsl import dtypes
 from tensordsl.gradient.core import NotImplementedGrad, register_connection, register_grad
 from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.convert import constant
+from tensordsl.ops.assert_op import Assert
 from tensordsl.ops.extra import (
     ArgSort,
     Bincount,
@@ -20,6 +21,7 @@ from tensordsl.ops.extra import (
     SpecifyShape,
     UnravelIndex,
 )
+from tensordsl.ops.rebroadcast import Rebroadcast
 from tensordsl.ops.subtensor import shape_i
 from tensordsl.tensor import basic as tb
 from tensordsl.tensor import math as tm
@@ -123,3 +125,20 @@ register_connection(SpecifyShape, lambda node: [True, False])
 def _specify_shape(node: Apply, out_grads: list) -> list:
     (gz,) = out_grads
     return [gz, None]
+
+
+@register_grad(Rebroadcast)
+def _rebroadcast(node: Apply, out_grads: list) -> list:
+    # Theano's: the gradient gets back the input's broadcastable pattern on those dims
+    (gz,) = out_grads
+    x = node.inputs[0]
+    return [Rebroadcast(*[(d, x.broadcastable[d]) for d, _ in node.op.axis])(gz)]
+
+
+# Assert passes the gradient to its value; the conditions get none (Theano's)
+register_connection(Assert, lambda node: [True] + [False] * (len(node.inputs) - 1))
+
+
+@register_grad(Assert)
+def _assert(node: Apply, out_grads: list) -> list:
+    return [out_grads[0]] + [None] * (len(node.inputs) - 1)

@@ -14,6 +14,7 @@ from tensordsl.ops.conv import (
     AbstractConv2d_gradInputs,
     AbstractConv2d_gradWeights,
 )
+from tensordsl.ops.neighbours import Images2Neibs, Images2NeibsGrad
 from tensordsl.ops.pool import (
     AveragePoolGrad,
     DownsampleFactorMaxGradGrad,
@@ -37,6 +38,25 @@ register_connection(MaxPoolGrad, lambda node: [True, True, True, False, False, F
 register_connection(AveragePoolGrad, lambda node: [True, True, False, False, False])
 register_connection(DownsampleFactorMaxGradGrad,
                     lambda node: [True, True, True, False, False, False])
+register_connection(Images2Neibs, lambda node: [True, False, False])
+register_connection(Images2NeibsGrad, lambda node: [True, False, False, False])
+
+
+# images2neibs and its scatter-add are linear and adjoint: each one's gradient is the
+# other (Theano 1.0 has them only for valid / ignore_borders; the adjoint holds in every
+# mode)
+@register_grad(Images2Neibs)
+def _images2neibs(node: Apply, out_grads: list) -> list:
+    (gz,) = out_grads
+    x, shape, step = node.inputs
+    return [Images2NeibsGrad(node.op.mode)(gz, shape, step, tb.shape(x)), None, None]
+
+
+@register_grad(Images2NeibsGrad)
+def _images2neibs_grad(node: Apply, out_grads: list) -> list:
+    (gx,) = out_grads
+    _, shape, step, _ = node.inputs
+    return [Images2Neibs(node.op.mode)(gx, shape, step), None, None, None]
 
 
 @register_grad(AbstractConv2d)

@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from tensordsl.gradient.core import grad, register_connection, register_grad
+from tensordsl.gradient.core import (
+    NotImplementedGrad,
+    grad,
+    register_connection,
+    register_grad,
+)
 from tensordsl.graph.basic import Apply, Op, Variable, clone_graph
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.tensor import math as tm
@@ -21,7 +26,7 @@ class GradientWrapper(Op):
     view_map = {0: [0]}
 
     def __init__(self, kind: str, low: float | None = None, high: float | None = None) -> None:
-        if kind not in ("zero", "disconnected", "clip", "scale"):
+        if kind not in ("zero", "disconnected", "clip", "scale", "undefined"):
             raise ValueError(f"GradientWrapper: unknown kind {kind!r}")
         self.kind, self.low, self.high = kind, low, high
 
@@ -45,6 +50,9 @@ def _wrapper_grad(node: Apply, out_grads: list) -> list:
     op = node.op
     if op.kind in ("zero", "disconnected"):
         return [None]
+    if op.kind == "undefined":
+        return [NotImplementedGrad(f"the gradient through undefined_grad({node.inputs[0]}) "
+                                   f"is undefined")]
     if op.kind == "clip":
         return [tm.clip(gz, op.low, op.high)]
     return [tm.mul(gz, op.low)]
@@ -53,6 +61,22 @@ def _wrapper_grad(node: Apply, out_grads: list) -> list:
 def zero_grad(x: Any) -> Variable:
     """`x`, but gradients flowing through it are zero (still connected)."""
     return GradientWrapper("zero")(x)
+
+
+def consider_constant(x: Any) -> Variable:
+    """Theano's deprecated consider_constant: `x` with a zero gradient (zero_grad), and
+    Theano's warning to use zero_grad() or disconnected_grad() instead."""
+    import warnings
+
+    warnings.warn("consider_constant() is deprecated, use zero_grad() or "
+                  "disconnected_grad() instead.", stacklevel=2)
+    return zero_grad(x)
+
+
+def undefined_grad(x: Any) -> Variable:
+    """`x`, whose gradient is undefined: an error if a gradient through it is needed
+    (Theano's undefined_grad)."""
+    return GradientWrapper("undefined")(x)
 
 
 def disconnected_grad(x: Any) -> Variable:

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 
 from tensordsl.config import config
-from tensordsl.graph.test_value import Scratchpad, compute_test_values
+from tensordsl.graph.test_value import (
+    Scratchpad,
+    compute_test_values,
+    get_test_value,
+    repr_with_test_value,
+)
 from tensordsl.graph.type import TensorType
 
 _ids = itertools.count()
@@ -44,7 +49,7 @@ class Variable:
         new.tag.update(self.tag)
         return new
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         if self.name is not None:
             return self.name
         if self.owner is not None:
@@ -53,7 +58,14 @@ class Variable:
             return f"{self.owner.op}.out{suffix}"
         return f"<{self.type}>"
 
-    __str__ = __repr__
+    def __repr__(self) -> str:
+        """str(self); with `config.print_test_value` on, the test value on the next line
+        (Theano 1.0)."""
+        return repr_with_test_value(self)
+
+    def __repr_test_value__(self) -> str:
+        """Theano's hook: the printable form of this variable's test value."""
+        return repr(get_test_value(self))
 
     @property
     def dtype(self) -> str:
@@ -98,15 +110,13 @@ class Constant(Variable):
             self._key = (self.type, self.data.shape, self.data.tobytes())
         return self._key
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
         if self.name is not None:
             return self.name
         if self.data.size <= 6:
             return np.array2string(self.data, separator=", ") if self.data.ndim else \
                 repr(self.data.item())
         return f"Constant{{{self.type}}}"
-
-    __str__ = __repr__
 
 
 class Apply:
@@ -127,7 +137,7 @@ class Apply:
             out.index = i
 
     def __repr__(self) -> str:
-        return f"{self.op}({', '.join(map(repr, self.inputs))})"
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
 
     @property
     def out(self) -> Variable:
@@ -159,6 +169,17 @@ class Op:
     # {output index: [input indices]} when an output is a view of an input.
     view_map: dict[int, list[int]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Theano-style perform(node, inputs, output_storage): wrapped (graph/op_compat.py)
+        perform = cls.__dict__.get("perform")
+        if perform is not None and not getattr(perform, "theano_style", False):
+            from tensordsl.graph.op_compat import adapt_perform, storage_style
+
+            n_args = storage_style(perform)
+            if n_args:
+                cls.perform = adapt_perform(perform, n_args)  # type: ignore[method-assign]
+
     def _props(self) -> tuple:
         return tuple(getattr(self, name) for name in self.__props__)
 
@@ -177,8 +198,14 @@ class Op:
     __repr__ = __str__
 
     def make_node(self, *inputs: Any) -> Apply:
-        """Build the Apply node for these inputs."""
-        raise NotImplementedError(f"{type(self).__name__}.make_node")
+        """Build the Apply node for these inputs (ops that declare Theano's `itypes` and
+        `otypes` get Theano's default: inputs checked against itypes)."""
+        itypes, otypes = getattr(self, "itypes", None), getattr(self, "otypes", None)
+        if itypes is None or otypes is None:
+            raise NotImplementedError(f"{type(self).__name__}.make_node")
+        from tensordsl.graph.op_compat import make_node_from_types
+
+        return make_node_from_types(self, itypes, otypes, inputs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Compute the outputs with numpy (the reference semantics)."""
@@ -188,8 +215,9 @@ class Op:
         """Symbolic output shapes from symbolic input shapes."""
         raise NotImplementedError(f"{type(self).__name__}.infer_shape")
 
-    def __call__(self, *inputs: Any) -> Any:
-        node = self.make_node(*inputs)
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        # keywords go to make_node, as Theano's Op.__call__ passes them
+        node = self.make_node(*inputs, **kwargs)
         if config.compute_test_value != "off":  # Theano's test values (graph/test_value.py)
             compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tensordsl.config import config
 from tensordsl.graph.basic import Apply, Constant
 from tensordsl.graph.fgraph import FunctionGraph
 
@@ -123,16 +124,22 @@ def node_context(node: Apply, values: list[Any]) -> str:
     for var, value in zip(node.inputs, values):
         shape = getattr(value, "shape", "?")
         dtype = getattr(value, "dtype", type(value).__name__)
-        parts.append(f"{var!r}: shape {shape}, {dtype}")
+        parts.append(f"{var}: shape {shape}, {dtype}")
     return f"while computing {node.op} of ({'; '.join(parts)})"
 
 
 def with_context(message: str, node: Apply, values: list[Any]) -> str:
-    """`message` plus the node and its input shapes, unless the message already gives them."""
+    """`message` plus the node and its input shapes, unless the message already gives them;
+    with `config.exception_verbosity='high'` also a debugprint of the node (Theano's)."""
     shapes = [str(getattr(v, "shape", "?")) for v in values]
-    if all(s in message for s in shapes):
-        return message
-    return f"{message}\n  ({node_context(node, values)})"
+    if not all(s in message for s in shapes):
+        message = f"{message}\n  ({node_context(node, values)})"
+    if config.exception_verbosity == "high":
+        from tensordsl.printing.debug import debugprint
+
+        tree = debugprint(node.outputs, file="str", print_type=True)
+        message = f"{message}\nDebugprint of the apply node:\n{tree}"
+    return message
 
 
 def rebuilt_error(err: Exception, message: str) -> Exception:

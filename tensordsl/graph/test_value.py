@@ -12,6 +12,9 @@ itself raises in every mode but 'off', as in Theano.
 
 While `function` rewrites and compiles a graph the flag takes the value of
 `config.compute_test_value_opt` (default 'off'), as Theano's FunctionMaker does.
+
+`config.print_test_value` (Theano 1.0) makes `repr()` of a variable show its test value
+on the line after its name (`repr_with_test_value`, used by `Variable.__repr__`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import numpy as np
 
 from tensordsl.config import config
 
-__all__ = ["Scratchpad", "compute_test_values", "get_test_value", "has_test_value"]
+__all__ = ["Scratchpad", "compute_test_values", "get_test_value", "has_test_value",
+           "repr_with_test_value"]
 
 
 class Scratchpad(dict):
@@ -67,7 +71,7 @@ class Scratchpad(dict):
 def _validated(var: Any, value: Any) -> Any:
     if var is None:
         return value
-    return var.type.filter(value, name=f"test value of {var!r}")
+    return var.type.filter(value, name=f"test value of {var}")
 
 
 def has_test_value(var: Any) -> bool:
@@ -79,10 +83,11 @@ def has_test_value(var: Any) -> bool:
     return True
 
 
-def get_test_value(var: Any) -> np.ndarray:
-    """The test value of `var` (Theano's `Op._get_test_value` / `gof.op.get_test_value`):
-    a Constant's data, a shared variable's value, else `var.tag.test_value`; an
-    AttributeError "... has no test value" when there is none."""
+_MISSING = object()
+
+
+def _lookup(var: Any) -> Any:
+    """The test value of `var`, or _MISSING (no exception: repr() calls this)."""
     data = getattr(var, "data", None)
     if isinstance(data, np.ndarray) and not hasattr(var, "get_value"):
         return data
@@ -94,8 +99,31 @@ def get_test_value(var: Any) -> np.ndarray:
     tag = getattr(var, "tag", None)
     if tag is not None and "test_value" in tag:
         return tag["test_value"]
-    raise AttributeError(f"{var!r} has no test value: set {var!r}.tag.test_value (an array "
-                         f"of its type {var.type}) or use config.compute_test_value='off'")
+    return _MISSING
+
+
+def get_test_value(var: Any) -> np.ndarray:
+    """The test value of `var` (Theano's `Op._get_test_value` / `gof.op.get_test_value`):
+    a Constant's data, a shared variable's value, else `var.tag.test_value`; an
+    AttributeError "... has no test value" when there is none."""
+    value = _lookup(var)
+    if value is _MISSING:
+        # str(), not repr(): repr() of a variable may ask for its test value
+        raise AttributeError(f"{var} has no test value: set {var}.tag.test_value (an array "
+                             f"of its type {var.type}) or use "
+                             f"config.compute_test_value='off'")
+    return value
+
+
+def repr_with_test_value(var: Any) -> str:
+    """Theano 1.0's `Variable.__repr__`: str(var), and when `config.print_test_value` is
+    on and `var` has a test value, the repr of that value on the next line."""
+    text = str(var)
+    if config.print_test_value:
+        value = _lookup(var)
+        if value is not _MISSING:
+            text += "\n" + var.__repr_test_value__()
+    return text
 
 
 def _user_stacklevel() -> int:
@@ -114,7 +142,7 @@ def _input_values(node: Any, mode: str) -> list[np.ndarray] | None:
         try:
             values.append(get_test_value(inp))
         except AttributeError as err:
-            what = (f"Cannot compute test value: input {i} ({inp!r}) of Op {node!r} missing "
+            what = (f"Cannot compute test value: input {i} ({inp}) of Op {node!r} missing "
                     f"default value")
             if mode == "raise":
                 raise ValueError(f"{what}. {err}") from None

@@ -25,9 +25,17 @@ class TensorType:
     variable_class: Any = None  # set by tensordsl.tensor.variable (it owns the operators)
     constant_class: Any = None
 
-    def __init__(self, dtype: Any, shape: tuple[int | None, ...] = ()) -> None:
+    def __init__(self, dtype: Any, shape: tuple[int | None, ...] = (),
+                 broadcastable: tuple[bool, ...] | None = None) -> None:
         self.dtype = dtypes.canonical(dtype)
-        shape = tuple(None if s is None else int(s) for s in shape)
+        if broadcastable is not None:
+            if shape != ():
+                raise TypeError("TensorType: give shape or broadcastable, not both")
+            shape = tuple(bool(b) for b in broadcastable)
+        # Theano's TensorType(dtype, broadcastable): a bool entry marks a broadcastable
+        # (size 1, True) or unknown-size (False) dim, never a size of 1 or 0
+        shape = tuple(None if s is None or s is False or s is np.False_ else
+                      1 if s is True or s is np.True_ else int(s) for s in shape)
         if any(s is not None and s < 0 for s in shape):
             raise ValueError(f"static sizes must be >= 0 or None, got shape {shape}")
         self.shape = shape

@@ -73,15 +73,47 @@ def _hint(shape: Any, what: str) -> tuple[int | None, ...] | None:
     return tuple(out)
 
 
+def unshared_flag(unshared: Any, where: str) -> bool:
+    """`unshared` as a bool, or a TypeError naming `where` (Theano's flag is a bool)."""
+    if not isinstance(unshared, (bool, np.bool_)):
+        raise TypeError(f"{where}: unshared must be a bool, got {unshared!r}")
+    return bool(unshared)
+
+
 class BaseConv2d(Op):
-    """Parameters shared by the three conv ops (see conv2d for their meaning)."""
+    """Parameters shared by the three conv ops (see conv2d for their meaning).
+
+    As in Theano 1.0, each public op class takes `unshared` as its last parameter:
+    `AbstractConv2d(..., unshared=True)` builds the unshared (locally connected, 6-d
+    filter) variant from conv_unshared.py, a subclass of the class named, so the
+    shared classes stay free of 6-d filter logic and `isinstance` still holds.
+    """
 
     __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation", "num_groups",
                  "imshp", "kshp")
+    unshared = False  # the unshared variants (conv_unshared.py) say True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> BaseConv2d:
+        # `unshared` is the 8th parameter, as in Theano 1.0's signature
+        unshared = kwargs.get("unshared", args[7] if len(args) > 7 else False)
+        if cls.unshared or not unshared_flag(unshared, cls.__name__):
+            return super().__new__(cls)
+        from tensordsl.ops.conv_unshared import UNSHARED_VARIANT  # imports this module
+
+        variant = UNSHARED_VARIANT.get(cls)
+        if variant is None:
+            raise TypeError(f"{cls.__name__} has no unshared variant: use AbstractConv2d, "
+                            f"AbstractConv2d_gradWeights or AbstractConv2d_gradInputs")
+        # type.__call__ then runs the variant's __init__ with the same arguments
+        return super().__new__(variant)
 
     def __init__(self, imshp: Any = None, kshp: Any = None, border_mode: Any = "valid",
                  subsample: Any = (1, 1), filter_flip: bool = True,
-                 filter_dilation: Any = (1, 1), num_groups: int = 1) -> None:
+                 filter_dilation: Any = (1, 1), num_groups: int = 1,
+                 unshared: bool = False) -> None:
+        if unshared_flag(unshared, type(self).__name__) != self.unshared:
+            raise ValueError(f"{type(self).__name__} is the {'un' * (not unshared)}shared "
+                             f"convolution, got unshared={unshared!r}")
         self.border_mode = normalize_border_mode(border_mode)
         self.subsample = int_pair(subsample, "subsample")
         self.filter_dilation = int_pair(filter_dilation, "filter_dilation")
@@ -114,8 +146,10 @@ class BaseConv2d(Op):
 def _as_4d(x: Any, what: str, where: str) -> Variable:
     x = as_tensor_variable(x)
     if x.ndim != 4:
+        hint = (" (6-d filters are an unshared convolution: pass unshared=True)"
+                if what == "filters" and x.ndim == 6 else "")
         raise TypeError(f"{where}: {what} must be a 4-d tensor (NCHW), got {x.ndim} dims "
-                        f"({x.type})")
+                        f"({x.type}){hint}")
     if x.dtype == "bool" or dtypes.is_complex(x.dtype):
         raise TypeError(f"{where}: {what} must be real numbers, got {x.dtype}")
     return x
@@ -195,7 +229,10 @@ def _static_out(ishape: tuple, kshape: tuple, op: BaseConv2d) -> tuple:
 class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
     """(img, topgrad, (kh, kw)) -> the gradient of conv2d with respect to its filters."""
 
-    def make_node(self, img: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, img: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
+        """Theano's add_assert_shape=False (its own gradients pass it) only skips its
+        Assert node; tensordsl checks the shape hints when the op runs either way."""
         where = "conv2d_grad_wrt_weights"
         img = _as_4d(img, "input", where)
         topgrad = _as_4d(topgrad, "output_grad", where)
@@ -228,7 +265,10 @@ class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
 class AbstractConv2d_gradInputs(BaseConv2d):  # noqa: N801 - Theano's name
     """(kern, topgrad, (h, w)) -> the gradient of conv2d with respect to its input."""
 
-    def make_node(self, kern: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, kern: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
+        """Theano's add_assert_shape=False (its own gradients pass it) only skips its
+        Assert node; tensordsl checks the shape hints when the op runs either way."""
         where = "conv2d_grad_wrt_inputs"
         kern = _as_4d(kern, "filters", where)
         topgrad = _as_4d(topgrad, "output_grad", where)

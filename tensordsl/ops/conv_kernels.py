@@ -47,7 +47,8 @@ def normalize_border_mode(border_mode: Any) -> str | Pads:
     """'valid', 'full', 'half', or explicit ((top, bottom), (left, right)) zero padding.
 
     An int pads every border by it, (h, w) pads top/bottom by h and left/right by w, and
-    ((top, bottom), (left, right)) pads each border on its own; all-zero padding is 'valid'.
+    ((top, bottom), (left, right)) pads each border on its own (one of the two may be an
+    int, as Theano 1.0 allows); all-zero padding is 'valid'.
     """
     if isinstance(border_mode, str):
         if border_mode not in BORDER_WORDS:
@@ -59,9 +60,12 @@ def normalize_border_mode(border_mode: Any) -> str | Pads:
             raise ValueError(f"conv2d: border_mode must be >= 0, got {border_mode!r}")
         pads = ((int(border_mode),) * 2,) * 2
     elif (isinstance(border_mode, (tuple, list)) and len(border_mode) == 2
-          and all(isinstance(b, (tuple, list)) for b in border_mode)):
-        pads = (int_pair(border_mode[0], "border_mode", minimum=0),
-                int_pair(border_mode[1], "border_mode", minimum=0))
+          and any(isinstance(b, (tuple, list)) for b in border_mode)):
+        # ((top, bottom), (left, right)), or Theano 1.0's mixed (h, (left, right)) and
+        # ((top, bottom), w): an int pads both sides of its dim
+        pads = tuple(int_pair(b, "border_mode", minimum=0) if isinstance(b, (tuple, list))
+                     else int_pair((b, b), "border_mode", minimum=0)
+                     for b in border_mode)  # type: ignore[assignment]
     elif isinstance(border_mode, (tuple, list)):
         p = int_pair(border_mode, "border_mode", minimum=0)
         pads = ((p[0], p[0]), (p[1], p[1]))

@@ -27,10 +27,19 @@ from tensordsl import dtypes
 from tensordsl.graph.basic import Apply, Constant, Variable
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.type import TensorType
-from tensordsl.ops.conv import BaseConv2d, _as_4d, _as_shape2, _size_at_run, _static_pair
+from tensordsl.ops.conv import (
+    AbstractConv2d,
+    AbstractConv2d_gradInputs,
+    AbstractConv2d_gradWeights,
+    BaseConv2d,
+    _as_4d,
+    _as_shape2,
+    _size_at_run,
+    _static_pair,
+)
 from tensordsl.ops.conv_kernels import Pads, conv_out_size, dilated, pads_for
 
-__all__ = ["AbstractConv2dUnshared", "AbstractConv2dUnshared_gradInputs",
+__all__ = ["UNSHARED_VARIANT", "AbstractConv2dUnshared", "AbstractConv2dUnshared_gradInputs",
            "AbstractConv2dUnshared_gradWeights", "unshared_forward", "unshared_grad_inputs",
            "unshared_grad_weights"]
 
@@ -249,15 +258,22 @@ def _check_hint6(hint: tuple | None, actual: tuple, what: str, where: str) -> No
 
 
 class _UnsharedBase(BaseConv2d):
-    """BaseConv2d with a 6-d filter_shape hint; `unshared` is always True."""
+    """BaseConv2d with a 6-d filter_shape hint; `unshared` is always True.
+
+    Each op below also subclasses its shared counterpart, which `AbstractConv2d(...,
+    unshared=True)` (Theano 1.0's spelling) builds it from (BaseConv2d.__new__); the
+    ops dispatch (gradients, backends) on the exact class, so the shared rules never
+    see 6-d filters.
+    """
 
     unshared = True
 
     def __init__(self, imshp: Any = None, kshp: Any = None, border_mode: Any = "valid",
                  subsample: Any = (1, 1), filter_flip: bool = True,
-                 filter_dilation: Any = (1, 1), num_groups: int = 1) -> None:
+                 filter_dilation: Any = (1, 1), num_groups: int = 1,
+                 unshared: bool = True) -> None:
         super().__init__(imshp, None, border_mode, subsample, filter_flip, filter_dilation,
-                         num_groups)
+                         num_groups, unshared)
         self.kshp = _hint6(kshp, "conv2d(unshared=True)")
 
     def _merged6(self, static: tuple, where: str) -> tuple:
@@ -267,7 +283,7 @@ class _UnsharedBase(BaseConv2d):
         return tuple(s if s is not None else h for s, h in zip(static, self.kshp))
 
 
-class AbstractConv2dUnshared(_UnsharedBase):
+class AbstractConv2dUnshared(_UnsharedBase, AbstractConv2d):
     """conv2d(img, kern, unshared=True): img 4-d NCHW, kern 6-d."""
 
     def make_node(self, img: Any, kern: Any) -> Apply:
@@ -303,10 +319,12 @@ class AbstractConv2dUnshared(_UnsharedBase):
         return [(ish[0], ksh[0], ksh[1], ksh[2])]
 
 
-class AbstractConv2dUnshared_gradWeights(_UnsharedBase):  # noqa: N801 - Theano's style
+class AbstractConv2dUnshared_gradWeights(  # noqa: N801 - Theano's style
+        _UnsharedBase, AbstractConv2d_gradWeights):
     """(img, topgrad, (kh, kw)) -> the gradient of the unshared conv wrt its 6-d filters."""
 
-    def make_node(self, img: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, img: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
         where = "conv2d_grad_wrt_weights(unshared=True)"
         img = _as_4d(img, "input", where)
         topgrad = _as_4d(topgrad, "output_grad", where)
@@ -335,10 +353,12 @@ class AbstractConv2dUnshared_gradWeights(_UnsharedBase):  # noqa: N801 - Theano'
         return [(tsh[1], tsh[2], tsh[3], ish[1] // self.num_groups, shape[0], shape[1])]
 
 
-class AbstractConv2dUnshared_gradInputs(_UnsharedBase):  # noqa: N801 - Theano's style
+class AbstractConv2dUnshared_gradInputs(  # noqa: N801 - Theano's style
+        _UnsharedBase, AbstractConv2d_gradInputs):
     """(kern, topgrad, (h, w)) -> the gradient of the unshared conv wrt its input."""
 
-    def make_node(self, kern: Any, topgrad: Any, shape: Any) -> Apply:
+    def make_node(self, kern: Any, topgrad: Any, shape: Any, add_assert_shape: bool = True
+                  ) -> Apply:
         where = "conv2d_grad_wrt_inputs(unshared=True)"
         kern = _as_6d(kern, "filters", where)
         topgrad = _as_4d(topgrad, "output_grad", where)
@@ -364,3 +384,11 @@ class AbstractConv2dUnshared_gradInputs(_UnsharedBase):  # noqa: N801 - Theano's
         ksh, tsh, _ = input_shapes
         shape = node.inputs[2]
         return [(tsh[0], ksh[3] * self.num_groups, shape[0], shape[1])]
+
+
+# What `AbstractConv2d...(..., unshared=True)` builds (BaseConv2d.__new__).
+UNSHARED_VARIANT: dict[type, type] = {
+    AbstractConv2d: AbstractConv2dUnshared,
+    AbstractConv2d_gradWeights: AbstractConv2dUnshared_gradWeights,
+    AbstractConv2d_gradInputs: AbstractConv2dUnshared_gradInputs,
+}

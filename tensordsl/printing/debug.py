@@ -116,7 +116,7 @@ class _TreePrinter:
         ident = self._ident(var)
         parts = [prefix]
         if is_leaf(var, self.view):
-            parts.append(var.name if var.name is not None else repr(var))
+            parts.append(var.name if var.name is not None else str(var))
         else:
             node = var.owner
             parts.append(str(node.op))

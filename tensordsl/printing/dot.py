@@ -84,7 +84,7 @@ class _DotBuilder:
     def var_label(self, var: Variable) -> str:
         kind = role(var, self.view)
         if kind == "constant":
-            text = f"val={var!r}" if self.simple else f"val={var!r} {var.type}"
+            text = f"val={var}" if self.simple else f"val={var} {var.type}"
         elif var.name is not None:
             text = var.name if self.simple else f"{var.name} {var.type}"
         else:

@@ -41,7 +41,7 @@ def pp(obj: Any) -> str:
 
 def leaf_text(var: Variable) -> str:
     """A leaf's text: its name, else its repr (a constant's value, or its type)."""
-    return var.name if var.name is not None else repr(var)
+    return var.name if var.name is not None else str(var)
 
 
 class _Printer:

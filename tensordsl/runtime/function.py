@@ -58,6 +58,21 @@ class In:
 Param = In  # Theano's older name
 
 
+class Out:
+    """An output with options (Theano's theano.Out): `borrow=True` lets the function
+    return a buffer it may reuse on the next call. tensordsl's outputs are always arrays
+    the caller owns, which every borrow setting allows, so only the variable matters."""
+
+    def __init__(self, variable: Any, borrow: bool = False) -> None:
+        if not isinstance(borrow, (bool, np.bool_)):
+            raise TypeError(f"Out(): borrow must be a bool, got {borrow!r}")
+        self.variable = as_tensor_variable(variable)
+        self.borrow = bool(borrow)
+
+    def __repr__(self) -> str:
+        return f"Out({self.variable}, borrow={self.borrow})"
+
+
 @dataclass
 class FunctionMaker:
     """What a compiled function was made from (Theano's `f.maker`)."""
@@ -73,8 +88,12 @@ def _normalize_outputs(outputs: Any) -> tuple[list[Variable], str]:
         return [], "list"
     if isinstance(outputs, (list, tuple)):
         kind = "tuple" if isinstance(outputs, tuple) else "list"
-        return [as_tensor_variable(o) for o in outputs], kind
-    return [as_tensor_variable(outputs)], "single"
+        return [_output_variable(o) for o in outputs], kind
+    return [_output_variable(outputs)], "single"
+
+
+def _output_variable(output: Any) -> Variable:
+    return output.variable if isinstance(output, Out) else as_tensor_variable(output)
 
 
 def _normalize_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
@@ -165,7 +184,7 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
              updates: Any = None, givens: Any = None, no_default_updates: bool = False,
              accept_inplace: bool = False, name: str | None = None,
              rebuild_strict: bool = True, allow_input_downcast: bool | None = None,
-             profile: Any = None, on_unused_input: str | None = "raise",
+             profile: Any = None, on_unused_input: str | None = None,
              trust_input: bool = False, return_device_arrays: bool = False) -> Function:
     """Compile a callable computing `outputs` from `inputs` (Theano's theano.function).
 
@@ -184,6 +203,8 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
     if on_unused_input not in ("raise", "warn", "ignore", None):
         raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got "
                          f"{on_unused_input!r}")
+    if on_unused_input is None:  # Theano: None means config.on_unused_input
+        on_unused_input = config.on_unused_input
     variables = [i.variable for i in ins]
     _check_unique(variables)
     out_vars, kind = _normalize_outputs(outputs)
@@ -211,8 +232,10 @@ def function(inputs: Sequence[Any] | None = None, outputs: Any = None, mode: Any
                              for k, (t, _) in enumerate(update_pairs)}
     resolved = get_mode(mode)
     # rewrites build nodes whose inputs have no test values: Theano's FunctionMaker runs
-    # them under compute_test_value_opt (default 'off')
-    with config.change_flags(compute_test_value=config.compute_test_value_opt):
+    # them under compute_test_value_opt (default 'off'); the labels of compiled steps are
+    # the variables' names, without the values print_test_value would add to repr()
+    with config.change_flags(compute_test_value=config.compute_test_value_opt,
+                             print_test_value=False):
         apply_rewrites(fgraph, resolved)
         thunk = make_thunk(fgraph, resolved)
     maker = FunctionMaker(ins, fgraph, resolved, out_vars)

@@ -51,10 +51,32 @@ from tensordsl.tensor.variable import TensorConstant, TensorVariable
 _as_tensor_variable = as_tensor_variable
 
 # Theano 1.0's wider surface (docs/theano_surface.md); the submodules keep Theano's paths
-from tensordsl.tensor import extra_ops, nlinalg, slinalg, sort, xlogx  # noqa: E402
+from tensordsl.tensor import (  # noqa: E402
+    extra_ops,
+    nlinalg,
+    opt,
+    sharedvar,
+    slinalg,
+    sort,
+    xlogx,
+)
 from tensordsl.tensor.basic_extra import *  # noqa: E402
+from tensordsl.tensor.basic_misc import *  # noqa: E402
+from tensordsl.tensor.constant_value import (  # noqa: E402
+    NotScalarConstantError,
+    get_scalar_constant_value,
+)
+from tensordsl.tensor.extra_ops import (  # noqa: E402 (Theano's tensor-namespace names)
+    bincount,
+    cumprod,
+    cumsum,
+    diff,
+    fill_diagonal,
+    repeat,
+    squeeze,
+)
 from tensordsl.tensor.nnet import softmax  # noqa: E402
-from tensordsl.tensor.sort import argsort, sort  # noqa: E402, F811
+from tensordsl.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk  # noqa: E402, F811
 
 
 def grad(*args, **kwargs):  # noqa: D103 - re-exported lazily to avoid an import cycle
@@ -94,9 +116,13 @@ def Rop(*args, **kwargs):  # noqa: N802 - Theano's name
 
 def _surface_names() -> list[str]:
     from tensordsl.tensor import basic_extra as _basic_extra
+    from tensordsl.tensor import basic_misc as _basic_misc
 
-    return [*_basic_extra.__all__, "sort", "argsort", "softmax", "extra_ops", "xlogx",
-            "nlinalg", "slinalg", "Lop", "Rop"]
+    return [*_basic_extra.__all__, *_basic_misc.__all__, "sort", "argsort", "softmax",
+            "extra_ops", "xlogx", "nlinalg", "slinalg", "Lop", "Rop",
+            "get_scalar_constant_value", "NotScalarConstantError", "bincount", "cumprod",
+            "topk", "argtopk", "topk_and_argtopk",
+            "cumsum", "diff", "fill_diagonal", "repeat", "squeeze"]
 
 
 def _api_names() -> list[str]:

@@ -227,6 +227,100 @@ def batched_dot(a: Any, b: Any) -> TensorVariable:
     return tm.sum(tm.mul(a_x, b_x), axis=-1, dtype=dtypes.upcast(a.dtype, b.dtype))
 
 
+def addbroadcast(x: Any, *axes: int) -> TensorVariable:
+    """`x` with `axes` made broadcastable (size 1; checked at run time), Theano's."""
+    from tensordsl.ops.rebroadcast import Rebroadcast
+
+    return Rebroadcast(*[(axis, True) for axis in axes])(x) if axes else as_tensor_variable(x)
+
+
+def unbroadcast(x: Any, *axes: int) -> TensorVariable:
+    """`x` with `axes` no longer broadcastable (their static size 1 forgotten)."""
+    from tensordsl.ops.rebroadcast import Rebroadcast
+
+    return Rebroadcast(*[(axis, False) for axis in axes])(x) if axes else as_tensor_variable(x)
+
+
+def patternbroadcast(x: Any, broadcastable: Any) -> TensorVariable:
+    """`x` with the broadcastable pattern `broadcastable` (one bool per dim)."""
+    from tensordsl.ops.rebroadcast import Rebroadcast
+
+    x = as_tensor_variable(x)
+    pattern = [bool(b) for b in broadcastable]
+    if len(pattern) != x.ndim:
+        raise ValueError(f"patternbroadcast: {x} has {x.ndim} dims but the pattern "
+                         f"{tuple(broadcastable)} has {len(pattern)} entries")
+    if tuple(pattern) == x.broadcastable:
+        return x
+    return Rebroadcast(*enumerate(pattern))(x)
+
+
+def tile(x: Any, reps: Any, ndim: int | None = None) -> TensorVariable:
+    """`x` repeated `reps` times along each dim (numpy.tile; Theano 1.0's signature).
+
+    reps: an int, a list of ints or integer scalars, or an integer vector (then `ndim`,
+    the output's number of dims, is required). The result has max(x.ndim, len(reps))
+    dims (or `ndim`): `x` gains leading dims and `reps` leading 1s. Built from alloc and
+    reshape, so the gradient sums the copies.
+    """
+    from tensordsl.tensor.basic import alloc
+
+    x = as_tensor_variable(x)
+    if isinstance(reps, (int, np.integer)):
+        reps = [int(reps)]
+    if isinstance(reps, (tuple, list)):
+        parts = [as_tensor_variable(r) for r in reps]
+        for r in parts:
+            if r.ndim != 0 or not dtypes.is_int(r.dtype):
+                raise ValueError(f"tile: reps must be integers, got {reps!r}")
+        n_reps = len(parts)
+    else:
+        vec = as_tensor_variable(reps)
+        if vec.ndim != 1 or not dtypes.is_int(vec.dtype):
+            raise ValueError(f"tile: reps must be an int, a list of integer scalars or an "
+                             f"integer vector, got {vec.type}")
+        if ndim is None:
+            raise ValueError("tile: if reps is a symbolic vector, ndim must be given")
+        n_reps = ndim
+        parts = [vec[i] for i in range(ndim)]
+    out_ndim = max(x.ndim, n_reps) if ndim is None else ndim
+    if out_ndim < x.ndim or out_ndim < n_reps:
+        raise ValueError(f"tile: ndim={ndim} is less than x.ndim={x.ndim} or len(reps)="
+                         f"{n_reps}")
+    parts = [constant(1, dtype="int64")] * (out_ndim - n_reps) + parts
+    x = dimshuffle(x, ["x"] * (out_ndim - x.ndim) + list(range(x.ndim)))
+    # (r0, s0, r1, s1, ...) copies, then merged per dim
+    pattern: list[Any] = []
+    for d in range(out_ndim):
+        pattern += ["x", d]
+    sizes = [x.shape[d] for d in range(out_ndim)]
+    copies = alloc(dimshuffle(x, pattern),
+                   *[v for d in range(out_ndim) for v in (parts[d], sizes[d])])
+    return reshape(copies, [tm.mul(parts[d], sizes[d]) for d in range(out_ndim)],
+                   ndim=out_ndim)
+
+
+def roll(x: Any, shift: Any, axis: int | None = None) -> TensorVariable:
+    """numpy.roll: elements shifted by `shift` (an int or integer scalar) along `axis`,
+    wrapping around; axis None rolls the flattened tensor (Theano 1.0's signature)."""
+    from tensordsl.tensor.basic import flatten, join
+
+    x = as_tensor_variable(x)
+    if axis is None:
+        if x.ndim > 1:
+            return reshape(roll(flatten(x), shift, axis=0), x.shape, ndim=x.ndim)
+        axis = 0
+    if not -x.ndim <= axis < max(x.ndim, 1):
+        raise ValueError(f"roll: axis {axis} is out of range for {x} ({x.ndim} dims)")
+    axis %= max(x.ndim, 1)
+    # the shift modulo the size: a shift of n or more wraps around
+    shift = tm.mod(as_tensor_variable(shift), x.shape[axis])
+    front = [slice(None)] * axis + [slice(-shift, None)]
+    back = [slice(None)] * axis + [slice(0, -shift)]
+    return join(axis, x[tuple(front)], x[tuple(back)])
+
+
 __all__ = ["eye", "identity_like", "tri", "tril", "triu", "diagonal", "diag", "sgn",
            "specify_shape", "max_and_argmax", "shape_padleft", "shape_padright",
-           "shape_padaxis", "tensordot", "batched_dot"]
+           "shape_padaxis", "tensordot", "batched_dot", "addbroadcast", "unbroadcast",
+           "patternbroadcast", "tile", "roll"]

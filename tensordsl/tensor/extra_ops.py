@@ -1,5 +1,6 @@
 """Theano 1.0's tensor.extra_ops: cumsum, cumprod, repeat, diff, bincount, unravel_index,
-fill_diagonal (and the sort helpers it also exported)."""
+fill_diagonal, unique, to_one_hot, searchsorted, compress, ravel_multi_index (and the
+sort helpers it also exported)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import numpy as np
 from tensordsl import dtypes
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.ops.extra import Bincount, CumOp, FillDiagonal, Repeat, UnravelIndex, check_axis
+from tensordsl.ops.search import RavelMultiIndex, SearchsortedOp
+from tensordsl.ops.unique import Unique
 from tensordsl.tensor.basic import stack
 from tensordsl.tensor.sort import argsort, sort
 from tensordsl.tensor.variable import TensorVariable
@@ -120,5 +123,58 @@ def squeeze(x: Any) -> TensorVariable:
     return x.dimshuffle(*[d for d in range(x.ndim) if not x.broadcastable[d]])
 
 
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: int | None = None) -> Any:
+    """numpy.unique (Theano 1.0's `Unique` op): the sorted unique values, and as asked
+    first indices, the inverse and counts (int64 vectors); one variable, or a list."""
+    return Unique(return_index, return_inverse, return_counts, axis)(ar)
+
+
+def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> TensorVariable:
+    """Theano 1.0's to_one_hot: row i of the (len(y), nb_class) result is 1 at column
+    y[i] and 0 elsewhere; dtype defaults to floatX. y must be an integer vector."""
+    from tensordsl.tensor.basic import arange, zeros
+    from tensordsl.tensor.subtensor import set_subtensor
+
+    y = as_tensor_variable(y)
+    if y.ndim != 1 or not dtypes.is_int(y.dtype):
+        raise TypeError(f"to_one_hot: y must be an integer vector, got {y.type}")
+    ret = zeros((y.shape[0], nb_class), dtype=dtype)
+    return set_subtensor(ret[arange(y.shape[0]), y], 1)
+
+
+def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None) -> TensorVariable:
+    """numpy.searchsorted: where the values `v` would go in the sorted vector `x` (int64;
+    `sorter` the argsort of an unsorted x)."""
+    return SearchsortedOp(side)(x, v, sorter)
+
+
+def compress(condition: Any, x: Any, axis: int | None = None) -> TensorVariable:
+    """numpy.compress: the slices of `x` along `axis` (of the flattened x when None)
+    where `condition` is non-zero; Theano's construction (take of flatnonzero)."""
+    from tensordsl.tensor.basic import flatten
+    from tensordsl.tensor.basic_misc import flatnonzero
+
+    x = as_tensor_variable(x)
+    indices = flatnonzero(condition)
+    if axis is None:
+        return flatten(x)[indices]
+    axis = check_axis(int(axis), x.ndim, "compress")
+    return x[(slice(None),) * axis + (indices,)]
+
+
+def ravel_multi_index(multi_index: Any, dims: Any, mode: str = "raise",
+                      order: str = "C") -> TensorVariable:
+    """numpy.ravel_multi_index: flat int64 indices of the index arrays in `multi_index`
+    into an array of shape `dims`."""
+    if not isinstance(multi_index, (tuple, list)):
+        raise TypeError(f"ravel_multi_index: multi_index must be a tuple of index arrays, got "
+                        f"{multi_index!r}")
+    if isinstance(dims, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in dims):
+        dims = np.asarray(dims, dtype="int64")
+    return RavelMultiIndex(mode, order)(*multi_index, dims)
+
+
 __all__ = ["cumsum", "cumprod", "repeat", "diff", "bincount", "unravel_index",
-           "fill_diagonal", "squeeze", "sort", "argsort"]
+           "fill_diagonal", "squeeze", "sort", "argsort", "Unique", "unique", "to_one_hot",
+           "searchsorted", "compress", "ravel_multi_index"]

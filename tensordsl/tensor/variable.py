@@ -7,8 +7,10 @@ for elementwise comparison.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
+from tensordsl.config import config
 from tensordsl.graph.basic import Constant, Variable
 from tensordsl.graph.type import TensorType
 
@@ -33,6 +35,12 @@ class TensorVariable(Variable):
 
     __slots__ = ()
     __array_priority__ = 1000  # numpy arrays defer to our reflected operators
+
+    def __init__(self, type: Any, owner: Any = None, index: int | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(type, owner, index, name)
+        if type.dtype == "float64" and config.warn_float64 != "ignore":
+            _float64_created(self)
 
     # -- arithmetic ---------------------------------------------------------------------
     def __add__(self, other: Any) -> TensorVariable: return _m().add(self, other)
@@ -228,3 +236,24 @@ class TensorConstant(TensorVariable, Constant):
 
 TensorType.variable_class = TensorVariable
 TensorType.constant_class = TensorConstant
+
+
+def _float64_created(var: TensorVariable) -> None:
+    """Theano's config.warn_float64 for a new float64 variable: constants and shared
+    variables are exempt (Theano's TensorConstant / TensorSharedVariable are not
+    TensorVariables)."""
+    if isinstance(var, Constant) or getattr(var, "is_shared", False):
+        return
+    from tensordsl.graph.test_value import _user_stacklevel
+
+    action = config.warn_float64
+    msg = ("You are creating a TensorVariable with float64 dtype. You requested an action "
+           f"via the Theano flag warn_float64={{ignore,warn,raise,pdb}} (it is {action!r})")
+    if action == "warn":
+        warnings.warn(msg, UserWarning, stacklevel=_user_stacklevel())
+    elif action == "raise":
+        raise TypeError(msg)
+    elif action == "pdb":  # pragma: no cover - interactive
+        import pdb
+
+        pdb.set_trace()

@@ -9,8 +9,17 @@ from typing import Any
 from tensordsl.graph.convert import as_tensor_variable, constant
 from tensordsl.tensor import math as tm
 from tensordsl.tensor.basic import alloc, arange
-from tensordsl.tensor.nnet import abstract_conv, conv  # noqa: F401 (submodules)
-from tensordsl.tensor.nnet.abstract_conv import conv2d_grad_wrt_inputs
+from tensordsl.tensor.nnet import abstract_conv, bn, conv, neighbours  # noqa: F401 (submodules)
+from tensordsl.tensor.nnet.abstract_conv import (
+    conv2d_grad_wrt_inputs,
+    conv3d,  # noqa: F401 (Theano's nnet.conv3d)
+)
+from tensordsl.tensor.nnet.bn import batch_normalization  # noqa: F401 (Theano's nnet name)
+from tensordsl.tensor.nnet.neighbours import (  # noqa: F401 (Theano's nnet names)
+    Images2Neibs,
+    images2neibs,
+    neibs2images,
+)
 from tensordsl.tensor.variable import TensorVariable
 
 sigmoid = tm.sigmoid  # type: ignore[attr-defined]
@@ -78,6 +87,23 @@ def relu(x: Any, alpha: Any = 0) -> TensorVariable:
     if alpha == 0:
         return tm.maximum(x, 0)
     return tm.switch(tm.gt(x, 0), x, x * alpha)
+
+
+def elu(x: Any, alpha: Any = 1) -> TensorVariable:
+    """Theano 1.0's exponential linear unit: x where x > 0, else alpha * (exp(x) - 1)."""
+    x = as_tensor_variable(x)
+    return tm.switch(tm.gt(x, 0), x, alpha * tm.expm1(x))  # type: ignore[attr-defined]
+
+
+# Theano 1.0's (Klambauer et al.'s) SELU constants
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Any) -> TensorVariable:
+    """Theano 1.0's scaled exponential linear unit: scale * elu(x, alpha) with the
+    self-normalizing constants alpha = 1.67326..., scale = 1.05070..."""
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
 
 
 def binary_crossentropy(output: Any, target: Any) -> TensorVariable:
@@ -202,3 +228,15 @@ def conv2d_transpose(input: Any, filters: Any, output_shape: Any, filter_shape: 
     """
     return conv2d_grad_wrt_inputs(input, filters, output_shape, filter_shape, border_mode,
                                   input_dilation, filter_flip, filter_dilation, num_groups)
+
+
+# Theano 1.0's submodule paths nnet.nnet and nnet.sigm re-export the functions above, so
+# they are imported last
+from tensordsl.tensor.nnet import nnet, sigm  # noqa: E402, F401
+from tensordsl.tensor.nnet.nnet import (  # noqa: E402, F401
+    confusion_matrix,
+    crossentropy_categorical_1hot,
+    h_softmax,
+    softmax_with_bias,
+    softsign,
+)

@@ -1,5 +1,5 @@
-"""Theano's tensor.signal: `from tensordsl.tensor.signal import pool`."""
+"""Theano's tensor.signal: `from tensordsl.tensor.signal import pool` (and `conv`)."""
 
-from tensordsl.tensor.signal import pool
+from tensordsl.tensor.signal import conv, pool
 
-__all__ = ["pool"]
+__all__ = ["conv", "pool"]
