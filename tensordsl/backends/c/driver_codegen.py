@@ -28,6 +28,7 @@ from tensordsl.backends.c.driver_graph import DIRECT_SLOT, DriverGraph, ReshapeN
 from tensordsl.backends.c.render import PRELUDE, cold
 from tensordsl.backends.c.scan_codegen import GEMM, SUPPORT, array_headers, c_real_type
 from tensordsl.backends.c.scan_graph import GemmNode, KernelNode, ViewNode
+from tensordsl.config import config
 
 ENTRY = "td_driver"
 
@@ -35,7 +36,11 @@ def render_driver(graph: DriverGraph) -> str:
     """The whole unit of the driver of `graph`."""
     dtypes = sorted({n.dtype for n in graph.nodes if isinstance(n, GemmNode)})
     gemms = [GEMM.replace("TD_NAME", d).replace("TD_REAL", c_real_type(d)) for d in dtypes]
-    directs = [small_gemm.direct_source(d) for d in dtypes]
+    # the direct kernels run only when the call is on one thread (see _entry), which
+    # the unit can tell under OpenMP only
+    directs = [small_gemm.direct_source(d) for d in dtypes] if config.openmp else []
+    if directs:
+        directs.insert(0, "int omp_get_max_threads(void);")
     # the ?gemm wrappers and the copies: cold code (their element loops run for rare
     # layouts only); the direct product kernels and the driver itself stay at -O3 (the
     # driver's -O3 specialises the products it calls to their constant alpha and beta)
@@ -67,6 +72,8 @@ def _entry(graph: DriverGraph) -> str:
              f"    char *pd = ptr[{at_data}];",
              f"    td_array A[{len(graph.vars)}];",
              "    (void)blas; (void)ws; (void)pd; (void)K;"]
+    if config.openmp and any(isinstance(n, GemmNode) for n in graph.nodes):
+        lines.append("    int one_thread = omp_get_max_threads() == 1;")
     lines += array_headers(graph.vars)
     for v in graph.vars:
         if v.kind == "input":
@@ -95,8 +102,17 @@ def _entry(graph: DriverGraph) -> str:
                       f"{n.alpha!r}, {n.beta!r}, &A[{n.out}]);")
             lines.append(place(n.out))
             # when c was lent, the output array is c's own buffer and both paths accumulate
-            # into it without copying c first; the plan picks the path per call's layouts
-            lines += [f"    if (M[{n.meta + DIRECT_SLOT}]) {direct}", f"    else {call}"]
+            # into it without copying c first; the plan picks the path per call's layouts,
+            # and the direct kernel runs only on one thread: with two, ?gemm splits the
+            # product while the direct kernel ran on one core beside OpenBLAS's spinning
+            # worker (mlp512 batch 16, two threads: 0.95-0.97 ms a step against 0.91-0.93
+            # through ?gemm, and 1.96 ms in one of the functions; one thread: 0.85-0.95
+            # against 1.02-1.14)
+            if config.openmp:
+                lines += [f"    if (one_thread && M[{n.meta + DIRECT_SLOT}]) {direct}",
+                          f"    else {call}"]
+            else:
+                lines.append(f"    {call}")
         elif isinstance(n, ViewNode):
             lines.append(f"    A[{n.out}].data = A[{n.src}].data + "
                          f"M[{graph.vars[n.out].offset_at}];")

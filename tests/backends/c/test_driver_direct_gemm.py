@@ -5,7 +5,9 @@ a transposed, strided or column-strided b that must keep ?gemm), Gemm's alpha an
 broadcast or non-contiguous c, the in-place accumulation into a lent weight, float32
 and float64: the same values as numpy within the error bound of a k-term dot product;
 each call's plan picks the path the rule names; an MLP step whose forward products
-take the kernel equals numpy's step."""
+take the kernel equals numpy's step. The unit runs the kernel only when the call is on one
+thread (driver_codegen), so every test here holds OpenBLAS and OpenMP at one thread, as
+the adaptive run's one-thread arm does, except the one that checks the two-thread path."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 import tensordsl
 from tensordsl import tensor as T
-from tensordsl.backends.c import small_gemm, validate
+from tensordsl.backends.c import small_gemm, threads, validate
 from tensordsl.backends.c.driver import DriverRunner
 from tensordsl.backends.c.driver_graph import DIRECT_SLOT
 from tensordsl.backends.c.render import PRELUDE
@@ -31,6 +33,16 @@ DEPTHS = [1, 100, 127, 128, 130, 255, 257, 300]
 WIDTHS = [5, 31, 127, 128, 161, 200]
 # row-contiguous b twice as often: the rule's inside is a corner of the space drawn
 LAYOUTS = ["contiguous", "rows", "contiguous", "rows", "columns", "transposed"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Every BLAS and OpenMP at one thread for the test (found after a C unit loaded)."""
+    dot_functions("float32")
+    knobs = threads.Knobs()
+    before = knobs.single()
+    yield knobs
+    knobs.restore(before)
 
 
 def direct_flags(runner: DriverRunner, inputs: list[np.ndarray]) -> list[int]:
@@ -146,6 +158,25 @@ def test_the_rule(dtype, m, k, n, want):
     item = np.dtype(dtype).itemsize
     assert small_gemm.use_direct(m, k, n, dtype, (n * item, item)) is want
     assert small_gemm.use_direct(m, k, n, dtype, (item, k * item)) is False  # b.T
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_on_two_threads_a_kernel_product_runs_through_gemm_with_the_same_values(one_thread,
+                                                                                 dtype):
+    """The plan still names the kernel; the unit sees two threads and calls ?gemm."""
+    if len(one_thread.pairs) < 2:
+        pytest.skip("no OpenMP runtime or no OpenBLAS in this process")
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-3, 3, (8, 300)).astype(dtype)
+    w = rng.uniform(-3, 3, (300, 161)).astype(dtype)
+    c = rng.uniform(-3, 3, (8, 161)).astype(dtype)
+    for set_, _ in one_thread.pairs:
+        set_(2)
+    try:
+        assert run_both(dtype, x, w, c) == [1, 1]
+    finally:
+        for set_, _ in one_thread.pairs:
+            set_(1)
 
 
 @functools.cache
