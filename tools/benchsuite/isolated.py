@@ -13,7 +13,8 @@ millisecond-scale loop. Only the first call (the one checked against numpy) brin
 value back: a training step returns its new parameters (2.6 MB for the mlp512 step),
 and pickling them through the pipe on every timed call cost 8-10 ms, several times the
 step itself. Later calls reply with nothing once the step has finished (every column's
-run returns computed host or synchronised device arrays).
+run returns computed host or synchronised device arrays), and the child drops each
+result before the next call.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def _serve(conn: Any, module: str, table: str, column: str, inputs: dict[str, An
         try:
             value = run()
             conn.send(("ok", value if request == "value" else None))
+            # let the result go before the next call, as a training loop does: a step
+            # returns its parameters, and holding them through the next call forbade
+            # tensordsl's driver to update them in their own buffers (a copy of every
+            # weight per call: mlp512 batch 128 3.0 ms a step against 2.5 in a loop)
+            del value
         except Exception as exc:  # the parent raises it as this column's error
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
