@@ -147,15 +147,28 @@ def test_a_busy_neighbour_with_lucky_fast_calls_keeps_one_thread(
 
 def test_a_load_burst_during_warm_up_is_outlived(monkeypatch: pytest.MonkeyPatch) -> None:
     """The default arm's warm-up calls take 100 ms (another process was busy then), later
-    calls 2.4 ms against one thread's 3.7: the retries come back soon enough to find it
-    (the waits grow from 32 bursts of the current arm's calls, not from the stale 100 ms
-    estimate, which alone would wait 32 x 100 ms of one-thread calls)."""
+    calls 2.4 ms against one thread's 3.7: arms that far apart are retried at once (the
+    stale 100 ms estimate alone would wait 32 x 100 ms of one-thread calls)."""
     host = FakeHost(monkeypatch,
-                    lambda state, k: 0.0037 if state == 1 else (0.1 if k < 12 else 0.0024))
-    host.calls(300)
+                    lambda state, k: 0.0037 if state == 1 else (0.1 if k < 8 else 0.0024))
+    host.calls(30)  # the warm-up's calls are k = 0..7; the arms are 27x apart: checked
     assert host.run.choose() == 0
     later = host.calls(1000)
     assert later.count(2) > 0.9 * len(later)
+
+
+def test_a_busy_neighbour_after_a_lucky_warm_up_costs_few_slow_calls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two-thread arm's warm-up calls were lucky (0.9 ms), later ones wait on the
+    descheduled thread (50 ms) against one thread's 0.8 ms: the first retry's one slow
+    sample ends it and sets the arm's estimate alone, so the next retry waits 32 x its
+    cost; 3000 calls (~2.5 s) see the two-thread arm only in that retry."""
+    host = FakeHost(monkeypatch,
+                    lambda state, k: 0.0008 if state == 1 else (0.0009 if k < 8 else 0.05))
+    host.calls(8)  # the warm-up
+    later = host.calls(3000)
+    assert later.count(2) <= 2  # the switch call and one sample
+    assert host.run.choose() == 1
 
 
 def test_the_first_call_after_a_pause_is_not_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:

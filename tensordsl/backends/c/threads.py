@@ -21,13 +21,21 @@ user code running numpy between calls keeps its own settings (not so for numpy c
 from another thread during a call: the counts are process-wide).
 `TENSORDSL_ADAPTIVE_THREADS=0` turns it off.
 
-An arm's estimate is the median of its last `RECENT` sampled calls. Two kinds of call are
+An arm's estimate is the median of its last `RECENT` (7) sampled calls. Two kinds of call are
 not samples, because they say nothing about the arm: the first call after a pause (the
 thread pools are asleep: the mlp512 step at batch 16 took 3-4 ms for it against 1.0 ms
 for the next ones) and the first call after a switch of arm. A median, not a minimum:
 with a busy neighbour the two-thread arm's calls are sometimes fast (the woken thread
 preempts the neighbour) and mostly slow (mlp512 batch 128: 2.5, 6.5, 6.9, 95 ms), and the
 minimum of such calls chose two threads (6.5 ms median) over one (3.7 ms).
+
+A retry measures afresh: the retried arm's estimate is its new samples alone, and a
+sample over CHECK_RATIO times the current arm's estimate ends the retry at once. So under
+a busy neighbour a retry costs two calls (the switch and one sample, ~50 ms each for the mlp512
+step at batch 16 against 0.8 ms on one thread) and the next waits EXPLORE_RATIO times
+that; with old samples kept, a fast warm-up's median had outvoted the slow sample and
+retries came every ~0.1 s. Arms more than CHECK_RATIO apart after the warm-up are
+retried once at once, so a warm-up that met a burst of load is undone.
 """
 
 from __future__ import annotations
@@ -42,15 +50,15 @@ from collections.abc import Callable
 from typing import Any
 
 EXPLORE_RATIO = 32.0  # exploring costs at most ~1/32 (3%) of the time spent in calls
-RECENT = 5  # an arm's estimate: the median of its last RECENT samples (2 outliers ignored)
+RECENT = 7  # an arm's estimate: the median of its last RECENT samples (3 outliers ignored)
 WARM_CALLS = 3  # samples per arm before the estimates are trusted
 BURST = 3  # samples a retry of the other arm takes (after its unsampled first call)
 IDLE_S = 0.02  # a call starting this long after the last one ended finds its pools asleep
-# a retry that confirms the current arm doubles the wait before the next (up to the
-# EXPLORE_RATIO bound): an estimate made during a burst of load (the default arm's calls
-# at 100 ms while the one-thread arm's take 3.7 ms) would otherwise keep the wrong arm for
-# 32 x 100 ms of calls; the first retry comes after 32 bursts of the current arm's calls
-MAX_BACKOFF = 16
+# arms this far apart after the warm-up get one retry at once: the worse arm's warm-up may
+# have met a burst of load (the default arm's calls at 100 ms while the one-thread arm's
+# took 3.7 ms), and the next retry would come only after 32 x 100 ms of calls; a retry's
+# sample this much slower than the current arm ends the retry
+CHECK_RATIO = 4.0
 # calls this short in both arms have nothing to split between threads (a kernel goes
 # parallel only above ~150 us of work, render.PARALLEL_NS): they skip the arms, whose
 # bookkeeping costs ~3 us a call, until one call takes longer
@@ -129,7 +137,7 @@ class AdaptiveRun:
         self.since_other = 0.0  # seconds spent in the current arm since the last switch
         self.arm = 1
         self.retry_left = 0  # samples the running retry of the other arm still takes
-        self.backoff = 0  # retries in a row that confirmed the current arm
+        self.retried = False  # a retry has run (the warm-up's estimates were checked)
         self.last_end = None  # when the previous call ended (None: no call yet)
         self.skipped_idle = False  # the previous call was not a sample: it came after a pause
         self.small = False  # both arms are below SMALL_S: run plainly, only timed
@@ -149,15 +157,24 @@ class AdaptiveRun:
         if self.retry_left:
             return self.arm
         best = self.best()
-        if self.arm == best and self.since_other >= self.retry_wait(best):
-            self.retry_left = BURST
+        if self.arm == best and (self.since_other >= self.retry_wait(best)
+                                 or self.check_due(best)):
+            # a retry measures afresh: the arm's estimate is its new samples alone (a
+            # single slow one, ending the retry, must not be outvoted by old fast ones)
+            self.retry_left, self.retried = BURST, True
+            self.recent[1 - best].clear()
             return 1 - best
         return best
 
     def retry_wait(self, best: int) -> float:
-        """Seconds to spend in the `best` arm before retrying the other."""
-        other = min(self.estimate[1 - best], self.estimate[best] * 2 ** self.backoff)
-        return EXPLORE_RATIO * (BURST + 1) * other
+        """Seconds to spend in the `best` arm before retrying the other: EXPLORE_RATIO
+        times the retry's expected cost."""
+        return EXPLORE_RATIO * (BURST + 1) * self.estimate[1 - best]
+
+    def check_due(self, best: int) -> bool:
+        """Whether the other arm's warm-up estimate is so far off that it is retried at
+        once (once per run, before any other retry)."""
+        return not self.retried and self.estimate[1 - best] > CHECK_RATIO * self.estimate[best]
 
     def record(self, arm: int, start: float, seconds: float) -> None:
         """Fold one call's time into its arm's estimate, unless it was the first call after
@@ -178,12 +195,11 @@ class AdaptiveRun:
         self.estimate[arm] = sorted(recent)[len(recent) // 2]
         self.calls[arm] += 1
         if self.retry_left:
-            # a sample over twice the other arm's estimate ends the retry at once: a clearly
-            # worse arm needs no more calls to show it
-            clearly_worse = seconds > 2 * self.estimate[1 - arm]
+            # a sample over CHECK_RATIO times the other arm's estimate ends the retry at
+            # once: a clearly worse arm needs no more calls to show it (a milder outlier,
+            # a woken pool's 6 ms against 1 ms, is outvoted by the burst's other samples)
+            clearly_worse = seconds > CHECK_RATIO * self.estimate[1 - arm]
             self.retry_left = 0 if clearly_worse else self.retry_left - 1
-            if not self.retry_left:  # the retry is over: keep or move, and wait longer if kept
-                self.backoff = min(self.backoff + 1, MAX_BACKOFF) if self.best() != arm else 0
         if min(self.calls) >= WARM_CALLS and max(self.estimate) < SMALL_S:
             self.small = True
 
