@@ -21,19 +21,21 @@ user code running numpy between calls keeps its own settings (not so for numpy c
 from another thread during a call: the counts are process-wide).
 `TENSORDSL_ADAPTIVE_THREADS=0` turns it off.
 
-An arm's estimate is the median of its last `RECENT` (7) sampled calls. Two kinds of call are
-not samples, because they say nothing about the arm: the first call after a pause (the
+An arm's estimate is the mean of its last `RECENT` (7) sampled calls. Two kinds of call
+are not samples, because they say nothing about the arm: the first call after a pause (the
 thread pools are asleep: the mlp512 step at batch 16 took 3-4 ms for it against 1.0 ms
-for the next ones) and the first call after a switch of arm. A median, not a minimum:
-with a busy neighbour the two-thread arm's calls are sometimes fast (the woken thread
-preempts the neighbour) and mostly slow (mlp512 batch 128: 2.5, 6.5, 6.9, 95 ms), and the
-minimum of such calls chose two threads (6.5 ms median) over one (3.7 ms).
+for the next ones) and the first call after a switch of arm. A mean, neither a minimum
+nor a median: with a busy neighbour the two-thread arm's calls are mostly as fast as one
+thread's and now and then very slow, when the thread sharing the neighbour's core is
+descheduled (mlp512 batch 16: 0.8 ms, and one call in ~18 at 5-70 ms; batch 128: 2.5,
+6.5, 6.9, 95 ms); the fastest of three calls, and the median of seven, both chose two
+threads there (3-9 ms a call on average against 0.8 ms on one).
 
 A retry measures afresh: the retried arm's estimate is its new samples alone, and a
 sample over CHECK_RATIO times the current arm's estimate ends the retry at once. So under
 a busy neighbour a retry costs two calls (the switch and one sample, ~50 ms each for the mlp512
 step at batch 16 against 0.8 ms on one thread) and the next waits EXPLORE_RATIO times
-that; with old samples kept, a fast warm-up's median had outvoted the slow sample and
+that; with old samples kept, a fast warm-up's samples had outvoted the slow one and
 retries came every ~0.1 s. Arms more than CHECK_RATIO apart after the warm-up are
 retried once at once, so a warm-up that met a burst of load is undone.
 """
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 import os
 import threading
 import time
@@ -50,7 +53,7 @@ from collections.abc import Callable
 from typing import Any
 
 EXPLORE_RATIO = 32.0  # exploring costs at most ~1/32 (3%) of the time spent in calls
-RECENT = 7  # an arm's estimate: the median of its last RECENT samples (3 outliers ignored)
+RECENT = 7  # an arm's estimate: the mean of its last RECENT samples
 WARM_CALLS = 3  # samples per arm before the estimates are trusted
 BURST = 3  # samples a retry of the other arm takes (after its unsampled first call)
 IDLE_S = 0.02  # a call starting this long after the last one ended finds its pools asleep
@@ -192,7 +195,7 @@ class AdaptiveRun:
         self.skipped_idle = False
         recent = self.recent[arm]
         recent.append(seconds)
-        self.estimate[arm] = sorted(recent)[len(recent) // 2]
+        self.estimate[arm] = math.fsum(recent) / len(recent)
         self.calls[arm] += 1
         if self.retry_left:
             # a sample over CHECK_RATIO times the other arm's estimate ends the retry at
