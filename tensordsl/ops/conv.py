@@ -45,7 +45,8 @@ def _static_pair(var: Variable) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _check_hint(hint: tuple | None, actual: tuple, what: str, where: str) -> None:
+def check_hint(hint: tuple | None, actual: tuple, what: str, where: str) -> None:
+    """A ValueError naming `where` when a known size of `actual` differs from the hint's."""
     if hint is None:
         return
     for i, (want, got) in enumerate(zip(hint, actual)):
@@ -54,12 +55,16 @@ def _check_hint(hint: tuple | None, actual: tuple, what: str, where: str) -> Non
                              f"{got} (the {what} given is {hint}, the value's shape {actual})")
 
 
-def _hint(shape: Any, what: str) -> tuple[int | None, ...] | None:
-    """A shape hint (input_shape / filter_shape) as a 4-tuple of ints and Nones."""
+def shape_hint(shape: Any, rank: int, what: str, where: str,
+               of: str = "") -> tuple[int | None, ...] | None:
+    """A shape hint (input_shape / filter_shape) as a `rank`-tuple of ints and Nones
+    (symbolic entries unknown), or a ValueError naming `where` and `what` (`of` ends the
+    expected-length phrase, e.g. " for unshared convolution")."""
     if shape is None:
         return None
-    if not isinstance(shape, (tuple, list)) or len(shape) != 4:
-        raise ValueError(f"conv2d: {what} must be None or a tuple of 4 entries, got {shape!r}")
+    if not isinstance(shape, (tuple, list)) or len(shape) != rank:
+        raise ValueError(f"{where}: {what} must be None or a tuple of {rank} entries{of}, "
+                         f"got {shape!r}")
     out: list[int | None] = []
     for s in shape:
         if isinstance(s, Constant):
@@ -69,7 +74,7 @@ def _hint(shape: Any, what: str) -> tuple[int | None, ...] | None:
         elif is_int(s) and s >= 0:
             out.append(int(s))
         else:
-            raise ValueError(f"conv2d: {what} entries must be ints >= 0 or None, got {shape!r}")
+            raise ValueError(f"{where}: {what} entries must be ints >= 0 or None, got {shape!r}")
     return tuple(out)
 
 
@@ -123,8 +128,8 @@ class BaseConv2d(Op):
         if not is_int(num_groups) or num_groups < 1:
             raise ValueError(f"conv2d: num_groups must be an int >= 1, got {num_groups!r}")
         self.num_groups = int(num_groups)
-        self.imshp = _hint(imshp, "input_shape")
-        self.kshp = _hint(kshp, "filter_shape")
+        self.imshp = shape_hint(imshp, 4, "input_shape", "conv2d")
+        self.kshp = shape_hint(kshp, 4, "filter_shape", "conv2d")
 
     def params(self) -> dict[str, Any]:
         """Keyword arguments that rebuild this op's parameters (for the sibling ops)."""
@@ -137,7 +142,7 @@ class BaseConv2d(Op):
                 self.num_groups)
 
     def _merged(self, static: tuple, hint: tuple | None, what: str, where: str) -> tuple:
-        _check_hint(hint, static, what, where)
+        check_hint(hint, static, what, where)
         if hint is None:
             return static
         return tuple(s if s is not None else h for s, h in zip(static, hint))
@@ -201,8 +206,8 @@ class AbstractConv2d(BaseConv2d):
     def perform(self, node: Apply, inputs: list[np.ndarray],
                 impl: ColumnKernels = NUMPY_COLUMNS) -> list[np.ndarray]:
         img, kern = inputs
-        _check_hint(self.imshp, img.shape, "input_shape", "conv2d")
-        _check_hint(self.kshp, kern.shape, "filter_shape", "conv2d")
+        check_hint(self.imshp, img.shape, "input_shape", "conv2d")
+        check_hint(self.kshp, kern.shape, "filter_shape", "conv2d")
         return [conv2d_forward(img, kern, *self._args(), node.outputs[0].dtype, impl)]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
@@ -249,11 +254,11 @@ class AbstractConv2d_gradWeights(BaseConv2d):  # noqa: N801 - Theano's name
                 impl: ColumnKernels = NUMPY_COLUMNS) -> list[np.ndarray]:
         img, topgrad, shape = inputs
         where = "conv2d_grad_wrt_weights"
-        _check_hint(self.imshp, img.shape, "input_shape", where)
+        check_hint(self.imshp, img.shape, "input_shape", where)
         kshape = _size_at_run(shape, "filter_shape[2:]", where)
         out = conv2d_grad_weights(img, topgrad, kshape, *self._args(), node.outputs[0].dtype,
                                   impl)
-        _check_hint(self.kshp, out.shape, "filter_shape", where)
+        check_hint(self.kshp, out.shape, "filter_shape", where)
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
@@ -285,11 +290,11 @@ class AbstractConv2d_gradInputs(BaseConv2d):  # noqa: N801 - Theano's name
                 impl: ColumnKernels = NUMPY_COLUMNS) -> list[np.ndarray]:
         kern, topgrad, shape = inputs
         where = "conv2d_grad_wrt_inputs"
-        _check_hint(self.kshp, kern.shape, "filter_shape", where)
+        check_hint(self.kshp, kern.shape, "filter_shape", where)
         ishape = _size_at_run(shape, "input_shape[2:]", where)
         out = conv2d_grad_inputs(kern, topgrad, ishape, *self._args(), node.outputs[0].dtype,
                                  impl)
-        _check_hint(self.imshp, out.shape, "input_shape", where)
+        check_hint(self.imshp, out.shape, "input_shape", where)
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:

@@ -22,6 +22,7 @@ from tensordsl import dtypes
 from tensordsl.graph.basic import Apply, Constant, Op, Variable
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.type import TensorType
+from tensordsl.ops.conv import check_hint, shape_hint
 from tensordsl.ops.conv_kernels import is_int
 
 __all__ = ["AbstractConv3d", "AbstractConv3d_gradInputs", "AbstractConv3d_gradWeights",
@@ -238,35 +239,6 @@ def conv3d_grad_inputs(kern: np.ndarray, topgrad: np.ndarray, spatial: tuple,
 # ---------------------------------------------------------------- ops
 
 
-def _hint(shape: Any, what: str) -> tuple | None:
-    if shape is None:
-        return None
-    if not isinstance(shape, (tuple, list)) or len(shape) != 2 + ND:
-        raise ValueError(f"conv3d: {what} must be None or a tuple of 5 entries, got "
-                         f"{shape!r}")
-    out: list[int | None] = []
-    for s in shape:
-        if isinstance(s, Constant):
-            s = int(s.data)
-        if s is None or isinstance(s, Variable):
-            out.append(None)
-        elif is_int(s) and s >= 0:
-            out.append(int(s))
-        else:
-            raise ValueError(f"conv3d: {what} entries must be ints >= 0 or None, got "
-                             f"{shape!r}")
-    return tuple(out)
-
-
-def _check_hint(hint: tuple | None, actual: tuple, what: str, where: str) -> None:
-    if hint is None:
-        return
-    for i, (want, got) in enumerate(zip(hint, actual)):
-        if want is not None and got is not None and want != got:
-            raise ValueError(f"{where}: {what} says dim {i} has size {want}, but it has {got} "
-                             f"(the {what} given is {hint}, the value's shape {actual})")
-
-
 def _as_5d(x: Any, what: str, where: str) -> Variable:
     x = as_tensor_variable(x)
     if x.ndim != 2 + ND:
@@ -328,8 +300,8 @@ class BaseConv3d(Op):
         if not is_int(num_groups) or num_groups < 1:
             raise ValueError(f"conv3d: num_groups must be an int >= 1, got {num_groups!r}")
         self.num_groups = int(num_groups)
-        self.imshp = _hint(imshp, "input_shape")
-        self.kshp = _hint(kshp, "filter_shape")
+        self.imshp = shape_hint(imshp, 2 + ND, "input_shape", "conv3d")
+        self.kshp = shape_hint(kshp, 2 + ND, "filter_shape", "conv3d")
 
     def params(self) -> dict[str, Any]:
         """Keyword arguments that rebuild this op's parameters (for the sibling ops)."""
@@ -342,7 +314,7 @@ class BaseConv3d(Op):
                 self.num_groups)
 
     def _merged(self, static: tuple, hint: tuple | None, what: str, where: str) -> tuple:
-        _check_hint(hint, static, what, where)
+        check_hint(hint, static, what, where)
         if hint is None:
             return static
         return tuple(s if s is not None else h for s, h in zip(static, hint))
@@ -373,8 +345,8 @@ class AbstractConv3d(BaseConv3d):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         img, kern = inputs
-        _check_hint(self.imshp, img.shape, "input_shape", "conv3d")
-        _check_hint(self.kshp, kern.shape, "filter_shape", "conv3d")
+        check_hint(self.imshp, img.shape, "input_shape", "conv3d")
+        check_hint(self.kshp, kern.shape, "filter_shape", "conv3d")
         return [conv3d_forward(img, kern, *self._args(), node.outputs[0].dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
@@ -404,10 +376,10 @@ class AbstractConv3d_gradWeights(BaseConv3d):  # noqa: N801 - Theano's name
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         img, topgrad, shape = inputs
         where = "conv3d_grad_wrt_weights"
-        _check_hint(self.imshp, img.shape, "input_shape", where)
+        check_hint(self.imshp, img.shape, "input_shape", where)
         kshape = _size_at_run(shape, "filter_shape[2:]", where)
         out = conv3d_grad_weights(img, topgrad, kshape, *self._args(), node.outputs[0].dtype)
-        _check_hint(self.kshp, out.shape, "filter_shape", where)
+        check_hint(self.kshp, out.shape, "filter_shape", where)
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
@@ -435,10 +407,10 @@ class AbstractConv3d_gradInputs(BaseConv3d):  # noqa: N801 - Theano's name
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         kern, topgrad, shape = inputs
         where = "conv3d_grad_wrt_inputs"
-        _check_hint(self.kshp, kern.shape, "filter_shape", where)
+        check_hint(self.kshp, kern.shape, "filter_shape", where)
         spatial = _size_at_run(shape, "input_shape[2:]", where)
         out = conv3d_grad_inputs(kern, topgrad, spatial, *self._args(), node.outputs[0].dtype)
-        _check_hint(self.imshp, out.shape, "input_shape", where)
+        check_hint(self.imshp, out.shape, "input_shape", where)
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:

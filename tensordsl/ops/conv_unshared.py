@@ -24,7 +24,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from tensordsl import dtypes
-from tensordsl.graph.basic import Apply, Constant, Variable
+from tensordsl.graph.basic import Apply, Variable
 from tensordsl.graph.convert import as_tensor_variable
 from tensordsl.graph.type import TensorType
 from tensordsl.ops.conv import (
@@ -36,6 +36,8 @@ from tensordsl.ops.conv import (
     _as_shape2,
     _size_at_run,
     _static_pair,
+    check_hint,
+    shape_hint,
 )
 from tensordsl.ops.conv_kernels import Pads, conv_out_size, dilated, pads_for
 
@@ -227,36 +229,6 @@ def _as_6d(x: Any, what: str, where: str) -> Variable:
     return x
 
 
-def _hint6(shape: Any, where: str) -> tuple[int | None, ...] | None:
-    """A 6-entry filter_shape hint as ints and Nones."""
-    if shape is None:
-        return None
-    if not isinstance(shape, (tuple, list)) or len(shape) != 6:
-        raise ValueError(f"{where}: filter_shape must be None or a tuple of 6 entries for "
-                         f"unshared convolution, got {shape!r}")
-    out: list[int | None] = []
-    for s in shape:
-        if isinstance(s, Constant):
-            s = int(s.data)
-        if s is None or isinstance(s, Variable):
-            out.append(None)
-        elif isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0:
-            out.append(int(s))
-        else:
-            raise ValueError(f"{where}: filter_shape entries must be ints >= 0 or None, got "
-                             f"{shape!r}")
-    return tuple(out)
-
-
-def _check_hint6(hint: tuple | None, actual: tuple, what: str, where: str) -> None:
-    if hint is None:
-        return
-    for i, (want, got) in enumerate(zip(hint, actual)):
-        if want is not None and got is not None and want != got:
-            raise ValueError(f"{where}: {what} says dim {i} has size {want}, but it has "
-                             f"{got} (the {what} given is {hint}, the value's shape {actual})")
-
-
 class _UnsharedBase(BaseConv2d):
     """BaseConv2d with a 6-d filter_shape hint; `unshared` is always True.
 
@@ -274,10 +246,11 @@ class _UnsharedBase(BaseConv2d):
                  unshared: bool = True) -> None:
         super().__init__(imshp, None, border_mode, subsample, filter_flip, filter_dilation,
                          num_groups, unshared)
-        self.kshp = _hint6(kshp, "conv2d(unshared=True)")
+        self.kshp = shape_hint(kshp, 6, "filter_shape", "conv2d(unshared=True)",
+                               " for unshared convolution")
 
     def _merged6(self, static: tuple, where: str) -> tuple:
-        _check_hint6(self.kshp, static, "filter_shape", where)
+        check_hint(self.kshp, static, "filter_shape", where)
         if self.kshp is None:
             return static
         return tuple(s if s is not None else h for s, h in zip(static, self.kshp))
@@ -310,8 +283,8 @@ class AbstractConv2dUnshared(_UnsharedBase, AbstractConv2d):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         img, kern = inputs
         where = "conv2d(unshared=True)"
-        _check_hint6(self.imshp, img.shape, "input_shape", where)
-        _check_hint6(self.kshp, kern.shape, "filter_shape", where)
+        check_hint(self.imshp, img.shape, "input_shape", where)
+        check_hint(self.kshp, kern.shape, "filter_shape", where)
         return [unshared_forward(img, kern, *self._args(), node.outputs[0].dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
@@ -341,10 +314,10 @@ class AbstractConv2dUnshared_gradWeights(  # noqa: N801 - Theano's style
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         img, topgrad, shape = inputs
         where = "conv2d_grad_wrt_weights(unshared=True)"
-        _check_hint6(self.imshp, img.shape, "input_shape", where)
+        check_hint(self.imshp, img.shape, "input_shape", where)
         khw = _size_at_run(shape, "filter_shape[4:]", where)
         out = unshared_grad_weights(img, topgrad, khw, *self._args(), node.outputs[0].dtype)
-        _check_hint6(self.kshp, out.shape, "filter_shape", where)
+        check_hint(self.kshp, out.shape, "filter_shape", where)
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
@@ -374,10 +347,10 @@ class AbstractConv2dUnshared_gradInputs(  # noqa: N801 - Theano's style
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         kern, topgrad, shape = inputs
         where = "conv2d_grad_wrt_inputs(unshared=True)"
-        _check_hint6(self.kshp, kern.shape, "filter_shape", where)
+        check_hint(self.kshp, kern.shape, "filter_shape", where)
         hw = _size_at_run(shape, "input_shape[2:]", where)
         out = unshared_grad_inputs(kern, topgrad, hw, *self._args(), node.outputs[0].dtype)
-        _check_hint6(self.imshp, out.shape, "input_shape", where)
+        check_hint(self.imshp, out.shape, "input_shape", where)
         return [out]
 
     def infer_shape(self, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
